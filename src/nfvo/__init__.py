@@ -1,0 +1,3 @@
+"""nfvo: an ETSI NFV Orchestrator."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The SOL005 northbound REST API with SOL013 conventions."""

@@ -1,0 +1,1 @@
+"""The nfvo command line."""

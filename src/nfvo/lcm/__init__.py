@@ -1,0 +1,1 @@
+"""NS life-cycle management as durable workflows (later issue)."""

@@ -1,0 +1,1 @@
+"""Resource monitoring: metrics and events from VIMs and VNFs (later issue)."""

@@ -1,0 +1,1 @@
+"""SOL005 subscriptions and durable notification delivery (later issue)."""

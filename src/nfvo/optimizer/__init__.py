@@ -1,0 +1,1 @@
+"""Resource optimization: placement and consolidation (later issue)."""

@@ -1,0 +1,1 @@
+"""Policy engine: auto-scale, auto-heal, root-cause analysis (later issue)."""

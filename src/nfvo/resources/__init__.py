@@ -1,0 +1,1 @@
+"""Resource management: VIM accounts, tenants, SDN controllers (later issue)."""

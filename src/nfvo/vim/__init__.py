@@ -1,0 +1,1 @@
+"""VIM drivers behind one abstract interface (later issue)."""
