@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import eq, ge, gt, le, lt
 from typing import Any
 from urllib.parse import quote
 
@@ -32,14 +33,7 @@ MarkerKey = str | int | float | tuple[str | int | float | bool | None, ...]
 OPERATORS = ("eq", "neq", "in", "nin", "gt", "gte", "lt", "lte", "cont", "ncont")
 _SINGLE_VALUE = frozenset({"gt", "gte", "lt", "lte"})
 _NEGATED = {"neq": "eq", "nin": "in", "ncont": "cont"}
-_ORDER_TEST = {
-    "eq": lambda c: c == 0,
-    "in": lambda c: c == 0,
-    "gt": lambda c: c > 0,
-    "gte": lambda c: c >= 0,
-    "lt": lambda c: c < 0,
-    "lte": lambda c: c <= 0,
-}
+_ORDER_TEST = {"eq": eq, "in": eq, "gt": gt, "gte": ge, "lt": lt, "lte": le}
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?", re.ASCII)
 _BAD_NAME_CHARS = frozenset("()';") | frozenset(" \t\r\n")
 _MARKER_CHARS = re.compile(r"[A-Za-z0-9_-]+")
@@ -159,23 +153,18 @@ def _parse_term(expr: str, start: int) -> tuple[Term, int]:
         raise _filter_error(f"{what} (expected one of {', '.join(OPERATORS)})", start + 1)
     if op_end == len(expr) or expr[op_end] == ")":
         raise _filter_error(f"expected ',' and an attribute name after operator '{op}'", op_end)
-    attr_end = _next_delimiter(expr, op_end + 1)
-    path = _parse_path(expr[op_end + 1 : attr_end], op_end + 1)
-    if attr_end == len(expr):
-        raise _filter_error(
-            f"missing ')' closing the term opened at position {start + 1}", attr_end
-        )
-    if expr[attr_end] == ")":
-        raise _filter_error(f"operator '{op}' needs at least one value", attr_end)
+    pos = _next_delimiter(expr, op_end + 1)
+    path = _parse_path(expr[op_end + 1 : pos], op_end + 1)
     values: list[str] = []
-    pos = attr_end
-    while expr[pos] == ",":
+    while pos < len(expr) and expr[pos] == ",":
         if op in _SINGLE_VALUE and values:
             raise _filter_error(f"operator '{op}' takes exactly one value, found several", pos + 1)
         value, pos = _read_value(expr, pos + 1)
         values.append(value)
-        if pos == len(expr):
-            raise _filter_error(f"missing ')' closing the term opened at position {start + 1}", pos)
+    if pos == len(expr):
+        raise _filter_error(f"missing ')' closing the term opened at position {start + 1}", pos)
+    if not values:
+        raise _filter_error(f"operator '{op}' needs at least one value", pos)
     return Term(op, path, tuple(values), start + 1), pos + 1
 
 
@@ -249,7 +238,7 @@ def _leaf_matches(op: str, leaf: Any, values: tuple[str, ...]) -> bool:
     test = _ORDER_TEST[op]
     for value in values:
         order = _compare(leaf, value)
-        if order is not None and test(order):
+        if order is not None and test(order, 0):
             return True
     return False
 

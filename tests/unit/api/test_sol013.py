@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -543,6 +545,29 @@ def test_garbage_markers_are_rejected(marker: str, fragment: str) -> None:
         decode_marker(marker, filter_hash="h")
     assert info.value.param == "nextpage_opaque_marker"
     assert fragment in info.value.message
+
+
+def _forge(payload: bytes) -> str:
+    """A marker with a valid checksum around arbitrary content."""
+    checksum = hashlib.sha256(payload).digest()[:6]
+    return base64.urlsafe_b64encode(checksum + payload).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        (b"not json", "unreadable content"),
+        (b"\xff\xfe", "unreadable content"),
+        (b"5", "unreadable content"),
+        (b"[1,2]", "unreadable content"),
+        (b'[2,"h","k"]', "marker format 2 is not supported"),
+    ],
+)
+def test_well_formed_but_wrong_markers_are_rejected(payload: bytes, fragment: str) -> None:
+    with pytest.raises(QueryError) as info:
+        decode_marker(_forge(payload), filter_hash="h")
+    assert fragment in info.value.message
+    assert decode_marker(_forge(b'[1,"h","k"]'), filter_hash="h") == "k"
 
 
 def test_tampered_marker_is_rejected() -> None:
