@@ -1,0 +1,111 @@
+"""The FastAPI application: SOL005 routers, SOL013 conventions, OAuth2."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from nfvo import __version__
+from nfvo.api import problems
+from nfvo.api.deps import Services
+from nfvo.api.routes import auth, packages
+from nfvo.api.security import TokenService, bootstrap_admin
+from nfvo.catalog.service import CatalogService
+from nfvo.config import Settings
+from nfvo.inventory.db import Database
+
+log = logging.getLogger(__name__)
+
+# API name -> (SOL005 API version implemented, routers)
+APIS: dict[str, str] = {"vnfpkgm": "2.4.0", "nsd": "2.3.0"}
+
+
+def build_services(settings: Settings) -> Services:
+    """Open the database, migrate it, and assemble the services."""
+    settings.prepare_dirs()
+    db = Database(settings.effective_database_url)
+    db.migrate()
+    catalog = CatalogService(db, settings.data_dir / "cache")
+    catalog.recover_interrupted()
+    tokens = TokenService(db, settings.token_ttl_seconds)
+    created = bootstrap_admin(db, settings)
+    if created:
+        log.warning("admin client created; its credentials are in %s (mode 0600)", created)
+    return Services(settings=settings, db=db, catalog=catalog, tokens=tokens)
+
+
+def _versions_body(api: str, prefix: str) -> dict[str, Any]:
+    major = prefix.rsplit("/v", 1)[1]
+    version = APIS[api] if major == "2" else "1.3.0"
+    return {"uriPrefix": prefix, "apiVersions": [{"version": version}]}
+
+
+def _add_api_versions(app: FastAPI, api: str) -> None:
+    async def versions(request: Request) -> JSONResponse:
+        path = request.url.path.removesuffix("/api_versions")
+        prefix = path if path.count("/") >= 2 else f"/{api}/v2"
+        return JSONResponse(_versions_body(api, prefix))
+
+    for path in (f"/{api}/api_versions", f"/{api}/v1/api_versions", f"/{api}/v2/api_versions"):
+        app.add_api_route(path, versions, methods=["GET"], include_in_schema=path.endswith("v2/api_versions"))
+
+
+async def _version_header(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    parts = request.url.path.split("/")
+    api = parts[1] if len(parts) > 1 else ""
+    if api in APIS:
+        asked = request.headers.get("version")
+        major = parts[2][1:] if len(parts) > 2 and parts[2] in ("v1", "v2") else None
+        if asked and major and not asked.startswith(major + "."):
+            return problems.problem(
+                406,
+                f"Version {asked!r} is not supported under /{api}/v{major}; "
+                f"see /{api}/api_versions",
+                instance=request.url.path,
+            )
+        response = await call_next(request)
+        response.headers["Version"] = APIS[api] if major != "1" else "1.3.0"
+        return response
+    return await call_next(request)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """The ASGI application. ``services`` may be passed by tests to share a database."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "services", None) is None:
+            app.state.services = build_services(settings)
+        yield
+
+    app = FastAPI(
+        title="nfvo",
+        version=__version__,
+        description="ETSI NFV Orchestrator: SOL005 northbound APIs",
+        lifespan=lifespan,
+        responses={400: {"description": "Bad request (ProblemDetails)"}},
+    )
+    if services is not None:
+        app.state.services = services
+    problems.install(app)
+    app.middleware("http")(_version_header)
+    app.include_router(auth.router, tags=["auth"])
+    for major in ("v1", "v2"):
+        app.include_router(packages.build_router(packages.VNF), prefix=f"/vnfpkgm/{major}",
+                           tags=["vnfpkgm"], include_in_schema=major == "v2")
+        for coll in (packages.NSD, packages.PNFD):
+            app.include_router(packages.build_router(coll), prefix=f"/nsd/{major}",
+                               tags=["nsd"], include_in_schema=major == "v2")
+    for api in APIS:
+        _add_api_versions(app, api)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

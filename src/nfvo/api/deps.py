@@ -1,0 +1,83 @@
+"""Request-scoped dependencies: the application services and the caller's identity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jwt
+from fastapi import Depends, Request
+
+from nfvo.api.security import Principal, Role, TokenService
+from nfvo.catalog.service import CatalogService
+from nfvo.config import Settings
+from nfvo.errors import NfvoError
+from nfvo.inventory.db import Database
+
+
+class Unauthorized(NfvoError):
+    """No valid bearer token (SOL013 §8: 401 with WWW-Authenticate)."""
+
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(NfvoError):
+    """The token is valid but its role may not do this."""
+
+    status = 403
+    title = "Forbidden"
+
+
+@dataclass
+class Services:
+    """Everything a request handler may use, built once per application."""
+
+    settings: Settings
+    db: Database
+    catalog: CatalogService
+    tokens: TokenService
+
+
+def services(request: Request) -> Services:
+    """The application's services."""
+    return request.app.state.services
+
+
+_ANONYMOUS_ADMIN = Principal("anonymous", Role.admin, None)
+
+
+def _principal(request: Request, svc: Services = Depends(services)) -> Principal:
+    if not svc.settings.auth_enabled:
+        return _ANONYMOUS_ADMIN
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(
+            "a bearer token is required: POST /oauth2/token with your client credentials "
+            "(HTTP Basic, grant_type=client_credentials), then send 'Authorization: Bearer <token>'"
+        )
+    try:
+        return svc.tokens.verify(token.strip())
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("the bearer token has expired; request a new one") from None
+    except (jwt.InvalidTokenError, KeyError) as exc:
+        raise Unauthorized(f"the bearer token is invalid: {exc}") from None
+
+
+def require(role: Role) -> Callable[..., Principal]:
+    """Dependency: a caller holding at least ``role``."""
+
+    def check(p: Principal = Depends(_principal)) -> Principal:
+        if p.role < role:
+            raise Forbidden(
+                f"client '{p.client_id}' has role '{p.role.name}'; this needs '{role.name}' or higher"
+            )
+        return p
+
+    return check
+
+
+reader = require(Role.reader)
+operator = require(Role.operator)
+admin = require(Role.admin)

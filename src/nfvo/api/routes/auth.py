@@ -1,0 +1,109 @@
+"""``POST /oauth2/token`` (client-credentials grant, SOL013 §8) and API-client administration."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from nfvo.api.deps import Services, Unauthorized, admin, services
+from nfvo.api.security import Principal, Role, hash_secret, verify_secret
+from nfvo.errors import BadRequest, Conflict, NotFound
+from nfvo.inventory.models import OAuthClient
+from nfvo.inventory.repositories import ClientRepository
+
+router = APIRouter()
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
+
+
+def _basic(request: Request) -> tuple[str, str]:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        raise Unauthorized("authenticate the client with HTTP Basic (client_id:client_secret)",
+                           error="invalid_client")
+    try:
+        user, _, pw = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("malformed Basic credentials", error="invalid_client") from None
+    return user, pw
+
+
+@router.post("/oauth2/token")
+async def token(request: Request, svc: Services = Depends(services)) -> JSONResponse:
+    """Issue a bearer token for valid client credentials."""
+    form = await request.form()
+    grant = form.get("grant_type")
+    if grant != "client_credentials":
+        raise BadRequest(
+            f"unsupported grant_type {grant!r}; use grant_type=client_credentials",
+            field="grant_type", error="unsupported_grant_type",
+        )
+    client_id, secret = _basic(request)
+    with svc.db.session() as s:
+        client = ClientRepository(s).get(client_id)
+    if client is None or client.disabled or not verify_secret(secret, client.secret_hash):
+        raise Unauthorized("unknown client or wrong secret", error="invalid_client")
+    tok, ttl = svc.tokens.issue(client)
+    return JSONResponse(
+        {"access_token": tok, "token_type": "Bearer", "expires_in": ttl, "scope": client.role},
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+def _client_view(c: OAuthClient) -> dict[str, Any]:
+    out: dict[str, Any] = {"clientId": c.client_id, "role": c.role, "disabled": c.disabled}
+    if c.tenant_id:
+        out["tenantId"] = c.tenant_id
+    return out
+
+
+@router.post("/admin/v1/users", status_code=201)
+def create_user(body: dict[str, Any] = Body(...), svc: Services = Depends(services),
+                _: Principal = Depends(admin)) -> JSONResponse:
+    """Create an API client; the secret is returned once (generated if not given)."""
+    cid = body.get("clientId")
+    if not isinstance(cid, str) or not _CLIENT_ID.match(cid):
+        raise BadRequest("clientId must be 1-128 characters of letters, digits, _ . @ -",
+                         field="clientId")
+    role = body.get("role", "reader")
+    if role not in Role.__members__:
+        raise BadRequest(f"role must be one of {list(Role.__members__)}", field="role")
+    secret = body.get("clientSecret") or secrets.token_urlsafe(18)
+    if not isinstance(secret, str) or len(secret) < 8:
+        raise BadRequest("clientSecret must be a string of at least 8 characters",
+                         field="clientSecret")
+    with svc.db.session() as s:
+        repo = ClientRepository(s)
+        if repo.get(cid) is not None:
+            raise Conflict(f"client {cid!r} already exists")
+        c = repo.add(OAuthClient(client_id=cid, secret_hash=hash_secret(secret), role=role,
+                                 tenant_id=body.get("tenantId")))
+        view = _client_view(c)
+    view["clientSecret"] = secret
+    return JSONResponse(view, status_code=201, headers={"Location": f"/admin/v1/users/{cid}"})
+
+
+@router.get("/admin/v1/users")
+def list_users(svc: Services = Depends(services), _: Principal = Depends(admin)) -> JSONResponse:
+    """All API clients (secrets never returned)."""
+    with svc.db.session() as s:
+        return JSONResponse([_client_view(c) for c in ClientRepository(s).list()])
+
+
+@router.delete("/admin/v1/users/{client_id}", status_code=204)
+def delete_user(client_id: str, svc: Services = Depends(services),
+                who: Principal = Depends(admin)) -> Response:
+    """Remove an API client (not yourself)."""
+    if client_id == who.client_id:
+        raise Conflict("you cannot delete the client you are authenticated as")
+    with svc.db.session() as s:
+        c = ClientRepository(s).get(client_id)
+        if c is None:
+            raise NotFound(f"client {client_id!r} does not exist")
+        ClientRepository(s).delete(c)
+    return Response(status_code=204)

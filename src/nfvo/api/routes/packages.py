@@ -1,0 +1,292 @@
+"""VNF packages (vnfpkgm) and NSD/PNFD archives (nsd): one router factory for the three
+collections, since SOL005 shapes them alike."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from nfvo.api import views
+from nfvo.api.deps import Services, operator, reader, services
+from nfvo.api.listing import page_of
+from nfvo.api.routes import transfer
+from nfvo.api.security import Principal
+from nfvo.catalog.errors import PackageError
+from nfvo.catalog.states import PackageKind
+from nfvo.errors import BadRequest, NotAcceptable, NotFound, PreconditionFailed
+from nfvo.inventory.models import CatalogPackage
+
+
+@dataclass(frozen=True)
+class Collection:
+    """How one SOL005 package collection is named and shaped."""
+
+    kind: PackageKind
+    name: str  # vnf_packages | ns_descriptors | pnf_descriptors
+    content: str  # package_content | nsd_content | pnfd_content
+    descriptor: str  # vnfd | nsd | pnfd
+    op_state_field: str | None  # operationalState | nsdOperationalState | None (PNFD)
+    view: Callable[[CatalogPackage, str], dict[str, Any]]
+    default_excluded: list[tuple[str, ...]]
+    artifacts_field: str  # where the artifact list lives in info
+
+
+VNF = Collection(PackageKind.vnf, "vnf_packages", "package_content", "vnfd", "operationalState",
+                 views.vnf_pkg_info, views.VNF_DEFAULT_EXCLUDED, "additionalArtifacts")
+NSD = Collection(PackageKind.nsd, "ns_descriptors", "nsd_content", "nsd", "nsdOperationalState",
+                 views.nsd_info, views.NSD_DEFAULT_EXCLUDED, "artifacts")
+PNFD = Collection(PackageKind.pnfd, "pnf_descriptors", "pnfd_content", "pnfd", None,
+                  views.pnfd_info, views.PNFD_DEFAULT_EXCLUDED, "artifacts")
+
+
+def api_base(request: Request) -> str:
+    """``/vnfpkgm/v2`` or ``/vnfpkgm/v1`` etc., as the client addressed us."""
+    parts = request.url.path.split("/")
+    return "/".join(parts[:3])
+
+
+def _tenant(p: Principal) -> str | None:
+    return p.tenant_id
+
+
+def _etag(pkg: CatalogPackage) -> str:
+    return f'"{pkg.revision}"'
+
+
+def _if_match(request: Request) -> int | None:
+    value = request.headers.get("if-match")
+    if value is None or value.strip() == "*":
+        return None
+    tag = value.split(",")[0].strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise PreconditionFailed(f"If-Match {value!r} does not match the current ETag")
+    return int(tag)
+
+
+def _accepts(request: Request, *types: str) -> list[str]:
+    accept = request.headers.get("accept", "*/*") or "*/*"
+    offered = [a.split(";")[0].strip() for a in accept.split(",")]
+    if "*/*" in offered:
+        return list(types)
+    return [t for t in types if t in offered or t.split("/")[0] + "/*" in offered]
+
+
+def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SOL005 resource
+    """All routes of one package collection."""
+    r = APIRouter()
+    coll = f"/{c.name}"
+    item = f"/{c.name}/{{pkg_id}}"
+
+    @r.post(coll, status_code=201)
+    def create(
+        request: Request,
+        body: dict[str, Any] = Body(default_factory=dict),
+        svc: Services = Depends(services),
+        who: Principal = Depends(operator),
+    ) -> JSONResponse:
+        udd = body.get("userDefinedData") or {}
+        if not isinstance(udd, dict):
+            raise BadRequest("userDefinedData must be a JSON object", field="userDefinedData")
+        unknown = set(body) - {"userDefinedData"}
+        if unknown:
+            raise BadRequest(f"unknown attribute(s) {sorted(unknown)} in the request",
+                             field=sorted(unknown)[0])
+        pkg = svc.catalog.create(c.kind, udd, _tenant(who))
+        out = c.view(pkg, api_base(request))
+        return JSONResponse(out, status_code=201, headers={"Location": out["_links"]["self"]["href"]})
+
+    @r.get(coll)
+    def list_(request: Request, svc: Services = Depends(services),
+              who: Principal = Depends(reader)) -> JSONResponse:
+        rows = svc.catalog.list(c.kind, _tenant(who))
+        base = api_base(request)
+        return page_of(
+            request, rows,
+            key=lambda p: f"{p.created_at.isoformat()}|{p.id}",
+            render=lambda p: c.view(p, base),
+            page_size=svc.settings.page_size,
+            default_excluded=c.default_excluded,
+            mandatory=views.MANDATORY,
+        )
+
+    @r.get(item)
+    def get(pkg_id: str, request: Request, svc: Services = Depends(services),
+            who: Principal = Depends(reader)) -> JSONResponse:
+        pkg = svc.catalog.get(c.kind, pkg_id, _tenant(who))
+        return JSONResponse(c.view(pkg, api_base(request)), headers={"ETag": _etag(pkg)})
+
+    @r.patch(item)
+    def modify(pkg_id: str, request: Request, body: dict[str, Any] = Body(...),
+               svc: Services = Depends(services), who: Principal = Depends(operator)) -> JSONResponse:
+        svc.catalog.get(c.kind, pkg_id, _tenant(who))
+        allowed = {"userDefinedData"} | ({c.op_state_field} if c.op_state_field else set())
+        unknown = set(body) - allowed
+        if unknown or not body:
+            raise BadRequest(f"modifications may contain only {sorted(allowed)}",
+                             field=sorted(unknown)[0] if unknown else "body")
+        state = body.get(c.op_state_field) if c.op_state_field else None
+        if state is not None and state not in ("ENABLED", "DISABLED"):
+            raise BadRequest(f"{c.op_state_field} must be ENABLED or DISABLED, not {state!r}",
+                             field=c.op_state_field)
+        udd = body.get("userDefinedData")
+        if udd is not None and not isinstance(udd, dict):
+            raise BadRequest("userDefinedData must be a JSON object", field="userDefinedData")
+        pkg = svc.catalog.modify(c.kind, pkg_id, operational_state=state,
+                                 user_defined_data=udd, if_match=_if_match(request))
+        return JSONResponse(body, headers={"ETag": _etag(pkg)})
+
+    @r.delete(item, status_code=204)
+    def delete(pkg_id: str, svc: Services = Depends(services),
+               who: Principal = Depends(operator)) -> Response:
+        svc.catalog.get(c.kind, pkg_id, _tenant(who))
+        svc.catalog.delete(c.kind, pkg_id)
+        return Response(status_code=204)
+
+    @r.put(f"{item}/{c.content}", status_code=202)
+    async def upload(pkg_id: str, request: Request, background: BackgroundTasks,
+                     svc: Services = Depends(services),
+                     who: Principal = Depends(operator)) -> Response:
+        svc.catalog.get(c.kind, pkg_id, _tenant(who))
+        svc.catalog.start_upload(c.kind, pkg_id)
+        try:
+            path = await transfer.receive_body(request, svc.settings.tmp_dir,
+                                               svc.settings.max_upload_bytes)
+        except Exception as exc:
+            cause = "PACKAGE_TOO_LARGE" if exc.__class__.__name__ == "PayloadTooLarge" else "UPLOAD_FAILED"
+            svc.catalog.fail(c.kind, pkg_id, PackageError(cause, str(exc)))
+            raise
+        svc.catalog.start_processing(c.kind, pkg_id)
+        background.add_task(svc.catalog.process, c.kind, pkg_id, path)
+        return Response(status_code=202)
+
+    @r.get(f"{item}/{c.content}")
+    def download(pkg_id: str, request: Request, svc: Services = Depends(services),
+                 who: Principal = Depends(reader)) -> Response:
+        pkg = svc.catalog.get(c.kind, pkg_id, _tenant(who))
+        size = int((pkg.info or {}).get("packageSize", 0))
+        svc.catalog.content(c.kind, pkg_id, 0, 0)  # state check before streaming
+        rng = transfer.parse_range(request.headers.get("range"), size)
+        start, end = rng if rng else (0, size - 1)
+        headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
+        if rng:
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        return StreamingResponse(svc.catalog.content(c.kind, pkg_id, start, end),
+                                 status_code=206 if rng else 200,
+                                 media_type="application/zip", headers=headers)
+
+    @r.get(f"{item}/{c.descriptor}")
+    def descriptor(pkg_id: str, request: Request, svc: Services = Depends(services),
+                   who: Principal = Depends(reader)) -> Response:
+        svc.catalog.get(c.kind, pkg_id, _tenant(who))
+        pkg, files = svc.catalog.files(c.kind, pkg_id)
+        names = list((pkg.info or {}).get("descriptorFiles", []))
+        yamls = [n for n in names if not n.endswith(".meta")]
+        ok = _accepts(request, "text/plain", "application/zip")
+        if not ok:
+            raise NotAcceptable("the descriptor is served as text/plain or application/zip")
+        if "text/plain" in ok and len(yamls) == 1:
+            return Response(files.read(yamls[0]), media_type="text/plain")
+        if "application/zip" not in ok:
+            raise NotAcceptable(
+                f"the descriptor spans {len(yamls)} files; accept application/zip to get them"
+            )
+        return Response(transfer.zip_bytes(files.iter_members(names)), media_type="application/zip")
+
+    @r.get(f"{item}/manifest")
+    def manifest(pkg_id: str, request: Request, svc: Services = Depends(services),
+                 who: Principal = Depends(reader)) -> Response:
+        svc.catalog.get(c.kind, pkg_id, _tenant(who))
+        pkg, files = svc.catalog.files(c.kind, pkg_id)
+        mpath = (pkg.info or {}).get("manifestPath")
+        if not mpath:
+            raise NotFound(f"package {pkg_id} has no manifest file")
+        if "include_signatures" in request.query_params:
+            members = [mpath]
+            cert = (pkg.info or {}).get("toscaMeta", {}).get("ETSI-Entry-Certificate")
+            if cert:
+                members.append(cert)
+            return Response(transfer.zip_bytes(files.iter_members(members)),
+                            media_type="application/zip")
+        return Response(files.read(mpath), media_type="text/plain")
+
+    if c.kind is PackageKind.vnf:
+
+        @r.get(f"{item}/artifacts")
+        def artifacts(pkg_id: str, request: Request, svc: Services = Depends(services),
+                      who: Principal = Depends(reader)) -> Response:
+            svc.catalog.get(c.kind, pkg_id, _tenant(who))
+            pkg, files = svc.catalog.files(c.kind, pkg_id)
+            q = request.query_params
+            sets = {s for s in (q.get("select_non_mano_artifact_sets") or "").split(",") if s}
+            chosen = []
+            for a in (pkg.info or {}).get(c.artifacts_field, []):
+                path, set_id = a.get("artifactPath"), a.get("nonManoArtifactSetId")
+                if not path:
+                    continue
+                if set_id is None and "exclude_all_mano_artifacts" in q:
+                    continue
+                if set_id is not None and "exclude_all_non_mano_artifacts" in q and not sets:
+                    continue
+                if set_id is not None and sets and set_id not in sets:
+                    continue
+                chosen.append(path)
+            if not chosen:
+                raise NotFound("no artifact matches the selection")
+            return Response(transfer.zip_bytes(files.iter_members(chosen)),
+                            media_type="application/zip")
+
+        @r.post(f"{item}/{c.content}/upload_from_uri", status_code=202)
+        def upload_from_uri(pkg_id: str, background: BackgroundTasks,
+                            body: dict[str, Any] = Body(...), svc: Services = Depends(services),
+                            who: Principal = Depends(operator)) -> Response:
+            svc.catalog.get(c.kind, pkg_id, _tenant(who))
+            uri = body.get("addressInformation")
+            if not isinstance(uri, str) or not uri.lower().startswith(("http://", "https://")):
+                raise BadRequest("addressInformation must be an http:// or https:// URI; "
+                                 "other schemes (file:, ftp:) are refused",
+                                 field="addressInformation")
+            auth = None
+            if body.get("username") is not None:
+                auth = (str(body["username"]), str(body.get("password") or ""))
+            svc.catalog.start_upload(c.kind, pkg_id)
+            background.add_task(_fetch_and_process, svc, c.kind, pkg_id, uri, auth)
+            return Response(status_code=202)
+
+    @r.get(item + "/artifacts/{artifact_path:path}")
+    def artifact(pkg_id: str, artifact_path: str, request: Request,
+                 svc: Services = Depends(services), who: Principal = Depends(reader)) -> Response:
+        svc.catalog.get(c.kind, pkg_id, _tenant(who))
+        pkg, files = svc.catalog.files(c.kind, pkg_id)
+        if artifact_path not in (pkg.info or {}).get("files", []):
+            raise NotFound(f"package {pkg_id} has no artifact {artifact_path!r}")
+        data = files.read(artifact_path)
+        rng = transfer.parse_range(request.headers.get("range"), len(data))
+        mtype = mimetypes.guess_type(artifact_path)[0] or "application/octet-stream"
+        headers = {"Accept-Ranges": "bytes"}
+        if rng:
+            headers["Content-Range"] = f"bytes {rng[0]}-{rng[1]}/{len(data)}"
+        return Response(b"".join(transfer.slice_bytes(data, rng)), status_code=206 if rng else 200,
+                        media_type=mtype, headers=headers)
+
+    return r
+
+
+def _fetch_and_process(svc: Services, kind: PackageKind, pkg_id: str, uri: str,
+                       auth: tuple[str, str] | None) -> None:
+    fd, path = transfer.new_temp(svc.settings.tmp_dir)
+    os.close(fd)
+    try:
+        transfer.fetch_uri(uri, path, limit=svc.settings.max_upload_bytes,
+                           timeout=svc.settings.upload_from_uri_timeout, auth=auth)
+    except PackageError as exc:
+        path.unlink(missing_ok=True)
+        svc.catalog.fail(kind, pkg_id, exc)
+        return
+    svc.catalog.start_processing(kind, pkg_id)
+    svc.catalog.process(kind, pkg_id, path)

@@ -1,0 +1,121 @@
+"""Moving bytes over HTTP: uploads to temp files, ranged downloads, zip building."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import httpx
+from fastapi import Request
+
+from nfvo.catalog.errors import PackageError
+from nfvo.errors import BadRequest, PayloadTooLarge, RangeNotSatisfiable
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def new_temp(tmp_dir: Path) -> tuple[int, Path]:
+    """A fresh temp file in the data dir's scratch folder."""
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-", suffix=".csar")
+    return fd, Path(name)
+
+
+async def receive_body(request: Request, tmp_dir: Path, limit: int) -> Path:
+    """Stream the request body (raw archive, or multipart field ``file``) into a temp file.
+
+    The caller owns the returned file; on any error here the file is already gone.
+    """
+    fd, path = new_temp(tmp_dir)
+    try:
+        ctype = request.headers.get("content-type", "")
+        with os.fdopen(fd, "wb") as out:
+            if ctype.startswith("multipart/form-data"):
+                await _copy_multipart(request, out, limit)
+            else:
+                size = 0
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        raise PayloadTooLarge(f"package content exceeds the limit of {limit} bytes")
+                    out.write(chunk)
+        if path.stat().st_size == 0:
+            raise BadRequest("the request body is empty; send the package archive", field="body")
+        return path
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+async def _copy_multipart(request: Request, out: io.BufferedWriter, limit: int) -> None:
+    form = await request.form(max_files=1, max_fields=10)
+    try:
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise BadRequest("multipart upload needs a 'file' part with the archive", field="file")
+        size = 0
+        while chunk := await upload.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"package content exceeds the limit of {limit} bytes")
+            out.write(chunk)
+    finally:
+        await form.close()
+
+
+def fetch_uri(uri: str, dest: Path, *, limit: int, timeout: float, auth: tuple[str, str] | None) -> None:
+    """Download ``uri`` (http/https) into ``dest`` with a size limit; PackageError on failure."""
+    try:
+        with httpx.stream("GET", uri, timeout=timeout, auth=auth, follow_redirects=True) as r:
+            if r.status_code != 200:
+                raise PackageError(
+                    "FETCH_FAILED", f"GET {uri} answered HTTP {r.status_code}", file=uri
+                )
+            size = 0
+            with open(dest, "wb") as out:
+                for chunk in r.iter_bytes(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise PackageError(
+                            "PACKAGE_TOO_LARGE", f"{uri} is larger than the limit of {limit} bytes"
+                        )
+                    out.write(chunk)
+    except httpx.HTTPError as exc:
+        raise PackageError("FETCH_FAILED", f"cannot download {uri}: {exc}", file=uri) from None
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(start, end) inclusive of a single-range ``Range`` header, None when absent."""
+    if not header:
+        return None
+    m = _RANGE.match(header.strip().split(",")[0].strip())
+    if not m or (not m.group(1) and not m.group(2)):
+        raise RangeNotSatisfiable(f"unsupported Range header {header!r}; use bytes=start-end")
+    if m.group(1):
+        start = int(m.group(1))
+        end = int(m.group(2)) if m.group(2) else size - 1
+    else:
+        start = max(size - int(m.group(2)), 0)
+        end = size - 1
+    if start >= size or start > end:
+        raise RangeNotSatisfiable(f"range {header!r} is outside the content of {size} bytes")
+    return start, min(end, size - 1)
+
+
+def zip_bytes(members: Iterable[tuple[str, bytes]]) -> bytes:
+    """A deflated zip of (name, bytes)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def slice_bytes(data: bytes, rng: tuple[int, int] | None) -> Iterator[bytes]:
+    """The ranged part of an in-memory body."""
+    yield data if rng is None else data[rng[0] : rng[1] + 1]

@@ -1,0 +1,332 @@
+"""Catalog use cases: create, upload, onboard, modify, delete and read packages.
+
+Every state change goes through the onboarding state machine in ``states``; every
+failure of a package leaves exactly one thing behind: its record in ERROR state
+with ``onboardingFailureDetails`` naming the cause.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from nfvo.catalog.csar import CsarLimits
+from nfvo.catalog.errors import PackageError
+from nfvo.catalog.onboarding import analyse_package, file_sha256
+from nfvo.catalog.states import (
+    OnboardingState,
+    OperationalState,
+    PackageKind,
+    UsageState,
+    can_transition,
+)
+from nfvo.catalog.store import PackageCache, PackageFiles
+from nfvo.errors import Conflict, NotFound, PreconditionFailed
+from nfvo.inventory.blobs import BlobRepository
+from nfvo.inventory.db import Database
+from nfvo.inventory.models import CatalogPackage
+from nfvo.inventory.repositories import CatalogRepository, DuplicateOnboarded, StaleRevision
+
+log = logging.getLogger(__name__)
+_NODE = f"{socket.gethostname()}:{os.getpid()}"
+_WORD = {PackageKind.vnf: "VNF package", PackageKind.nsd: "NSD", PackageKind.pnfd: "PNFD"}
+_REF_FIELD = {PackageKind.vnf: "vnfPkgIds", PackageKind.pnfd: "pnfdInfoIds", PackageKind.nsd: "nestedNsdInfoIds"}
+
+
+class CatalogService:
+    """The catalog's use cases over the inventory; no HTTP in here."""
+
+    def __init__(self, db: Database, cache_dir: Path, limits: CsarLimits | None = None) -> None:
+        self.db = db
+        self.cache = PackageCache(db, cache_dir)
+        self.limits = limits or CsarLimits()
+
+    # -- reads -------------------------------------------------------------
+    def get(self, kind: PackageKind, pkg_id: str, tenant_id: str | None = None) -> CatalogPackage:
+        """One package or NotFound."""
+        with self.db.session() as s:
+            pkg = CatalogRepository(s).get(pkg_id, kind=kind)
+        if pkg is None or (tenant_id is not None and pkg.tenant_id not in (None, tenant_id)):
+            raise NotFound(f"{_WORD[kind]} {pkg_id} does not exist")
+        return pkg
+
+    def list(self, kind: PackageKind, tenant_id: str | None = None) -> list[CatalogPackage]:
+        """All packages of a kind visible to the tenant."""
+        with self.db.session() as s:
+            rows = list(CatalogRepository(s).list(kind))
+        if tenant_id is None:
+            return rows
+        return [r for r in rows if r.tenant_id in (None, tenant_id)]
+
+    def descriptor(self, kind: PackageKind, pkg_id: str) -> dict[str, Any]:
+        """The stored typed descriptor (JSON) of an onboarded package."""
+        with self.db.session() as s:
+            pkg = CatalogRepository(s).get(pkg_id, kind=kind, with_descriptor=True)
+        if pkg is None:
+            raise NotFound(f"{_WORD[kind]} {pkg_id} does not exist")
+        self._require_onboarded(pkg, kind)
+        return dict(pkg.descriptor or {})
+
+    def files(self, kind: PackageKind, pkg_id: str) -> tuple[CatalogPackage, PackageFiles]:
+        """Member access to an onboarded package's archive."""
+        pkg = self.get(kind, pkg_id)
+        self._require_onboarded(pkg, kind)
+        assert pkg.blob_id is not None
+        return pkg, self.cache.files(pkg.blob_id)
+
+    def content(self, kind: PackageKind, pkg_id: str, start: int, end: int | None) -> Iterator[bytes]:
+        """Bytes ``start..end`` of the stored archive."""
+        pkg = self.get(kind, pkg_id)
+        self._require_onboarded(pkg, kind)
+        blob_id = pkg.blob_id
+        assert blob_id is not None
+
+        def gen() -> Iterator[bytes]:
+            with self.db.session() as s:
+                yield from BlobRepository(s).iter_range(blob_id, start, end)
+
+        return gen()
+
+    # -- writes ------------------------------------------------------------
+    def create(
+        self, kind: PackageKind, user_defined_data: dict[str, Any], tenant_id: str | None = None
+    ) -> CatalogPackage:
+        """A new, empty package record in CREATED state."""
+        pkg = CatalogPackage(
+            id=str(uuid.uuid4()),
+            kind=kind.value,
+            tenant_id=tenant_id,
+            onboarding_state=OnboardingState.CREATED,
+            operational_state=OperationalState.DISABLED,
+            usage_state=UsageState.NOT_IN_USE,
+            info={},
+            user_defined_data=user_defined_data or {},
+        )
+        with self.db.session() as s:
+            CatalogRepository(s).add(pkg)
+        return pkg
+
+    def _transition(self, kind: PackageKind, pkg_id: str, dst: OnboardingState, **info: Any) -> None:
+        with self.db.session() as s:
+            repo = CatalogRepository(s)
+            pkg = repo.lock(pkg_id, kind=kind)
+            if pkg is None:
+                raise NotFound(f"{_WORD[kind]} {pkg_id} does not exist")
+            if not can_transition(pkg.onboarding_state, dst):
+                raise Conflict(
+                    f"{_WORD[kind]} {pkg_id} is {pkg.onboarding_state}; content can only be "
+                    f"uploaded once, to a package in CREATED state",
+                    onboardingState=pkg.onboarding_state,
+                )
+            pkg.onboarding_state = dst
+            if info:
+                pkg.info = {**(pkg.info or {}), **info}
+            repo.save(pkg)
+
+    def start_upload(self, kind: PackageKind, pkg_id: str) -> None:
+        """CREATED -> UPLOADING, or Conflict."""
+        self._transition(kind, pkg_id, OnboardingState.UPLOADING, worker=_NODE)
+
+    def start_processing(self, kind: PackageKind, pkg_id: str) -> None:
+        """UPLOADING -> PROCESSING."""
+        self._transition(kind, pkg_id, OnboardingState.PROCESSING)
+
+    def fail(self, kind: PackageKind, pkg_id: str, error: PackageError) -> None:
+        """Move the package to ERROR with the failure details (no other trace is kept)."""
+        details = {
+            "type": "https://nfvo.dev/problems/package/" + error.cause.lower().replace("_", "-"),
+            "title": "Package onboarding failed",
+            "status": 422,
+            **error.to_dict(),
+        }
+        with self.db.session() as s:
+            repo = CatalogRepository(s)
+            pkg = repo.lock(pkg_id, kind=kind)
+            if pkg is None:
+                return
+            pkg.onboarding_state = OnboardingState.ERROR
+            pkg.failure_details = details
+            repo.save(pkg)
+        log.info("%s %s rejected: %s", _WORD[kind], pkg_id, error.message())
+
+    def process(self, kind: PackageKind, pkg_id: str, path: Path) -> None:
+        """PROCESSING -> ONBOARDED or ERROR. Always deletes ``path``."""
+        try:
+            try:
+                result = analyse_package(path, kind, self.limits)
+                self._store(kind, pkg_id, path, result)
+            except PackageError as exc:
+                self.fail(kind, pkg_id, exc)
+            except Exception as exc:  # a bug must not leave the package PROCESSING forever
+                log.exception("unexpected error onboarding %s", pkg_id)
+                self.fail(kind, pkg_id, PackageError("INTERNAL_ERROR", f"internal error: {exc}"))
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _store(self, kind: PackageKind, pkg_id: str, path: Path, result: Any) -> None:
+        checksum = file_sha256(path)
+        with self.db.session() as s:
+            repo = CatalogRepository(s)
+            pkg = repo.lock(pkg_id, kind=kind)
+            if pkg is None:  # deleted meanwhile
+                return
+            info = dict(result.info)
+            if kind is PackageKind.nsd:
+                info.update(self._resolve_references(repo, result))
+            blob = BlobRepository(s).put(path.open("rb"))
+            pkg.blob_id = blob.id
+            pkg.descriptor_id = result.descriptor_id
+            pkg.descriptor = result.descriptor.model_dump(mode="json")
+            pkg.onboarding_state = OnboardingState.ONBOARDED
+            pkg.operational_state = OperationalState.ENABLED
+            pkg.onboarded_key = f"{kind.value}:{result.descriptor_id}"
+            info["checksum"] = {"algorithm": "SHA-256", "hash": checksum}
+            info["packageSize"] = blob.size
+            pkg.info = info
+            try:
+                repo.save(pkg)
+            except DuplicateOnboarded:
+                raise PackageError(
+                    "DUPLICATE_DESCRIPTOR",
+                    f"a {_WORD[kind]} with descriptor id {result.descriptor_id} is already onboarded",
+                ) from None
+
+    def _resolve_references(self, repo: CatalogRepository, result: Any) -> dict[str, Any]:
+        """Package ids of the VNFDs/PNFDs/nested NSDs an NSD needs; all must be onboarded."""
+        vnfs = repo.find_onboarded(PackageKind.vnf, result.referenced_vnfd_ids)
+        pnfs = repo.find_onboarded(PackageKind.pnfd, result.referenced_pnfd_ids)
+        nsds = repo.find_onboarded(PackageKind.nsd, result.referenced_nsd_ids)
+        missing = [v for v in result.referenced_vnfd_ids if v not in vnfs]
+        if missing:
+            raise PackageError(
+                "VNFD_NOT_ONBOARDED",
+                "the NSD references VNFDs that are not onboarded: missing vnfdId "
+                + ", ".join(missing),
+            )
+        missing_p = [p for p in result.referenced_pnfd_ids if p not in pnfs]
+        if missing_p:
+            raise PackageError(
+                "PNFD_NOT_ONBOARDED",
+                "the NSD references PNFDs that are not onboarded: missing pnfdId "
+                + ", ".join(missing_p),
+            )
+        missing_n = [n for n in result.referenced_nsd_ids if n not in nsds]
+        if missing_n:
+            raise PackageError(
+                "NSD_NOT_ONBOARDED",
+                "the NSD references nested NSDs that are not onboarded: missing nsdId "
+                + ", ".join(missing_n),
+            )
+        return {
+            "vnfPkgIds": sorted({p.id for p in vnfs.values()}),
+            "pnfdInfoIds": sorted({p.id for p in pnfs.values()}),
+            "nestedNsdInfoIds": sorted({p.id for p in nsds.values()}),
+        }
+
+    def modify(
+        self,
+        kind: PackageKind,
+        pkg_id: str,
+        *,
+        operational_state: str | None,
+        user_defined_data: dict[str, Any] | None,
+        if_match: int | None = None,
+    ) -> CatalogPackage:
+        """Enable/disable and merge user-defined data (JSON merge patch semantics)."""
+        with self.db.session() as s:
+            repo = CatalogRepository(s)
+            pkg = repo.lock(pkg_id, kind=kind)
+            if pkg is None:
+                raise NotFound(f"{_WORD[kind]} {pkg_id} does not exist")
+            if if_match is not None and pkg.revision != if_match:
+                raise PreconditionFailed(
+                    f"{_WORD[kind]} {pkg_id} changed since it was read (ETag mismatch)"
+                )
+            if operational_state is not None:
+                self._require_onboarded(pkg, kind)
+                if pkg.operational_state == operational_state:
+                    raise Conflict(
+                        f"{_WORD[kind]} {pkg_id} is already {operational_state}",
+                        operationalState=pkg.operational_state,
+                    )
+                pkg.operational_state = OperationalState(operational_state)
+            if user_defined_data is not None:
+                merged = dict(pkg.user_defined_data or {})
+                for k, v in user_defined_data.items():
+                    if v is None:
+                        merged.pop(k, None)
+                    else:
+                        merged[k] = v
+                pkg.user_defined_data = merged
+            try:
+                repo.save(pkg)
+            except StaleRevision:  # pragma: no cover - row is locked
+                raise PreconditionFailed("concurrent modification") from None
+        return pkg
+
+    def delete(self, kind: PackageKind, pkg_id: str) -> None:
+        """Delete a package: only when DISABLED and NOT_IN_USE and nothing references it."""
+        blob_id = None
+        with self.db.session() as s:
+            repo = CatalogRepository(s)
+            pkg = repo.lock(pkg_id, kind=kind)
+            if pkg is None:
+                raise NotFound(f"{_WORD[kind]} {pkg_id} does not exist")
+            if pkg.onboarding_state in (OnboardingState.UPLOADING, OnboardingState.PROCESSING):
+                raise Conflict(f"{_WORD[kind]} {pkg_id} is {pkg.onboarding_state}; wait for it")
+            if pkg.operational_state != OperationalState.DISABLED:
+                raise Conflict(
+                    f"{_WORD[kind]} {pkg_id} is {pkg.operational_state}; disable it first "
+                    '(PATCH {"operationalState": "DISABLED"})'
+                )
+            if pkg.usage_state != UsageState.NOT_IN_USE:
+                raise Conflict(f"{_WORD[kind]} {pkg_id} is IN_USE")
+            users = repo.referencing(PackageKind.nsd.value, _REF_FIELD[kind], pkg_id)
+            if users:
+                raise Conflict(
+                    f"{_WORD[kind]} {pkg_id} is referenced by NSD "
+                    + ", ".join(u.id for u in users)
+                    + "; delete those first"
+                )
+            blob_id = pkg.blob_id
+            repo.delete(pkg)
+            if blob_id:
+                BlobRepository(s).delete(blob_id)
+        if blob_id:
+            self.cache.evict(blob_id)
+
+    def recover_interrupted(self) -> int:
+        """At start: packages this host left UPLOADING/PROCESSING (a crash) go to ERROR."""
+        host = socket.gethostname() + ":"
+        count = 0
+        with self.db.session() as s:
+            for kind in PackageKind:
+                for pkg in CatalogRepository(s).list(kind.value):
+                    worker = (pkg.info or {}).get("worker", "")
+                    if pkg.onboarding_state in (
+                        OnboardingState.UPLOADING,
+                        OnboardingState.PROCESSING,
+                    ) and (worker.startswith(host) and worker != _NODE):
+                        pkg.onboarding_state = OnboardingState.ERROR
+                        pkg.failure_details = {
+                            "title": "Package onboarding interrupted",
+                            "status": 500,
+                            "cause": "INTERRUPTED",
+                            "detail": "the nfvo process handling this upload stopped; "
+                            "delete the package and upload it again",
+                        }
+                        count += 1
+        return count
+
+    @staticmethod
+    def _require_onboarded(pkg: CatalogPackage, kind: PackageKind) -> None:
+        if pkg.onboarding_state != OnboardingState.ONBOARDED:
+            raise Conflict(
+                f"{_WORD[kind]} {pkg.id} is {pkg.onboarding_state}, not ONBOARDED",
+                onboardingState=pkg.onboarding_state,
+            )

@@ -1,0 +1,63 @@
+"""Runtime settings, read once from the command line and the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def default_data_dir() -> Path:
+    """``$NFVO_DATA_DIR`` or ``~/.nfvo``."""
+    return Path(os.environ.get("NFVO_DATA_DIR") or Path.home() / ".nfvo")
+
+
+@dataclass
+class Settings:
+    """Everything a running nfvo needs to know about its environment.
+
+    The embedded default is a SQLite file under ``data_dir``; setting
+    ``NFVO_DATABASE_URL`` (``postgresql+psycopg://...``) switches to PostgreSQL.
+    """
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    database_url: str | None = None
+    auth_enabled: bool = True
+    admin_user: str = "admin"
+    admin_password: str | None = None
+    token_ttl_seconds: int = 3600
+    page_size: int = 100
+    max_upload_bytes: int = 1 << 30
+    upload_from_uri_timeout: float = 60.0
+    public_url: str | None = None
+
+    @classmethod
+    def from_env(cls, data_dir: Path | None = None, **overrides: object) -> Settings:
+        """Settings from ``NFVO_*`` environment variables, with explicit overrides."""
+        s = cls(data_dir=data_dir or default_data_dir())
+        s.database_url = os.environ.get("NFVO_DATABASE_URL") or None
+        s.admin_user = os.environ.get("NFVO_ADMIN_USER", s.admin_user)
+        s.admin_password = os.environ.get("NFVO_ADMIN_PASSWORD") or None
+        if os.environ.get("NFVO_TOKEN_TTL"):
+            s.token_ttl_seconds = int(os.environ["NFVO_TOKEN_TTL"])
+        for key, value in overrides.items():
+            if value is not None:
+                setattr(s, key, value)
+        return s
+
+    @property
+    def effective_database_url(self) -> str:
+        """The SQLAlchemy URL in use: explicit URL or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'nfvo.db'}"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Scratch space for uploads in flight; emptied after each upload."""
+        return self.data_dir / "tmp"
+
+    def prepare_dirs(self) -> None:
+        """Create the data directory (mode 0700) and its scratch folder."""
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.tmp_dir.mkdir(exist_ok=True, mode=0o700)
