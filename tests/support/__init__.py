@@ -1,0 +1,1 @@
+"""Shared helpers for the test suites (conformance checks against external reference material)."""
