@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -16,8 +15,7 @@ Path = tuple[str, ...]
 
 
 def _bad(exc: sol013.QueryError) -> BadRequest:
-    param = getattr(exc, "param", None) or "query"
-    return BadRequest(f"invalid '{param}' parameter: {exc}", invalidParams=[param])
+    return BadRequest(f"invalid '{exc.param}' parameter: {exc.message}", invalidParams=[exc.param])
 
 
 def page_of(
@@ -39,7 +37,7 @@ def page_of(
         )
     except sol013.QueryError as exc:
         raise _bad(exc) from None
-    filter_hash = hashlib.sha256((params.get("filter") or "").encode()).hexdigest()[:16]
+    filter_hash = sol013.query_fingerprint(params.get("filter"))
     start_after = None
     if params.get("nextpage_opaque_marker"):
         try:

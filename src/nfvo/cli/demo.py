@@ -1,0 +1,135 @@
+"""``nfvo demo``: the embedded server, the sample packages onboarded through the API."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from nfvo.api.app import create_app
+from nfvo.api.security import read_admin_credentials
+from nfvo.config import Settings
+from nfvo.samples import build_sample, sample_names
+
+console = Console()
+_COLLECTION = {"vnf": ("vnfpkgm", "vnf_packages", "package_content"),
+               "ns": ("nsd", "ns_descriptors", "nsd_content")}
+
+
+def _free_port(port: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+
+def _start_server(settings: Settings, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the API server did not start within 30 s")
+        time.sleep(0.05)
+    return server
+
+
+def _client(base: str, settings: Settings) -> httpx.Client:
+    user, password = settings.admin_user, settings.admin_password
+    if password is None:
+        creds = read_admin_credentials(settings.data_dir)
+        if creds is None:
+            raise RuntimeError(f"no admin credentials in {settings.data_dir}/admin-credentials")
+        user, password = creds
+    r = httpx.post(f"{base}/oauth2/token", data={"grant_type": "client_credentials"},
+                   auth=(user, password), timeout=30)
+    r.raise_for_status()
+    token = r.json()["access_token"]
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+def _kind(name: str) -> str:
+    return "ns" if name.startswith("ns") else "vnf"
+
+
+def onboard(client: httpx.Client, name: str) -> dict[str, Any]:
+    """Create the package resource, upload the sample, wait for the outcome."""
+    api, coll, content = _COLLECTION[_kind(name)]
+    r = client.post(f"/{api}/v2/{coll}", json={"userDefinedData": {"sample": name}})
+    r.raise_for_status()
+    pkg_id = r.json()["id"]
+    r = client.put(f"/{api}/v2/{coll}/{pkg_id}/{content}", content=build_sample(name),
+                   headers={"Content-Type": "application/zip"})
+    r.raise_for_status()
+    state_key = "onboardingState" if api == "vnfpkgm" else "nsdOnboardingState"
+    deadline = time.monotonic() + 60
+    while True:
+        info = client.get(f"/{api}/v2/{coll}/{pkg_id}", params={"all_fields": ""}).json()
+        if info[state_key] in ("ONBOARDED", "ERROR") or time.monotonic() > deadline:
+            return info
+        time.sleep(0.1)
+
+
+def _existing(client: httpx.Client) -> dict[str, dict[str, Any]]:
+    """Samples already onboarded in this data dir (a second demo run reuses them)."""
+    out = {}
+    for api, coll, _ in _COLLECTION.values():
+        for info in client.get(f"/{api}/v2/{coll}", params={"all_fields": ""}).json():
+            sample = (info.get("userDefinedData") or {}).get("sample")
+            if sample and info.get("onboardingState", info.get("nsdOnboardingState")) == "ONBOARDED":
+                out[sample] = info
+    return out
+
+
+def run_demo(port: int, data_dir: Path | None, exit_after: bool) -> int:
+    """The guided tour; returns the exit code."""
+    logging.basicConfig(level=logging.WARNING)
+    settings = Settings.from_env(data_dir=data_dir)
+    port = _free_port(port)
+    base = f"http://127.0.0.1:{port}"
+    console.print(f"[bold]nfvo demo[/bold] - data in {settings.data_dir} "
+                  f"({'PostgreSQL' if settings.database_url else 'embedded SQLite'})")
+    server = _start_server(settings, port)
+    ok = True
+    with _client(base, settings) as client:
+        done = _existing(client)
+        table = Table("sample", "kind", "descriptor id", "state", "resource")
+        for name in sample_names():
+            info = done.get(name) or onboard(client, name)
+            api, coll, _ = _COLLECTION[_kind(name)]
+            state = info.get("onboardingState") or info.get("nsdOnboardingState")
+            ok &= state == "ONBOARDED"
+            desc_id = info.get("vnfdId") or info.get("nsdId") or "-"
+            note = "" if name not in done else " (already there)"
+            table.add_row(name, _kind(name).upper(), desc_id, f"{state}{note}",
+                          f"{base}/{api}/v2/{coll}/{info['id']}")
+            if state == "ERROR":
+                console.print(f"[red]{name} failed:[/red] {info.get('onboardingFailureDetails')}")
+        console.print(table)
+    creds = settings.data_dir / "admin-credentials"
+    console.print(f"\nAPI:      {base}   (OpenAPI docs: {base}/docs)")
+    console.print(f"Token:    curl -s -u admin:<password> -d grant_type=client_credentials "
+                  f"{base}/oauth2/token   (password in {creds})")
+    console.print(f"Packages: curl -s -H 'Authorization: Bearer <token>' {base}/vnfpkgm/v2/vnf_packages")
+    if exit_after:
+        server.should_exit = True
+        return 0 if ok else 1
+    console.print("\nServing until Ctrl-C.")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        server.should_exit = True
+    return 0 if ok else 1

@@ -1,0 +1,92 @@
+"""``nfvo`` command line: ``serve`` runs the API, ``demo`` shows it working end to end."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nfvo import __version__
+from nfvo.config import Settings
+
+app = typer.Typer(
+    name="nfvo",
+    help="nfvo: an ETSI NFV Orchestrator (SOL005 APIs).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (SQLite file, scratch). Default ~/.nfvo"),
+]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only listens on the local machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    data_dir: DataDir = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Disable authentication (loopback hosts only).")
+    ] = False,
+    log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
+) -> None:
+    """Run the nfvo API server (embedded SQLite by default; NFVO_DATABASE_URL for PostgreSQL)."""
+    import uvicorn
+
+    from nfvo.api.app import create_app
+
+    if no_auth and not is_loopback(host):
+        typer.echo(
+            f"error: --no-auth is refused on {host}: it would expose an unauthenticated API. "
+            "Use a loopback host (127.0.0.1, ::1) or drop --no-auth.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env(data_dir=data_dir, auth_enabled=not no_auth)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower())
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8080,
+    data_dir: DataDir = None,
+    exit_after: Annotated[
+        bool, typer.Option("--exit", help="Exit after the tour instead of serving until Ctrl-C.")
+    ] = False,
+) -> None:
+    """Start nfvo on the embedded default, onboard the sample packages, and keep serving."""
+    from nfvo.cli.demo import run_demo
+
+    raise typer.Exit(run_demo(port=port, data_dir=data_dir, exit_after=exit_after))
+
+
+def main() -> None:  # pragma: no cover - console entry
+    """Console entry point."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()
