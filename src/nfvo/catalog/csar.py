@@ -432,6 +432,11 @@ class _TarBackend(_Backend):
                 self.gz.finish()
         except tarfile.TarError as exc:
             raise _err("CORRUPT_ARCHIVE", f"unreadable tar: {exc}") from None
+        except PackageError as exc:
+            if exc.file is None and spans:  # name the member whose data was being inflated
+                name = spans[-1][0].name
+                raise _err(exc.cause, f"{exc.detail} (in or after member {name!r})", name) from None
+            raise
         end = self.gz.consumed if self.gz else size
         for i, (member, at) in enumerate(spans):
             if self.gz is None:
