@@ -675,64 +675,109 @@ def _load_root_layout(csar: Csar) -> None:
         csar.manifest_path = name
 
 
-def _verify_entry(csar: Csar, entry: ArtifactEntry, where: str) -> ArtifactEntry:
-    """Check one artifact entry's keys, presence and digest; return it completed."""
-    if entry.external:
-        return entry
-    hashed = entry.origin == "manifest" or entry.algorithm is not None or entry.hash is not None
-    algorithm = None
-    if hashed:
-        for key, value in (("Algorithm", entry.algorithm), ("Hash", entry.hash)):
-            if value is None:
-                raise PackageError(
-                    f"MISSING_{key.upper()}",
-                    f"entry for {entry.path!r} has no {key}",
-                    file=where,
-                    line=entry.line,
-                )
-            if not value.strip():
-                raise PackageError(
-                    "EMPTY_VALUE",
-                    f"entry for {entry.path!r} has an empty {key}",
-                    file=where,
-                    line=entry.line,
-                )
-        algorithm = canonical_algorithm(entry.algorithm or "")
-        if algorithm is None:
+def _checked_algorithm(entry: ArtifactEntry, where: str) -> str | None:
+    """Canonical algorithm of an entry that carries a digest; None for name-only entries.
+
+    Manifest entries always need ``Algorithm`` and ``Hash``. A TOSCA.meta ``Name`` block that
+    gives neither only declares a file (TOSCA-Meta 1.0 style); giving one requires the other.
+    """
+    if entry.origin != "manifest" and entry.algorithm is None and entry.hash is None:
+        return None
+    for key, value in (("Algorithm", entry.algorithm), ("Hash", entry.hash)):
+        if value is None:
             raise PackageError(
-                "UNSUPPORTED_ALGORITHM",
-                f"algorithm {entry.algorithm!r} for {entry.path!r} (use SHA-256/384/512)",
+                f"MISSING_{key.upper()}",
+                f"entry for {entry.path!r} has no {key}",
                 file=where,
                 line=entry.line,
             )
-    path = _package_path(entry.path, "artifact", where) if entry.path else ""
-    if not path or path not in csar:
-        raise PackageError(
-            "SOURCE_NOT_FOUND",
-            f"artifact {entry.path!r} is not in the package",
-            file=entry.path or where,
-            line=None,
-        )
-    if algorithm is not None:
-        digest = hashlib.new(HASHLIB_NAME[algorithm])
-        for chunk in csar._backend.stream(csar._member(path)):
-            digest.update(chunk)
-        actual, expected = digest.hexdigest(), (entry.hash or "").strip().lower()
-        if actual != expected:
+        if not value.strip():
             raise PackageError(
-                "HASH_MISMATCH",
-                f"{algorithm} of {path!r} is {actual}, {where} says {expected}",
-                file=path,
+                "EMPTY_VALUE",
+                f"entry for {entry.path!r} has an empty {key}",
+                file=where,
+                line=entry.line,
             )
-    return replace(entry, path=path, algorithm=algorithm, size=csar.size(path))
+    algorithm = canonical_algorithm(entry.algorithm or "")
+    if algorithm is None:
+        raise PackageError(
+            "UNSUPPORTED_ALGORITHM",
+            f"algorithm {entry.algorithm!r} for {entry.path!r} (use SHA-256/384/512)",
+            file=where,
+            line=entry.line,
+        )
+    return algorithm
+
+
+class _Verifier:
+    """Verifies artifact entries, hashing each (file, algorithm) once with bounded memory."""
+
+    def __init__(self, csar: Csar) -> None:
+        self.csar = csar
+        self.digests: dict[tuple[str, str], str] = {}
+
+    def digest(self, path: str, algorithm: str) -> str:
+        key = (path, algorithm)
+        if key not in self.digests:
+            hasher = hashlib.new(HASHLIB_NAME[algorithm])
+            for chunk in self.csar._backend.stream(self.csar._member(path)):
+                hasher.update(chunk)
+            self.digests[key] = hasher.hexdigest()
+        return self.digests[key]
+
+    def entry(self, entry: ArtifactEntry, where: str) -> ArtifactEntry:
+        """Check one entry's keys, presence and digest; return it completed."""
+        if entry.external:  # recorded only: the package does not carry the bytes
+            algorithm = canonical_algorithm(entry.algorithm or "") or entry.algorithm
+            return replace(entry, algorithm=algorithm)
+        algorithm = _checked_algorithm(entry, where)
+        path = _package_path(entry.path, "artifact", where) if entry.path else ""
+        if not path or path not in self.csar:
+            raise PackageError(
+                "SOURCE_NOT_FOUND",
+                f"artifact {entry.path!r} ({where}) is not in the package",
+                file=entry.path or where,
+            )
+        expected = (entry.hash or "").strip().lower()
+        if algorithm is not None:
+            actual = self.digest(path, algorithm)
+            if actual != expected:
+                raise PackageError(
+                    "HASH_MISMATCH",
+                    f"{algorithm} of {path!r} is {actual}, {where} says {expected}",
+                    file=path,
+                )
+        return replace(
+            entry,
+            path=path,
+            algorithm=algorithm,
+            hash=expected or None,
+            size=self.csar.size(path),
+        )
 
 
 def _verify(csar: Csar, meta_entries: list[ArtifactEntry]) -> None:
+    """Verify every declared artifact; ``csar.artifacts`` keeps the first entry per path."""
     entries: list[tuple[ArtifactEntry, str]] = []
     if csar.manifest is not None and csar.manifest_path:
         entries += [(e, csar.manifest_path) for e in csar.manifest.sources]
     entries += [(e, TOSCA_META_PATH) for e in meta_entries]
-    csar.artifacts = [_verify_entry(csar, e, where) for e, where in entries]
+    verifier = _Verifier(csar)
+    by_path: dict[str, ArtifactEntry] = {}
+    for entry, where in entries:
+        done = verifier.entry(entry, where)
+        known = by_path.get(done.path)
+        if known is None:
+            by_path[done.path] = done
+        else:  # same file declared twice (manifest and TOSCA.meta): merge what each adds
+            first, other = (done, known) if known.algorithm is None else (known, done)
+            by_path[done.path] = replace(
+                first,
+                content_type=first.content_type or other.content_type,
+                signature=first.signature or other.signature,
+                certificate=first.certificate or other.certificate,
+            )
+    csar.artifacts = list(by_path.values())
     if csar.manifest is not None:
         for set_name, sources in csar.manifest.non_mano.items():
             for src in sources:

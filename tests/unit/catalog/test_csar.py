@@ -197,10 +197,10 @@ def test_tosca_meta_name_blocks_and_etsi_keys(tmp_path):
     files["ChangeLog.txt"] = b"v1\n"
     with open_csar(write_zip(tmp_path / "p.zip", files)) as pkg:
         assert pkg.meta["ETSI-Entry-Change-Log"] == "ChangeLog.txt"
-        meta_arts = [a for a in pkg.artifacts if a.origin == "tosca_meta"]
-        assert [(a.path, a.algorithm, a.content_type) for a in meta_arts] == [
-            ("Scripts/install.sh", "SHA-256", "text/x-sh"),
-            ("Definitions/top.yaml", None, "application/yaml"),
+        # Scripts/install.sh is in the manifest and in TOSCA.meta: one merged entry
+        assert [(a.path, a.algorithm, a.content_type, a.origin) for a in pkg.artifacts] == [
+            ("Scripts/install.sh", "SHA-256", "text/x-sh", "manifest"),
+            ("Definitions/top.yaml", None, "application/yaml", "tosca_meta"),
         ]
 
 
@@ -223,6 +223,14 @@ def test_tar_gz_random_access_across_checkpoints(tmp_path, monkeypatch):
             assert stream.read(1000) == blob[:1000]
         assert pkg["TOSCA-Metadata/TOSCA.meta"] == files["TOSCA-Metadata/TOSCA.meta"]
         assert hashlib.sha256(pkg["Files/blob.bin"]).digest() == hashlib.sha256(blob).digest()
+
+
+def test_per_member_ratio_in_tar_gz(tmp_path):
+    files = package(
+        **{"Files__noise.bin": os.urandom(3 << 20), "Files__zeros.img": bytes(12 << 20)}
+    )
+    path = write_tar(tmp_path / "p.tgz", tar_entries(files), gz=True)
+    refused(path, "COMPRESSION_BOMB", "Files/zeros.img")  # overall ratio stays low
 
 
 def test_crlf_and_missing_blank_lines_in_manifest(tmp_path):
@@ -288,7 +296,7 @@ def test_zip_bomb_refused_without_inflating(tmp_path):
                 out.write(chunk)
     start = time.perf_counter()
     refused(path, "COMPRESSION_BOMB", "Files/zeros.img")
-    assert time.perf_counter() - start < 0.3
+    assert time.perf_counter() - start < 0.5
 
 
 def test_gzip_bomb_refused_early(tmp_path):
@@ -302,7 +310,7 @@ def test_gzip_bomb_refused_early(tmp_path):
             tf.addfile(info, io.BytesIO(bytes(info.size)))
     start = time.perf_counter()
     refused(path, "COMPRESSION_BOMB", "Files/zeros.img")
-    assert time.perf_counter() - start < 0.3
+    assert time.perf_counter() - start < 0.5
 
 
 def _patch_zip_size(data: bytearray, name: bytes, new_size: int) -> None:
