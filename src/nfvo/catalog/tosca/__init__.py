@@ -23,7 +23,7 @@ from nfvo.catalog.tosca.model import (
     Topology,
 )
 from nfvo.catalog.tosca.topology import TopologyParser
-from nfvo.catalog.tosca.typesys import KINDS, TypeRegistry
+from nfvo.catalog.tosca.typesys import KINDS, TypeRegistry, kind_for
 from nfvo.catalog.tosca.values import Unresolved
 from nfvo.catalog.tosca.yamlload import line_of
 
@@ -146,6 +146,7 @@ def _add_types(registry: TypeRegistry, item: LoadedFile) -> None:
                 tosca_path=section,
             )
         for name, raw in table.items():
-            registry.add(kind, name, raw, item.path, builtin=item.builtin)
+            actual = kind_for(kind, str(name))
+            registry.add(actual, name, raw, item.path, builtin=item.builtin)
             for prefix in item.prefixes:
-                registry.add(kind, f"{prefix}:{name}", raw, item.path, builtin=item.builtin)
+                registry.add(actual, f"{prefix}:{name}", raw, item.path, builtin=item.builtin)

@@ -88,9 +88,9 @@ def _self_node(top: Topology, node: NodeTemplate) -> bool:
 def _flavour(st: ServiceTemplate, top: Topology, index: int) -> d.NsFlavour:
     flavour_id = flavour_id_of(st, top)
     ns_nodes = top.nodes_of(d.NS)
-    own = [n for n in ns_nodes if _self_node(top, n)] or (
-        ns_nodes[:1] if top.substitution is None else []
-    )
+    own = [n for n in ns_nodes if _self_node(top, n)] or [
+        n for n in ns_nodes if top.substitution is None or top.substitution.type_def.is_a(n.type)
+    ][:1]
     if flavour_id is None and own:
         flavour_id = d.string(own[0].properties.get("flavour_id"))
     nested = [n for n in ns_nodes if n not in own]

@@ -267,7 +267,8 @@ class TopologyParser:
             if isinstance(adef, str):
                 adef = {"file": adef}
             atype = adef.get("type")
-            if atype is not None and self.registry.find("artifact", atype) is None:
+            known_type = atype is None or self.registry.find("artifact", atype) is not None
+            if not known_type and not str(atype).startswith("tosca.artifacts."):
                 raise self.fail(
                     "UNKNOWN_ARTIFACT_TYPE",
                     f"unknown artifact type {atype!r}",
@@ -321,6 +322,7 @@ class TopologyParser:
                 line,
                 path + ".properties",
                 f"group type {tdef.name}",
+                enforce_required=False,
             )
             out[gname] = Group(gname, tdef.name, tdef, props, members)
         return out
@@ -443,6 +445,8 @@ class TopologyParser:
         out = {}
         for name, target in pairs:
             line = line_of(section, name) or line_of(raw, key)
+            if target == []:
+                continue  # declared but not mapped (seen in real packages)
             if not (isinstance(target, list) and len(target) == 2):
                 raise self.fail(
                     "INVALID_TEMPLATE",

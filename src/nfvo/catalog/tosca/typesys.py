@@ -45,6 +45,28 @@ KINDS = {
     "group_types": "group",
     "policy_types": "policy",
 }
+_PREFIX_KINDS = {
+    "tosca.datatypes.": "data",
+    "tosca.capabilities.": "capability",
+    "tosca.relationships.": "relationship",
+    "tosca.interfaces.": "interface",
+    "tosca.artifacts.": "artifact",
+    "tosca.nodes.": "node",
+    "tosca.groups.": "group",
+    "tosca.policies.": "policy",
+}
+
+
+def kind_for(section_kind: str, name: str) -> str:
+    """The kind of a type; a ``tosca.<kind>s.*`` name declared in the wrong section (seen in
+    real packages, e.g. data types under ``node_types``) is filed by its name."""
+    if name.startswith("tosca."):
+        for prefix, kind in _PREFIX_KINDS.items():
+            if name.startswith(prefix):
+                return kind
+    return section_kind
+
+
 _ROOTS = {
     "data": "tosca.datatypes.Root",
     "capability": "tosca.capabilities.Root",
@@ -170,13 +192,19 @@ class TypeRegistry:
         self.types: dict[str, dict[str, TypeDef]] = {kind: {} for kind in KINDS.values()}
 
     def add(self, kind: str, name: str, raw: Any, file: str, *, builtin: bool = False) -> None:
-        """Register a type; identical redefinitions are ignored, package ones replace built-ins."""
+        """Register a type; identical redefinitions are ignored, package ones replace built-ins.
+
+        A differing redefinition of a package type is a ``DUPLICATE_TYPE`` error, except for
+        ``tosca.*`` names, where the first definition wins.
+        """
         if not isinstance(raw, dict):
             raw = LineDict()
         old = self._lookup(kind, name)
         if old is not None and old.file != file and old.raw is not raw and old.raw != raw:
             if builtin:
                 return
+            if not old.builtin and name.startswith("tosca."):
+                return  # SOL001 itself defines some tosca.* types twice (e.g. PlacementGroup)
             if not old.builtin:
                 raise PackageError(
                     "DUPLICATE_TYPE",

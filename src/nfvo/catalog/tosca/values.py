@@ -180,9 +180,20 @@ class ValueChecker:
         return self.check_properties(value, props, line, path, f"data type {type_name}")
 
     def check_properties(
-        self, values: Any, props: dict[str, Schema], line: int | None, path: str, owner: str
+        self,
+        values: Any,
+        props: dict[str, Schema],
+        line: int | None,
+        path: str,
+        owner: str,
+        *,
+        enforce_required: bool = True,
     ) -> Any:
-        """Check a map of property values against definitions: unknown, missing, defaults."""
+        """Check a map of property values against definitions: unknown, missing, defaults.
+
+        ``enforce_required=False`` tolerates missing required properties (used for group
+        properties, which widely deployed packages omit).
+        """
         values = values or {}
         changed = False
         out: dict[Any, Any] = {}
@@ -205,7 +216,7 @@ class ValueChecker:
             if schema.has_default:
                 out[key] = self.check(schema.default, schema, schema.line, f"{path}.{key}")
                 changed = True
-            elif schema.required:
+            elif schema.required and enforce_required:
                 raise self.fail(
                     "MISSING_PROPERTY",
                     f"required property {key!r} of {owner} is missing",
