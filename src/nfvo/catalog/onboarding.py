@@ -45,7 +45,12 @@ def _descriptor_files(csar: Csar) -> list[str]:
         n
         for n in csar
         if n == entry
-        or (folder and n.startswith(folder) and n.endswith((".yaml", ".yml")) and "/" not in n[len(folder):])
+        or (
+            folder
+            and n.startswith(folder)
+            and n.endswith((".yaml", ".yml"))
+            and "/" not in n[len(folder) :]
+        )
     ]
     if "TOSCA-Metadata/TOSCA.meta" in csar:
         names.insert(0, "TOSCA-Metadata/TOSCA.meta")
@@ -82,7 +87,7 @@ def _software_images(vnfd: Vnfd, checksums: dict[str, tuple[str, str]]) -> list[
     for flavour in vnfd.flavours:
         for vdu in flavour.vdus:
             img = vdu.sw_image
-            if img is None or img.name in images:
+            if img is None or not img.name or img.name in images:
                 continue
             algo, digest = checksums.get(img.file or "", (None, None))
             images[img.name] = {
@@ -98,8 +103,8 @@ def _software_images(vnfd: Vnfd, checksums: dict[str, tuple[str, str]]) -> list[
                 "containerFormat": (img.container_format or "BARE").upper(),
                 "diskFormat": (img.disk_format or "RAW").upper(),
                 "createdAt": "1970-01-01T00:00:00Z",
-                "minDisk": int(img.min_disk_gib or 0),
-                "minRam": int(img.min_ram_mib or 0),
+                "minDisk": int((img.min_disk_bytes or 0) // (1 << 30)),
+                "minRam": int((img.min_ram_bytes or 0) // (1 << 20)),
                 "size": int(img.size_bytes or 0),
                 **({"imagePath": img.file} if img.file else {}),
             }

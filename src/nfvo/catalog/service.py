@@ -35,7 +35,11 @@ from nfvo.inventory.repositories import CatalogRepository, DuplicateOnboarded, S
 log = logging.getLogger(__name__)
 _NODE = f"{socket.gethostname()}:{os.getpid()}"
 _WORD = {PackageKind.vnf: "VNF package", PackageKind.nsd: "NSD", PackageKind.pnfd: "PNFD"}
-_REF_FIELD = {PackageKind.vnf: "vnfPkgIds", PackageKind.pnfd: "pnfdInfoIds", PackageKind.nsd: "nestedNsdInfoIds"}
+_REF_FIELD = {
+    PackageKind.vnf: "vnfPkgIds",
+    PackageKind.pnfd: "pnfdInfoIds",
+    PackageKind.nsd: "nestedNsdInfoIds",
+}
 
 
 class CatalogService:
@@ -79,7 +83,9 @@ class CatalogService:
         assert pkg.blob_id is not None
         return pkg, self.cache.files(pkg.blob_id)
 
-    def content(self, kind: PackageKind, pkg_id: str, start: int, end: int | None) -> Iterator[bytes]:
+    def content(
+        self, kind: PackageKind, pkg_id: str, start: int, end: int | None
+    ) -> Iterator[bytes]:
         """Bytes ``start..end`` of the stored archive."""
         pkg = self.get(kind, pkg_id)
         self._require_onboarded(pkg, kind)
@@ -111,7 +117,9 @@ class CatalogService:
             CatalogRepository(s).add(pkg)
         return pkg
 
-    def _transition(self, kind: PackageKind, pkg_id: str, dst: OnboardingState, **info: Any) -> None:
+    def _transition(
+        self, kind: PackageKind, pkg_id: str, dst: OnboardingState, **info: Any
+    ) -> None:
         with self.db.session() as s:
             repo = CatalogRepository(s)
             pkg = repo.lock(pkg_id, kind=kind)
@@ -175,6 +183,11 @@ class CatalogService:
             pkg = repo.lock(pkg_id, kind=kind)
             if pkg is None:  # deleted meanwhile
                 return
+            if repo.find_onboarded(kind.value, [result.descriptor_id]):
+                raise PackageError(
+                    "DUPLICATE_DESCRIPTOR",
+                    f"a {_WORD[kind]} with descriptor id {result.descriptor_id} is already onboarded",
+                )
             info = dict(result.info)
             if kind is PackageKind.nsd:
                 info.update(self._resolve_references(repo, result))

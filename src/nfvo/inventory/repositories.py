@@ -82,9 +82,8 @@ class CatalogRepository:
             raise StaleRevision(pkg.id)
         pkg.revision = (pkg.revision or 0) + 1
         try:
-            with self.s.begin_nested():
-                self.s.flush()
-        except IntegrityError as exc:
+            self.s.flush()
+        except IntegrityError as exc:  # the session must now be rolled back by the caller
             raise DuplicateOnboarded(pkg.onboarded_key or "") from exc
 
     def delete(self, pkg: CatalogPackage) -> None:
