@@ -148,6 +148,18 @@ def test_vnf_db_descriptor(tmp_path: Path) -> None:
         assert {lv["id"] for lv in f["instantiation_levels"]} == {"default", "high"}
 
 
+def _profiles(flavour: dict[str, Any]) -> dict[str, tuple[str, str, int, int]]:
+    return {
+        p["id"]: (
+            p["vnfd_id"],
+            p["flavour_id"],
+            p["min_number_of_instances"],
+            p["max_number_of_instances"],
+        )
+        for p in flavour["vnf_profiles"]
+    }
+
+
 def test_ns_webapp_descriptor(tmp_path: Path) -> None:
     d = _descriptor("ns-webapp", tmp_path)
     assert (d["nsd_id"], d["invariant_id"], d["name"], d["designer"]) == (
@@ -156,20 +168,30 @@ def test_ns_webapp_descriptor(tmp_path: Path) -> None:
         "webapp",
         "nfvo.example",
     )
-    (f,) = d["flavours"]
-    assert f["flavour_id"] == "default"
-    profiles = {p["id"]: p for p in f["vnf_profiles"]}
-    assert {k: (p["vnfd_id"], p["flavour_id"], p["min_number_of_instances"],
-                p["max_number_of_instances"]) for k, p in profiles.items()} == {
+    assert sorted(d["vnfd_ids"]) == sorted([VNF_WEB_ID, VNF_DB_ID])
+    assert sorted(f["flavour_id"] for f in d["flavours"]) == ["default", "minimal"]
+    f = _flavour(d, "default")
+    assert _profiles(f) == {
         "vnf_web": (VNF_WEB_ID, "small", 1, 3),
         "vnf_db": (VNF_DB_ID, "standard", 1, 2),
-    }  # fmt: skip
+    }
     assert sorted(vl["id"] for vl in f["virtual_links"]) == ["data_vl", "mgmt_vl"]
     assert [(s["id"], s["virtual_link"]) for s in f["saps"]] == [("web_sap", "data_vl")]
     assert _by_id(f["scaling_aspects"], "web_tier")["max_scale_level"] == 2
     assert {lv["id"] for lv in f["instantiation_levels"]} == {"default", "high"}
     assert f["dependencies"] == [{"primary": ["vnf_db"], "secondary": ["vnf_web"]}]
-    assert sorted(d["vnfd_ids"]) == sorted([VNF_WEB_ID, VNF_DB_ID])
+
+
+def test_ns_webapp_minimal_flavour(tmp_path: Path) -> None:
+    f = _flavour(_descriptor("ns-webapp", tmp_path), "minimal")
+    assert _profiles(f) == {
+        "vnf_web": (VNF_WEB_ID, "small", 1, 1),
+        "vnf_db": (VNF_DB_ID, "standard", 1, 1),
+    }
+    assert [vl["id"] for vl in f["virtual_links"]] == ["data_vl"]
+    assert [(s["id"], s["virtual_link"]) for s in f["saps"]] == [("web_sap", "data_vl")]
+    assert f["scaling_aspects"] == []
+    assert [lv["id"] for lv in f["instantiation_levels"]] == ["default"]
 
 
 # --------------------------------------------------------------------------- hostile corpus
