@@ -8,6 +8,7 @@ import pytest
 
 from nfvo.catalog.errors import PackageError
 from nfvo.catalog.tosca import load_template
+from nfvo.catalog.tosca.yamlload import FastLoader, PureLoader, load_yaml
 
 HEAD = b"tosca_definitions_version: tosca_simple_yaml_1_3\n"
 VNFD_IMPORT = (
@@ -227,3 +228,16 @@ def test_policy_target_must_exist_and_fit():
     assert _fail({"m.yaml": doc.replace(b"TARGET", b"nope")}, "m.yaml").cause == (
         "UNKNOWN_POLICY_TARGET"
     )
+
+
+@pytest.mark.parametrize("loader", [FastLoader, PureLoader])
+def test_both_yaml_loaders_keep_lines_and_bomb_protection(loader):
+    doc = load_yaml(b"a: 1\nb:\n  c: [1, 2]\n", "x.yaml", loader=loader)
+    assert (doc.line_of("b"), doc["b"].line_of("c"), doc["b"]["c"].line) == (2, 3, 3)
+    lines = ['a0: &a0 ["x","x","x","x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 8)}]" for i in range(1, 12)]
+    start = time.perf_counter()
+    with pytest.raises(PackageError) as info:
+        load_yaml(("\n".join(lines) + "\n").encode(), "bomb.yaml", loader=loader)
+    assert info.value.cause == "YAML_BOMB" and info.value.file == "bomb.yaml"
+    assert time.perf_counter() - start < 1.0
