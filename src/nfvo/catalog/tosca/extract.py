@@ -1,4 +1,4 @@
-"""Small helpers to read SOL001 values out of parsed templates for the typed descriptors."""
+"""Small functions that read SOL001 values out of parsed templates for the typed descriptors."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """TOSCA scalar-unit values (``8 GB``, ``10 s``, ``2.4 GHz``, ``1 Gbps``) and versions.
 
-Scalars are kept as written in the template; these helpers turn them into a
+Scalars are kept as written in the template; these functions turn them into a
 number of base units (bytes, seconds, hertz, bits per second) for comparison
 and for the typed descriptors.
 """
