@@ -43,3 +43,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if not base:
         pytest.skip(PG_SKIP)
     yield from _pg_schema_url(base)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh schema on the test PostgreSQL (skips when it is not configured)."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(PG_SKIP)
+    yield from _pg_schema_url(base)

@@ -12,12 +12,11 @@ from typing import Any
 import httpx
 import uvicorn
 from rich.console import Console
-from rich.table import Table
 
 from nfvo.api.app import create_app
 from nfvo.api.security import read_admin_credentials
 from nfvo.config import Settings
-from nfvo.samples import build_sample, sample_names
+from nfvo.samples import build_sample, sample_kind, sample_names
 
 console = Console()
 _COLLECTION = {"vnf": ("vnfpkgm", "vnf_packages", "package_content"),
@@ -25,13 +24,13 @@ _COLLECTION = {"vnf": ("vnfpkgm", "vnf_packages", "package_content"),
 
 
 def _free_port(port: int) -> int:
+    """``port`` if it is free, else any free port (the demo must not fail on a busy 8080)."""
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", port))
-            return port
         except OSError:
             s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
+        return s.getsockname()[1]
 
 
 def _start_server(settings: Settings, port: int) -> uvicorn.Server:
@@ -61,7 +60,7 @@ def _client(base: str, settings: Settings) -> httpx.Client:
 
 
 def _kind(name: str) -> str:
-    return "ns" if name.startswith("ns") else "vnf"
+    return sample_kind(name)
 
 
 def onboard(client: httpx.Client, name: str) -> dict[str, Any]:
@@ -94,8 +93,16 @@ def _existing(client: httpx.Client) -> dict[str, dict[str, Any]]:
 
 
 def run_demo(port: int, data_dir: Path | None, exit_after: bool) -> int:
-    """The guided tour; returns the exit code."""
-    logging.basicConfig(level=logging.WARNING)
+    """The guided tour; returns the exit code (errors are reported, not thrown)."""
+    try:
+        return _tour(port, data_dir, exit_after)
+    except (httpx.HTTPError, RuntimeError, OSError) as exc:
+        console.print(f"[red]demo failed:[/red] {exc}")
+        return 1
+
+
+def _tour(port: int, data_dir: Path | None, exit_after: bool) -> int:
+    logging.basicConfig(level=logging.ERROR)
     settings = Settings.from_env(data_dir=data_dir)
     port = _free_port(port)
     base = f"http://127.0.0.1:{port}"
@@ -105,7 +112,7 @@ def run_demo(port: int, data_dir: Path | None, exit_after: bool) -> int:
     ok = True
     with _client(base, settings) as client:
         done = _existing(client)
-        table = Table("sample", "kind", "descriptor id", "state", "resource")
+        console.print("\nOnboarding the sample packages through the SOL005 API:")
         for name in sample_names():
             info = done.get(name) or onboard(client, name)
             api, coll, _ = _COLLECTION[_kind(name)]
@@ -113,16 +120,25 @@ def run_demo(port: int, data_dir: Path | None, exit_after: bool) -> int:
             ok &= state == "ONBOARDED"
             desc_id = info.get("vnfdId") or info.get("nsdId") or "-"
             note = "" if name not in done else " (already there)"
-            table.add_row(name, _kind(name).upper(), desc_id, f"{state}{note}",
-                          f"{base}/{api}/v2/{coll}/{info['id']}")
+            colour = "green" if state == "ONBOARDED" else "red"
+            console.print(f"  [{colour}]{state}[/{colour}]{note}  {name} "
+                          f"({_kind(name).upper()}, descriptor id {desc_id})", soft_wrap=True)
+            console.print(f"      {base}/{api}/v2/{coll}/{info['id']}", soft_wrap=True,
+                          highlight=False)
             if state == "ERROR":
                 console.print(f"[red]{name} failed:[/red] {info.get('onboardingFailureDetails')}")
-        console.print(table)
     creds = settings.data_dir / "admin-credentials"
-    console.print(f"\nAPI:      {base}   (OpenAPI docs: {base}/docs)")
-    console.print(f"Token:    curl -s -u admin:<password> -d grant_type=client_credentials "
-                  f"{base}/oauth2/token   (password in {creds})")
-    console.print(f"Packages: curl -s -H 'Authorization: Bearer <token>' {base}/vnfpkgm/v2/vnf_packages")
+    out = [
+        f"\nAPI        {base}   (OpenAPI: {base}/docs)",
+        f"Admin      credentials in {creds} (mode 0600)",
+        "Try it:",
+        f"  TOKEN=$(curl -s -u admin:$(sed -n 's/NFVO_PASSWORD=//p' {creds}) "
+        f"-d grant_type=client_credentials {base}/oauth2/token | python3 -c "
+        "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
+        f"  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/vnfpkgm/v2/vnf_packages",
+        f"  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/nsd/v2/ns_descriptors",
+    ]
+    console.print("\n".join(out), soft_wrap=True, highlight=False, markup=False)
     if exit_after:
         server.should_exit = True
         return 0 if ok else 1

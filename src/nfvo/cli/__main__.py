@@ -1,0 +1,5 @@
+"""``python -m nfvo.cli``."""
+
+from nfvo.cli.main import main
+
+main()

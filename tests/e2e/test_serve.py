@@ -1,0 +1,168 @@
+"""``nfvo serve`` and ``nfvo demo`` as real subprocesses: first start, persistence across a
+kill -9, the no-auth guard, and two processes sharing one PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from nfvo.samples import build_sample
+
+NFVO = [sys.executable, "-m", "nfvo.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, *extra: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.data_dir = data_dir
+        self.env = {**os.environ, **(env or {})}
+        self.extra = extra
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Server:
+        self.proc = subprocess.Popen(
+            [*NFVO, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+             "--log-level", "warning", *self.extra],
+            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(self.proc.stdout.read().decode())
+            try:
+                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError("nfvo serve did not come up in 30 s")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def client(self, user: str, password: str) -> httpx.Client:
+        r = httpx.post(self.base + "/oauth2/token", data={"grant_type": "client_credentials"},
+                       auth=(user, password))
+        assert r.status_code == 200, r.text
+        tok = r.json()["access_token"]
+        return httpx.Client(base_url=self.base, headers={"Authorization": f"Bearer {tok}"},
+                            timeout=60)
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Server]]:
+    started: list[Server] = []
+    yield started
+    for s in started:
+        s.kill()
+
+
+def onboard(c: httpx.Client, name: str) -> str:
+    pkg = c.post("/vnfpkgm/v2/vnf_packages", json={}).json()
+    r = c.put(f"/vnfpkgm/v2/vnf_packages/{pkg['id']}/package_content", content=build_sample(name),
+              headers={"Content-Type": "application/zip"})
+    assert r.status_code == 202
+    for _ in range(600):
+        info = c.get(f"/vnfpkgm/v2/vnf_packages/{pkg['id']}").json()
+        if info["onboardingState"] in ("ONBOARDED", "ERROR"):
+            assert info["onboardingState"] == "ONBOARDED", info
+            return pkg["id"]
+        time.sleep(0.05)
+    raise AssertionError("onboarding did not finish")
+
+
+def read_credentials(data_dir: Path) -> tuple[str, str]:
+    path = data_dir / "admin-credentials"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    values = dict(line.split("=", 1) for line in path.read_text().splitlines())
+    return values["NFVO_USER"], values["NFVO_PASSWORD"]
+
+
+def test_first_start_persistence_and_kill9(tmp_path: Path, servers: list[Server]) -> None:
+    env = {"NFVO_DATABASE_URL": "", "NFVO_ADMIN_PASSWORD": ""}
+    srv = Server(tmp_path / "d", env).start()
+    servers.append(srv)
+    user, password = read_credentials(srv.data_dir)
+    assert user == "admin" and len(password) >= 16
+    with srv.client(user, password) as c:
+        pkg_id = onboard(c, "vnf-db")
+    srv.kill()
+    again = Server(tmp_path / "d", env).start()
+    servers.append(again)
+    assert read_credentials(again.data_dir) == (user, password)  # written once, not rotated
+    with again.client(user, password) as c:
+        info = c.get(f"/vnfpkgm/v2/vnf_packages/{pkg_id}").json()
+        assert info["onboardingState"] == "ONBOARDED"
+        assert c.get(f"/vnfpkgm/v2/vnf_packages/{pkg_id}/package_content").content == build_sample(
+            "vnf-db")
+    assert list((tmp_path / "d" / "tmp").iterdir()) == []
+
+
+def test_admin_password_from_environment(tmp_path: Path, servers: list[Server]) -> None:
+    env = {"NFVO_DATABASE_URL": "", "NFVO_ADMIN_USER": "root-op", "NFVO_ADMIN_PASSWORD": "s3cret-pw!"}
+    srv = Server(tmp_path / "d", env).start()
+    servers.append(srv)
+    assert not (tmp_path / "d" / "admin-credentials").exists()
+    with srv.client("root-op", "s3cret-pw!") as c:
+        assert c.get("/vnfpkgm/v2/vnf_packages").status_code == 200
+
+
+def test_no_auth_only_on_loopback(tmp_path: Path, servers: list[Server]) -> None:
+    r = subprocess.run([*NFVO, "serve", "--no-auth", "--host", "0.0.0.0", "--data-dir",
+                        str(tmp_path / "x")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert "--no-auth is refused" in r.stderr
+    assert not (tmp_path / "x").exists()
+    srv = Server(tmp_path / "d", {"NFVO_DATABASE_URL": ""}, "--no-auth").start()
+    servers.append(srv)
+    assert httpx.get(srv.base + "/vnfpkgm/v2/vnf_packages").status_code == 200
+
+
+def test_two_processes_share_packages_through_postgresql(
+    pg_url: str, tmp_path: Path, servers: list[Server]
+) -> None:
+    env = {"NFVO_DATABASE_URL": pg_url, "NFVO_ADMIN_PASSWORD": "shared-admin-pw"}
+    a = Server(tmp_path / "a", env).start()
+    servers.append(a)
+    b = Server(tmp_path / "b", env).start()
+    servers.append(b)
+    with a.client("admin", "shared-admin-pw") as ca, b.client("admin", "shared-admin-pw") as cb:
+        pkg_id = onboard(ca, "vnf-web")
+        # B never saw the upload: the archive comes from the shared database
+        r = cb.get(f"/vnfpkgm/v2/vnf_packages/{pkg_id}/package_content")
+        assert r.status_code == 200 and r.content == build_sample("vnf-web")
+        r = cb.get(f"/vnfpkgm/v2/vnf_packages/{pkg_id}/artifacts/Files/cloud-init/web.yaml")
+        assert r.status_code == 200 and r.content
+        # a token from A is valid on B: the signing key lives in the database
+        tok = ca.headers["Authorization"]
+        assert httpx.get(b.base + "/vnfpkgm/v2/vnf_packages",
+                         headers={"Authorization": tok}).status_code == 200
+
+
+def test_demo_onboards_samples(tmp_path: Path) -> None:
+    env = {**os.environ, "NFVO_DATABASE_URL": "", "NFVO_ADMIN_PASSWORD": ""}
+    r = subprocess.run([*NFVO, "demo", "--exit", "--port", "0", "--data-dir", str(tmp_path / "d")],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("ONBOARDED") == 3
+    for name in ("vnf-web", "vnf-db", "ns-webapp"):
+        assert name in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
