@@ -38,9 +38,20 @@ class Server:
 
     def start(self) -> Server:
         self.proc = subprocess.Popen(
-            [*NFVO, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--log-level", "warning", *self.extra],
-            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [
+                *NFVO,
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--log-level",
+                "warning",
+                *self.extra,
+            ],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -59,12 +70,16 @@ class Server:
             self.proc.wait(10)
 
     def client(self, user: str, password: str) -> httpx.Client:
-        r = httpx.post(self.base + "/oauth2/token", data={"grant_type": "client_credentials"},
-                       auth=(user, password))
+        r = httpx.post(
+            self.base + "/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(user, password),
+        )
         assert r.status_code == 200, r.text
         tok = r.json()["access_token"]
-        return httpx.Client(base_url=self.base, headers={"Authorization": f"Bearer {tok}"},
-                            timeout=60)
+        return httpx.Client(
+            base_url=self.base, headers={"Authorization": f"Bearer {tok}"}, timeout=60
+        )
 
 
 @pytest.fixture
@@ -77,8 +92,11 @@ def servers() -> Iterator[list[Server]]:
 
 def onboard(c: httpx.Client, name: str) -> str:
     pkg = c.post("/vnfpkgm/v2/vnf_packages", json={}).json()
-    r = c.put(f"/vnfpkgm/v2/vnf_packages/{pkg['id']}/package_content", content=build_sample(name),
-              headers={"Content-Type": "application/zip"})
+    r = c.put(
+        f"/vnfpkgm/v2/vnf_packages/{pkg['id']}/package_content",
+        content=build_sample(name),
+        headers={"Content-Type": "application/zip"},
+    )
     assert r.status_code == 202
     for _ in range(600):
         info = c.get(f"/vnfpkgm/v2/vnf_packages/{pkg['id']}").json()
@@ -112,12 +130,17 @@ def test_first_start_persistence_and_kill9(tmp_path: Path, servers: list[Server]
         info = c.get(f"/vnfpkgm/v2/vnf_packages/{pkg_id}").json()
         assert info["onboardingState"] == "ONBOARDED"
         assert c.get(f"/vnfpkgm/v2/vnf_packages/{pkg_id}/package_content").content == build_sample(
-            "vnf-db")
+            "vnf-db"
+        )
     assert list((tmp_path / "d" / "tmp").iterdir()) == []
 
 
 def test_admin_password_from_environment(tmp_path: Path, servers: list[Server]) -> None:
-    env = {"NFVO_DATABASE_URL": "", "NFVO_ADMIN_USER": "root-op", "NFVO_ADMIN_PASSWORD": "s3cret-pw!"}
+    env = {
+        "NFVO_DATABASE_URL": "",
+        "NFVO_ADMIN_USER": "root-op",
+        "NFVO_ADMIN_PASSWORD": "s3cret-pw!",
+    }
     srv = Server(tmp_path / "d", env).start()
     servers.append(srv)
     assert not (tmp_path / "d" / "admin-credentials").exists()
@@ -126,8 +149,12 @@ def test_admin_password_from_environment(tmp_path: Path, servers: list[Server]) 
 
 
 def test_no_auth_only_on_loopback(tmp_path: Path, servers: list[Server]) -> None:
-    r = subprocess.run([*NFVO, "serve", "--no-auth", "--host", "0.0.0.0", "--data-dir",
-                        str(tmp_path / "x")], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [*NFVO, "serve", "--no-auth", "--host", "0.0.0.0", "--data-dir", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2
     assert "--no-auth is refused" in r.stderr
     assert not (tmp_path / "x").exists()
@@ -153,14 +180,23 @@ def test_two_processes_share_packages_through_postgresql(
         assert r.status_code == 200 and r.content
         # a token from A is valid on B: the signing key lives in the database
         tok = ca.headers["Authorization"]
-        assert httpx.get(b.base + "/vnfpkgm/v2/vnf_packages",
-                         headers={"Authorization": tok}).status_code == 200
+        assert (
+            httpx.get(
+                b.base + "/vnfpkgm/v2/vnf_packages", headers={"Authorization": tok}
+            ).status_code
+            == 200
+        )
 
 
 def test_demo_onboards_samples(tmp_path: Path) -> None:
     env = {**os.environ, "NFVO_DATABASE_URL": "", "NFVO_ADMIN_PASSWORD": ""}
-    r = subprocess.run([*NFVO, "demo", "--exit", "--port", "0", "--data-dir", str(tmp_path / "d")],
-                       capture_output=True, text=True, timeout=120, env=env)
+    r = subprocess.run(
+        [*NFVO, "demo", "--exit", "--port", "0", "--data-dir", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count("ONBOARDED") == 3
     for name in ("vnf-web", "vnf-db", "ns-webapp"):

@@ -8,13 +8,13 @@ import zipfile
 
 import httpx
 import pytest
+from tests.support import etsi_openapi
+from tests.support.live import LiveApi
 
 from nfvo.catalog.states import PackageKind
 from nfvo.inventory.blobs import BlobRepository
 from nfvo.inventory.repositories import CatalogRepository
 from nfvo.samples import NSD_WEBAPP_ID, VNF_DB_ID, VNF_WEB_ID, build_sample
-from tests.support import etsi_openapi
-from tests.support.live import LiveApi
 
 VNF = "/vnfpkgm/v2/vnf_packages"
 NSD = "/nsd/v2/ns_descriptors"
@@ -55,17 +55,23 @@ def test_auth_errors_are_problem_details(live: LiveApi) -> None:
     assert "bearer token" in r.json()["detail"]
     r = httpx.get(live.base_url + VNF, headers={"Authorization": "Bearer forged.token.here"})
     assert r.status_code == 401 and "invalid" in r.json()["detail"]
-    r = httpx.post(live.base_url + "/oauth2/token", data={"grant_type": "client_credentials"},
-                   auth=("admin", "wrong"))
+    r = httpx.post(
+        live.base_url + "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=("admin", "wrong"),
+    )
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
-    r = httpx.post(live.base_url + "/oauth2/token", data={"grant_type": "password"},
-                   auth=("admin", "x"))
+    r = httpx.post(
+        live.base_url + "/oauth2/token", data={"grant_type": "password"}, auth=("admin", "x")
+    )
     assert r.status_code == 400 and "grant_type" in r.json()["detail"]
 
 
 def test_roles(live: LiveApi) -> None:
-    r = live.client.post("/admin/v1/users", json={"clientId": "ro", "role": "reader",
-                                                  "clientSecret": "reader-secret"})
+    r = live.client.post(
+        "/admin/v1/users",
+        json={"clientId": "ro", "role": "reader", "clientSecret": "reader-secret"},
+    )
     assert r.status_code == 201 and r.json()["clientSecret"] == "reader-secret"
     with live.client_for("ro", "reader-secret") as ro:
         assert ro.get(VNF).status_code == 200
@@ -127,8 +133,9 @@ def test_onboard_samples_and_read_them_back(live: LiveApi) -> None:
     r = live.client.get(f"{VNF}/{web['id']}/package_content", headers={"Range": "bytes=10-99"})
     assert r.status_code == 206 and r.content == original[10:100]
     assert r.headers["content-range"] == f"bytes 10-99/{len(original)}"
-    r = live.client.get(f"{VNF}/{web['id']}/package_content",
-                        headers={"Range": f"bytes={len(original) + 5}-"})
+    r = live.client.get(
+        f"{VNF}/{web['id']}/package_content", headers={"Range": f"bytes={len(original) + 5}-"}
+    )
     assert r.status_code == 416
     # descriptor: several files -> zip; text/plain alone -> 406
     r = live.client.get(f"{VNF}/{web['id']}/vnfd", headers={"Accept": "application/zip"})
@@ -175,11 +182,13 @@ def test_enable_disable_etag_and_delete_rules(live: LiveApi) -> None:
     r = live.client.delete(f"{VNF}/{web_id}")
     assert r.status_code == 409 and "disable it first" in r.json()["detail"]
     etag = live.client.get(f"{VNF}/{web_id}").headers["etag"]
-    r = live.client.patch(f"{VNF}/{web_id}", json={"operationalState": "DISABLED"},
-                          headers={"If-Match": '"999"'})
+    r = live.client.patch(
+        f"{VNF}/{web_id}", json={"operationalState": "DISABLED"}, headers={"If-Match": '"999"'}
+    )
     assert r.status_code == 412
-    r = live.client.patch(f"{VNF}/{web_id}", json={"operationalState": "DISABLED"},
-                          headers={"If-Match": etag})
+    r = live.client.patch(
+        f"{VNF}/{web_id}", json={"operationalState": "DISABLED"}, headers={"If-Match": etag}
+    )
     assert r.status_code == 200 and r.json() == {"operationalState": "DISABLED"}
     r = live.client.patch(f"{VNF}/{web_id}", json={"operationalState": "DISABLED"})
     assert r.status_code == 409
@@ -244,16 +253,22 @@ def test_upload_from_uri(live: LiveApi, tmp_path) -> None:
     try:
         port = srv.server_address[1]
         pkg = live.create("vnf")
-        r = live.client.post(f"{VNF}/{pkg['id']}/package_content/upload_from_uri",
-                             json={"addressInformation": "file:///etc/passwd"})
+        r = live.client.post(
+            f"{VNF}/{pkg['id']}/package_content/upload_from_uri",
+            json={"addressInformation": "file:///etc/passwd"},
+        )
         assert r.status_code == 400 and "addressInformation" in r.json()["detail"]
-        r = live.client.post(f"{VNF}/{pkg['id']}/package_content/upload_from_uri",
-                             json={"addressInformation": f"http://127.0.0.1:{port}/pkg.zip"})
+        r = live.client.post(
+            f"{VNF}/{pkg['id']}/package_content/upload_from_uri",
+            json={"addressInformation": f"http://127.0.0.1:{port}/pkg.zip"},
+        )
         assert r.status_code == 202
         assert live.wait("vnf", pkg["id"])["onboardingState"] == "ONBOARDED"
         bad = live.create("vnf")
-        live.client.post(f"{VNF}/{bad['id']}/package_content/upload_from_uri",
-                         json={"addressInformation": f"http://127.0.0.1:{port}/missing.zip"})
+        live.client.post(
+            f"{VNF}/{bad['id']}/package_content/upload_from_uri",
+            json={"addressInformation": f"http://127.0.0.1:{port}/missing.zip"},
+        )
         info = live.wait("vnf", bad["id"])
         assert info["onboardingState"] == "ERROR"
         assert info["onboardingFailureDetails"]["cause"] == "FETCH_FAILED"

@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.fixtures.hostile import hostile_corpus
+from tests.support.etsi_openapi import ETSI_DIR
+from tests.support.live import LiveApi
 
 from nfvo.inventory.blobs import BlobRepository
 from nfvo.inventory.repositories import CatalogRepository
 from nfvo.samples import build_sample
-from tests.fixtures.hostile import hostile_corpus
-from tests.support.etsi_openapi import ETSI_DIR
-from tests.support.live import LiveApi
 
 # What each Tacker "reason" means in nfvo's cause codes.
 REASON_CAUSES = {
@@ -37,7 +37,9 @@ REASON_CAUSES = {
 def etsi_samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     script = ETSI_DIR / "sol004" / "build_samples.py"
     if not script.exists():
-        pytest.skip(f"ETSI corpus not found at {ETSI_DIR}; place the shared/etsi folder beside the repo")
+        pytest.skip(
+            f"ETSI corpus not found at {ETSI_DIR}; place the shared/etsi folder beside the repo"
+        )
     out = tmp_path_factory.mktemp("sol004")
     subprocess.run([sys.executable, str(script), str(out)], check=True, capture_output=True)
     return out, json.loads((out / "expected.json").read_text())
@@ -67,7 +69,9 @@ def test_etsi_sol004_samples(live: LiveApi, etsi_samples: tuple[Path, dict]) -> 
             onboarded += 1
             # several Tacker samples share a vnfdId: free it for the next one
             pid = pkg["id"]
-            live.client.patch(f"/vnfpkgm/v2/vnf_packages/{pid}", json={"operationalState": "DISABLED"})
+            live.client.patch(
+                f"/vnfpkgm/v2/vnf_packages/{pid}", json={"operationalState": "DISABLED"}
+            )
             assert live.client.delete(f"/vnfpkgm/v2/vnf_packages/{pid}").status_code == 204
             onboarded -= 1
         else:
@@ -106,8 +110,12 @@ def test_hostile_corpus(live: LiveApi, tmp_path: Path) -> None:
         if state != "ERROR":
             problems.append((case.name, f"state {state}"))
         elif details.get("cause") not in expect:
-            problems.append((case.name, f"cause {details.get('cause')} not in {expect}: "
-                             f"{details.get('detail')}"))
+            problems.append(
+                (
+                    case.name,
+                    f"cause {details.get('cause')} not in {expect}: {details.get('detail')}",
+                )
+            )
     assert not problems, "\n".join(map(str, problems))
     _no_leftovers(live, 0)
     with live.services.db.session() as s:

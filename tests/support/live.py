@@ -38,15 +38,19 @@ class LiveApi:
         return self.services.settings.data_dir
 
     def token(self, user: str, password: str) -> str:
-        r = httpx.post(f"{self.base_url}/oauth2/token", data={"grant_type": "client_credentials"},
-                       auth=(user, password))
+        r = httpx.post(
+            f"{self.base_url}/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(user, password),
+        )
         r.raise_for_status()
         return r.json()["access_token"]
 
     def client_for(self, user: str, password: str) -> httpx.Client:
         tok = self.token(user, password)
-        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {tok}"},
-                            timeout=60)
+        return httpx.Client(
+            base_url=self.base_url, headers={"Authorization": f"Bearer {tok}"}, timeout=60
+        )
 
     def create(self, kind: str, **body: Any) -> dict[str, Any]:
         coll, _, _ = COLLECTIONS[kind]
@@ -56,8 +60,9 @@ class LiveApi:
 
     def upload(self, kind: str, pkg_id: str, data: bytes) -> httpx.Response:
         coll, content, _ = COLLECTIONS[kind]
-        return self.client.put(f"{coll}/{pkg_id}/{content}", content=data,
-                               headers={"Content-Type": "application/zip"})
+        return self.client.put(
+            f"{coll}/{pkg_id}/{content}", content=data, headers={"Content-Type": "application/zip"}
+        )
 
     def wait(self, kind: str, pkg_id: str, timeout: float = 60) -> dict[str, Any]:
         coll, _, state = COLLECTIONS[kind]
@@ -87,8 +92,9 @@ def start_live(data_dir: Path, db_url: str, **settings: Any) -> LiveApi:
     """Start nfvo on a free loopback port with a known admin password."""
     s = Settings(data_dir=data_dir, database_url=db_url, admin_password=ADMIN_PASSWORD, **settings)
     services = build_services(s)
-    config = uvicorn.Config(create_app(s, services), host="127.0.0.1", port=0, log_level="warning",
-                            lifespan="on")
+    config = uvicorn.Config(
+        create_app(s, services), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -99,7 +105,10 @@ def start_live(data_dir: Path, db_url: str, **settings: Any) -> LiveApi:
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    tok = httpx.post(f"{base}/oauth2/token", data={"grant_type": "client_credentials"},
-                     auth=("admin", ADMIN_PASSWORD)).json()["access_token"]
+    tok = httpx.post(
+        f"{base}/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=("admin", ADMIN_PASSWORD),
+    ).json()["access_token"]
     client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tok}"}, timeout=60)
     return LiveApi(base, client, services, server, thread)

@@ -52,10 +52,14 @@ def _add_api_versions(app: FastAPI, api: str) -> None:
         return JSONResponse(_versions_body(api, prefix))
 
     for path in (f"/{api}/api_versions", f"/{api}/v1/api_versions", f"/{api}/v2/api_versions"):
-        app.add_api_route(path, versions, methods=["GET"], include_in_schema=path.endswith("v2/api_versions"))
+        app.add_api_route(
+            path, versions, methods=["GET"], include_in_schema=path.endswith("v2/api_versions")
+        )
 
 
-async def _version_header(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+async def _version_header(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
     parts = request.url.path.split("/")
     api = parts[1] if len(parts) > 1 else ""
     if api in APIS:
@@ -96,11 +100,19 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.middleware("http")(_version_header)
     app.include_router(auth.router, tags=["auth"])
     for major in ("v1", "v2"):
-        app.include_router(packages.build_router(packages.VNF), prefix=f"/vnfpkgm/{major}",
-                           tags=["vnfpkgm"], include_in_schema=major == "v2")
+        app.include_router(
+            packages.build_router(packages.VNF),
+            prefix=f"/vnfpkgm/{major}",
+            tags=["vnfpkgm"],
+            include_in_schema=major == "v2",
+        )
         for coll in (packages.NSD, packages.PNFD):
-            app.include_router(packages.build_router(coll), prefix=f"/nsd/{major}",
-                               tags=["nsd"], include_in_schema=major == "v2")
+            app.include_router(
+                packages.build_router(coll),
+                prefix=f"/nsd/{major}",
+                tags=["nsd"],
+                include_in_schema=major == "v2",
+            )
     for api in APIS:
         _add_api_versions(app, api)
 

@@ -71,7 +71,8 @@ def require(role: Role) -> Callable[..., Principal]:
     def check(p: Principal = Depends(_principal)) -> Principal:
         if p.role < role:
             raise Forbidden(
-                f"client '{p.client_id}' has role '{p.role.name}'; this needs '{role.name}' or higher"
+                f"client '{p.client_id}' has role '{p.role.name}'; "
+                f"this needs '{role.name}' or higher"
             )
         return p
 

@@ -64,8 +64,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     invalid = [{"field": _loc(tuple(e.get("loc", ()))), "reason": e.get("msg", "")} for e in errors]
     if any(e.get("type") == "json_invalid" for e in errors):
-        return problem(400, "request body is not valid JSON", instance=request.url.path,
-                       invalidParams=invalid)
+        return problem(
+            400, "request body is not valid JSON", instance=request.url.path, invalidParams=invalid
+        )
     first = invalid[0] if invalid else {"field": "body", "reason": "invalid"}
     detail = f"{first['field']}: {first['reason']}"
     if len(invalid) > 1:

@@ -132,7 +132,5 @@ def read_admin_credentials(data_dir: Path) -> tuple[str, str] | None:
     path = Path(data_dir) / "admin-credentials"
     if not path.exists():
         return None
-    values = dict(
-        line.split("=", 1) for line in path.read_text().splitlines() if "=" in line
-    )
+    values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
     return values.get("NFVO_USER", "admin"), values.get("NFVO_PASSWORD", "")

@@ -186,7 +186,8 @@ class CatalogService:
             if repo.find_onboarded(kind.value, [result.descriptor_id]):
                 raise PackageError(
                     "DUPLICATE_DESCRIPTOR",
-                    f"a {_WORD[kind]} with descriptor id {result.descriptor_id} is already onboarded",
+                    f"a {_WORD[kind]} with descriptor id {result.descriptor_id} "
+                    "is already onboarded",
                 )
             info = dict(result.info)
             if kind is PackageKind.nsd:
@@ -206,7 +207,8 @@ class CatalogService:
             except DuplicateOnboarded:
                 raise PackageError(
                     "DUPLICATE_DESCRIPTOR",
-                    f"a {_WORD[kind]} with descriptor id {result.descriptor_id} is already onboarded",
+                    f"a {_WORD[kind]} with descriptor id {result.descriptor_id} "
+                    "is already onboarded",
                 ) from None
 
     def _resolve_references(self, repo: CatalogRepository, result: Any) -> dict[str, Any]:

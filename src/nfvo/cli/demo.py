@@ -19,8 +19,10 @@ from nfvo.config import Settings
 from nfvo.samples import build_sample, sample_kind, sample_names
 
 console = Console()
-_COLLECTION = {"vnf": ("vnfpkgm", "vnf_packages", "package_content"),
-               "ns": ("nsd", "ns_descriptors", "nsd_content")}
+_COLLECTION = {
+    "vnf": ("vnfpkgm", "vnf_packages", "package_content"),
+    "ns": ("nsd", "ns_descriptors", "nsd_content"),
+}
 
 
 def _free_port(port: int) -> int:
@@ -52,8 +54,12 @@ def _client(base: str, settings: Settings) -> httpx.Client:
         if creds is None:
             raise RuntimeError(f"no admin credentials in {settings.data_dir}/admin-credentials")
         user, password = creds
-    r = httpx.post(f"{base}/oauth2/token", data={"grant_type": "client_credentials"},
-                   auth=(user, password), timeout=30)
+    r = httpx.post(
+        f"{base}/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=(user, password),
+        timeout=30,
+    )
     r.raise_for_status()
     token = r.json()["access_token"]
     return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
@@ -69,8 +75,11 @@ def onboard(client: httpx.Client, name: str) -> dict[str, Any]:
     r = client.post(f"/{api}/v2/{coll}", json={"userDefinedData": {"sample": name}})
     r.raise_for_status()
     pkg_id = r.json()["id"]
-    r = client.put(f"/{api}/v2/{coll}/{pkg_id}/{content}", content=build_sample(name),
-                   headers={"Content-Type": "application/zip"})
+    r = client.put(
+        f"/{api}/v2/{coll}/{pkg_id}/{content}",
+        content=build_sample(name),
+        headers={"Content-Type": "application/zip"},
+    )
     r.raise_for_status()
     state_key = "onboardingState" if api == "vnfpkgm" else "nsdOnboardingState"
     deadline = time.monotonic() + 60
@@ -87,7 +96,10 @@ def _existing(client: httpx.Client) -> dict[str, dict[str, Any]]:
     for api, coll, _ in _COLLECTION.values():
         for info in client.get(f"/{api}/v2/{coll}", params={"all_fields": ""}).json():
             sample = (info.get("userDefinedData") or {}).get("sample")
-            if sample and info.get("onboardingState", info.get("nsdOnboardingState")) == "ONBOARDED":
+            if (
+                sample
+                and info.get("onboardingState", info.get("nsdOnboardingState")) == "ONBOARDED"
+            ):
                 out[sample] = info
     return out
 
@@ -106,8 +118,10 @@ def _tour(port: int, data_dir: Path | None, exit_after: bool) -> int:
     settings = Settings.from_env(data_dir=data_dir)
     port = _free_port(port)
     base = f"http://127.0.0.1:{port}"
-    console.print(f"[bold]nfvo demo[/bold] - data in {settings.data_dir} "
-                  f"({'PostgreSQL' if settings.database_url else 'embedded SQLite'})")
+    console.print(
+        f"[bold]nfvo demo[/bold] - data in {settings.data_dir} "
+        f"({'PostgreSQL' if settings.database_url else 'embedded SQLite'})"
+    )
     server = _start_server(settings, port)
     ok = True
     with _client(base, settings) as client:
@@ -121,10 +135,14 @@ def _tour(port: int, data_dir: Path | None, exit_after: bool) -> int:
             desc_id = info.get("vnfdId") or info.get("nsdId") or "-"
             note = "" if name not in done else " (already there)"
             colour = "green" if state == "ONBOARDED" else "red"
-            console.print(f"  [{colour}]{state}[/{colour}]{note}  {name} "
-                          f"({_kind(name).upper()}, descriptor id {desc_id})", soft_wrap=True)
-            console.print(f"      {base}/{api}/v2/{coll}/{info['id']}", soft_wrap=True,
-                          highlight=False)
+            console.print(
+                f"  [{colour}]{state}[/{colour}]{note}  {name} "
+                f"({_kind(name).upper()}, descriptor id {desc_id})",
+                soft_wrap=True,
+            )
+            console.print(
+                f"      {base}/{api}/v2/{coll}/{info['id']}", soft_wrap=True, highlight=False
+            )
             if state == "ERROR":
                 console.print(f"[red]{name} failed:[/red] {info.get('onboardingFailureDetails')}")
     creds = settings.data_dir / "admin-credentials"
@@ -135,8 +153,8 @@ def _tour(port: int, data_dir: Path | None, exit_after: bool) -> int:
         f"  TOKEN=$(curl -s -u admin:$(sed -n 's/NFVO_PASSWORD=//p' {creds}) "
         f"-d grant_type=client_credentials {base}/oauth2/token | python3 -c "
         "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
-        f"  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/vnfpkgm/v2/vnf_packages",
-        f"  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/nsd/v2/ns_descriptors",
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/vnfpkgm/v2/vnf_packages',
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/nsd/v2/ns_descriptors',
     ]
     console.print("\n".join(out), soft_wrap=True, highlight=False, markup=False)
     if exit_after:

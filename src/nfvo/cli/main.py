@@ -67,7 +67,9 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = Settings.from_env(data_dir=data_dir, auth_enabled=not no_auth)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower())
 

@@ -1,1 +1,3 @@
-"""Inventory: the database layer (ORM tables, repositories, migrations). Nothing else opens a connection."""
+"""Inventory: the database layer (ORM tables, repositories, migrations).
+
+Nothing else opens a connection."""

@@ -59,7 +59,9 @@ class CatalogRepository:
         q = select(CatalogPackage).where(CatalogPackage.kind == kind)
         if tenant_id is not None:
             q = q.where(CatalogPackage.tenant_id == tenant_id)
-        return self.s.execute(q.order_by(CatalogPackage.created_at, CatalogPackage.id)).scalars().all()
+        return (
+            self.s.execute(q.order_by(CatalogPackage.created_at, CatalogPackage.id)).scalars().all()
+        )
 
     def find_onboarded(self, kind: str, descriptor_ids: Sequence[str]) -> dict[str, CatalogPackage]:
         """Onboarded packages of ``kind`` by descriptor id."""

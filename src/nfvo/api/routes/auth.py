@@ -24,8 +24,10 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 def _basic(request: Request) -> tuple[str, str]:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":
-        raise Unauthorized("authenticate the client with HTTP Basic (client_id:client_secret)",
-                           error="invalid_client")
+        raise Unauthorized(
+            "authenticate the client with HTTP Basic (client_id:client_secret)",
+            error="invalid_client",
+        )
     try:
         user, _, pw = base64.b64decode(value.strip(), validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
@@ -41,7 +43,8 @@ async def token(request: Request, svc: Services = Depends(services)) -> JSONResp
     if grant != "client_credentials":
         raise BadRequest(
             f"unsupported grant_type {grant!r}; use grant_type=client_credentials",
-            field="grant_type", error="unsupported_grant_type",
+            field="grant_type",
+            error="unsupported_grant_type",
         )
     client_id, secret = _basic(request)
     with svc.db.session() as s:
@@ -63,26 +66,37 @@ def _client_view(c: OAuthClient) -> dict[str, Any]:
 
 
 @router.post("/admin/v1/users", status_code=201)
-def create_user(body: dict[str, Any] = Body(...), svc: Services = Depends(services),
-                _: Principal = Depends(admin)) -> JSONResponse:
+def create_user(
+    body: dict[str, Any] = Body(...),
+    svc: Services = Depends(services),
+    _: Principal = Depends(admin),
+) -> JSONResponse:
     """Create an API client; the secret is returned once (generated if not given)."""
     cid = body.get("clientId")
     if not isinstance(cid, str) or not _CLIENT_ID.match(cid):
-        raise BadRequest("clientId must be 1-128 characters of letters, digits, _ . @ -",
-                         field="clientId")
+        raise BadRequest(
+            "clientId must be 1-128 characters of letters, digits, _ . @ -", field="clientId"
+        )
     role = body.get("role", "reader")
     if role not in Role.__members__:
         raise BadRequest(f"role must be one of {list(Role.__members__)}", field="role")
     secret = body.get("clientSecret") or secrets.token_urlsafe(18)
     if not isinstance(secret, str) or len(secret) < 8:
-        raise BadRequest("clientSecret must be a string of at least 8 characters",
-                         field="clientSecret")
+        raise BadRequest(
+            "clientSecret must be a string of at least 8 characters", field="clientSecret"
+        )
     with svc.db.session() as s:
         repo = ClientRepository(s)
         if repo.get(cid) is not None:
             raise Conflict(f"client {cid!r} already exists")
-        c = repo.add(OAuthClient(client_id=cid, secret_hash=hash_secret(secret), role=role,
-                                 tenant_id=body.get("tenantId")))
+        c = repo.add(
+            OAuthClient(
+                client_id=cid,
+                secret_hash=hash_secret(secret),
+                role=role,
+                tenant_id=body.get("tenantId"),
+            )
+        )
         view = _client_view(c)
     view["clientSecret"] = secret
     return JSONResponse(view, status_code=201, headers={"Location": f"/admin/v1/users/{cid}"})
@@ -96,8 +110,9 @@ def list_users(svc: Services = Depends(services), _: Principal = Depends(admin))
 
 
 @router.delete("/admin/v1/users/{client_id}", status_code=204)
-def delete_user(client_id: str, svc: Services = Depends(services),
-                who: Principal = Depends(admin)) -> Response:
+def delete_user(
+    client_id: str, svc: Services = Depends(services), who: Principal = Depends(admin)
+) -> Response:
     """Remove an API client (not yourself)."""
     if client_id == who.client_id:
         raise Conflict("you cannot delete the client you are authenticated as")

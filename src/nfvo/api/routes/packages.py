@@ -37,12 +37,36 @@ class Collection:
     artifacts_field: str  # where the artifact list lives in info
 
 
-VNF = Collection(PackageKind.vnf, "vnf_packages", "package_content", "vnfd", "operationalState",
-                 views.vnf_pkg_info, views.VNF_DEFAULT_EXCLUDED, "additionalArtifacts")
-NSD = Collection(PackageKind.nsd, "ns_descriptors", "nsd_content", "nsd", "nsdOperationalState",
-                 views.nsd_info, views.NSD_DEFAULT_EXCLUDED, "artifacts")
-PNFD = Collection(PackageKind.pnfd, "pnf_descriptors", "pnfd_content", "pnfd", None,
-                  views.pnfd_info, views.PNFD_DEFAULT_EXCLUDED, "artifacts")
+VNF = Collection(
+    PackageKind.vnf,
+    "vnf_packages",
+    "package_content",
+    "vnfd",
+    "operationalState",
+    views.vnf_pkg_info,
+    views.VNF_DEFAULT_EXCLUDED,
+    "additionalArtifacts",
+)
+NSD = Collection(
+    PackageKind.nsd,
+    "ns_descriptors",
+    "nsd_content",
+    "nsd",
+    "nsdOperationalState",
+    views.nsd_info,
+    views.NSD_DEFAULT_EXCLUDED,
+    "artifacts",
+)
+PNFD = Collection(
+    PackageKind.pnfd,
+    "pnf_descriptors",
+    "pnfd_content",
+    "pnfd",
+    None,
+    views.pnfd_info,
+    views.PNFD_DEFAULT_EXCLUDED,
+    "artifacts",
+)
 
 
 def api_base(request: Request) -> str:
@@ -95,19 +119,24 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             raise BadRequest("userDefinedData must be a JSON object", field="userDefinedData")
         unknown = set(body) - {"userDefinedData"}
         if unknown:
-            raise BadRequest(f"unknown attribute(s) {sorted(unknown)} in the request",
-                             field=sorted(unknown)[0])
+            raise BadRequest(
+                f"unknown attribute(s) {sorted(unknown)} in the request", field=sorted(unknown)[0]
+            )
         pkg = svc.catalog.create(c.kind, udd, _tenant(who))
         out = c.view(pkg, api_base(request))
-        return JSONResponse(out, status_code=201, headers={"Location": out["_links"]["self"]["href"]})
+        return JSONResponse(
+            out, status_code=201, headers={"Location": out["_links"]["self"]["href"]}
+        )
 
     @r.get(coll)
-    def list_(request: Request, svc: Services = Depends(services),
-              who: Principal = Depends(reader)) -> JSONResponse:
+    def list_(
+        request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
+    ) -> JSONResponse:
         rows = svc.catalog.list(c.kind, _tenant(who))
         base = api_base(request)
         return page_of(
-            request, rows,
+            request,
+            rows,
             key=lambda p: f"{p.created_at.isoformat()}|{p.id}",
             render=lambda p: c.view(p, base),
             page_size=svc.settings.page_size,
@@ -116,49 +145,77 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         )
 
     @r.get(item)
-    def get(pkg_id: str, request: Request, svc: Services = Depends(services),
-            who: Principal = Depends(reader)) -> JSONResponse:
+    def get(
+        pkg_id: str,
+        request: Request,
+        svc: Services = Depends(services),
+        who: Principal = Depends(reader),
+    ) -> JSONResponse:
         pkg = svc.catalog.get(c.kind, pkg_id, _tenant(who))
         return JSONResponse(c.view(pkg, api_base(request)), headers={"ETag": _etag(pkg)})
 
     @r.patch(item)
-    def modify(pkg_id: str, request: Request, body: dict[str, Any] = Body(...),
-               svc: Services = Depends(services), who: Principal = Depends(operator)) -> JSONResponse:
+    def modify(
+        pkg_id: str,
+        request: Request,
+        body: dict[str, Any] = Body(...),
+        svc: Services = Depends(services),
+        who: Principal = Depends(operator),
+    ) -> JSONResponse:
         svc.catalog.get(c.kind, pkg_id, _tenant(who))
         allowed = {"userDefinedData"} | ({c.op_state_field} if c.op_state_field else set())
         unknown = set(body) - allowed
         if unknown or not body:
-            raise BadRequest(f"modifications may contain only {sorted(allowed)}",
-                             field=sorted(unknown)[0] if unknown else "body")
+            raise BadRequest(
+                f"modifications may contain only {sorted(allowed)}",
+                field=sorted(unknown)[0] if unknown else "body",
+            )
         state = body.get(c.op_state_field) if c.op_state_field else None
         if state is not None and state not in ("ENABLED", "DISABLED"):
-            raise BadRequest(f"{c.op_state_field} must be ENABLED or DISABLED, not {state!r}",
-                             field=c.op_state_field)
+            raise BadRequest(
+                f"{c.op_state_field} must be ENABLED or DISABLED, not {state!r}",
+                field=c.op_state_field,
+            )
         udd = body.get("userDefinedData")
         if udd is not None and not isinstance(udd, dict):
             raise BadRequest("userDefinedData must be a JSON object", field="userDefinedData")
-        pkg = svc.catalog.modify(c.kind, pkg_id, operational_state=state,
-                                 user_defined_data=udd, if_match=_if_match(request))
+        pkg = svc.catalog.modify(
+            c.kind,
+            pkg_id,
+            operational_state=state,
+            user_defined_data=udd,
+            if_match=_if_match(request),
+        )
         return JSONResponse(body, headers={"ETag": _etag(pkg)})
 
     @r.delete(item, status_code=204)
-    def delete(pkg_id: str, svc: Services = Depends(services),
-               who: Principal = Depends(operator)) -> Response:
+    def delete(
+        pkg_id: str, svc: Services = Depends(services), who: Principal = Depends(operator)
+    ) -> Response:
         svc.catalog.get(c.kind, pkg_id, _tenant(who))
         svc.catalog.delete(c.kind, pkg_id)
         return Response(status_code=204)
 
     @r.put(f"{item}/{c.content}", status_code=202)
-    async def upload(pkg_id: str, request: Request, background: BackgroundTasks,
-                     svc: Services = Depends(services),
-                     who: Principal = Depends(operator)) -> Response:
+    async def upload(
+        pkg_id: str,
+        request: Request,
+        background: BackgroundTasks,
+        svc: Services = Depends(services),
+        who: Principal = Depends(operator),
+    ) -> Response:
         svc.catalog.get(c.kind, pkg_id, _tenant(who))
         svc.catalog.start_upload(c.kind, pkg_id)
         try:
-            path = await transfer.receive_body(request, svc.settings.tmp_dir,
-                                               svc.settings.max_upload_bytes)
+            path = await transfer.receive_body(
+                request, svc.settings.tmp_dir, svc.settings.max_upload_bytes
+            )
         except Exception as exc:
-            cause = "PACKAGE_TOO_LARGE" if exc.__class__.__name__ == "PayloadTooLarge" else "UPLOAD_FAILED"
+            cause = (
+                "PACKAGE_TOO_LARGE"
+                if exc.__class__.__name__ == "PayloadTooLarge"
+                else "UPLOAD_FAILED"
+            )
             svc.catalog.fail(c.kind, pkg_id, PackageError(cause, str(exc)))
             raise
         svc.catalog.start_processing(c.kind, pkg_id)
@@ -166,8 +223,12 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         return Response(status_code=202)
 
     @r.get(f"{item}/{c.content}")
-    def download(pkg_id: str, request: Request, svc: Services = Depends(services),
-                 who: Principal = Depends(reader)) -> Response:
+    def download(
+        pkg_id: str,
+        request: Request,
+        svc: Services = Depends(services),
+        who: Principal = Depends(reader),
+    ) -> Response:
         pkg = svc.catalog.get(c.kind, pkg_id, _tenant(who))
         size = int((pkg.info or {}).get("packageSize", 0))
         svc.catalog.content(c.kind, pkg_id, 0, 0)  # state check before streaming
@@ -176,13 +237,20 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
         if rng:
             headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-        return StreamingResponse(svc.catalog.content(c.kind, pkg_id, start, end),
-                                 status_code=206 if rng else 200,
-                                 media_type="application/zip", headers=headers)
+        return StreamingResponse(
+            svc.catalog.content(c.kind, pkg_id, start, end),
+            status_code=206 if rng else 200,
+            media_type="application/zip",
+            headers=headers,
+        )
 
     @r.get(f"{item}/{c.descriptor}")
-    def descriptor(pkg_id: str, request: Request, svc: Services = Depends(services),
-                   who: Principal = Depends(reader)) -> Response:
+    def descriptor(
+        pkg_id: str,
+        request: Request,
+        svc: Services = Depends(services),
+        who: Principal = Depends(reader),
+    ) -> Response:
         svc.catalog.get(c.kind, pkg_id, _tenant(who))
         pkg, files = svc.catalog.files(c.kind, pkg_id)
         names = list((pkg.info or {}).get("descriptorFiles", []))
@@ -199,8 +267,12 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         return Response(transfer.zip_bytes(files.iter_members(names)), media_type="application/zip")
 
     @r.get(f"{item}/manifest")
-    def manifest(pkg_id: str, request: Request, svc: Services = Depends(services),
-                 who: Principal = Depends(reader)) -> Response:
+    def manifest(
+        pkg_id: str,
+        request: Request,
+        svc: Services = Depends(services),
+        who: Principal = Depends(reader),
+    ) -> Response:
         svc.catalog.get(c.kind, pkg_id, _tenant(who))
         pkg, files = svc.catalog.files(c.kind, pkg_id)
         mpath = (pkg.info or {}).get("manifestPath")
@@ -211,15 +283,20 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             cert = (pkg.info or {}).get("toscaMeta", {}).get("ETSI-Entry-Certificate")
             if cert:
                 members.append(cert)
-            return Response(transfer.zip_bytes(files.iter_members(members)),
-                            media_type="application/zip")
+            return Response(
+                transfer.zip_bytes(files.iter_members(members)), media_type="application/zip"
+            )
         return Response(files.read(mpath), media_type="text/plain")
 
     if c.kind is PackageKind.vnf:
 
         @r.get(f"{item}/artifacts")
-        def artifacts(pkg_id: str, request: Request, svc: Services = Depends(services),
-                      who: Principal = Depends(reader)) -> Response:
+        def artifacts(
+            pkg_id: str,
+            request: Request,
+            svc: Services = Depends(services),
+            who: Principal = Depends(reader),
+        ) -> Response:
             svc.catalog.get(c.kind, pkg_id, _tenant(who))
             pkg, files = svc.catalog.files(c.kind, pkg_id)
             q = request.query_params
@@ -238,19 +315,26 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
                 chosen.append(path)
             if not chosen:
                 raise NotFound("no artifact matches the selection")
-            return Response(transfer.zip_bytes(files.iter_members(chosen)),
-                            media_type="application/zip")
+            return Response(
+                transfer.zip_bytes(files.iter_members(chosen)), media_type="application/zip"
+            )
 
         @r.post(f"{item}/{c.content}/upload_from_uri", status_code=202)
-        def upload_from_uri(pkg_id: str, background: BackgroundTasks,
-                            body: dict[str, Any] = Body(...), svc: Services = Depends(services),
-                            who: Principal = Depends(operator)) -> Response:
+        def upload_from_uri(
+            pkg_id: str,
+            background: BackgroundTasks,
+            body: dict[str, Any] = Body(...),
+            svc: Services = Depends(services),
+            who: Principal = Depends(operator),
+        ) -> Response:
             svc.catalog.get(c.kind, pkg_id, _tenant(who))
             uri = body.get("addressInformation")
             if not isinstance(uri, str) or not uri.lower().startswith(("http://", "https://")):
-                raise BadRequest("addressInformation must be an http:// or https:// URI; "
-                                 "other schemes (file:, ftp:) are refused",
-                                 field="addressInformation")
+                raise BadRequest(
+                    "addressInformation must be an http:// or https:// URI; "
+                    "other schemes (file:, ftp:) are refused",
+                    field="addressInformation",
+                )
             auth = None
             if body.get("username") is not None:
                 auth = (str(body["username"]), str(body.get("password") or ""))
@@ -259,8 +343,13 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             return Response(status_code=202)
 
     @r.get(item + "/artifacts/{artifact_path:path}")
-    def artifact(pkg_id: str, artifact_path: str, request: Request,
-                 svc: Services = Depends(services), who: Principal = Depends(reader)) -> Response:
+    def artifact(
+        pkg_id: str,
+        artifact_path: str,
+        request: Request,
+        svc: Services = Depends(services),
+        who: Principal = Depends(reader),
+    ) -> Response:
         svc.catalog.get(c.kind, pkg_id, _tenant(who))
         pkg, files = svc.catalog.files(c.kind, pkg_id)
         if artifact_path not in (pkg.info or {}).get("files", []):
@@ -271,19 +360,29 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         headers = {"Accept-Ranges": "bytes"}
         if rng:
             headers["Content-Range"] = f"bytes {rng[0]}-{rng[1]}/{len(data)}"
-        return Response(b"".join(transfer.slice_bytes(data, rng)), status_code=206 if rng else 200,
-                        media_type=mtype, headers=headers)
+        return Response(
+            b"".join(transfer.slice_bytes(data, rng)),
+            status_code=206 if rng else 200,
+            media_type=mtype,
+            headers=headers,
+        )
 
     return r
 
 
-def _fetch_and_process(svc: Services, kind: PackageKind, pkg_id: str, uri: str,
-                       auth: tuple[str, str] | None) -> None:
+def _fetch_and_process(
+    svc: Services, kind: PackageKind, pkg_id: str, uri: str, auth: tuple[str, str] | None
+) -> None:
     fd, path = transfer.new_temp(svc.settings.tmp_dir)
     os.close(fd)
     try:
-        transfer.fetch_uri(uri, path, limit=svc.settings.max_upload_bytes,
-                           timeout=svc.settings.upload_from_uri_timeout, auth=auth)
+        transfer.fetch_uri(
+            uri,
+            path,
+            limit=svc.settings.max_upload_bytes,
+            timeout=svc.settings.upload_from_uri_timeout,
+            auth=auth,
+        )
     except PackageError as exc:
         path.unlink(missing_ok=True)
         svc.catalog.fail(kind, pkg_id, exc)

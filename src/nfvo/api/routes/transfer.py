@@ -68,7 +68,9 @@ async def _copy_multipart(request: Request, out: io.BufferedWriter, limit: int) 
         await form.close()
 
 
-def fetch_uri(uri: str, dest: Path, *, limit: int, timeout: float, auth: tuple[str, str] | None) -> None:
+def fetch_uri(
+    uri: str, dest: Path, *, limit: int, timeout: float, auth: tuple[str, str] | None
+) -> None:
     """Download ``uri`` (http/https) into ``dest`` with a size limit; PackageError on failure."""
     try:
         with httpx.stream("GET", uri, timeout=timeout, auth=auth, follow_redirects=True) as r:
