@@ -68,7 +68,7 @@ def nsd_info(p: CatalogPackage, base: str) -> dict[str, Any]:
         "nsdVersion": i.get("nsdVersion"),
         "nsdDesigner": i.get("nsdDesigner"),
         "nsdInvariantId": i.get("nsdInvariantId"),
-        "vnfPkgIds": i.get("vnfPkgIds", []) if onboarded else None,
+        "vnfPkgIds": i.get("vnfPkgIds", []),  # the schema requires it in every state
         "pnfdInfoIds": i.get("pnfdInfoIds") or None,
         "nestedNsdInfoIds": i.get("nestedNsdInfoIds") or None,
         "archiveSecurityOption": "OPTION_1" if onboarded else None,

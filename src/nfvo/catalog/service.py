@@ -294,7 +294,9 @@ class CatalogService:
                 raise NotFound(f"{_WORD[kind]} {pkg_id} does not exist")
             if pkg.onboarding_state in (OnboardingState.UPLOADING, OnboardingState.PROCESSING):
                 raise Conflict(f"{_WORD[kind]} {pkg_id} is {pkg.onboarding_state}; wait for it")
-            if pkg.operational_state != OperationalState.DISABLED:
+            # PNFDs have no operational state in SOL005 (§5.5.2.5); VNF packages and NSDs must
+            # be disabled before deletion.
+            if kind is not PackageKind.pnfd and pkg.operational_state != OperationalState.DISABLED:
                 raise Conflict(
                     f"{_WORD[kind]} {pkg_id} is {pkg.operational_state}; disable it first "
                     '(PATCH {"operationalState": "DISABLED"})'
