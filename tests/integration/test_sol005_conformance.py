@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from tests.support import etsi_openapi
+from tests.support.live import LiveApi
 
 from nfvo.catalog.builder import build_csar_from_files
 from nfvo.samples import build_sample
-from tests.support import etsi_openapi
-from tests.support.live import LiveApi
 
 PNFD_YAML = b"""tosca_definitions_version: tosca_simple_yaml_1_3
 description: a physical firewall
