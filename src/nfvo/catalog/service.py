@@ -76,19 +76,24 @@ class CatalogService:
         self._require_onboarded(pkg, kind)
         return dict(pkg.descriptor or {})
 
-    def files(self, kind: PackageKind, pkg_id: str) -> tuple[CatalogPackage, PackageFiles]:
-        """Member access to an onboarded package's archive."""
-        pkg = self.get(kind, pkg_id)
+    def onboarded(
+        self, kind: PackageKind, pkg_id: str, tenant_id: str | None = None
+    ) -> CatalogPackage:
+        """A package visible to the tenant that is ONBOARDED (else NotFound / Conflict)."""
+        pkg = self.get(kind, pkg_id, tenant_id)
         self._require_onboarded(pkg, kind)
+        return pkg
+
+    def files(
+        self, kind: PackageKind, pkg_id: str, tenant_id: str | None = None
+    ) -> tuple[CatalogPackage, PackageFiles]:
+        """Member access to an onboarded package's archive."""
+        pkg = self.onboarded(kind, pkg_id, tenant_id)
         assert pkg.blob_id is not None
         return pkg, self.cache.files(pkg.blob_id)
 
-    def content(
-        self, kind: PackageKind, pkg_id: str, start: int, end: int | None
-    ) -> Iterator[bytes]:
-        """Bytes ``start..end`` of the stored archive."""
-        pkg = self.get(kind, pkg_id)
-        self._require_onboarded(pkg, kind)
+    def content(self, pkg: CatalogPackage, start: int, end: int | None) -> Iterator[bytes]:
+        """Bytes ``start..end`` of an onboarded package's stored archive, streamed."""
         blob_id = pkg.blob_id
         assert blob_id is not None
 
@@ -213,35 +218,23 @@ class CatalogService:
 
     def _resolve_references(self, repo: CatalogRepository, result: Any) -> dict[str, Any]:
         """Package ids of the VNFDs/PNFDs/nested NSDs an NSD needs; all must be onboarded."""
-        vnfs = repo.find_onboarded(PackageKind.vnf, result.referenced_vnfd_ids)
-        pnfs = repo.find_onboarded(PackageKind.pnfd, result.referenced_pnfd_ids)
-        nsds = repo.find_onboarded(PackageKind.nsd, result.referenced_nsd_ids)
-        missing = [v for v in result.referenced_vnfd_ids if v not in vnfs]
-        if missing:
-            raise PackageError(
-                "VNFD_NOT_ONBOARDED",
-                "the NSD references VNFDs that are not onboarded: missing vnfdId "
-                + ", ".join(missing),
-            )
-        missing_p = [p for p in result.referenced_pnfd_ids if p not in pnfs]
-        if missing_p:
-            raise PackageError(
-                "PNFD_NOT_ONBOARDED",
-                "the NSD references PNFDs that are not onboarded: missing pnfdId "
-                + ", ".join(missing_p),
-            )
-        missing_n = [n for n in result.referenced_nsd_ids if n not in nsds]
-        if missing_n:
-            raise PackageError(
-                "NSD_NOT_ONBOARDED",
-                "the NSD references nested NSDs that are not onboarded: missing nsdId "
-                + ", ".join(missing_n),
-            )
-        return {
-            "vnfPkgIds": sorted({p.id for p in vnfs.values()}),
-            "pnfdInfoIds": sorted({p.id for p in pnfs.values()}),
-            "nestedNsdInfoIds": sorted({p.id for p in nsds.values()}),
-        }
+        wanted = [
+            (PackageKind.vnf, result.referenced_vnfd_ids, "vnfPkgIds", "VNFD", "vnfdId"),
+            (PackageKind.pnfd, result.referenced_pnfd_ids, "pnfdInfoIds", "PNFD", "pnfdId"),
+            (PackageKind.nsd, result.referenced_nsd_ids, "nestedNsdInfoIds", "NSD", "nsdId"),
+        ]
+        out: dict[str, Any] = {}
+        for kind, ids, field, word, attr in wanted:
+            found = repo.find_onboarded(kind.value, ids)
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise PackageError(
+                    f"{word}_NOT_ONBOARDED",
+                    f"the NSD references {word}s that are not onboarded: missing {attr} "
+                    + ", ".join(missing),
+                )
+            out[field] = sorted({p.id for p in found.values()})
+        return out
 
     def modify(
         self,

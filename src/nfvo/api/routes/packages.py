@@ -229,16 +229,15 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         svc: Services = Depends(services),
         who: Principal = Depends(reader),
     ) -> Response:
-        pkg = svc.catalog.get(c.kind, pkg_id, _tenant(who))
+        pkg = svc.catalog.onboarded(c.kind, pkg_id, _tenant(who))
         size = int((pkg.info or {}).get("packageSize", 0))
-        svc.catalog.content(c.kind, pkg_id, 0, 0)  # state check before streaming
         rng = transfer.parse_range(request.headers.get("range"), size)
         start, end = rng if rng else (0, size - 1)
         headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
         if rng:
             headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         return StreamingResponse(
-            svc.catalog.content(c.kind, pkg_id, start, end),
+            svc.catalog.content(pkg, start, end),
             status_code=206 if rng else 200,
             media_type="application/zip",
             headers=headers,
@@ -251,8 +250,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         svc: Services = Depends(services),
         who: Principal = Depends(reader),
     ) -> Response:
-        svc.catalog.get(c.kind, pkg_id, _tenant(who))
-        pkg, files = svc.catalog.files(c.kind, pkg_id)
+        pkg, files = svc.catalog.files(c.kind, pkg_id, _tenant(who))
         names = list((pkg.info or {}).get("descriptorFiles", []))
         yamls = [n for n in names if not n.endswith(".meta")]
         ok = _accepts(request, "text/plain", "application/zip")
@@ -273,8 +271,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         svc: Services = Depends(services),
         who: Principal = Depends(reader),
     ) -> Response:
-        svc.catalog.get(c.kind, pkg_id, _tenant(who))
-        pkg, files = svc.catalog.files(c.kind, pkg_id)
+        pkg, files = svc.catalog.files(c.kind, pkg_id, _tenant(who))
         mpath = (pkg.info or {}).get("manifestPath")
         if not mpath:
             raise NotFound(f"package {pkg_id} has no manifest file")
@@ -297,8 +294,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             svc: Services = Depends(services),
             who: Principal = Depends(reader),
         ) -> Response:
-            svc.catalog.get(c.kind, pkg_id, _tenant(who))
-            pkg, files = svc.catalog.files(c.kind, pkg_id)
+            pkg, files = svc.catalog.files(c.kind, pkg_id, _tenant(who))
             q = request.query_params
             sets = {s for s in (q.get("select_non_mano_artifact_sets") or "").split(",") if s}
             chosen = []
@@ -350,8 +346,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         svc: Services = Depends(services),
         who: Principal = Depends(reader),
     ) -> Response:
-        svc.catalog.get(c.kind, pkg_id, _tenant(who))
-        pkg, files = svc.catalog.files(c.kind, pkg_id)
+        pkg, files = svc.catalog.files(c.kind, pkg_id, _tenant(who))
         if artifact_path not in (pkg.info or {}).get("files", []):
             raise NotFound(f"package {pkg_id} has no artifact {artifact_path!r}")
         data = files.read(artifact_path)
