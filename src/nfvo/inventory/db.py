@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 7_201_455_001  # arbitrary constant: one migrator at a time across processes
+_MIGRATION_THREAD_LOCK = threading.Lock()  # alembic's context is process-global
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -58,12 +61,26 @@ class Database:
         finally:
             s.close()
 
+    @contextmanager
+    def _sqlite_file_lock(self) -> Iterator[None]:
+        """Serialise first-time migrations of one SQLite file across processes."""
+        db_path = self.engine.url.database
+        if not self.is_sqlite or not db_path or db_path == ":memory:":
+            yield
+            return
+        with open(f"{db_path}.migrate-lock", "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
     def migrate(self) -> None:
         """Create or upgrade the schema to the latest revision (safe to call from
         several processes at once on PostgreSQL: an advisory lock serialises them)."""
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        with self.engine.begin() as conn:
+        with _MIGRATION_THREAD_LOCK, self._sqlite_file_lock(), self.engine.begin() as conn:
             if not self.is_sqlite:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
