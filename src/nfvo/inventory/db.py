@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,6 +76,9 @@ class Database:
     def migrate(self) -> None:
         """Create or upgrade the schema to the latest revision (safe to call from
         several processes at once on PostgreSQL: an advisory lock serialises them)."""
+        from alembic import command  # imported here: alembic is only needed at start
+        from alembic.config import Config
+
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         with _MIGRATION_THREAD_LOCK, self._sqlite_file_lock(), self.engine.begin() as conn:
