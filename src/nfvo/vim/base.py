@@ -1,0 +1,414 @@
+"""The one VIM driver interface, its data types and its typed error tree.
+
+Every VIM nfvo deploys on (the built-in ``sim``, OpenStack, Kubernetes) sits behind
+``VimDriver``. Drivers never touch nfvo's database; they speak to the VIM only. Every create
+takes an nfvo-supplied idempotency ``key``: a retried create with the same key returns the
+resource created the first time, never a duplicate. Deleting an absent resource succeeds.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+# --------------------------------------------------------------------------- errors
+
+
+class VimError(Exception):
+    """Base of every error a driver raises; carries the VIM's own words and request id."""
+
+    retryable: ClassVar[bool] = False
+    code: ClassVar[str] = "VIM_ERROR"
+
+    def __init__(
+        self, message: str, *, vim_message: str | None = None, request_id: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.vim_message = vim_message or message
+        self.request_id = request_id
+
+    def to_dict(self) -> dict[str, Any]:
+        """Fields for a ProblemDetails body."""
+        out: dict[str, Any] = {"vimError": type(self).__name__, "vimMessage": self.vim_message}
+        if self.request_id:
+            out["vimRequestId"] = self.request_id
+        return out
+
+
+class VimNotFound(VimError):
+    """The addressed VIM resource does not exist."""
+
+    code = "VIM_NOT_FOUND"
+
+
+class VimConflict(VimError):
+    """The VIM refused because of the resource's state (e.g. deleting a network in use)."""
+
+    code = "VIM_CONFLICT"
+
+
+class VimQuotaExceeded(VimError):
+    """A tenant quota of the VIM would be exceeded."""
+
+    code = "VIM_QUOTA_EXCEEDED"
+
+
+class VimCapacityExceeded(VimError):
+    """No host (in the requested zone / the hinted host) has room for the request."""
+
+    code = "VIM_CAPACITY_EXCEEDED"
+
+
+class VimAuthError(VimError):
+    """The VIM rejected the credentials or the token."""
+
+    code = "VIM_AUTH_ERROR"
+
+
+class VimBadRequest(VimError):
+    """The VIM rejected the request as invalid (unknown image or flavor, bad CIDR...)."""
+
+    code = "VIM_BAD_REQUEST"
+
+
+class VimUnavailable(VimError):
+    """The VIM (or one of its services) is unavailable; retrying later may succeed."""
+
+    retryable = True
+    code = "VIM_UNAVAILABLE"
+
+
+class VimTimeout(VimError):
+    """The VIM did not answer in time; the operation may or may not have happened."""
+
+    retryable = True
+    code = "VIM_TIMEOUT"
+
+
+class VimConfigError(ValueError):
+    """A VIM account's ``config`` (or topology) is invalid; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+# --------------------------------------------------------------------------- data
+
+TAG_KEY = "nfvo.key"  # the idempotency key of the create
+TAG_NS = "nfvo.ns"  # NS instance id the resource belongs to
+TAG_VNF = "nfvo.vnf"  # VNF instance id the resource belongs to
+
+
+@dataclass
+class Zone:
+    """An availability zone."""
+
+    name: str
+    available: bool = True
+
+
+@dataclass
+class Host:
+    """A compute host with its physical capacity, allocation ratios and current usage."""
+
+    name: str
+    zone: str
+    vcpus: int
+    ram_mib: int
+    disk_gib: int
+    cpu_allocation_ratio: float = 1.0
+    ram_allocation_ratio: float = 1.0
+    disk_allocation_ratio: float = 1.0
+    vcpus_used: int = 0
+    ram_mib_used: int = 0
+    disk_gib_used: int = 0
+    servers: int = 0
+    state: str = "up"  # up | down
+
+
+@dataclass
+class Flavor:
+    """A named compute size."""
+
+    id: str
+    name: str
+    vcpus: int
+    ram_mib: int
+    disk_gib: int
+
+
+@dataclass
+class Image:
+    """A software image known to the VIM."""
+
+    id: str
+    name: str
+    disk_format: str | None = None
+    container_format: str | None = None
+    size_bytes: int | None = None
+    checksum: str | None = None
+
+
+@dataclass
+class NetworkSpec:
+    """What to create: a network (idempotent on ``key``)."""
+
+    key: str
+    name: str
+    tags: dict[str, str] = field(default_factory=dict)
+    external: bool = False
+    mtu: int | None = None
+
+
+@dataclass
+class Network:
+    """A VIM network."""
+
+    id: str
+    name: str
+    status: str = "ACTIVE"
+    external: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+    subnets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SubnetSpec:
+    """What to create: a subnet of a network (idempotent on ``key``)."""
+
+    key: str
+    name: str
+    network_id: str
+    cidr: str
+    ip_version: int = 4
+    gateway_ip: str | None = None
+    dhcp: bool = True
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Subnet:
+    """A VIM subnet."""
+
+    id: str
+    name: str
+    network_id: str
+    cidr: str
+    ip_version: int = 4
+    gateway_ip: str | None = None
+    dhcp: bool = True
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SecurityRule:
+    """One security group rule of a port (SOL001 SecurityGroupRule)."""
+
+    direction: str = "ingress"  # ingress | egress
+    ether_type: str = "IPv4"
+    protocol: str | None = None  # tcp | udp | icmp | None (any)
+    port_range_min: int | None = None
+    port_range_max: int | None = None
+    remote_cidr: str | None = None
+
+
+@dataclass
+class PortSpec:
+    """What to create: a port on a network (idempotent on ``key``)."""
+
+    key: str
+    name: str
+    network_id: str
+    security_rules: list[SecurityRule] = field(default_factory=list)
+    fixed_ip: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Port:
+    """A VIM port."""
+
+    id: str
+    name: str
+    network_id: str
+    status: str = "DOWN"  # DOWN until bound to a server, then ACTIVE
+    server_id: str | None = None
+    mac_address: str | None = None
+    ip_addresses: list[str] = field(default_factory=list)
+    security_rules: list[SecurityRule] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ServerSpec:
+    """What to create: a server/VDU instance (idempotent on ``key``).
+
+    Give either ``flavor`` (name or id) or explicit ``vcpus``/``ram_mib``/``disk_gib``.
+    ``zone`` restricts placement to a zone; ``host`` pins it to a host (a hint the VIM must
+    honour or refuse with VimCapacityExceeded).
+    """
+
+    key: str
+    name: str
+    image: str | None = None
+    flavor: str | None = None
+    vcpus: int | None = None
+    ram_mib: int | None = None
+    disk_gib: int | None = None
+    ports: list[str] = field(default_factory=list)
+    user_data: str | None = None
+    zone: str | None = None
+    host: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Server:
+    """A VIM server (VM or container) with where it runs and its state.
+
+    ``status``: BUILD, ACTIVE, ERROR, SHUTOFF, REBOOT, MIGRATING, DELETED.
+    """
+
+    id: str
+    name: str
+    status: str
+    host: str | None
+    zone: str | None
+    vcpus: int
+    ram_mib: int
+    disk_gib: int
+    image: str | None = None
+    flavor: str | None = None
+    ports: list[str] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    fault: str | None = None  # the VIM's words when status is ERROR
+    created_at: str | None = None
+
+
+@dataclass
+class ServerMetrics:
+    """One sample of a server's usage, for monitoring."""
+
+    server_id: str
+    timestamp: str
+    cpu_percent: float
+    ram_used_mib: float
+    net_rx_bps: float
+    net_tx_bps: float
+
+
+# --------------------------------------------------------------------------- driver
+
+
+class VimDriver(ABC):
+    """A connection to one VIM account. Methods raise only ``VimError`` subclasses."""
+
+    vim_type: ClassVar[str]
+
+    @abstractmethod
+    def check(self) -> dict[str, Any]:
+        """Verify connectivity and credentials; returns facts about the VIM (version...)."""
+
+    # inventory
+    @abstractmethod
+    def list_zones(self) -> list[Zone]:
+        """Availability zones."""
+
+    @abstractmethod
+    def list_hosts(self) -> list[Host]:
+        """Compute hosts with capacity and usage."""
+
+    @abstractmethod
+    def list_flavors(self) -> list[Flavor]:
+        """Flavors."""
+
+    @abstractmethod
+    def list_images(self) -> list[Image]:
+        """Images."""
+
+    # networks
+    @abstractmethod
+    def create_network(self, spec: NetworkSpec) -> Network:
+        """Create (or return the existing network with the same key)."""
+
+    @abstractmethod
+    def get_network(self, network_id: str) -> Network:
+        """A network; VimNotFound if absent."""
+
+    @abstractmethod
+    def list_networks(self, tags: dict[str, str] | None = None) -> list[Network]:
+        """Networks, optionally only those carrying all ``tags``."""
+
+    @abstractmethod
+    def delete_network(self, network_id: str) -> None:
+        """Delete; absent is fine; VimConflict while ports use it."""
+
+    @abstractmethod
+    def create_subnet(self, spec: SubnetSpec) -> Subnet:
+        """Create (or return the existing subnet with the same key)."""
+
+    @abstractmethod
+    def delete_subnet(self, subnet_id: str) -> None:
+        """Delete; absent is fine."""
+
+    # ports
+    @abstractmethod
+    def create_port(self, spec: PortSpec) -> Port:
+        """Create (or return the existing port with the same key)."""
+
+    @abstractmethod
+    def get_port(self, port_id: str) -> Port:
+        """A port; VimNotFound if absent."""
+
+    @abstractmethod
+    def list_ports(self, tags: dict[str, str] | None = None) -> list[Port]:
+        """Ports, optionally only those carrying all ``tags``."""
+
+    @abstractmethod
+    def delete_port(self, port_id: str) -> None:
+        """Delete; absent is fine."""
+
+    # servers
+    @abstractmethod
+    def create_server(self, spec: ServerSpec) -> Server:
+        """Create (or return the existing server with the same key); status BUILD or later."""
+
+    @abstractmethod
+    def get_server(self, server_id: str) -> Server:
+        """A server with its current status; VimNotFound if absent."""
+
+    @abstractmethod
+    def list_servers(self, tags: dict[str, str] | None = None) -> list[Server]:
+        """Servers, optionally only those carrying all ``tags``."""
+
+    @abstractmethod
+    def delete_server(self, server_id: str) -> None:
+        """Delete (frees its capacity, unbinds its ports); absent is fine."""
+
+    @abstractmethod
+    def start_server(self, server_id: str) -> Server:
+        """SHUTOFF -> ACTIVE."""
+
+    @abstractmethod
+    def stop_server(self, server_id: str) -> Server:
+        """ACTIVE -> SHUTOFF."""
+
+    @abstractmethod
+    def reboot_server(self, server_id: str) -> Server:
+        """Reboot (ACTIVE afterwards)."""
+
+    @abstractmethod
+    def migrate_server(self, server_id: str, host: str | None = None) -> Server:
+        """Move to ``host`` (or a host the VIM chooses); VimCapacityExceeded if no room."""
+
+    @abstractmethod
+    def server_metrics(self, server_id: str) -> ServerMetrics:
+        """Current usage sample of a server."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
