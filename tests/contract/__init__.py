@@ -1,0 +1,1 @@
+"""Contract tests every VIM driver must pass, and their bindings to concrete drivers."""
