@@ -1,0 +1,59 @@
+"""Which VIM types exist, how their configs are validated and how a driver is made.
+
+The resource-management service registers VIM accounts through this module only, so adding a
+driver (OpenStack, Kubernetes) means adding it here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nfvo.vim.base import VimConfigError, VimDriver, VimUnavailable
+
+VIM_TYPES = ("sim", "openstack", "kubernetes")
+
+# Config keys a VIM account's owner may change later (PATCH) without re-creating the VIM.
+RUNTIME_CONFIG_KEYS: dict[str, set[str]] = {
+    "sim": {"latency_ms", "jitter", "faults", "seed", "load"},
+}
+
+
+def validate_config(vim_type: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The normalised config; VimConfigError naming the field (``config.hosts[3].vcpus``)."""
+    if vim_type not in VIM_TYPES:
+        raise VimConfigError("vim_type", f"unknown VIM type {vim_type!r}; one of {VIM_TYPES}")
+    if not isinstance(config, dict):
+        raise VimConfigError("config", "must be a JSON object")
+    if vim_type == "sim":
+        from nfvo.vim.sim.config import parse_sim_config
+
+        return parse_sim_config(config).normalised()
+    return dict(config)
+
+
+def create_driver(
+    vim_type: str,
+    *,
+    vim_id: str,
+    vim_url: str | None,
+    vim_user: str | None,
+    vim_password: str | None,
+    vim_tenant_name: str | None,
+    config: dict[str, Any],
+    data_dir: Path,
+) -> VimDriver:
+    """A driver for one VIM account; VimUnavailable for types not shipped in this release."""
+    if vim_type not in VIM_TYPES:
+        raise VimConfigError("vim_type", f"unknown VIM type {vim_type!r}; one of {VIM_TYPES}")
+    if vim_type == "sim":
+        from nfvo.vim.sim.driver import SimVim
+
+        return SimVim(
+            vim_id=vim_id,
+            config=config,
+            data_dir=data_dir,
+            vim_user=vim_user,
+            vim_password=vim_password,
+        )
+    raise VimUnavailable(f"the {vim_type} driver is not available in this release")
