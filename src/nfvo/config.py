@@ -30,6 +30,7 @@ class Settings:
     max_upload_bytes: int = 1 << 30
     upload_from_uri_timeout: float = 60.0
     public_url: str | None = None
+    sync_interval_seconds: float = 300.0
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, **overrides: object) -> Settings:
@@ -38,6 +39,8 @@ class Settings:
         s.database_url = os.environ.get("NFVO_DATABASE_URL") or None
         s.admin_user = os.environ.get("NFVO_ADMIN_USER", s.admin_user)
         s.admin_password = os.environ.get("NFVO_ADMIN_PASSWORD") or None
+        if os.environ.get("NFVO_SYNC_INTERVAL"):
+            s.sync_interval_seconds = float(os.environ["NFVO_SYNC_INTERVAL"])
         if os.environ.get("NFVO_TOKEN_TTL"):
             s.token_ttl_seconds = int(os.environ["NFVO_TOKEN_TTL"])
         for key, value in overrides.items():

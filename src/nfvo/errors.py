@@ -24,6 +24,13 @@ class NotFound(NfvoError):
     title = "Not Found"
 
 
+class Forbidden(NfvoError):
+    """The caller is known but may not do this (role, or another tenant's resource)."""
+
+    status = 403
+    title = "Forbidden"
+
+
 class Conflict(NfvoError):
     """The request conflicts with the current state of the resource."""
 

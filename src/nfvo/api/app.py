@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,11 +14,13 @@ from fastapi.responses import JSONResponse
 from nfvo import __version__
 from nfvo.api import problems
 from nfvo.api.deps import Services
-from nfvo.api.routes import auth, packages
+from nfvo.api.routes import admin, auth, packages
 from nfvo.api.security import TokenService, bootstrap_admin
 from nfvo.catalog.service import CatalogService
 from nfvo.config import Settings
 from nfvo.inventory.db import Database
+from nfvo.resources.service import ResourceService
+from nfvo.resources.vault import Vault, load_key
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +36,26 @@ def build_services(settings: Settings) -> Services:
     catalog = CatalogService(db, settings.data_dir / "cache")
     catalog.recover_interrupted()
     tokens = TokenService(db, settings.token_ttl_seconds)
+    resources = ResourceService(db, Vault(load_key(settings.data_dir)), settings.data_dir)
     created = bootstrap_admin(db, settings)
     if created:
         log.warning("admin client created; its credentials are in %s (mode 0600)", created)
-    return Services(settings=settings, db=db, catalog=catalog, tokens=tokens)
+    return Services(settings=settings, db=db, catalog=catalog, tokens=tokens, resources=resources)
+
+
+def _start_periodic_sync(services: Services) -> threading.Event:
+    """Re-sync every VIM account every ``sync_interval_seconds`` (0 disables)."""
+    stop = threading.Event()
+    interval = services.settings.sync_interval_seconds
+    if interval <= 0:
+        return stop
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            services.resources.sync_all()
+
+    threading.Thread(target=loop, name="vim-sync", daemon=True).start()
+    return stop
 
 
 def _versions_body(api: str, prefix: str) -> dict[str, Any]:
@@ -85,7 +104,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings)
+        stop = _start_periodic_sync(app.state.services)
         yield
+        stop.set()
 
     app = FastAPI(
         title="nfvo",
@@ -99,6 +120,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     problems.install(app)
     app.middleware("http")(_version_header)
     app.include_router(auth.router, tags=["auth"])
+    app.include_router(admin.router)
     for major in ("v1", "v2"):
         app.include_router(
             packages.build_router(packages.VNF),

@@ -11,8 +11,9 @@ from fastapi import Depends, Request
 from nfvo.api.security import Principal, Role, TokenService
 from nfvo.catalog.service import CatalogService
 from nfvo.config import Settings
-from nfvo.errors import NfvoError
+from nfvo.errors import Forbidden, NfvoError
 from nfvo.inventory.db import Database
+from nfvo.resources.service import ResourceService
 
 
 class Unauthorized(NfvoError):
@@ -20,13 +21,6 @@ class Unauthorized(NfvoError):
 
     status = 401
     title = "Unauthorized"
-
-
-class Forbidden(NfvoError):
-    """The token is valid but its role may not do this."""
-
-    status = 403
-    title = "Forbidden"
 
 
 @dataclass
@@ -37,6 +31,7 @@ class Services:
     db: Database
     catalog: CatalogService
     tokens: TokenService
+    resources: ResourceService
 
 
 def services(request: Request) -> Services:

@@ -26,7 +26,7 @@ from nfvo.catalog.states import (
     can_transition,
 )
 from nfvo.catalog.store import PackageCache, PackageFiles
-from nfvo.errors import Conflict, NotFound, PreconditionFailed
+from nfvo.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from nfvo.inventory.blobs import BlobRepository
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import CatalogPackage
@@ -57,6 +57,13 @@ class CatalogService:
             pkg = CatalogRepository(s).get(pkg_id, kind=kind)
         if pkg is None or (tenant_id is not None and pkg.tenant_id not in (None, tenant_id)):
             raise NotFound(f"{_WORD[kind]} {pkg_id} does not exist")
+        return pkg
+
+    def writable(self, kind: PackageKind, pkg_id: str, tenant_id: str | None) -> CatalogPackage:
+        """A package the caller may change: its own tenant's (shared ones: global callers only)."""
+        pkg = self.get(kind, pkg_id, tenant_id)
+        if tenant_id is not None and pkg.tenant_id != tenant_id:
+            raise Forbidden(f"{_WORD[kind]} {pkg_id} is shared; only a global admin may change it")
         return pkg
 
     def list(self, kind: PackageKind, tenant_id: str | None = None) -> list[CatalogPackage]:

@@ -104,6 +104,49 @@ def _existing(client: httpx.Client) -> dict[str, dict[str, Any]]:
     return out
 
 
+DEMO_VIM = {
+    "name": "demo-sim",
+    "vim_type": "sim",
+    "description": "built-in simulated VIM of the demo",
+    "config": {
+        "zones": 2,
+        "hosts": 6,
+        "host_defaults": {
+            "vcpus": 32,
+            "ram_mib": 131072,
+            "disk_gib": 1024,
+            "cpu_allocation_ratio": 4.0,
+        },
+        "latency_ms": {"server_boot": 300},
+    },
+}
+
+
+def _demo_vim(client: httpx.Client, base: str) -> bool:
+    """Register the demo's sim VIM (once) and wait for its check and sync."""
+    existing = [
+        v for v in client.get("/admin/v1/vim_accounts").json() if v["name"] == DEMO_VIM["name"]
+    ]
+    vim = existing[0] if existing else client.post("/admin/v1/vim_accounts", json=DEMO_VIM).json()
+    deadline = time.monotonic() + 30
+    while vim["_admin"]["operationalState"] == "PROCESSING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        vim = client.get(f"/admin/v1/vim_accounts/{vim['id']}").json()
+    res = client.get(f"/admin/v1/vim_accounts/{vim['id']}/resources").json()
+    state = vim["_admin"]["operationalState"]
+    colour = "green" if state == "ENABLED" else "red"
+    vcpus = sum(h["capacity"]["vcpus"] for h in res.get("hosts", []))
+    console.print(
+        f"\nVIM account:\n  [{colour}]{state}[/{colour}]  {vim['name']} (sim: "
+        f"{len(res.get('zones', []))} zones, {len(res.get('hosts', []))} hosts, {vcpus} vCPU)",
+        soft_wrap=True,
+    )
+    console.print(
+        f"      {base}/admin/v1/vim_accounts/{vim['id']}/resources", soft_wrap=True, highlight=False
+    )
+    return state == "ENABLED"
+
+
 def run_demo(port: int, data_dir: Path | None, exit_after: bool) -> int:
     """The guided tour; returns the exit code (errors are reported, not thrown)."""
     try:
@@ -145,6 +188,7 @@ def _tour(port: int, data_dir: Path | None, exit_after: bool) -> int:
             )
             if state == "ERROR":
                 console.print(f"[red]{name} failed:[/red] {info.get('onboardingFailureDetails')}")
+        ok &= _demo_vim(client, base)
     creds = settings.data_dir / "admin-credentials"
     out = [
         f"\nAPI        {base}   (OpenAPI: {base}/docs)",

@@ -108,3 +108,144 @@ class ServerSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class Tenant(Base):
+    """A tenant (project): VIM accounts, packages and NS instances belong to one."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class VimAccount(Base):
+    """A registered VIM. Credentials live only in ``secrets`` (Fernet-encrypted)."""
+
+    __tablename__ = "vim_accounts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(128))
+    vim_type: Mapped[str] = mapped_column(String(32))
+    vim_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    vim_user: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    vim_tenant_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    secrets: Mapped[str | None] = mapped_column(Text, nullable=True)
+    operational_state: Mapped[str] = mapped_column(String(16))
+    detailed_status: Mapped[str | None] = mapped_column(Text, nullable=True)
+    vim_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class VimZone(Base):
+    """An availability zone of a VIM, as last synced."""
+
+    __tablename__ = "vim_zones"
+
+    vim_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("vim_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    available: Mapped[bool] = mapped_column(default=True)
+
+
+class VimHost(Base):
+    """A compute host of a VIM with capacity and usage (``usage_source``: vim | monitoring)."""
+
+    __tablename__ = "vim_hosts"
+
+    vim_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("vim_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))
+    vcpus: Mapped[int] = mapped_column(Integer)
+    ram_mib: Mapped[int] = mapped_column(BigInteger)
+    disk_gib: Mapped[int] = mapped_column(BigInteger)
+    cpu_allocation_ratio: Mapped[float] = mapped_column(default=1.0)
+    ram_allocation_ratio: Mapped[float] = mapped_column(default=1.0)
+    disk_allocation_ratio: Mapped[float] = mapped_column(default=1.0)
+    vcpus_used: Mapped[int] = mapped_column(Integer, default=0)
+    ram_mib_used: Mapped[int] = mapped_column(BigInteger, default=0)
+    disk_gib_used: Mapped[int] = mapped_column(BigInteger, default=0)
+    servers: Mapped[int] = mapped_column(Integer, default=0)
+    usage_source: Mapped[str] = mapped_column(String(16), default="vim")
+
+
+class VimFlavor(Base):
+    """A flavor of a VIM."""
+
+    __tablename__ = "vim_flavors"
+
+    vim_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("vim_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    vcpus: Mapped[int] = mapped_column(Integer)
+    ram_mib: Mapped[int] = mapped_column(BigInteger)
+    disk_gib: Mapped[int] = mapped_column(BigInteger)
+
+
+class VimImage(Base):
+    """An image of a VIM."""
+
+    __tablename__ = "vim_images"
+
+    vim_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("vim_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    disk_format: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    container_format: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    checksum: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class VimNetwork(Base):
+    """A network of a VIM (provider networks and those nfvo created)."""
+
+    __tablename__ = "vim_networks"
+
+    vim_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("vim_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    external: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(32), default="ACTIVE")
+
+
+class SdnController(Base):
+    """An SDN/WAN controller template; credentials only in ``secrets``."""
+
+    __tablename__ = "sdn_controllers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(128))
+    sdn_type: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    user: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    secrets: Mapped[str | None] = mapped_column(Text, nullable=True)
+    operational_state: Mapped[str] = mapped_column(String(16))
+    detailed_status: Mapped[str | None] = mapped_column(Text, nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from nfvo.api.deps import Services, Unauthorized, admin, services
+from nfvo.api.deps import Forbidden, Services, Unauthorized, admin, services
 from nfvo.api.security import Principal, Role, hash_secret, verify_secret
 from nfvo.errors import BadRequest, Conflict, NotFound
 from nfvo.inventory.models import OAuthClient
@@ -69,7 +69,7 @@ def _client_view(c: OAuthClient) -> dict[str, Any]:
 def create_user(
     body: dict[str, Any] = Body(...),
     svc: Services = Depends(services),
-    _: Principal = Depends(admin),
+    who: Principal = Depends(admin),
 ) -> JSONResponse:
     """Create an API client; the secret is returned once (generated if not given)."""
     cid = body.get("clientId")
@@ -80,6 +80,13 @@ def create_user(
     role = body.get("role", "reader")
     if role not in Role.__members__:
         raise BadRequest(f"role must be one of {list(Role.__members__)}", field="role")
+    tenant_id = body.get("tenantId")
+    if who.tenant_id is not None:
+        if tenant_id not in (None, who.tenant_id):
+            raise Forbidden("a tenant admin creates clients only in its own tenant")
+        tenant_id = who.tenant_id
+    elif tenant_id is not None and not svc.resources.tenant_exists(tenant_id):
+        raise BadRequest(f"tenant {tenant_id} does not exist", field="tenantId")
     secret = body.get("clientSecret") or secrets.token_urlsafe(18)
     if not isinstance(secret, str) or len(secret) < 8:
         raise BadRequest(
@@ -91,10 +98,7 @@ def create_user(
             raise Conflict(f"client {cid!r} already exists")
         c = repo.add(
             OAuthClient(
-                client_id=cid,
-                secret_hash=hash_secret(secret),
-                role=role,
-                tenant_id=body.get("tenantId"),
+                client_id=cid, secret_hash=hash_secret(secret), role=role, tenant_id=tenant_id
             )
         )
         view = _client_view(c)
@@ -103,10 +107,12 @@ def create_user(
 
 
 @router.get("/admin/v1/users")
-def list_users(svc: Services = Depends(services), _: Principal = Depends(admin)) -> JSONResponse:
-    """All API clients (secrets never returned)."""
+def list_users(svc: Services = Depends(services), who: Principal = Depends(admin)) -> JSONResponse:
+    """API clients the caller may see (secrets never returned)."""
     with svc.db.session() as s:
-        return JSONResponse([_client_view(c) for c in ClientRepository(s).list()])
+        rows = ClientRepository(s).list()
+        visible = [c for c in rows if who.tenant_id is None or c.tenant_id == who.tenant_id]
+        return JSONResponse([_client_view(c) for c in visible])
 
 
 @router.delete("/admin/v1/users/{client_id}", status_code=204)
@@ -118,7 +124,7 @@ def delete_user(
         raise Conflict("you cannot delete the client you are authenticated as")
     with svc.db.session() as s:
         c = ClientRepository(s).get(client_id)
-        if c is None:
+        if c is None or (who.tenant_id is not None and c.tenant_id != who.tenant_id):
             raise NotFound(f"client {client_id!r} does not exist")
         ClientRepository(s).delete(c)
     return Response(status_code=204)

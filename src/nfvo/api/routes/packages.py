@@ -162,7 +162,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         svc: Services = Depends(services),
         who: Principal = Depends(operator),
     ) -> JSONResponse:
-        svc.catalog.get(c.kind, pkg_id, _tenant(who))
+        svc.catalog.writable(c.kind, pkg_id, _tenant(who))
         allowed = {"userDefinedData"} | ({c.op_state_field} if c.op_state_field else set())
         unknown = set(body) - allowed
         if unknown or not body:
@@ -192,7 +192,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
     def delete(
         pkg_id: str, svc: Services = Depends(services), who: Principal = Depends(operator)
     ) -> Response:
-        svc.catalog.get(c.kind, pkg_id, _tenant(who))
+        svc.catalog.writable(c.kind, pkg_id, _tenant(who))
         svc.catalog.delete(c.kind, pkg_id)
         return Response(status_code=204)
 
@@ -204,7 +204,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         svc: Services = Depends(services),
         who: Principal = Depends(operator),
     ) -> Response:
-        svc.catalog.get(c.kind, pkg_id, _tenant(who))
+        svc.catalog.writable(c.kind, pkg_id, _tenant(who))
         svc.catalog.start_upload(c.kind, pkg_id)
         try:
             path = await transfer.receive_body(
@@ -323,7 +323,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             svc: Services = Depends(services),
             who: Principal = Depends(operator),
         ) -> Response:
-            svc.catalog.get(c.kind, pkg_id, _tenant(who))
+            svc.catalog.writable(c.kind, pkg_id, _tenant(who))
             uri = body.get("addressInformation")
             if not isinstance(uri, str) or not uri.lower().startswith(("http://", "https://")):
                 raise BadRequest(

@@ -1,0 +1,333 @@
+"""``/admin/v1``: tenants, VIM accounts (with sync and owned resources), SDN controllers.
+
+Field names follow OSM's (``vim_type``, ``vim_url``, ``_admin.operationalState``...), which
+its users know. Credentials are write-only: the API never returns them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from nfvo.api.deps import Forbidden, Services, admin, reader, services
+from nfvo.api.listing import page_of
+from nfvo.api.security import Principal
+from nfvo.errors import BadRequest
+from nfvo.inventory.models import SdnController, Tenant, VimAccount
+from nfvo.resources.service import Scope
+from nfvo.vim import registry
+
+router = APIRouter(prefix="/admin/v1", tags=["admin"])
+MANDATORY = [("_id",), ("id",)]
+_NAME = {"min_length": 1, "max_length": 128, "pattern": r"^[^\x00-\x1f]+$"}
+Name = Field(**_NAME)
+OptName = Field(None, **_NAME)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TenantCreate(_Body):
+    name: str = Name
+    description: str | None = Field(None, max_length=4096)
+
+
+class TenantPatch(_Body):
+    name: str | None = OptName
+    description: str | None = Field(None, max_length=4096)
+
+
+class VimCreate(_Body):
+    name: str = Name
+    vim_type: str = Field(description=f"one of {', '.join(registry.VIM_TYPES)}")
+    vim_url: str | None = Field(None, max_length=2048)
+    vim_user: str | None = Field(None, max_length=255)
+    vim_password: str | None = Field(None, max_length=4096)
+    vim_tenant_name: str | None = Field(None, max_length=255)
+    description: str | None = Field(None, max_length=4096)
+    config: dict[str, Any] = Field(default_factory=dict)
+    tenant_id: str | None = None
+
+
+class VimPatch(_Body):
+    name: str | None = OptName
+    vim_url: str | None = Field(None, max_length=2048)
+    vim_user: str | None = Field(None, max_length=255)
+    vim_password: str | None = Field(None, max_length=4096)
+    vim_tenant_name: str | None = Field(None, max_length=255)
+    description: str | None = Field(None, max_length=4096)
+    config: dict[str, Any] | None = None
+
+
+class SdnCreate(_Body):
+    name: str = Name
+    type: str
+    url: str | None = Field(None, max_length=2048)
+    user: str | None = Field(None, max_length=255)
+    password: str | None = Field(None, max_length=4096)
+    description: str | None = Field(None, max_length=4096)
+    config: dict[str, Any] = Field(default_factory=dict)
+    tenant_id: str | None = None
+
+
+class SdnPatch(_Body):
+    name: str | None = OptName
+    url: str | None = Field(None, max_length=2048)
+    user: str | None = Field(None, max_length=255)
+    password: str | None = Field(None, max_length=4096)
+    description: str | None = Field(None, max_length=4096)
+    config: dict[str, Any] | None = None
+
+
+def scope_of(p: Principal) -> Scope:
+    """The visibility scope of a caller."""
+    return Scope(p.tenant_id)
+
+
+def _global_admin(p: Principal = Depends(admin)) -> Principal:
+    if p.tenant_id is not None:
+        raise Forbidden("only a global admin (a client without a tenant) may manage tenants")
+    return p
+
+
+def _ts(dt: Any) -> float | None:
+    return dt.timestamp() if dt else None
+
+
+def tenant_view(t: Tenant) -> dict[str, Any]:
+    """A tenant as the API shows it."""
+    return {
+        "_id": t.id,
+        "id": t.id,
+        "name": t.name,
+        "description": t.description,
+        "_admin": {"created": _ts(t.created_at)},
+    }
+
+
+def vim_view(svc: Services, v: VimAccount) -> dict[str, Any]:
+    """A VIM account as the API shows it (OSM field names; no credentials)."""
+    return {
+        "_id": v.id,
+        "id": v.id,
+        "name": v.name,
+        "vim_type": v.vim_type,
+        "vim_url": v.vim_url,
+        "vim_user": v.vim_user,
+        "vim_tenant_name": v.vim_tenant_name,
+        "description": v.description,
+        "config": svc.resources.public_config(v),
+        "tenant_id": v.tenant_id,
+        "_admin": {
+            "operationalState": v.operational_state,
+            "detailed-status": v.detailed_status,
+            "created": _ts(v.created_at),
+            "modified": _ts(v.updated_at),
+            "lastSync": v.last_sync_at.isoformat() if v.last_sync_at else None,
+            "vimInfo": v.vim_info or {},
+        },
+    }
+
+
+def sdn_view(svc: Services, r: SdnController) -> dict[str, Any]:
+    """An SDN controller as the API shows it (no credentials)."""
+    return {
+        "_id": r.id,
+        "id": r.id,
+        "name": r.name,
+        "type": r.sdn_type,
+        "url": r.url,
+        "user": r.user,
+        "description": r.description,
+        "config": svc.resources.sdn_public_config(r),
+        "tenant_id": r.tenant_id,
+        "_admin": {
+            "operationalState": r.operational_state,
+            "detailed-status": r.detailed_status,
+            "created": _ts(r.created_at),
+            "modified": _ts(r.updated_at),
+        },
+    }
+
+
+def _created(body: dict[str, Any], path: str) -> JSONResponse:
+    return JSONResponse(body, status_code=201, headers={"Location": f"{path}/{body['id']}"})
+
+
+def _list(request: Request, svc: Services, rows: list[Any], render: Any) -> JSONResponse:
+    return page_of(
+        request,
+        rows,
+        key=lambda r: f"{r.created_at.isoformat()}|{r.id}",
+        render=render,
+        page_size=svc.settings.page_size,
+        default_excluded=[],
+        mandatory=MANDATORY,
+    )
+
+
+# -- tenants -------------------------------------------------------------------
+@router.post("/tenants", status_code=201)
+def create_tenant(
+    body: TenantCreate, svc: Services = Depends(services), _: Principal = Depends(_global_admin)
+) -> JSONResponse:
+    t = svc.resources.create_tenant(body.name, body.description)
+    return _created(tenant_view(t), "/admin/v1/tenants")
+
+
+@router.get("/tenants")
+def list_tenants(
+    request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
+) -> JSONResponse:
+    return _list(request, svc, svc.resources.list_tenants(scope_of(who)), tenant_view)
+
+
+@router.get("/tenants/{tenant_id}")
+def get_tenant(
+    tenant_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
+) -> JSONResponse:
+    return JSONResponse(tenant_view(svc.resources.get_tenant(tenant_id, scope_of(who))))
+
+
+@router.patch("/tenants/{tenant_id}")
+def patch_tenant(
+    tenant_id: str,
+    body: TenantPatch,
+    svc: Services = Depends(services),
+    _: Principal = Depends(_global_admin),
+) -> JSONResponse:
+    t = svc.resources.update_tenant(tenant_id, body.model_dump(exclude_unset=True))
+    return JSONResponse(tenant_view(t))
+
+
+@router.delete("/tenants/{tenant_id}", status_code=204)
+def delete_tenant(
+    tenant_id: str, svc: Services = Depends(services), _: Principal = Depends(_global_admin)
+) -> Response:
+    svc.resources.delete_tenant(tenant_id)
+    return Response(status_code=204)
+
+
+# -- VIM accounts --------------------------------------------------------------
+@router.post("/vim_accounts", status_code=201)
+def create_vim(
+    body: VimCreate,
+    background: BackgroundTasks,
+    svc: Services = Depends(services),
+    who: Principal = Depends(admin),
+) -> JSONResponse:
+    if body.vim_type not in registry.VIM_TYPES:
+        raise BadRequest(
+            f"vim_type must be one of {list(registry.VIM_TYPES)}, not {body.vim_type!r}",
+            field="vim_type",
+        )
+    vim = svc.resources.create_vim(body.model_dump(), scope_of(who))
+    background.add_task(svc.resources.check_and_sync, vim.id)
+    return _created(vim_view(svc, vim), "/admin/v1/vim_accounts")
+
+
+@router.get("/vim_accounts")
+def list_vims(
+    request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
+) -> JSONResponse:
+    rows = svc.resources.list_vims(scope_of(who))
+    return _list(request, svc, rows, lambda v: vim_view(svc, v))
+
+
+@router.get("/vim_accounts/{vim_id}")
+def get_vim(
+    vim_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
+) -> JSONResponse:
+    return JSONResponse(vim_view(svc, svc.resources.get_vim(vim_id, scope_of(who))))
+
+
+@router.patch("/vim_accounts/{vim_id}")
+def patch_vim(
+    vim_id: str,
+    body: VimPatch,
+    background: BackgroundTasks,
+    svc: Services = Depends(services),
+    who: Principal = Depends(admin),
+) -> JSONResponse:
+    vim = svc.resources.update_vim(vim_id, body.model_dump(exclude_unset=True), scope_of(who))
+    background.add_task(svc.resources.check_and_sync, vim.id)
+    return JSONResponse(vim_view(svc, vim))
+
+
+@router.delete("/vim_accounts/{vim_id}", status_code=204)
+def delete_vim(
+    vim_id: str,
+    force: bool = False,
+    svc: Services = Depends(services),
+    who: Principal = Depends(admin),
+) -> Response:
+    svc.resources.delete_vim(vim_id, scope_of(who), force=force)
+    return Response(status_code=204)
+
+
+@router.post("/vim_accounts/{vim_id}/sync")
+def sync_vim(
+    vim_id: str, svc: Services = Depends(services), who: Principal = Depends(admin)
+) -> JSONResponse:
+    counts = svc.resources.sync(vim_id, scope_of(who))
+    return JSONResponse({"vimAccountId": vim_id, "synced": counts})
+
+
+@router.get("/vim_accounts/{vim_id}/resources")
+def vim_resources(
+    vim_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
+) -> JSONResponse:
+    return JSONResponse(svc.resources.resources(vim_id, scope_of(who)))
+
+
+# -- SDN controllers -----------------------------------------------------------
+@router.post("/sdn_controllers", status_code=201)
+def create_sdn(
+    body: SdnCreate,
+    background: BackgroundTasks,
+    svc: Services = Depends(services),
+    who: Principal = Depends(admin),
+) -> JSONResponse:
+    row = svc.resources.create_sdn(body.model_dump(), scope_of(who))
+    background.add_task(svc.resources.check_sdn, row.id)
+    return _created(sdn_view(svc, row), "/admin/v1/sdn_controllers")
+
+
+@router.get("/sdn_controllers")
+def list_sdns(
+    request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
+) -> JSONResponse:
+    rows = svc.resources.list_sdns(scope_of(who))
+    return _list(request, svc, rows, lambda r: sdn_view(svc, r))
+
+
+@router.get("/sdn_controllers/{sdn_id}")
+def get_sdn(
+    sdn_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
+) -> JSONResponse:
+    return JSONResponse(sdn_view(svc, svc.resources.get_sdn(sdn_id, scope_of(who))))
+
+
+@router.patch("/sdn_controllers/{sdn_id}")
+def patch_sdn(
+    sdn_id: str,
+    body: SdnPatch,
+    background: BackgroundTasks,
+    svc: Services = Depends(services),
+    who: Principal = Depends(admin),
+) -> JSONResponse:
+    row = svc.resources.update_sdn(sdn_id, body.model_dump(exclude_unset=True), scope_of(who))
+    background.add_task(svc.resources.check_sdn, row.id)
+    return JSONResponse(sdn_view(svc, row))
+
+
+@router.delete("/sdn_controllers/{sdn_id}", status_code=204)
+def delete_sdn(
+    sdn_id: str, svc: Services = Depends(services), who: Principal = Depends(admin)
+) -> Response:
+    svc.resources.delete_sdn(sdn_id, scope_of(who))
+    return Response(status_code=204)

@@ -1,0 +1,182 @@
+"""Repositories for tenants, VIM accounts with their synced inventory, and SDN controllers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from nfvo.inventory.models import (
+    Base,
+    CatalogPackage,
+    OAuthClient,
+    SdnController,
+    Tenant,
+    VimAccount,
+    VimFlavor,
+    VimHost,
+    VimImage,
+    VimNetwork,
+    VimZone,
+)
+
+T = TypeVar("T", bound=Base)
+
+
+class _Crud:
+    model: type[Base]
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, row: T) -> T:
+        """Insert a row."""
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def delete(self, row: Base) -> None:
+        """Delete a row."""
+        self.s.delete(row)
+        self.s.flush()
+
+
+class TenantRepository(_Crud):
+    """Tenants (projects)."""
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        """A tenant by id."""
+        return self.s.get(Tenant, tenant_id)
+
+    def by_name(self, name: str) -> Tenant | None:
+        """A tenant by its unique name."""
+        return self.s.execute(select(Tenant).where(Tenant.name == name)).scalar_one_or_none()
+
+    def list(self) -> Sequence[Tenant]:
+        """All tenants by creation."""
+        return self.s.execute(select(Tenant).order_by(Tenant.created_at, Tenant.id)).scalars().all()
+
+    def usage(self, tenant_id: str) -> dict[str, int]:
+        """How many things still belong to a tenant (deletion is refused while any do)."""
+        counts = {}
+        for label, model in (
+            ("vimAccounts", VimAccount),
+            ("sdnControllers", SdnController),
+            ("packages", CatalogPackage),
+            ("users", OAuthClient),
+        ):
+            q = select(func.count()).select_from(model).where(model.tenant_id == tenant_id)
+            counts[label] = int(self.s.execute(q).scalar_one())
+        return counts
+
+
+class VimRepository(_Crud):
+    """VIM accounts and the inventory synced from them."""
+
+    def get(self, vim_id: str, *, lock: bool = False) -> VimAccount | None:
+        """A VIM account by id."""
+        q = select(VimAccount).where(VimAccount.id == vim_id)
+        if lock:
+            q = q.with_for_update()
+        return self.s.execute(q).scalar_one_or_none()
+
+    def list(self) -> Sequence[VimAccount]:
+        """All VIM accounts by creation."""
+        q = select(VimAccount).order_by(VimAccount.created_at, VimAccount.id)
+        return self.s.execute(q).scalars().all()
+
+    def name_taken(self, tenant_id: str | None, name: str, except_id: str | None = None) -> bool:
+        """Whether a VIM account of that tenant already has ``name``."""
+        q = select(VimAccount.id).where(VimAccount.name == name)
+        q = q.where(
+            VimAccount.tenant_id.is_(None)
+            if tenant_id is None
+            else VimAccount.tenant_id == tenant_id
+        )
+        ids = [i for (i,) in self.s.execute(q) if i != except_id]
+        return bool(ids)
+
+    def replace_inventory(
+        self,
+        vim_id: str,
+        *,
+        zones: Iterable[dict[str, Any]],
+        hosts: Iterable[dict[str, Any]],
+        flavors: Iterable[dict[str, Any]],
+        images: Iterable[dict[str, Any]],
+        networks: Iterable[dict[str, Any]],
+        synced_at: datetime,
+    ) -> None:
+        """Replace everything synced from one VIM, in the caller's transaction (bulk inserts)."""
+        for model, rows in (
+            (VimZone, zones),
+            (VimHost, hosts),
+            (VimFlavor, flavors),
+            (VimImage, images),
+            (VimNetwork, networks),
+        ):
+            self.s.execute(delete(model).where(model.vim_id == vim_id))
+            batch = [{**r, "vim_id": vim_id} for r in rows]
+            if batch:
+                self.s.execute(insert(model), batch)
+        vim = self.get(vim_id)
+        if vim is not None:
+            vim.last_sync_at = synced_at
+
+    def zones(self, vim_id: str) -> Sequence[VimZone]:
+        """Synced zones of a VIM."""
+        q = select(VimZone).where(VimZone.vim_id == vim_id).order_by(VimZone.name)
+        return self.s.execute(q).scalars().all()
+
+    def hosts(self, vim_id: str) -> Sequence[VimHost]:
+        """Synced hosts of a VIM."""
+        q = select(VimHost).where(VimHost.vim_id == vim_id).order_by(VimHost.name)
+        return self.s.execute(q).scalars().all()
+
+    def flavors(self, vim_id: str) -> Sequence[VimFlavor]:
+        """Synced flavors of a VIM."""
+        q = select(VimFlavor).where(VimFlavor.vim_id == vim_id).order_by(VimFlavor.name)
+        return self.s.execute(q).scalars().all()
+
+    def images(self, vim_id: str) -> Sequence[VimImage]:
+        """Synced images of a VIM."""
+        q = select(VimImage).where(VimImage.vim_id == vim_id).order_by(VimImage.name)
+        return self.s.execute(q).scalars().all()
+
+    def networks(self, vim_id: str) -> Sequence[VimNetwork]:
+        """Synced networks of a VIM."""
+        q = select(VimNetwork).where(VimNetwork.vim_id == vim_id).order_by(VimNetwork.name)
+        return self.s.execute(q).scalars().all()
+
+    def counts(self, vim_id: str) -> dict[str, int]:
+        """Rows synced per kind (tests and the API summary use it)."""
+        out = {}
+        for label, model in (
+            ("zones", VimZone),
+            ("hosts", VimHost),
+            ("flavors", VimFlavor),
+            ("images", VimImage),
+            ("networks", VimNetwork),
+        ):
+            q = select(func.count()).select_from(model).where(model.vim_id == vim_id)
+            out[label] = int(self.s.execute(q).scalar_one())
+        return out
+
+
+class SdnRepository(_Crud):
+    """SDN/WAN controller templates."""
+
+    def get(self, sdn_id: str, *, lock: bool = False) -> SdnController | None:
+        """An SDN controller by id."""
+        q = select(SdnController).where(SdnController.id == sdn_id)
+        if lock:
+            q = q.with_for_update()
+        return self.s.execute(q).scalar_one_or_none()
+
+    def list(self) -> Sequence[SdnController]:
+        """All SDN controllers by creation."""
+        q = select(SdnController).order_by(SdnController.created_at, SdnController.id)
+        return self.s.execute(q).scalars().all()

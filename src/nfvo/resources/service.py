@@ -1,0 +1,592 @@
+"""Resource management use cases: tenants, VIM accounts (check, sync, owned resources) and
+SDN controllers. No HTTP in here; the API maps the domain errors to ProblemDetails."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nfvo.errors import BadRequest, Conflict, Forbidden, NotFound
+from nfvo.inventory.db import Database
+from nfvo.inventory.models import SdnController, Tenant, VimAccount
+from nfvo.inventory.resources_repo import SdnRepository, TenantRepository, VimRepository
+from nfvo.resources import sdn as sdn_drivers
+from nfvo.resources.vault import Vault, VaultError, join_secrets, masked, split_secrets
+from nfvo.vim import base as vim_base
+from nfvo.vim import registry
+
+log = logging.getLogger(__name__)
+MAX_CONFIG_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the caller may see: one tenant (plus shared, tenant-less resources) or all."""
+
+    tenant_id: str | None
+
+    @property
+    def is_global(self) -> bool:
+        return self.tenant_id is None
+
+    def sees(self, owner: str | None) -> bool:
+        """Readable: global callers see all; a tenant sees its own and shared resources."""
+        return self.is_global or owner in (None, self.tenant_id)
+
+    def owns(self, owner: str | None) -> bool:
+        """Writable: global callers change all; a tenant only its own."""
+        return self.is_global or owner == self.tenant_id
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_config_size(config: Any) -> None:
+    size = len(json.dumps(config))
+    if size > MAX_CONFIG_BYTES:
+        raise BadRequest(
+            f"config is {size} bytes; the limit is {MAX_CONFIG_BYTES} bytes", field="config"
+        )
+
+
+class ResourceService:
+    """Tenants, VIM accounts and SDN controllers over the inventory."""
+
+    def __init__(
+        self,
+        db: Database,
+        vault: Vault,
+        data_dir: Path,
+        driver_factory: Callable[..., vim_base.VimDriver] = registry.create_driver,
+    ) -> None:
+        self.db = db
+        self.vault = vault
+        self.data_dir = data_dir
+        self._driver_factory = driver_factory
+
+    # -- tenants -------------------------------------------------------------
+    def create_tenant(self, name: str, description: str | None) -> Tenant:
+        """A new tenant with a unique name."""
+        with self.db.session() as s:
+            repo = TenantRepository(s)
+            if repo.by_name(name) is not None:
+                raise Conflict(f"a tenant named {name!r} already exists", field="name")
+            return repo.add(Tenant(id=str(uuid.uuid4()), name=name, description=description))
+
+    def list_tenants(self, scope: Scope) -> list[Tenant]:
+        """Tenants the caller may see (its own, or all for a global admin)."""
+        with self.db.session() as s:
+            rows = list(TenantRepository(s).list())
+        return [t for t in rows if scope.is_global or t.id == scope.tenant_id]
+
+    def get_tenant(self, tenant_id: str, scope: Scope) -> Tenant:
+        """One tenant or NotFound (also when it is another tenant's)."""
+        with self.db.session() as s:
+            t = TenantRepository(s).get(tenant_id)
+        if t is None or not (scope.is_global or t.id == scope.tenant_id):
+            raise NotFound(f"tenant {tenant_id} does not exist")
+        return t
+
+    def tenant_exists(self, tenant_id: str) -> bool:
+        """Whether ``tenant_id`` names a tenant."""
+        with self.db.session() as s:
+            return TenantRepository(s).get(tenant_id) is not None
+
+    def update_tenant(self, tenant_id: str, changes: dict[str, Any]) -> Tenant:
+        """Rename / re-describe a tenant (global admins only; checked by the API)."""
+        with self.db.session() as s:
+            repo = TenantRepository(s)
+            t = repo.get(tenant_id)
+            if t is None:
+                raise NotFound(f"tenant {tenant_id} does not exist")
+            if "name" in changes and changes["name"] != t.name:
+                if repo.by_name(changes["name"]) is not None:
+                    raise Conflict(f"a tenant named {changes['name']!r} already exists")
+                t.name = changes["name"]
+            if "description" in changes:
+                t.description = changes["description"]
+            s.flush()
+            return t
+
+    def delete_tenant(self, tenant_id: str) -> None:
+        """Delete an empty tenant; 409 lists what still belongs to it."""
+        with self.db.session() as s:
+            repo = TenantRepository(s)
+            t = repo.get(tenant_id)
+            if t is None:
+                raise NotFound(f"tenant {tenant_id} does not exist")
+            usage = {k: v for k, v in repo.usage(tenant_id).items() if v}
+            if usage:
+                listed = ", ".join(f"{v} {k}" for k, v in usage.items())
+                raise Conflict(f"tenant {t.name} still owns {listed}; delete those first")
+            repo.delete(t)
+
+    # -- VIM accounts ----------------------------------------------------------
+    def _visible_vim(self, vim_id: str, scope: Scope) -> VimAccount:
+        with self.db.session() as s:
+            vim = VimRepository(s).get(vim_id)
+        if vim is None or not scope.sees(vim.tenant_id):
+            raise NotFound(f"VIM account {vim_id} does not exist")
+        return vim
+
+    def _writable_vim(self, vim_id: str, scope: Scope) -> VimAccount:
+        vim = self._visible_vim(vim_id, scope)
+        if not scope.owns(vim.tenant_id):
+            raise Forbidden(f"VIM account {vim_id} is shared; only a global admin may change it")
+        return vim
+
+    def create_vim(self, body: dict[str, Any], scope: Scope) -> VimAccount:
+        """Validate and store a VIM account in PROCESSING state (check and sync follow)."""
+        tenant_id = body.get("tenant_id") if scope.is_global else scope.tenant_id
+        if tenant_id is not None and not self.tenant_exists(tenant_id):
+            raise BadRequest(f"tenant {tenant_id} does not exist", field="tenant_id")
+        config = body.get("config") or {}
+        _check_config_size(config)
+        try:
+            config = registry.validate_config(body["vim_type"], config)
+        except vim_base.VimConfigError as exc:
+            field = (
+                exc.field if exc.field.startswith(("config", "vim_type")) else f"config.{exc.field}"
+            )
+            raise BadRequest(f"{field}: {exc.message}", field=field) from None
+        public, secrets = split_secrets(config)
+        if body.get("vim_password") is not None:
+            secrets["vim_password"] = body["vim_password"]
+        vim = VimAccount(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            name=body["name"],
+            vim_type=body["vim_type"],
+            vim_url=body.get("vim_url"),
+            vim_user=body.get("vim_user"),
+            vim_tenant_name=body.get("vim_tenant_name"),
+            description=body.get("description"),
+            config=public,
+            secrets=self.vault.seal(secrets),
+            operational_state="PROCESSING",
+            detailed_status="connectivity check pending",
+            vim_info={},
+        )
+        with self.db.session() as s:
+            repo = VimRepository(s)
+            if repo.name_taken(tenant_id, vim.name):
+                raise Conflict(f"a VIM account named {vim.name!r} already exists", field="name")
+            repo.add(vim)
+        return vim
+
+    def list_vims(self, scope: Scope) -> list[VimAccount]:
+        """VIM accounts the caller may see."""
+        with self.db.session() as s:
+            rows = list(VimRepository(s).list())
+        return [v for v in rows if scope.sees(v.tenant_id)]
+
+    def get_vim(self, vim_id: str, scope: Scope) -> VimAccount:
+        """One VIM account visible to the caller."""
+        return self._visible_vim(vim_id, scope)
+
+    def public_config(self, vim: VimAccount) -> dict[str, Any]:
+        """The config as shown by the API: credentials masked, never revealed."""
+        try:
+            secrets = self.vault.open(vim.secrets)
+        except VaultError:
+            secrets = {}
+        return masked(vim.config or {}, {k: v for k, v in secrets.items() if k != "vim_password"})
+
+    def driver_for(self, vim: VimAccount) -> vim_base.VimDriver:
+        """A driver connected with the decrypted credentials."""
+        secrets = self.vault.open(vim.secrets)
+        password = secrets.get("vim_password")
+        config = join_secrets(
+            vim.config or {}, {k: v for k, v in secrets.items() if k != "vim_password"}
+        )
+        return self._driver_factory(
+            vim.vim_type,
+            vim_id=vim.id,
+            vim_url=vim.vim_url,
+            vim_user=vim.vim_user,
+            vim_password=password,
+            vim_tenant_name=vim.vim_tenant_name,
+            config=config,
+            data_dir=self.data_dir,
+        )
+
+    def check_and_sync(self, vim_id: str) -> None:
+        """Connectivity check then inventory sync; sets ENABLED, or ERROR with the VIM's words."""
+        with self.db.session() as s:
+            vim = VimRepository(s).get(vim_id)
+        if vim is None:
+            return
+        try:
+            driver = self.driver_for(vim)
+            try:
+                info = driver.check()
+                self._sync_with(vim_id, driver)
+            finally:
+                driver.close()
+        except vim_base.VimError as exc:
+            self._set_state(vim_id, "ERROR", _describe(exc))
+            return
+        except (VaultError, vim_base.VimConfigError) as exc:
+            self._set_state(vim_id, "ERROR", str(exc))
+            return
+        self._set_state(vim_id, "ENABLED", "connectivity check and inventory sync succeeded", info)
+
+    def _set_state(self, vim_id: str, state: str, status: str, info: dict | None = None) -> None:
+        with self.db.session() as s:
+            vim = VimRepository(s).get(vim_id, lock=True)
+            if vim is None:
+                return
+            vim.operational_state = state
+            vim.detailed_status = status
+            if info is not None:
+                vim.vim_info = json.loads(json.dumps(info, default=str))
+        if state == "ERROR":
+            log.warning("VIM account %s: %s", vim_id, status)
+
+    def _sync_with(self, vim_id: str, driver: vim_base.VimDriver) -> dict[str, int]:
+        zones = [asdict(z) for z in driver.list_zones()]
+        hosts = [
+            {k: v for k, v in asdict(h).items()} | {"usage_source": "vim"}
+            for h in driver.list_hosts()
+        ]
+        flavors = [asdict(f) for f in driver.list_flavors()]
+        images = [asdict(i) for i in driver.list_images()]
+        networks = [
+            {"id": n.id, "name": n.name, "external": n.external, "status": n.status}
+            for n in driver.list_networks()
+        ]
+        with self.db.session() as s:
+            repo = VimRepository(s)
+            repo.replace_inventory(
+                vim_id,
+                zones=zones,
+                hosts=hosts,
+                flavors=flavors,
+                images=images,
+                networks=networks,
+                synced_at=_now(),
+            )
+            return repo.counts(vim_id)
+
+    def sync(self, vim_id: str, scope: Scope) -> dict[str, int]:
+        """On-demand sync (also re-enables a VIM that was in ERROR)."""
+        vim = self._writable_vim(vim_id, scope)
+        self.check_and_sync(vim.id)
+        vim = self._visible_vim(vim_id, scope)
+        if vim.operational_state != "ENABLED":
+            raise Conflict(
+                f"sync of VIM account {vim.name} failed: {vim.detailed_status}",
+                operationalState=vim.operational_state,
+            )
+        with self.db.session() as s:
+            return VimRepository(s).counts(vim_id)
+
+    def sync_all(self) -> None:
+        """Periodic sync of every VIM account (errors are recorded on the account)."""
+        with self.db.session() as s:
+            ids = [v.id for v in VimRepository(s).list()]
+        for vim_id in ids:
+            try:
+                self.check_and_sync(vim_id)
+            except Exception:  # one broken VIM must not stop the others
+                log.exception("periodic sync of VIM %s failed", vim_id)
+
+    def update_vim(self, vim_id: str, changes: dict[str, Any], scope: Scope) -> VimAccount:
+        """PATCH: plain fields replace; ``config`` keys merge (null removes a key)."""
+        current = self._writable_vim(vim_id, scope)
+        secrets = self.vault.open(current.secrets)
+        config = join_secrets(
+            current.config or {}, {k: v for k, v in secrets.items() if k != "vim_password"}
+        )
+        if "config" in changes:
+            patch = changes["config"] or {}
+            _check_config_size(patch)
+            allowed = registry.RUNTIME_CONFIG_KEYS.get(current.vim_type)
+            if allowed is not None:
+                fixed = sorted(set(patch) - set(allowed))
+                if fixed:
+                    raise BadRequest(
+                        f"config.{fixed[0]} cannot change after registration; only "
+                        f"{sorted(allowed)} can (register a new VIM account for a new topology)",
+                        field=f"config.{fixed[0]}",
+                    )
+            for k, v in patch.items():
+                if v is None:
+                    config.pop(k, None)
+                else:
+                    config[k] = v
+            try:
+                config = registry.validate_config(current.vim_type, config)
+            except vim_base.VimConfigError as exc:
+                raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
+        public, new_secrets = split_secrets(config)
+        if "vim_password" in changes:
+            new_secrets["vim_password"] = changes["vim_password"]
+        elif "vim_password" in secrets:
+            new_secrets["vim_password"] = secrets["vim_password"]
+        with self.db.session() as s:
+            repo = VimRepository(s)
+            vim = repo.get(vim_id, lock=True)
+            assert vim is not None
+            if "name" in changes and repo.name_taken(vim.tenant_id, changes["name"], vim.id):
+                raise Conflict(f"a VIM account named {changes['name']!r} already exists")
+            for field in ("name", "vim_url", "vim_user", "vim_tenant_name", "description"):
+                if field in changes:
+                    setattr(vim, field, changes[field])
+            vim.config = public
+            vim.secrets = self.vault.seal(new_secrets)
+            vim.operational_state = "PROCESSING"
+            vim.detailed_status = "connectivity check pending after update"
+            vim.revision += 1
+        return self._visible_vim(vim_id, scope)
+
+    def owned_resources(self, vim: VimAccount) -> dict[str, list[dict[str, Any]]]:
+        """Servers, networks and ports nfvo created on the VIM (those carrying its key tag)."""
+        driver = self.driver_for(vim)
+        try:
+            servers = [s for s in driver.list_servers() if vim_base.TAG_KEY in s.tags]
+            networks = [n for n in driver.list_networks() if vim_base.TAG_KEY in n.tags]
+            ports = [p for p in driver.list_ports() if vim_base.TAG_KEY in p.tags]
+        finally:
+            driver.close()
+
+        def owner(tags: dict[str, str]) -> dict[str, Any]:
+            return {
+                "nsInstanceId": tags.get(vim_base.TAG_NS),
+                "vnfInstanceId": tags.get(vim_base.TAG_VNF),
+            }
+
+        return {
+            "servers": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "status": s.status,
+                    "host": s.host,
+                    "zone": s.zone,
+                    "vcpus": s.vcpus,
+                    "ramMib": s.ram_mib,
+                    "diskGib": s.disk_gib,
+                    "addresses": s.addresses,
+                    **owner(s.tags),
+                }
+                for s in servers
+            ],
+            "networks": [
+                {"id": n.id, "name": n.name, "status": n.status, **owner(n.tags)} for n in networks
+            ],
+            "ports": [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "status": p.status,
+                    "networkId": p.network_id,
+                    "serverId": p.server_id,
+                    "ipAddresses": p.ip_addresses,
+                    **owner(p.tags),
+                }
+                for p in ports
+            ],
+        }
+
+    def resources(self, vim_id: str, scope: Scope) -> dict[str, Any]:
+        """Zones and hosts (as synced) plus what nfvo owns on the VIM (live)."""
+        vim = self._visible_vim(vim_id, scope)
+        with self.db.session() as s:
+            repo = VimRepository(s)
+            zones = [{"name": z.name, "available": z.available} for z in repo.zones(vim_id)]
+            hosts = [_host_view(h) for h in repo.hosts(vim_id)]
+        out: dict[str, Any] = {
+            "vimAccountId": vim.id,
+            "lastSync": vim.last_sync_at.isoformat() if vim.last_sync_at else None,
+            "zones": zones,
+            "hosts": hosts,
+        }
+        try:
+            out.update(self.owned_resources(vim))
+        except vim_base.VimError as exc:
+            raise Conflict(
+                f"cannot list resources of VIM account {vim.name}: {_describe(exc)}",
+                **exc.to_dict(),
+            ) from None
+        return out
+
+    def delete_vim(self, vim_id: str, scope: Scope, *, force: bool = False) -> None:
+        """Delete; 409 while nfvo still has servers/networks/ports on it (unless ``force``)."""
+        vim = self._writable_vim(vim_id, scope)
+        driver = None
+        try:
+            driver = self.driver_for(vim)
+            owned = self.owned_resources(vim)
+        except (vim_base.VimError, VaultError) as exc:
+            if not force:
+                raise Conflict(
+                    f"cannot verify that VIM account {vim.name} holds no nfvo resources "
+                    f"({exc}); retry, or delete with ?force=true"
+                ) from None
+            owned = {}
+        live = {k: len(v) for k, v in owned.items() if v}
+        if live and not force:
+            listed = ", ".join(f"{n} {k}" for k, n in live.items())
+            raise Conflict(
+                f"VIM account {vim.name} still holds nfvo resources: {listed}", resources=live
+            )
+        with self.db.session() as s:
+            repo = VimRepository(s)
+            row = repo.get(vim_id, lock=True)
+            if row is not None:
+                repo.delete(row)
+        destroy = getattr(driver, "destroy", None)
+        if callable(destroy):
+            destroy()
+        elif vim.vim_type == "sim":
+            for p in (self.data_dir / "sim").glob(f"{vim.id}.db*"):
+                p.unlink(missing_ok=True)
+
+    # -- SDN controllers -------------------------------------------------------
+    def _visible_sdn(self, sdn_id: str, scope: Scope) -> SdnController:
+        with self.db.session() as s:
+            row = SdnRepository(s).get(sdn_id)
+        if row is None or not scope.sees(row.tenant_id):
+            raise NotFound(f"SDN controller {sdn_id} does not exist")
+        return row
+
+    def create_sdn(self, body: dict[str, Any], scope: Scope) -> SdnController:
+        """Store an SDN controller (PROCESSING until checked)."""
+        if body["type"] not in sdn_drivers.SDN_TYPES:
+            raise BadRequest(f"type must be one of {list(sdn_drivers.SDN_TYPES)}", field="type")
+        tenant_id = body.get("tenant_id") if scope.is_global else scope.tenant_id
+        if tenant_id is not None and not self.tenant_exists(tenant_id):
+            raise BadRequest(f"tenant {tenant_id} does not exist", field="tenant_id")
+        config = body.get("config") or {}
+        _check_config_size(config)
+        public, secrets = split_secrets(config)
+        if body.get("password") is not None:
+            secrets["password"] = body["password"]
+        row = SdnController(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            name=body["name"],
+            sdn_type=body["type"],
+            url=body.get("url"),
+            user=body.get("user"),
+            description=body.get("description"),
+            config=public,
+            secrets=self.vault.seal(secrets),
+            operational_state="PROCESSING",
+            detailed_status="connectivity check pending",
+        )
+        with self.db.session() as s:
+            SdnRepository(s).add(row)
+        return row
+
+    def check_sdn(self, sdn_id: str) -> None:
+        """Connectivity check of an SDN controller: ENABLED or ERROR with its words."""
+        with self.db.session() as s:
+            row = SdnRepository(s).get(sdn_id)
+        if row is None:
+            return
+        secrets = self.vault.open(row.secrets)
+        config = join_secrets(
+            row.config or {}, {k: v for k, v in secrets.items() if k != "password"}
+        )
+        try:
+            sdn_drivers.create_sdn_driver(
+                row.sdn_type,
+                sdn_id=row.id,
+                user=row.user,
+                password=secrets.get("password"),
+                config=config,
+            ).check()
+            state, status = "ENABLED", "connectivity check succeeded"
+        except sdn_drivers.SdnError as exc:
+            state, status = "ERROR", str(exc)
+        with self.db.session() as s:
+            row = SdnRepository(s).get(sdn_id, lock=True)
+            if row is not None:
+                row.operational_state, row.detailed_status = state, status
+
+    def list_sdns(self, scope: Scope) -> list[SdnController]:
+        """SDN controllers the caller may see."""
+        with self.db.session() as s:
+            rows = list(SdnRepository(s).list())
+        return [r for r in rows if scope.sees(r.tenant_id)]
+
+    def get_sdn(self, sdn_id: str, scope: Scope) -> SdnController:
+        """One SDN controller visible to the caller."""
+        return self._visible_sdn(sdn_id, scope)
+
+    def sdn_public_config(self, row: SdnController) -> dict[str, Any]:
+        """Config with credentials masked."""
+        secrets = self.vault.open(row.secrets)
+        return masked(row.config or {}, {k: v for k, v in secrets.items() if k != "password"})
+
+    def update_sdn(self, sdn_id: str, changes: dict[str, Any], scope: Scope) -> SdnController:
+        """PATCH an SDN controller (credentials re-encrypted; re-checked afterwards)."""
+        row = self._visible_sdn(sdn_id, scope)
+        if not scope.owns(row.tenant_id):
+            raise Forbidden(f"SDN controller {sdn_id} is shared; only a global admin may change it")
+        secrets = self.vault.open(row.secrets)
+        with self.db.session() as s:
+            row = SdnRepository(s).get(sdn_id, lock=True)
+            assert row is not None
+            for field in ("name", "url", "user", "description"):
+                if field in changes:
+                    setattr(row, field, changes[field])
+            if "config" in changes:
+                _check_config_size(changes["config"])
+                public, cfg_secrets = split_secrets(changes["config"] or {})
+                row.config = public
+                secrets = {k: v for k, v in secrets.items() if k == "password"} | cfg_secrets
+            if "password" in changes:
+                secrets["password"] = changes["password"]
+            row.secrets = self.vault.seal(secrets)
+            row.operational_state, row.detailed_status = "PROCESSING", "check pending after update"
+            row.revision += 1
+        return self._visible_sdn(sdn_id, scope)
+
+    def delete_sdn(self, sdn_id: str, scope: Scope) -> None:
+        """Delete an SDN controller template."""
+        row = self._visible_sdn(sdn_id, scope)
+        if not scope.owns(row.tenant_id):
+            raise Forbidden(f"SDN controller {sdn_id} is shared; only a global admin may delete it")
+        with self.db.session() as s:
+            repo = SdnRepository(s)
+            r = repo.get(sdn_id, lock=True)
+            if r is not None:
+                repo.delete(r)
+
+
+def _describe(exc: vim_base.VimError) -> str:
+    text = f"{type(exc).__name__}: {exc.vim_message}"
+    if exc.request_id:
+        text += f" (request {exc.request_id})"
+    return text
+
+
+def _host_view(h: Any) -> dict[str, Any]:
+    return {
+        "name": h.name,
+        "zone": h.zone,
+        "state": h.state,
+        "capacity": {"vcpus": h.vcpus, "ramMib": h.ram_mib, "diskGib": h.disk_gib},
+        "allocationRatio": {
+            "cpu": h.cpu_allocation_ratio,
+            "ram": h.ram_allocation_ratio,
+            "disk": h.disk_allocation_ratio,
+        },
+        "usage": {
+            "vcpus": h.vcpus_used,
+            "ramMib": h.ram_mib_used,
+            "diskGib": h.disk_gib_used,
+            "servers": h.servers,
+        },
+        "usageSource": h.usage_source,
+    }
