@@ -13,9 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.contract.vim_contract import VimContract, VimContractAdapter
+from tests.contract.vim_contract import CheckedDriver, VimContract, VimContractAdapter
 
-from nfvo.vim.base import ServerSpec, VimConfigError, VimDriver
+from nfvo.vim.base import (
+    NetworkSpec,
+    ServerSpec,
+    VimConfigError,
+    VimDriver,
+    VimNotFound,
+    VimTimeout,
+)
 
 USER, PASSWORD = "contract", "s3cret"
 CONNECTION_FIELDS = ("vim_url", "vim_user", "vim_password", "vim_tenant_name")
@@ -58,6 +65,7 @@ BASE_CONFIG: dict[str, Any] = {
     ],
     "host_defaults": {"vcpus": 4, "ram_mib": 8192, "disk_gib": 80},
     "seed": 7,
+    "latency_ms": {"server_boot": 20},  # servers spend a moment in BUILD
     "auth": {"user": USER, "password": PASSWORD},
 }
 
@@ -162,3 +170,43 @@ def test_invalid_config_names_the_field(config: dict[str, Any], field: str) -> N
     with pytest.raises(VimConfigError) as info:
         validate_config("sim", config)
     assert info.value.field.startswith(field), info.value.field
+
+
+def test_boot_fault_puts_server_in_error_and_delete_frees_it(tmp_path: Path) -> None:
+    adapter = SimAdapter(tmp_path)
+    d = adapter.make_driver(faults={"server_boot": {"error_rate": 1.0}})
+    server = d.create_server(adapter.small_server_spec("doomed"))
+    with pytest.raises(AssertionError, match="ERROR"):
+        adapter.wait_active(d, server.id, 5.0)
+    failed = d.get_server(server.id)
+    assert failed.status == "ERROR" and failed.fault
+    d.delete_server(server.id)
+    assert sum(h.vcpus_used for h in d.list_hosts()) == 0
+
+
+def test_timeout_rate_raises_retryable_timeout(tmp_path: Path) -> None:
+    adapter = SimAdapter(tmp_path)
+    d = adapter.make_driver(faults={"network_create": {"timeout_rate": 1.0}})
+    with pytest.raises(VimTimeout) as info:
+        d.create_network(NetworkSpec("k", "n"))
+    assert info.value.retryable and info.value.request_id
+
+
+def test_checked_driver_flags_bare_exceptions_and_wrong_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The harness itself: a contract breach must fail the calling test."""
+    raw = SimAdapter(tmp_path).make_driver()
+    checked = CheckedDriver(raw)
+
+    def boom(network_id: str) -> None:
+        raise KeyError(network_id)
+
+    monkeypatch.setattr(raw, "get_network", boom)
+    monkeypatch.setattr(raw, "list_zones", lambda: ["zone-a"])
+    with pytest.raises(AssertionError, match="raised KeyError"):
+        checked.get_network("x")
+    with pytest.raises(AssertionError, match="list_zones returned items"):
+        checked.list_zones()
+    with pytest.raises(VimNotFound):
+        checked.get_port("absent")

@@ -732,6 +732,17 @@ class VimContract:
         with pytest.raises(VimNotFound):
             d.get_network(net.id)
 
+    def test_delete_subnet_with_allocated_port_conflicts(self) -> None:
+        d = self.driver()
+        net, sub = self.network_with_subnet(d)
+        port = self.port(d, net)
+        with pytest.raises(VimConflict):
+            d.delete_subnet(sub.id)
+        assert d.get_network(net.id).subnets == [sub.id]
+        d.delete_port(port.id)
+        d.delete_subnet(sub.id)
+        assert d.get_network(net.id).subnets == []
+
     # ------------------------------------------------------------------ power / migrate
 
     def test_stop_start_reboot(self) -> None:
@@ -781,6 +792,25 @@ class VimContract:
             "server to leave its host",
         )
         assert moved.host in {h.name for h in d.list_hosts()}
+
+    def test_migrate_keeps_the_requested_zone(self) -> None:
+        """A server booted into a zone stays there when the VIM picks the target host."""
+        d = self.driver()
+        self._migration_pair(d)
+        zones: dict[str, list[str]] = {}
+        for h in self.up_hosts(d):
+            zones.setdefault(h.zone, []).append(h.name)
+        zone = max(sorted(zones, reverse=True), key=lambda z: len(zones[z]))
+        if len(zones[zone]) < 2:
+            pytest.skip("no zone with two up hosts")
+        server = self.wait_active(d, d.create_server(self.server_spec(zone=zone)).id)
+        d.migrate_server(server.id)
+        first = server.host
+        moved = self.eventually(
+            lambda: (s := d.get_server(server.id)).status == "ACTIVE" and s.host != first and s,
+            "server to leave its host",
+        )
+        assert moved.zone == zone and moved.host in zones[zone], moved
 
     def test_migrate_to_full_host_is_refused_and_server_stays(self) -> None:
         d = self.driver()
