@@ -321,17 +321,17 @@ class SimVim(NetworkOps, VimDriver):
         addrs: dict[str, list[str]] = {}
         with self.store.read() as c:
             rows = c.execute(
-                f"SELECT {_SERVER_COLS} FROM servers {where} ORDER BY created, id", args
+                f"SELECT {_SERVER_COLS} FROM servers {where} ORDER BY created, rowid", args
             ).fetchall()
             for sid, pid in c.execute(
                 "SELECT p.server_id, p.id FROM ports p WHERE p.server_id IS NOT NULL "
-                f"{pwhere} ORDER BY p.created, p.id",
+                f"{pwhere} ORDER BY p.created, p.rowid",
                 args,
             ):
                 ports.setdefault(sid, []).append(pid)
             for sid, addr in c.execute(
                 "SELECT p.server_id, i.address FROM ips i JOIN ports p ON p.id = i.port_id "
-                f"WHERE p.server_id IS NOT NULL {pwhere} ORDER BY p.created, p.id, i.rowid",
+                f"WHERE p.server_id IS NOT NULL {pwhere} ORDER BY p.created, p.rowid, i.rowid",
                 args,
             ):
                 addrs.setdefault(sid, []).append(addr)

@@ -112,12 +112,12 @@ class NetworkOps(SimCore):
         where, args = ("WHERE id = ?", (network_id,)) if network_id else ("", ())
         with self.store.read() as c:
             rows = c.execute(
-                f"SELECT {_NET_COLS} FROM networks {where} ORDER BY created, id", args
+                f"SELECT {_NET_COLS} FROM networks {where} ORDER BY created, rowid", args
             ).fetchall()
             sub_where = "WHERE network_id = ?" if network_id else ""
             subnets: dict[str, list[str]] = {}
             for nid, sid in c.execute(
-                f"SELECT network_id, id FROM subnets {sub_where} ORDER BY created, id", args
+                f"SELECT network_id, id FROM subnets {sub_where} ORDER BY created, rowid", args
             ):
                 subnets.setdefault(nid, []).append(sid)
         return [
@@ -260,7 +260,7 @@ class NetworkOps(SimCore):
         c: sqlite3.Connection, network_id: str, fixed_ip: str | None
     ) -> list[tuple[str, str]]:
         subnets = c.execute(
-            "SELECT id, cidr, gateway_ip FROM subnets WHERE network_id = ? ORDER BY created, id",
+            "SELECT id, cidr, gateway_ip FROM subnets WHERE network_id = ? ORDER BY created, rowid",
             (network_id,),
         ).fetchall()
         rid = request_id()
@@ -317,7 +317,7 @@ class NetworkOps(SimCore):
         where, args = ("WHERE id = ?", (port_id,)) if port_id else ("", ())
         with self.store.read() as c:
             rows = c.execute(
-                f"SELECT {_PORT_COLS} FROM ports {where} ORDER BY created, id", args
+                f"SELECT {_PORT_COLS} FROM ports {where} ORDER BY created, rowid", args
             ).fetchall()
             ip_where = "WHERE port_id = ?" if port_id else ""
             ips: dict[str, list[str]] = {}
