@@ -308,3 +308,33 @@ def test_tenant_isolation_on_every_admin_resource(live: LiveApi) -> None:
     assert r.status_code == 409 and "vimAccounts" in r.json()["detail"]
     for cl in (a, b, ar):
         cl.close()
+
+
+def test_periodic_sync_refreshes_usage(db_url: str, tmp_path: Path) -> None:
+    from tests.support.live import start_live
+
+    live = start_live(tmp_path / "d", db_url, sync_interval_seconds=0.2)
+    try:
+        v = wait_vim(live.client, register(live.client, "periodic")["id"])
+        svc = live.services.resources
+        driver = svc.driver_for(svc.get_vim(v["id"], svc_scope()))
+        driver.create_server(
+            ServerSpec(
+                key="p1",
+                name="p1",
+                vcpus=3,
+                ram_mib=1024,
+                disk_gib=5,
+                image="cirros",
+                tags={TAG_KEY: "p1"},
+            )
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            hosts = live.client.get(f"{VIMS}/{v['id']}/resources").json()["hosts"]
+            if sum(h["usage"]["vcpus"] for h in hosts) == 3:
+                break
+            assert time.monotonic() < deadline, "periodic sync did not pick up the new usage"
+            time.sleep(0.1)
+    finally:
+        live.close()
