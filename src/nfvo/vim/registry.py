@@ -53,7 +53,9 @@ def create_driver(
             vim_id=vim_id,
             config=config,
             data_dir=data_dir,
+            vim_url=vim_url,
             vim_user=vim_user,
             vim_password=vim_password,
+            vim_tenant_name=vim_tenant_name,
         )
     raise VimUnavailable(f"the {vim_type} driver is not available in this release")

@@ -530,3 +530,27 @@ def test_metrics_spike_pattern_from_a_tag_and_stopped_servers(make, clock) -> No
     assert vim.server_metrics(s.id).cpu_percent < 15
     vim.stop_server(s.id)
     assert vim.server_metrics(s.id).cpu_percent == 0
+
+
+def test_relative_host_fault_is_armed_once_for_every_instance(make, clock) -> None:
+    faults = {"hosts": {"host-0001": {"fail_after_s": 30}}}
+    first = make(hosts=2, faults=faults)
+    s = small(first, "a", flavor="m1.tiny")
+    clock.now += 20
+    later = make(hosts=2, faults=faults)  # a restart 20 s later keeps the original deadline
+    later.check()
+    clock.now += 11
+    assert later.get_server(s.id).status == "ERROR"
+    make(hosts=2).check()  # repaired: the fault is gone from the config
+    rearmed = make(hosts=2, faults=faults)  # a new fault counts from when it is first seen
+    assert rearmed.list_hosts()[0].state == "up"
+    clock.now += 29
+    assert rearmed.list_hosts()[0].state == "up"
+    clock.now += 2
+    assert rearmed.list_hosts()[0].state == "down"
+
+
+def test_retried_create_returns_the_server_even_if_the_spec_no_longer_resolves(make) -> None:
+    vim = make()
+    s = small(vim, "a", flavor="m1.tiny")
+    assert small(vim, "a", flavor="no-such-flavor").id == s.id

@@ -112,6 +112,7 @@ class SimCore:
         with self.store.write() as c:
             for host, fault in faults.items():
                 spec = dumps(fault.model_dump(mode="json"))
+                c.execute("DELETE FROM host_faults WHERE host = ? AND spec <> ?", (host, spec))
                 c.execute("INSERT OR IGNORE INTO host_faults VALUES (?, ?, ?)", (host, spec, now))
                 armed = c.execute(
                     "SELECT armed_at FROM host_faults WHERE host = ? AND spec = ?", (host, spec)
@@ -123,6 +124,7 @@ class SimCore:
                 f"UPDATE hosts SET state = 'up' WHERE state = 'down' AND name NOT IN ({marks})",
                 names,
             )
+            c.execute(f"DELETE FROM host_faults WHERE host NOT IN ({marks})", names)
 
     def _apply_host_failures(self) -> None:
         """Hosts whose failure time has come go down; their servers go to ERROR."""

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,19 +75,25 @@ class SimVim(NetworkOps, VimDriver):
         *,
         vim_id: str,
         config: dict[str, Any] | SimConfig,
-        data_dir: Path,
+        data_dir: Path | str,
+        vim_url: str | None = None,
         vim_user: str | None = None,
         vim_password: str | None = None,
-        **kwargs: Any,
+        vim_tenant_name: str | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(
             vim_id=vim_id,
             config=config,
-            data_dir=data_dir,
+            data_dir=Path(data_dir),
             vim_user=vim_user,
             vim_password=vim_password,
-            **kwargs,
+            clock=clock,
+            sleep=sleep,
         )
+        self.vim_url = vim_url  # informational: the simulated VIM has no endpoint
+        self.vim_tenant_name = vim_tenant_name
 
     # ------------------------------------------------------------------ inventory
 
@@ -138,6 +146,9 @@ class SimVim(NetworkOps, VimDriver):
     @operation("server_create")
     def create_server(self, spec: ServerSpec) -> Server:
         """Create (or return the existing server with the same key); status BUILD or later."""
+        existing = self._keyed(self.store.conn(), "server", spec.key)
+        if existing:  # a retry: return it even if the spec no longer resolves
+            return self._server(existing)
         vcpus, ram, disk, flavor = self._demand(spec)
         image = self._image(spec.image)
         status, fault = self.behaviour.boot_outcome()
@@ -199,13 +210,13 @@ class SimVim(NetworkOps, VimDriver):
                     f"Flavor {spec.flavor} could not be found.", request_id=request_id()
                 )
             return row[0], row[1], row[2], row[3]
-        sizes = (spec.vcpus, spec.ram_mib, spec.disk_gib)
-        if any(s is None for s in sizes) or any(s < 0 for s in sizes) or (spec.vcpus or 0) < 1:  # type: ignore[operator]
+        v, r, d = spec.vcpus, spec.ram_mib, spec.disk_gib
+        if v is None or r is None or d is None or v < 1 or r < 0 or d < 0:
             raise VimBadRequest(
                 "give a flavor or vcpus (>= 1), ram_mib and disk_gib (>= 0)",
                 request_id=request_id(),
             )
-        return spec.vcpus, spec.ram_mib, spec.disk_gib, None  # type: ignore[return-value]
+        return v, r, d, None
 
     def _image(self, ref: str | None) -> str | None:
         if ref is None:

@@ -9,6 +9,7 @@ flavors, images, provider networks) is written once, by whichever instance gets 
 from __future__ import annotations
 
 import ipaddress
+import os
 import sqlite3
 import threading
 import time
@@ -82,9 +83,14 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._pid = os.getpid()
 
     def conn(self) -> sqlite3.Connection:
         """This thread's connection (autocommit; transactions are explicit)."""
+        if os.getpid() != self._pid:  # forked: never reuse the parent's connections
+            self._pid = os.getpid()
+            self._local = threading.local()
+            self._all = []
         c = getattr(self._local, "conn", None)
         if c is None:
             try:
