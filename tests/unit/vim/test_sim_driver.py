@@ -554,3 +554,29 @@ def test_retried_create_returns_the_server_even_if_the_spec_no_longer_resolves(m
     vim = make()
     s = small(vim, "a", flavor="m1.tiny")
     assert small(vim, "a", flavor="no-such-flavor").id == s.id
+
+
+def test_resources_carry_their_idempotency_key_as_a_tag(make) -> None:
+    vim = make()
+    net = vim.create_network(NetworkSpec(key="net-key", name="n", tags={"nfvo.ns": "ns1"}))
+    assert net.tags == {"nfvo.ns": "ns1", "nfvo.key": "net-key"}
+    port = vim.create_port(PortSpec(key="port-key", name="p", network_id=net.id))
+    server = small(vim, "srv-key", flavor="m1.tiny", ports=[port.id])
+    assert [n.id for n in vim.list_networks({"nfvo.key": "net-key"})] == [net.id]
+    assert [p.id for p in vim.list_ports({"nfvo.key": "port-key"})] == [port.id]
+    assert [s.id for s in vim.list_servers({"nfvo.key": "srv-key"})] == [server.id]
+
+
+def test_server_on_a_missing_port_is_a_bad_request(make) -> None:
+    vim = make()
+    with pytest.raises(VimBadRequest, match="port ghost not found"):
+        small(vim, "a", flavor="m1.tiny", ports=["ghost"])
+    assert vim.list_servers() == []
+
+
+def test_migrate_keeps_the_zone_the_server_was_booted_into(make) -> None:
+    vim = make(zones=2, hosts=4, host_defaults={"vcpus": 4})
+    s = small(vim, "a", flavor="m1.tiny", zone="zone-2")
+    assert s.host == "host-0002"
+    assert vim.migrate_server(s.id).host == "host-0004"  # not host-0001 in zone-1
+    assert vim.migrate_server(s.id, "host-0001").zone == "zone-1"  # an explicit host wins

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -75,3 +76,25 @@ def test_threads_share_one_driver_without_oversubscribing(tmp_path: Path) -> Non
         _assert_within_capacity(vim)
     finally:
         vim.close()
+
+
+def test_many_drivers_on_a_fresh_file_at_once(tmp_path: Path) -> None:
+    barrier = threading.Barrier(8)
+    errors: list[Exception] = []
+
+    def first_use(i: int) -> None:
+        vim = SimVim(vim_id="fresh", config=CONFIG, data_dir=tmp_path)
+        barrier.wait(timeout=30)
+        try:
+            vim.create_server(ServerSpec(key=f"k{i}", name="x", flavor="m1.tiny"))
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            vim.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(first_use, range(8)))
+    assert errors == []
+    vim = SimVim(vim_id="fresh", config=CONFIG, data_dir=tmp_path)
+    assert len(vim.list_servers()) == 8 and len(vim.list_hosts()) == 4
+    vim.close()

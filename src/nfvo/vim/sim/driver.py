@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nfvo.vim.base import (
+    TAG_KEY,
     Flavor,
     Host,
     Image,
@@ -164,7 +165,10 @@ class SimVim(NetworkOps, VimDriver):
             sid = str(uuid.uuid4())
             pending = boot_s > 0
             c.execute(
-                "INSERT INTO servers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO servers (id, name, status, host, zone, vcpus, ram_mib, disk_gib, "
+                "image, flavor, user_data, tags, fault, requested_zone, next_status, next_fault, "
+                "next_at, created_at, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     sid,
                     spec.name,
@@ -177,8 +181,9 @@ class SimVim(NetworkOps, VimDriver):
                     image,
                     flavor,
                     spec.user_data,
-                    dumps(spec.tags),
+                    dumps({**spec.tags, TAG_KEY: spec.key}),
                     None if pending else fault,
+                    spec.zone,
                     status if pending else None,
                     fault if pending else None,
                     now + boot_s if pending else None,
@@ -270,7 +275,7 @@ class SimVim(NetworkOps, VimDriver):
         for pid in ports:
             row = c.execute("SELECT server_id FROM ports WHERE id = ?", (pid,)).fetchone()
             if row is None:
-                raise VimConflict(f"port {pid} does not exist", request_id=request_id())
+                raise VimBadRequest(f"port {pid} not found", request_id=request_id())
             if row[0] is not None:
                 raise VimConflict(
                     f"port {pid} is still in use by server {row[0]}", request_id=request_id()
@@ -430,13 +435,14 @@ class SimVim(NetworkOps, VimDriver):
         with self.store.write() as c:
             self._settle_in(c, self.clock())
             row = c.execute(
-                "SELECT s.status, s.host, s.vcpus, s.ram_mib, s.disk_gib, h.state "
+                "SELECT s.status, s.host, s.vcpus, s.ram_mib, s.disk_gib, h.state, "
+                "s.requested_zone "
                 "FROM servers s JOIN hosts h ON h.name = s.host WHERE s.id = ?",
                 (server_id,),
             ).fetchone()
             if row is None:
                 raise VimNotFound(f"server {server_id} not found", request_id=request_id())
-            status, current, v, r, d, host_state = row
+            status, current, v, r, d, host_state, requested_zone = row
             evacuate = host_state != "up"
             if status == "BUILD" or (status == "ERROR" and not evacuate):
                 raise VimConflict(
@@ -449,7 +455,9 @@ class SimVim(NetworkOps, VimDriver):
                 )
             if host and not c.execute("SELECT 1 FROM hosts WHERE name = ?", (host,)).fetchone():
                 raise VimBadRequest(f"host {host} not found", request_id=request_id())
-            target, zone = self._place(c, v, r, d, None, host, current)
+            # the VIM keeps a server in the zone it was booted into; an explicit host wins
+            keep_zone = None if host else requested_zone
+            target, zone = self._place(c, v, r, d, keep_zone, host, current)
             new_status = "SHUTOFF" if status == "SHUTOFF" else "ACTIVE"
             c.execute(
                 "UPDATE servers SET host = ?, zone = ?, status = ?, fault = NULL WHERE id = ?",

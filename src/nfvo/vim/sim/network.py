@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from nfvo.vim.base import (
+    TAG_KEY,
     Network,
     NetworkSpec,
     Port,
@@ -57,7 +58,14 @@ class NetworkOps(SimCore):
             nid = str(uuid.uuid4())
             c.execute(
                 "INSERT INTO networks VALUES (?, ?, 'ACTIVE', ?, ?, 0, ?, ?)",
-                (nid, spec.name, int(spec.external), spec.mtu, dumps(spec.tags), self.clock()),
+                (
+                    nid,
+                    spec.name,
+                    int(spec.external),
+                    spec.mtu,
+                    dumps({**spec.tags, TAG_KEY: spec.key}),
+                    self.clock(),
+                ),
             )
             return nid
 
@@ -151,7 +159,7 @@ class NetworkOps(SimCore):
                     net.version,
                     gateway,
                     int(spec.dhcp),
-                    dumps(spec.tags),
+                    dumps({**spec.tags, TAG_KEY: spec.key}),
                     self.clock(),
                 ),
             )
@@ -245,7 +253,7 @@ class NetworkOps(SimCore):
                     spec.network_id,
                     mac_for(pid),
                     dumps(rules),
-                    dumps(spec.tags),
+                    dumps({**spec.tags, TAG_KEY: spec.key}),
                     self.clock(),
                 ),
             )

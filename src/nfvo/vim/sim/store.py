@@ -57,6 +57,7 @@ _SCHEMA = (
         status TEXT NOT NULL, host TEXT NOT NULL, zone TEXT NOT NULL,
         vcpus INTEGER NOT NULL, ram_mib INTEGER NOT NULL, disk_gib INTEGER NOT NULL,
         image TEXT, flavor TEXT, user_data TEXT, tags TEXT NOT NULL, fault TEXT,
+        requested_zone TEXT,
         next_status TEXT, next_fault TEXT, next_at REAL,
         created_at TEXT NOT NULL, created REAL NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS servers_host ON servers (host)",
@@ -98,7 +99,7 @@ class Store:
                     self.path, isolation_level=None, check_same_thread=False, timeout=60
                 )
                 c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                c.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(c)
                 c.execute("PRAGMA synchronous = NORMAL")
             except sqlite3.Error as exc:
                 raise VimUnavailable(f"sim VIM state {self.path.name} unavailable: {exc}") from exc
@@ -153,6 +154,23 @@ class Store:
                 [("topology", "1"), ("schema", SCHEMA_VERSION), ("created", str(time.time()))],
             )
             return True
+
+
+def _enable_wal(c: sqlite3.Connection) -> None:
+    """Switch to WAL; SQLite reports a concurrent switch as busy without waiting, so retry."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.001
+    while True:
+        try:
+            c.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
 
 def _write_topology(c: sqlite3.Connection, cfg: SimConfig) -> None:
