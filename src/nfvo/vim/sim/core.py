@@ -53,7 +53,7 @@ def iso(ts: float) -> str:
 
 
 class SimCore:
-    """State, behaviour and shared helpers of one sim VIM driver instance."""
+    """State, behaviour and shared plumbing of one sim VIM driver instance."""
 
     def __init__(
         self,
@@ -151,7 +151,7 @@ class SimCore:
         """Close the state file's connections."""
         self.store.close()
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ shared
 
     @staticmethod
     def _keyed(c: sqlite3.Connection, kind: str, key: str) -> str | None:
