@@ -28,6 +28,8 @@ test: lint
 bench: install
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python benchmarks/catalog_parse.py
+	$(BIN)/python benchmarks/vim_register.py
+	$(BIN)/python benchmarks/sim_vim.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
