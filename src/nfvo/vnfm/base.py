@@ -1,0 +1,172 @@
+"""The VNFM contract: deploy, scale, heal and remove one VNF on a VIM driver.
+
+The NFVO's life-cycle engine plans an NS (which VNFs, which VDUs, how many, where, on which
+VIM) and hands each VNF to a VNFM as a ``VnfDeploymentSpec``; the VNFM answers with a
+``VnfRecord`` of exactly what it created. Every VIM call carries an idempotency key derived
+from the spec, so calling ``instantiate`` again after a crash finishes the job without
+creating anything twice.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from nfvo.vim.base import SecurityRule, VimDriver, VimError
+
+
+@dataclass
+class VirtualLinkSpec:
+    """An internal virtual link of the VNF to create as a VIM network + subnet."""
+
+    vl_id: str
+    cidr: str
+    ip_version: int = 4
+    gateway_ip: str | None = None
+    dhcp: bool = True
+
+
+@dataclass
+class CpSpec:
+    """A VDU connection point: a port on ``network`` (an internal VL id of this VNF, or an NS
+    virtual link id present in ``VnfDeploymentSpec.ext_networks``)."""
+
+    cp_id: str
+    network: str
+    order: int = 0
+    security_rules: list[SecurityRule] = field(default_factory=list)
+
+
+@dataclass
+class VduSpec:
+    """One VDU and how many instances of it to run."""
+
+    vdu_id: str
+    name: str
+    count: int
+    vcpus: int
+    ram_mib: int
+    disk_gib: int
+    image: str | None = None
+    flavor: str | None = None
+    user_data: str | None = None  # day-0 (cloud-init), parameters already substituted
+    cps: list[CpSpec] = field(default_factory=list)
+    zone: str | None = None
+    boot_timeout_s: float = 300.0
+
+
+@dataclass
+class VnfDeploymentSpec:
+    """Everything a VNFM needs to deploy one VNF instance."""
+
+    ns_instance_id: str
+    vnf_instance_id: str
+    vnf_profile_id: str
+    vnfd_id: str
+    flavour_id: str
+    vim_account_id: str
+    internal_vls: list[VirtualLinkSpec] = field(default_factory=list)
+    vdus: list[VduSpec] = field(default_factory=list)
+    ext_networks: dict[str, str] = field(default_factory=dict)  # NS VL id -> VIM network id
+    hosts: dict[str, str] = field(default_factory=dict)  # "<vdu_id>-<index>" -> host (placement)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class VnfcRecord:
+    """One running VDU instance (a VNFC) and its VIM resources."""
+
+    vdu_id: str
+    index: int
+    key: str
+    server_id: str
+    status: str
+    host: str | None
+    zone: str | None
+    port_ids: dict[str, str] = field(default_factory=dict)  # cp_id -> VIM port id
+    addresses: dict[str, list[str]] = field(default_factory=dict)  # cp_id -> IPs
+
+
+@dataclass
+class VlRecord:
+    """An internal virtual link as created on the VIM."""
+
+    vl_id: str
+    network_id: str
+    subnet_id: str | None
+
+
+@dataclass
+class VnfRecord:
+    """What a VNFM created for one VNF instance; enough to scale, heal and remove it."""
+
+    vnf_instance_id: str
+    vim_account_id: str
+    vnfcs: list[VnfcRecord] = field(default_factory=list)
+    vls: list[VlRecord] = field(default_factory=list)
+
+
+class VnfmError(Exception):
+    """A VNF operation failed; names the VNF, the VDU, the VIM and the VIM's own words."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vnf_instance_id: str,
+        vdu_id: str | None = None,
+        vim_account_id: str | None = None,
+        vim_error: VimError | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.vnf_instance_id = vnf_instance_id
+        self.vdu_id = vdu_id
+        self.vim_account_id = vim_account_id
+        self.vim_error = vim_error
+
+    @property
+    def retryable(self) -> bool:
+        """Whether retrying the same operation later may succeed."""
+        return bool(self.vim_error and self.vim_error.retryable)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Fields for a ProblemDetails / op-occ error."""
+        out: dict[str, Any] = {"vnfInstanceId": self.vnf_instance_id, "detail": self.message}
+        if self.vdu_id:
+            out["vduId"] = self.vdu_id
+        if self.vim_account_id:
+            out["vimAccountId"] = self.vim_account_id
+        if self.vim_error is not None:
+            out.update(self.vim_error.to_dict())
+        return out
+
+
+class Vnfm(ABC):
+    """Deploys one VNF; implementations: the built-in generic VNFM (and, later, SOL003)."""
+
+    @abstractmethod
+    def instantiate(self, spec: VnfDeploymentSpec, driver: VimDriver) -> VnfRecord:
+        """Create (or finish creating) everything of the VNF; wait for its VDUs to be ACTIVE."""
+
+    @abstractmethod
+    def scale(self, spec: VnfDeploymentSpec, record: VnfRecord, driver: VimDriver) -> VnfRecord:
+        """Bring the VNF to the VDU counts of ``spec`` (out: create the new indexes; in: remove
+        the highest indexes)."""
+
+    @abstractmethod
+    def heal(
+        self,
+        spec: VnfDeploymentSpec,
+        record: VnfRecord,
+        driver: VimDriver,
+        vnfc_keys: list[str],
+        *,
+        recreate: bool,
+    ) -> VnfRecord:
+        """Restart (reboot) or recreate the given VNFCs."""
+
+    @abstractmethod
+    def terminate(self, record: VnfRecord, driver: VimDriver) -> None:
+        """Remove everything in ``record`` (absent resources are fine)."""
