@@ -458,3 +458,28 @@ def test_generation_keys() -> None:
     assert next_generation("v/vdu/x/0#g2") == "v/vdu/x/0#g3"
     assert split_generation("v/vdu/x/0") == ("v/vdu/x/0", 1)
     assert split_generation("v/vdu/x#g/0") == ("v/vdu/x#g/0", 1)
+
+
+def test_scale_out_resumes_after_a_crash_without_duplicates(driver: VimDriver) -> None:
+    ext_id = ext_network(driver)
+    vnfm = fast_vnfm()
+    record = vnfm.instantiate(make_spec(ext_id), driver)
+    with pytest.raises(RuntimeError):
+        # 4 creates: the internal VL's network and subnet (returned), then web-2's two ports
+        vnfm.scale(make_spec(ext_id, web=4), record, CrashAfter(driver, 4))  # type: ignore[arg-type]
+    bigger = vnfm.scale(make_spec(ext_id, web=4), record, driver)
+    assert counts(driver) == (5, 9, 2)
+    assert {s.id for s in driver.list_servers()} == {v.server_id for v in bigger.vnfcs}
+
+
+def test_heal_recreate_resumes_after_a_crash(driver: VimDriver) -> None:
+    spec = make_spec(ext_network(driver))
+    vnfm = fast_vnfm()
+    record = vnfm.instantiate(spec, driver)
+    target = record.vnfcs[2]  # db-0: one port, then the server
+    with pytest.raises(RuntimeError):
+        vnfm.heal(spec, record, CrashAfter(driver, 2), [target.key], recreate=True)  # type: ignore[arg-type]
+    healed = vnfm.heal(spec, record, driver, [target.key], recreate=True)
+    assert counts(driver) == (3, 5, 2)
+    assert healed.vnfcs[2].port_ids == target.port_ids
+    assert driver.get_server(healed.vnfcs[2].server_id).status == "ACTIVE"
