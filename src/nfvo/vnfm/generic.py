@@ -409,7 +409,7 @@ class GenericVnfm(Vnfm):
         raise _timeout(ctx, waiting[0])
 
 
-# ---------------------------------------------------------------------- module helpers
+# ---------------------------------------------------------------------- module functions
 
 
 def cleanup_by_tags(
