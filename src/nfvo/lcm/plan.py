@@ -25,6 +25,9 @@ Rules chosen here (documented because the standard leaves them to the NFVO):
   ``additionalParams``. ``{{ name }}`` must resolve (else PlanError); ``${name}`` and
   ``$name`` are replaced only when ``name`` has a value (shell variables stay). When no
   artifacts are given for the VNFD, a file-based boot data yields no user data.
+- ``VnfDeploymentSpec.params`` holds the VNF's additionalParams (without ``vimAccountId``)
+  and, when the VNFD flavour has placement rules, ``placement_rules``: a list of
+  ``{kind, scope, targets}`` (targets are VDU ids) for the placement step.
 - VNF instance ids: ``vnf_instance_ids["<profile>-<index>"]`` (or ``[profile]`` for index
   0), else uuid5 of (ns instance id, profile id, index), so re-planning is idempotent.
 """
@@ -50,6 +53,8 @@ from nfvo.catalog.descriptors import (
     VnfProfile,
     VnfVirtualLink,
 )
+from nfvo.optimizer.model import Demand, Placement
+from nfvo.optimizer.model import PlacementRule as OptRule
 from nfvo.vim.base import SecurityRule
 from nfvo.vnfm.base import CpSpec, VduSpec, VirtualLinkSpec, VnfDeploymentSpec
 
@@ -509,8 +514,20 @@ def _vnf_spec(ctx: _VnfContext, vnf_instance_id: str) -> VnfDeploymentSpec:
         internal_vls=_internal_vls(flavour.virtual_links, set(ext_vls)),
         vdus=_vdu_specs(flavour, counts, networks, ctx.zone, day0),
         ext_networks={vl: "" for vl in sorted(set(ext_cps.values()) | set(ext_vls.values()))},
-        params={k: v for k, v in ctx.params.items() if k != "vimAccountId"},
+        params=_spec_params(ctx.params, flavour),
     )
+
+
+def _spec_params(params: Mapping[str, Any], flavour: VnfFlavour) -> dict[str, Any]:
+    """The VNF's additionalParams (without vimAccountId), plus the VNFD placement rules as
+    ``placement_rules`` ([{kind, scope, targets}]) for the placement step."""
+    out = {k: v for k, v in params.items() if k != "vimAccountId"}
+    if flavour.placement_rules:
+        out["placement_rules"] = [
+            {"kind": r.kind, "scope": r.scope, "targets": list(r.targets)}
+            for r in flavour.placement_rules
+        ]
+    return out
 
 
 def vnf_instance_id_for(
@@ -601,3 +618,63 @@ def plan_instantiation(
         vnfs=vnfs,
         layers=layers,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Placement bridge (plan -> optimizer input, optimizer answer -> plan)
+# ---------------------------------------------------------------------------------------------
+_HOST_SCOPES = {"nfvi_node", "host"}
+
+
+def _rule_scope(scope: str | None) -> Literal["host", "zone"]:
+    """SOL001 scopes: ``nfvi_node`` is a host; zone, zone_group and nfvi_pop map to a zone."""
+    return "host" if scope in _HOST_SCOPES or scope is None else "zone"
+
+
+def placement_demands(
+    plan: NsPlan, vnfds: Mapping[str, Vnfd], nsd: Nsd | None = None
+) -> dict[str, tuple[list[Demand], list[OptRule]]]:
+    """Optimizer input per VIM: one demand per VDU instance, the VNFD (and NSD) rules.
+
+    Demand ids are ``<vnf_instance_id>/<vdu_id>-<index>``, groups ``<vnf_instance_id>/<vdu_id>``;
+    a VNFD rule targeting VDUs applies within each VNF instance, an NSD rule targeting VNF
+    profiles applies to every VDU instance of those profiles on the same VIM.
+    """
+    out: dict[str, tuple[list[Demand], list[OptRule]]] = {}
+    by_profile: dict[tuple[str, str], list[str]] = {}
+    for vnf in plan.vnfs:
+        spec = vnf.spec
+        demands, rules = out.setdefault(spec.vim_account_id, ([], []))
+        ids = by_profile.setdefault((spec.vim_account_id, spec.vnf_profile_id), [])
+        for vdu in spec.vdus:
+            group = f"{spec.vnf_instance_id}/{vdu.vdu_id}"
+            for i in range(vdu.count):
+                demand = Demand(
+                    f"{group}-{i}", vdu.vcpus, vdu.ram_mib, vdu.disk_gib, vdu.zone, None, group
+                )
+                demands.append(demand)
+                ids.append(demand.id)
+        flavour = vnfds[spec.vnfd_id].flavour(spec.flavour_id)
+        for rule in flavour.placement_rules:
+            members = [f"{spec.vnf_instance_id}/{t}" for t in rule.targets]
+            rules.append(OptRule(rule.kind, _rule_scope(rule.scope), members))
+    ns_flavour = next(
+        (f for f in (nsd.flavours if nsd else []) if f.flavour_id == plan.flavour_id), None
+    )
+    for rule in ns_flavour.placement_rules if ns_flavour else []:
+        for vim, (_, rules) in out.items():
+            members = [d for t in rule.targets for d in by_profile.get((vim, t), [])]
+            if members:
+                rules.append(OptRule(rule.kind, _rule_scope(rule.scope), members))
+    return out
+
+
+def apply_placement(plan: NsPlan, placement: Placement) -> list[str]:
+    """Copy the optimizer's hosts into each spec's ``hosts`` (``<vdu_id>-<index>`` -> host);
+    returns the demand ids left unplaced."""
+    specs = {vnf.spec.vnf_instance_id: vnf.spec for vnf in plan.vnfs}
+    for demand_id, host in placement.assignments.items():
+        vnf_instance_id, _, key = demand_id.partition("/")
+        if vnf_instance_id in specs:
+            specs[vnf_instance_id].hosts[key] = host
+    return sorted(placement.unplaced)

@@ -58,7 +58,9 @@ def _expand(rules: Iterable[PlacementRule], demands: Sequence[Demand]) -> list[_
             if m in ids:
                 members.add(m)
             members.update(by_group.get(m, ()))
-        label = f"{rule.kind} ({rule.scope}) rule over {', '.join(sorted(rule.members))}"
+        names = sorted(rule.members)
+        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        label = f"{rule.kind} ({rule.scope}) rule over {shown}"
         out.append(_Rule(rule.kind, rule.scope, members, label))
     return out
 
@@ -183,7 +185,11 @@ class _Packer:
             return f"no up host in {where}" + (f" named {item.host}" if item.host else "")
         ruled = [i for i in pinned if self.allowed(i, item, item.zone)]
         if not ruled:
-            labels = "; ".join(self.rules[r].label for r in item.rules)
+            labels = "; ".join(
+                self.rules[r].label
+                for r in item.rules
+                if any(not self.allowed(i, _Item([], [], rules=[r]), None) for i in pinned)
+            )
             return f"every candidate host is excluded by {labels}"
         short = []
         for d, dim in enumerate(DIMS):

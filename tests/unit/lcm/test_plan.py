@@ -11,14 +11,18 @@ from hypothesis import strategies as st
 from nfvo.catalog.builder import read_package_dir
 from nfvo.catalog.csar import open_csar
 from nfvo.catalog.descriptors import Nsd, NsDependency, Vnfd, build_descriptor
+from nfvo.catalog.descriptors import PlacementRule as NsPlacementRule
 from nfvo.lcm.plan import (
     NsPlan,
     PlanError,
+    apply_placement,
+    placement_demands,
     plan_instantiation,
     scale_vnf_counts,
     vdu_initial_counts,
     vnf_instance_id_for,
 )
+from nfvo.optimizer import Demand, HostCapacity, place
 from nfvo.samples import VNF_DB_ID, VNF_WEB_ID, build_sample, sample_dir
 
 
@@ -158,7 +162,10 @@ def test_vim_selection_precedence(nsd, vnfds):
     )
     vims = {v.spec.vnf_profile_id: v.spec.vim_account_id for v in p.vnfs}
     assert vims == {"vnf_web": "vim-web", "vnf_db": "vim-ns"}
-    assert by_profile(p)["vnf_web"][0].params == {"x": 1}
+    assert by_profile(p)["vnf_web"][0].params == {
+        "x": 1,
+        "placement_rules": [{"kind": "anti_affinity", "scope": "nfvi_node", "targets": ["web"]}],
+    }
     # one VIM network per NS VL per VIM that uses it
     assert sorted((v.vl_id, v.vim_account_id) for v in p.virtual_links) == [
         ("data_vl", "vim-ns"),
@@ -430,3 +437,53 @@ def test_plans_are_consistent(nsd, vnfds, flavour, web_vim, db_vim, ns_vim):
             assert (vl, spec.vim_account_id) in ns_vls
         for dep in v.depends_on:
             assert order.index(dep) < order.index(spec.vnf_profile_id)
+
+
+# -------------------------------------------------------------------------------- placement
+def test_placement_bridge(nsd, vnfds):
+    p = plan(
+        nsd,
+        vnfds,
+        nsInstantiationLevelId="high",
+        additionalParamsForVnf=vnf_params(vnf_db={"vimAccountId": "vim-db"}),
+    )
+    inputs = placement_demands(p, vnfds)
+    assert set(inputs) == {"vim-0", "vim-db"}
+    web_demands, web_rules = inputs["vim-0"]
+    assert len(web_demands) == 6  # 3 VNFs x (1 web + 1 cache)
+    assert [(r.kind, r.scope) for r in web_rules] == [("anti_affinity", "host")] * 3
+    db_demands, db_rules = inputs["vim-db"]
+    assert len(db_demands) == 2 and {(r.kind, r.scope) for r in db_rules} == {("affinity", "zone")}
+    first = p.vnfs[0].spec
+    assert db_demands[0] == Demand(
+        f"{first.vnf_instance_id}/db-0", 4, 8192, 20, group=f"{first.vnf_instance_id}/db"
+    )
+    hosts = [HostCapacity(f"h{i}", "az1", 8, 16384, 100) for i in range(4)]
+    for demands, rules in inputs.values():
+        assert apply_placement(p, place(hosts, demands, rules)) == []
+    web_spec = by_profile(p)["vnf_web"][0]
+    assert set(web_spec.hosts) == {"web-0", "cache-0"}
+    assert set(first.hosts) == {"db-0"}
+
+
+def test_placement_bridge_ns_rules(nsd, vnfds):
+    flavour = nsd.flavours[0].model_copy(
+        update={
+            "placement_rules": [
+                NsPlacementRule(
+                    id="spread", kind="anti_affinity", scope="zone", targets=["vnf_web"]
+                )
+            ]
+        }
+    )
+    ns = nsd.model_copy(update={"flavours": [flavour]})
+    p = plan(ns, vnfds, nsInstantiationLevelId="high")
+    demands, rules = placement_demands(p, vnfds, ns)["vim-0"]
+    (spread,) = [r for r in rules if r.scope == "zone" and r.kind == "anti_affinity"]
+    assert len(spread.members) == 6
+    hosts = [HostCapacity(f"h{i}", f"az{i % 2}", 64, 1e6, 1e4) for i in range(4)]
+    result = place(hosts, demands, rules)
+    assert len(result.unplaced) == 4 and "excluded by anti_affinity (zone)" in next(
+        iter(result.unplaced.values())
+    )
+    assert apply_placement(p, result) == sorted(result.unplaced)

@@ -152,3 +152,19 @@ def test_deterministic():
     hosts = [host(f"h{i}", cpu=8) for i in range(10)]
     demands = [demand(f"d{i}", cpu=1 + i % 4) for i in range(30)]
     assert place(hosts, demands).assignments == place(hosts, demands).assignments
+
+
+def test_reason_names_only_the_excluding_rule_and_shortens_members():
+    hosts = [host("a1", "az1"), host("b1", "az2")]
+    demands = [demand(f"d{i}", cpu=1) for i in range(7)]
+    rules = [
+        PlacementRule("anti_affinity", "host", ["d5", "d6"]),  # d5 unplaced: excludes nothing
+        PlacementRule("anti_affinity", "zone", [d.id for d in demands]),
+    ]
+    p = place(hosts, demands, rules)
+    assert len(p.assignments) == 2
+    why = p.unplaced["d6"]
+    assert why == (
+        "every candidate host is excluded by anti_affinity (zone) rule over "
+        "d0, d1, d2, d3 and 3 more"
+    )
