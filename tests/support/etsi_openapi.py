@@ -114,6 +114,12 @@ def _repair(schema: dict[str, Any], repairs: list[str], pointer: str) -> None:
     if "type" in schema and schema["type"] is None:
         del schema["type"]
         repairs.append(f"{pointer}: empty 'type' dropped")
+    # NsLcmOpOcc.operationParams repeats lcmOperationType's string enum, while its own
+    # description says it holds the request (InstantiateNsRequest, ScaleNsRequest...).
+    if pointer.endswith("/NsLcmOpOcc/properties/operationParams") and schema.get("enum"):
+        schema.pop("enum")
+        schema["type"] = "object"
+        repairs.append(f"{pointer}: string enum -> object (the request of the operation)")
     # PnfdOnboardingStateType lists ONBOARDING where its own description and SOL005
     # table 5.5.4.6-1 say ONBOARDED.
     enum = schema.get("enum")

@@ -14,18 +14,21 @@ from fastapi.responses import JSONResponse
 from nfvo import __version__
 from nfvo.api import problems
 from nfvo.api.deps import Services
-from nfvo.api.routes import admin, auth, packages
+from nfvo.api.routes import admin, auth, nslcm, packages
 from nfvo.api.security import TokenService, bootstrap_admin
 from nfvo.catalog.service import CatalogService
 from nfvo.config import Settings
 from nfvo.inventory.db import Database
+from nfvo.lcm import engine, steps
+from nfvo.lcm.service import LcmService
 from nfvo.resources.service import ResourceService
 from nfvo.resources.vault import Vault, load_key
+from nfvo.vnfm.generic import GenericVnfm
 
 log = logging.getLogger(__name__)
 
 # API name -> (SOL005 API version implemented, routers)
-APIS: dict[str, str] = {"vnfpkgm": "2.4.0", "nsd": "2.3.0"}
+APIS: dict[str, str] = {"vnfpkgm": "2.4.0", "nsd": "2.3.0", "nslcm": "2.3.0"}
 
 
 def build_services(settings: Settings) -> Services:
@@ -37,10 +40,18 @@ def build_services(settings: Settings) -> Services:
     catalog.recover_interrupted()
     tokens = TokenService(db, settings.token_ttl_seconds)
     resources = ResourceService(db, Vault(load_key(settings.data_dir)), settings.data_dir)
+    lcm = LcmService(db, catalog)
     created = bootstrap_admin(db, settings)
     if created:
         log.warning("admin client created; its credentials are in %s (mode 0600)", created)
-    return Services(settings=settings, db=db, catalog=catalog, tokens=tokens, resources=resources)
+    engine.launch(
+        settings.effective_database_url,
+        str(settings.data_dir),
+        steps.Context(db=db, catalog=catalog, resources=resources, vnfm=GenericVnfm()),
+    )
+    return Services(
+        settings=settings, db=db, catalog=catalog, tokens=tokens, resources=resources, lcm=lcm
+    )
 
 
 def _start_periodic_sync(services: Services) -> threading.Event:
@@ -121,6 +132,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.middleware("http")(_version_header)
     app.include_router(auth.router, tags=["auth"])
     app.include_router(admin.router)
+    for major in ("v1", "v2"):
+        app.include_router(
+            nslcm.router, prefix=f"/nslcm/{major}", tags=["nslcm"], include_in_schema=major == "v2"
+        )
     for major in ("v1", "v2"):
         app.include_router(
             packages.build_router(packages.VNF),

@@ -13,6 +13,7 @@ from nfvo.catalog.service import CatalogService
 from nfvo.config import Settings
 from nfvo.errors import Forbidden, NfvoError
 from nfvo.inventory.db import Database
+from nfvo.lcm.service import LcmService
 from nfvo.resources.service import ResourceService
 
 
@@ -32,6 +33,7 @@ class Services:
     catalog: CatalogService
     tokens: TokenService
     resources: ResourceService
+    lcm: LcmService
 
 
 def services(request: Request) -> Services:

@@ -91,6 +91,29 @@ class CatalogService:
         self._require_onboarded(pkg, kind)
         return pkg
 
+    def find_onboarded(self, kind: PackageKind, descriptor_id: str) -> CatalogPackage:
+        """The onboarded package carrying ``descriptor_id`` (NotFound otherwise)."""
+        with self.db.session() as s:
+            found = CatalogRepository(s).find_onboarded(kind.value, [descriptor_id])
+        if descriptor_id not in found:
+            raise NotFound(f"no onboarded {_WORD[kind]} has descriptor id {descriptor_id}")
+        return found[descriptor_id]
+
+    def small_artifacts(
+        self, kind: PackageKind, pkg_id: str, limit: int = 256 << 10
+    ) -> dict[str, bytes]:
+        """Artifact files of a package up to ``limit`` bytes each (day-0 scripts, cloud-init)."""
+        pkg, files = self.files(kind, pkg_id)
+        info = pkg.info or {}
+        descriptor = set(info.get("descriptorFiles", []))
+        sizes = files.sizes()
+        names = [
+            n
+            for n in info.get("files", [])
+            if n not in descriptor and sizes.get(n, limit + 1) <= limit
+        ]
+        return dict(files.iter_members(names))
+
     def files(
         self, kind: PackageKind, pkg_id: str, tenant_id: str | None = None
     ) -> tuple[CatalogPackage, PackageFiles]:

@@ -38,6 +38,14 @@ class PackageFiles:
                 raise KeyError(name)
             return f.read()
 
+    def sizes(self) -> dict[str, int]:
+        """Uncompressed size of every regular member."""
+        if self._zip:
+            with zipfile.ZipFile(self.path) as z:
+                return {i.filename: i.file_size for i in z.infolist() if not i.is_dir()}
+        with tarfile.open(self.path, "r:*") as t:
+            return {m.name: m.size for m in t.getmembers() if m.isfile()}
+
     def iter_members(self, names: list[str]) -> Iterator[tuple[str, bytes]]:
         """(name, bytes) of several members, opening the archive once."""
         if self._zip:

@@ -117,6 +117,7 @@ DEMO_VIM = {
             "disk_gib": 1024,
             "cpu_allocation_ratio": 4.0,
         },
+        "images": [{"name": n} for n in ("cirros", "web-img", "db-img")],
         "latency_ms": {"server_boot": 300},
     },
 }

@@ -249,3 +249,51 @@ class SdnController(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class NsInstance(Base):
+    """An NS instance: its descriptor, state, the plan it was deployed from, and the records of
+    what each VNFM and the NS virtual links created on the VIMs."""
+
+    __tablename__ = "ns_instances"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    nsd_info_id: Mapped[str] = mapped_column(String(36), index=True)
+    nsd_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ns_state: Mapped[str] = mapped_column(String(24))
+    flavour_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    instantiation_level_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    current_op_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    vnf_records: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    vl_records: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    scale_status: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class NsLcmOpOcc(Base):
+    """One NS life-cycle operation occurrence and its state (SOL005 NsLcmOpOcc)."""
+
+    __tablename__ = "ns_lcm_op_occs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ns_instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    operation: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(24))
+    is_automatic_invocation: Mapped[bool] = mapped_column(default=False)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    cancel_pending: Mapped[bool] = mapped_column(default=False)
+    cancel_mode: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    state_entered_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

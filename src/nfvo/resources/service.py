@@ -396,6 +396,22 @@ class ResourceService:
             ],
         }
 
+    def host_capacities(self, vim_id: str) -> list[dict[str, Any]]:
+        """Free room per synced host (capacity x allocation ratio - usage), for placement."""
+        with self.db.session() as s:
+            hosts = VimRepository(s).hosts(vim_id)
+            return [
+                {
+                    "name": h.name,
+                    "zone": h.zone,
+                    "vcpus_free": h.vcpus * h.cpu_allocation_ratio - h.vcpus_used,
+                    "ram_mib_free": h.ram_mib * h.ram_allocation_ratio - h.ram_mib_used,
+                    "disk_gib_free": h.disk_gib * h.disk_allocation_ratio - h.disk_gib_used,
+                    "up": h.state == "up",
+                }
+                for h in hosts
+            ]
+
     def resources(self, vim_id: str, scope: Scope) -> dict[str, Any]:
         """Zones and hosts (as synced) plus what nfvo owns on the VIM (live)."""
         vim = self._visible_vim(vim_id, scope)

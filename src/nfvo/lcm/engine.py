@@ -1,0 +1,209 @@
+"""Durable NS life-cycle workflows on DBOS.
+
+Each operation occurrence runs as a DBOS workflow on the nfvo database (SQLite embedded,
+PostgreSQL in production). Every VIM/VNFM call is a checkpointed step whose VIM creates carry
+idempotency keys, so a process killed anywhere resumes on restart from the last finished step
+and never duplicates a resource. Independent VNFs of one dependency layer are deployed
+concurrently as child workflows. A failed step leaves the op in FAILED_TEMP with a
+ProblemDetails naming the VNF, VDU, VIM and the VIM's own message; ``retry`` runs the
+workflow again under a new id (finished steps are idempotent), ``rollback`` removes exactly
+what the operation created.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from dbos import DBOS, SetWorkflowID
+
+from nfvo import __version__
+from nfvo.lcm import steps
+from nfvo.lcm.states import OpType
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_lock = threading.Lock()
+_launched_url: str | None = None
+
+
+@dataclass
+class CrashHook:
+    """Test hook: ``NFVO_CRASH_AFTER_STEP=k`` kills the process (like kill -9) right after the
+    k-th checkpointed step of this process did its work, before DBOS records it."""
+
+    after: int | None = None
+    done: int = 0
+
+    def tick(self) -> None:
+        if self.after is None:
+            return
+        with _lock:
+            self.done += 1
+            if self.done == self.after:
+                os._exit(137)
+
+
+CRASH = CrashHook(
+    int(os.environ["NFVO_CRASH_AFTER_STEP"]) if os.environ.get("NFVO_CRASH_AFTER_STEP") else None
+)
+
+
+def _step(func: Callable[P, R]) -> Callable[P, R]:
+    """A DBOS step that also counts for the crash hook."""
+
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        out = func(*args, **kwargs)
+        CRASH.tick()
+        return out
+
+    wrapper.__name__ = func.__name__
+    wrapper.__qualname__ = func.__qualname__
+    return DBOS.step(name=f"nfvo.{func.__name__}")(wrapper)
+
+
+plan_step = _step(steps.plan)
+vl_step = _step(steps.create_ns_vl)
+deploy_vnf_step = _step(steps.deploy_vnf)
+finish_instantiate_step = _step(steps.finish_instantiate)
+terminate_vnf_step = _step(steps.terminate_vnf)
+delete_vls_step = _step(steps.delete_ns_vls)
+finish_terminate_step = _step(steps.finish_terminate)
+rollback_step = _step(steps.rollback_instantiate)
+fail_step = _step(steps.record_failure)
+cancel_check_step = DBOS.step(name="nfvo.check_cancel")(steps.check_cancel)
+
+
+@DBOS.workflow(name="nfvo.deploy_vnf")
+def deploy_vnf_wf(op_id: str, vnf_instance_id: str) -> None:
+    """One VNF: one coarse idempotent step (creates its VDUs by key)."""
+    deploy_vnf_step(op_id, vnf_instance_id)
+
+
+@DBOS.workflow(name="nfvo.terminate_vnf")
+def terminate_vnf_wf(op_id: str, vnf_instance_id: str) -> None:
+    """Remove one VNF's resources."""
+    terminate_vnf_step(op_id, vnf_instance_id)
+
+
+def _run_layers(op_id: str, layers: list[list[str]], child: Callable[..., None]) -> None:
+    for layer in layers:
+        handles = [DBOS.start_workflow(child, op_id, vnf_id) for vnf_id in layer]
+        errors = []
+        for h in handles:
+            try:
+                h.get_result()
+            except Exception as exc:  # collect all: the first failure is reported
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+        cancel_check_step(op_id)
+
+
+@DBOS.workflow(name="nfvo.instantiate")
+def instantiate_wf(op_id: str) -> None:
+    """Plan and place, create NS virtual links, deploy VNFs layer by layer, finish."""
+    try:
+        cancel_check_step(op_id)
+        plan = plan_step(op_id)
+        for vl in plan["virtual_links"]:
+            vl_step(op_id, vl)
+        cancel_check_step(op_id)
+        _run_layers(op_id, plan["vnf_layers"], deploy_vnf_wf)
+        finish_instantiate_step(op_id)
+    except Exception as exc:
+        fail_step(op_id, steps.problem_of(exc))
+
+
+@DBOS.workflow(name="nfvo.terminate")
+def terminate_wf(op_id: str) -> None:
+    """Remove VNFs (reverse dependency order), then NS virtual links, then finish."""
+    try:
+        layers = steps.terminate_layers(op_id)
+        _run_layers(op_id, layers, terminate_vnf_wf)
+        delete_vls_step(op_id)
+        finish_terminate_step(op_id)
+    except Exception as exc:
+        fail_step(op_id, steps.problem_of(exc))
+
+
+@DBOS.workflow(name="nfvo.rollback")
+def rollback_wf(op_id: str) -> None:
+    """Undo what the operation created (instantiate: every resource tagged with the NS)."""
+    try:
+        rollback_step(op_id)
+    except Exception as exc:
+        fail_step(op_id, steps.problem_of(exc))
+
+
+WORKFLOWS: dict[str, Callable[[str], None]] = {
+    OpType.INSTANTIATE: instantiate_wf,
+    OpType.TERMINATE: terminate_wf,
+}
+
+
+def start(op_id: str, operation: str, generation: int, *, rollback: bool = False) -> None:
+    """Start (durably) the workflow of an op occurrence; returns once it is recorded."""
+    wf = rollback_wf if rollback else WORKFLOWS[operation]
+    kind = "rollback" if rollback else "run"
+    with SetWorkflowID(f"{op_id}:{kind}:{generation}"):
+        DBOS.start_workflow(wf, op_id)
+
+
+def wait(op_id: str, generation: int, *, rollback: bool = False, timeout: float = 60) -> None:
+    """Block until the op's workflow ends (tests, demo)."""
+    kind = "rollback" if rollback else "run"
+    handle = DBOS.retrieve_workflow(f"{op_id}:{kind}:{generation}")
+    handle.get_result()
+
+
+def _system_db(url: str, data_dir: str) -> tuple[str, str]:
+    """(DBOS system database URL, schema): beside nfvo's own tables."""
+    if url.startswith("sqlite"):
+        return f"sqlite:///{os.path.join(data_dir, 'workflows.db')}", "dbos"
+    schema = "dbos"
+    opts = parse_qs(urlsplit(url).query).get("options", [])
+    for opt in opts:
+        text = unquote(opt)
+        if "search_path=" in text:
+            schema = text.split("search_path=", 1)[1].split(",")[0].strip() + "_dbos"
+    return url.replace("postgresql+psycopg://", "postgresql://"), schema
+
+
+def launch(db_url: str, data_dir: str, context: steps.Context) -> None:
+    """Configure and launch DBOS for this process (re-launching on another database)."""
+    global _launched_url
+    steps.set_context(context)
+    with _lock:
+        if _launched_url == db_url:
+            return
+        if _launched_url is not None:
+            DBOS.destroy(destroy_registry=False)
+        sys_url, schema = _system_db(db_url, data_dir)
+        DBOS(
+            config={
+                "name": "nfvo",
+                "system_database_url": sys_url,
+                "dbos_system_schema": schema,
+                "application_version": __version__,
+                "log_level": "WARNING",
+            }
+        )
+        DBOS.launch()
+        _launched_url = db_url
+
+
+def shutdown() -> None:
+    """Stop DBOS in this process."""
+    global _launched_url
+    with _lock:
+        if _launched_url is not None:
+            DBOS.destroy(destroy_registry=False)
+            _launched_url = None

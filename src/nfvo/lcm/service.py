@@ -1,0 +1,228 @@
+"""NS life-cycle use cases behind ``nslcm``: NS instances and the one way to start, retry,
+roll back, fail or cancel an operation (the API and, later, the policy engine call these)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from nfvo.catalog.service import CatalogService
+from nfvo.catalog.states import OperationalState, PackageKind, UsageState
+from nfvo.errors import BadRequest, Conflict, NotFound
+from nfvo.inventory.db import Database
+from nfvo.inventory.lcm_repo import NsRepository, OpOccRepository
+from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
+from nfvo.inventory.repositories import CatalogRepository
+from nfvo.lcm import engine
+from nfvo.lcm.states import (
+    TERMINAL,
+    IllegalTransition,
+    NsState,
+    OpState,
+    OpType,
+    Trigger,
+    transition,
+)
+
+# Which NS state each operation needs.
+_NEEDS = {
+    OpType.INSTANTIATE: NsState.NOT_INSTANTIATED,
+    OpType.TERMINATE: NsState.INSTANTIATED,
+    OpType.SCALE: NsState.INSTANTIATED,
+    OpType.HEAL: NsState.INSTANTIATED,
+    OpType.UPDATE: NsState.INSTANTIATED,
+}
+SUPPORTED = frozenset(engine.WORKFLOWS)
+
+
+def _visible(owner: str | None, tenant: str | None) -> bool:
+    return tenant is None or owner == tenant
+
+
+class LcmService:
+    """NS instances and their operations over the inventory and the durable engine."""
+
+    def __init__(self, db: Database, catalog: CatalogService) -> None:
+        self.db = db
+        self.catalog = catalog
+
+    # -- NS instances --------------------------------------------------------------------
+    def create(self, body: dict[str, Any], tenant: str | None) -> NsInstance:
+        """A new NS instance (NOT_INSTANTIATED) from an onboarded, enabled NSD."""
+        nsd_id = body.get("nsdId")
+        if not isinstance(nsd_id, str) or not nsd_id:
+            raise BadRequest("nsdId is required (the NSD's descriptor id)", field="nsdId")
+        name = body.get("nsName")
+        if not isinstance(name, str) or not name.strip():
+            raise BadRequest("nsName is required", field="nsName")
+        try:
+            nsd = self.catalog.find_onboarded(PackageKind.nsd, nsd_id)
+        except NotFound:
+            raise BadRequest(f"no onboarded NSD has nsdId {nsd_id}", field="nsdId") from None
+        if not _visible(nsd.tenant_id, tenant) and nsd.tenant_id is not None:
+            raise BadRequest(f"no onboarded NSD has nsdId {nsd_id}", field="nsdId")
+        if nsd.operational_state != OperationalState.ENABLED:
+            raise Conflict(f"NSD {nsd_id} is DISABLED; enable it to create NS instances")
+        ns = NsInstance(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant,
+            nsd_info_id=nsd.id,
+            nsd_id=nsd_id,
+            name=name,
+            description=body.get("nsDescription"),
+            ns_state=NsState.NOT_INSTANTIATED,
+            vnf_records={},
+            vl_records={},
+            scale_status={},
+        )
+        with self.db.session() as s:
+            NsRepository(s).add(ns)
+            pkg = CatalogRepository(s).lock(nsd.id)
+            if pkg is not None and pkg.usage_state != UsageState.IN_USE:
+                pkg.usage_state = UsageState.IN_USE
+        return ns
+
+    def get(self, ns_id: str, tenant: str | None) -> NsInstance:
+        """One NS instance visible to the caller."""
+        with self.db.session() as s:
+            ns = NsRepository(s).get(ns_id)
+        if ns is None or not _visible(ns.tenant_id, tenant):
+            raise NotFound(f"NS instance {ns_id} does not exist")
+        return ns
+
+    def list(self, tenant: str | None) -> list[NsInstance]:
+        """NS instances visible to the caller."""
+        with self.db.session() as s:
+            rows = list(NsRepository(s).list())
+        return [n for n in rows if _visible(n.tenant_id, tenant)]
+
+    def delete(self, ns_id: str, tenant: str | None) -> None:
+        """Delete an NS instance: only NOT_INSTANTIATED and with no operation running."""
+        self.get(ns_id, tenant)
+        with self.db.session() as s:
+            repo = NsRepository(s)
+            ns = repo.get(ns_id, lock=True)
+            assert ns is not None
+            if ns.ns_state != NsState.NOT_INSTANTIATED or ns.current_op_id:
+                raise Conflict(
+                    f"NS instance {ns_id} is {ns.ns_state}"
+                    + (f" with operation {ns.current_op_id} open" if ns.current_op_id else "")
+                    + "; terminate it first"
+                )
+            nsd_info_id = ns.nsd_info_id
+            OpOccRepository(s).delete_for(ns_id)
+            repo.delete(ns)
+            if repo.using_nsd(nsd_info_id) == 0:
+                pkg = CatalogRepository(s).lock(nsd_info_id)
+                if pkg is not None:
+                    pkg.usage_state = UsageState.NOT_IN_USE
+
+    # -- operations ----------------------------------------------------------------------
+    def start(
+        self, ns_id: str, op: OpType, params: dict[str, Any], tenant: str | None
+    ) -> NsLcmOpOcc:
+        """Create the op occurrence (STARTING) and start its durable workflow."""
+        if op not in SUPPORTED:
+            raise Conflict(f"{op.value} is not available in this release")
+        if op is OpType.INSTANTIATE and not isinstance(params.get("nsFlavourId"), str):
+            raise BadRequest("nsFlavourId is required", field="nsFlavourId")
+        self.get(ns_id, tenant)
+        with self.db.session() as s:
+            ns = NsRepository(s).get(ns_id, lock=True)
+            assert ns is not None
+            if ns.current_op_id:
+                raise Conflict(
+                    f"NS instance {ns_id} has operation {ns.current_op_id} that is not finished; "
+                    "wait for it, or fail / roll it back",
+                    nsLcmOpOccId=ns.current_op_id,
+                )
+            if ns.ns_state != _NEEDS[op]:
+                raise Conflict(
+                    f"{op.value} needs an NS in {_NEEDS[op].value}; "
+                    f"NS instance {ns_id} is {ns.ns_state}"
+                )
+            occ = OpOccRepository(s).add(
+                NsLcmOpOcc(
+                    id=str(uuid.uuid4()),
+                    ns_instance_id=ns_id,
+                    tenant_id=ns.tenant_id,
+                    operation=op.value,
+                    state=OpState.STARTING,
+                    params=params,
+                    changes={},
+                )
+            )
+            ns.current_op_id = occ.id
+        engine.start(occ.id, occ.operation, occ.generation)
+        return occ
+
+    def op(self, op_id: str, tenant: str | None) -> NsLcmOpOcc:
+        """One op occurrence visible to the caller."""
+        with self.db.session() as s:
+            occ = OpOccRepository(s).get(op_id)
+        if occ is None or not _visible(occ.tenant_id, tenant):
+            raise NotFound(f"NS LCM operation occurrence {op_id} does not exist")
+        return occ
+
+    def ops(self, tenant: str | None) -> list[NsLcmOpOcc]:
+        """Op occurrences visible to the caller."""
+        with self.db.session() as s:
+            rows = list(OpOccRepository(s).list())
+        return [o for o in rows if _visible(o.tenant_id, tenant)]
+
+    def act(
+        self, op_id: str, trigger: Trigger, tenant: str | None, cancel_mode: str | None = None
+    ) -> NsLcmOpOcc:
+        """retry / rollback / continue / fail / cancel, with the SOL005 state rules (409)."""
+        self.op(op_id, tenant)
+        restart: tuple[str, int, bool] | None = None
+        with self.db.session() as s:
+            occ = OpOccRepository(s).get(op_id, lock=True)
+            assert occ is not None
+            state = OpState(occ.state)
+            if trigger is Trigger.CANCEL:
+                if state not in (OpState.STARTING, OpState.PROCESSING, OpState.ROLLING_BACK):
+                    raise Conflict(
+                        f"operation is {state.value}; only a STARTING, PROCESSING or "
+                        "ROLLING_BACK operation can be cancelled"
+                    )
+                occ.cancel_pending, occ.cancel_mode = True, cancel_mode or "GRACEFUL"
+                return occ
+            if trigger is Trigger.ROLLBACK and occ.operation != OpType.INSTANTIATE:
+                raise Conflict(f"rollback of {occ.operation} is not available; retry or fail it")
+            try:
+                target = transition(state, trigger)
+            except IllegalTransition as exc:
+                raise Conflict(str(exc), operationState=state.value) from None
+            occ.state, occ.state_entered_time = target, utcnow()
+            if target is OpState.FAILED:
+                self._release(s, occ)
+            elif target in (OpState.PROCESSING, OpState.ROLLING_BACK):
+                occ.generation += 1
+                occ.error = None
+                restart = (occ.operation, occ.generation, target is OpState.ROLLING_BACK)
+        if restart:
+            engine.start(op_id, restart[0], restart[1], rollback=restart[2])
+        return self.op(op_id, tenant)
+
+    @staticmethod
+    def _release(s: Any, occ: NsLcmOpOcc) -> None:
+        ns = NsRepository(s).get(occ.ns_instance_id, lock=True)
+        if ns is not None and ns.current_op_id == occ.id:
+            ns.current_op_id = None
+            if ns.vnf_records or ns.vl_records:
+                # resources remain: INSTANTIATED lets the client terminate them
+                ns.ns_state = NsState.INSTANTIATED
+
+    def wait(self, op_id: str, timeout: float = 120) -> NsLcmOpOcc:
+        """Block until the op is no longer STARTING/PROCESSING/ROLLING_BACK (tests, demo)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            occ = self.op(op_id, None)
+            if OpState(occ.state) in TERMINAL or occ.state == OpState.FAILED_TEMP:
+                return occ
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"operation {op_id} still {occ.state} after {timeout} s")
+            time.sleep(0.05)

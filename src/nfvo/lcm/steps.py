@@ -1,0 +1,349 @@
+"""The work behind each checkpointed step of the NS workflows (plain functions; ``engine``
+wraps them as DBOS steps). Every function is idempotent: it may run again after a crash."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from nfvo.catalog.descriptors import Nsd, Vnfd
+from nfvo.catalog.service import CatalogService
+from nfvo.catalog.states import PackageKind
+from nfvo.inventory.db import Database
+from nfvo.inventory.lcm_repo import NsRepository, OpOccRepository
+from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
+from nfvo.lcm import codec, placement
+from nfvo.lcm.plan import PlanError, plan_instantiation
+from nfvo.lcm.states import NsState, OpState, Trigger, engine_failure, transition
+from nfvo.resources.service import ResourceService, Scope
+from nfvo.vim.base import TAG_KEY, TAG_NS, NetworkSpec, SubnetSpec, VimError
+from nfvo.vnfm.base import Vnfm, VnfmError
+from nfvo.vnfm.generic import cleanup_by_tags
+
+
+@dataclass
+class Context:
+    """The services the steps use (one per process, set when the engine launches)."""
+
+    db: Database
+    catalog: CatalogService
+    resources: ResourceService
+    vnfm: Vnfm
+
+
+_ctx: Context | None = None
+
+
+def set_context(ctx: Context) -> None:
+    """Install the services for this process."""
+    global _ctx
+    _ctx = ctx
+
+
+def ctx() -> Context:
+    """The services of this process."""
+    assert _ctx is not None, "the LCM engine has not been launched"
+    return _ctx
+
+
+class Cancelled(Exception):
+    """The client cancelled the operation; it stops at the next checkpoint."""
+
+
+class OpFailure(Exception):
+    """A failure with a ready ProblemDetails body."""
+
+    def __init__(self, problem: dict[str, Any]) -> None:
+        super().__init__(problem.get("detail"))
+        self.problem = problem
+
+
+# -- helpers -------------------------------------------------------------------------------
+def _load(op_id: str, s: Any, *, lock: bool = True) -> tuple[NsLcmOpOcc, NsInstance]:
+    op = OpOccRepository(s).get(op_id, lock=lock)
+    assert op is not None, f"op {op_id} vanished"
+    ns = NsRepository(s).get(op.ns_instance_id, lock=lock)
+    assert ns is not None, f"NS {op.ns_instance_id} vanished"
+    return op, ns
+
+
+def _set_state(op: NsLcmOpOcc, state: OpState) -> None:
+    op.state = state
+    op.state_entered_time = utcnow()
+
+
+def _driver(vim_id: str) -> Any:
+    res = ctx().resources
+    return res.driver_for(res.get_vim(vim_id, Scope(None)))
+
+
+def problem_of(exc: BaseException) -> dict[str, Any]:
+    """ProblemDetails for an op-occ ``error`` naming what failed and where."""
+    if isinstance(exc, OpFailure | placement.PlacementFailed):
+        return exc.problem
+    if isinstance(exc, VnfmError):
+        return {"title": "VNF operation failed", "status": 500, **exc.to_dict()}
+    if isinstance(exc, VimError):
+        return {
+            "title": "VIM operation failed",
+            "status": 500,
+            "detail": exc.message,
+            **exc.to_dict(),
+        }
+    if isinstance(exc, PlanError):
+        return {
+            "title": "Invalid instantiation request",
+            "status": 422,
+            "detail": f"{exc.field}: {exc.message}",
+            "field": exc.field,
+        }
+    if isinstance(exc, Cancelled):
+        return {"title": "Operation cancelled", "status": 409, "detail": str(exc)}
+    return {"title": "Internal error", "status": 500, "detail": f"{type(exc).__name__}: {exc}"}
+
+
+# -- instantiate ---------------------------------------------------------------------------
+def _descriptors(ns: NsInstance) -> tuple[Nsd, dict[str, Vnfd], dict[str, dict[str, bytes]]]:
+    cat = ctx().catalog
+    nsd = Nsd.model_validate(cat.descriptor(PackageKind.nsd, ns.nsd_info_id))
+    vnfds: dict[str, Vnfd] = {}
+    artifacts: dict[str, dict[str, bytes]] = {}
+    for vnfd_id in nsd.vnfd_ids:
+        pkg = cat.find_onboarded(PackageKind.vnf, vnfd_id)
+        vnfds[vnfd_id] = Vnfd.model_validate(cat.descriptor(PackageKind.vnf, pkg.id))
+        artifacts[vnfd_id] = cat.small_artifacts(PackageKind.vnf, pkg.id)
+    return nsd, vnfds, artifacts
+
+
+def _default_vim(tenant_id: str | None) -> str | None:
+    vims = [
+        v for v in ctx().resources.list_vims(Scope(tenant_id)) if v.operational_state == "ENABLED"
+    ]
+    return vims[0].id if vims else None
+
+
+def plan(op_id: str) -> dict[str, Any]:
+    """Plan and place the NS (reusing the stored plan on retry, so keys stay the same)."""
+    with ctx().db.session() as s:
+        op, ns = _load(op_id, s)
+        if op.state == OpState.STARTING:
+            _set_state(op, transition(op.state, Trigger.ENGINE))
+        if ns.plan:
+            return dict(ns.plan)
+        request, tenant, ns_id = dict(op.params), ns.tenant_id, ns.id
+    nsd, vnfds, artifacts = _descriptors(ns)
+    ns_plan = plan_instantiation(
+        ns_id, nsd, vnfds, request, default_vim=_default_vim(tenant), artifacts=artifacts
+    )
+    stored = placement.place_plan(ns_plan, ctx().resources)
+    with ctx().db.session() as s:
+        _, ns = _load(op_id, s)
+        ns.plan = stored
+        ns.flavour_id = ns_plan.flavour_id
+        ns.instantiation_level_id = ns_plan.instantiation_level_id
+    return stored
+
+
+def create_ns_vl(op_id: str, vl: dict[str, Any]) -> None:
+    """One NS virtual link on one VIM (network + subnet, keyed)."""
+    with ctx().db.session() as s:
+        _, ns = _load(op_id, s, lock=False)
+        ns_id = ns.id
+    key = f"{ns_id}/nsvl/{vl['vl_id']}/{vl['vim_account_id']}"
+    tags = {TAG_KEY: key, TAG_NS: ns_id}
+    driver = _driver(vl["vim_account_id"])
+    try:
+        net = driver.create_network(
+            NetworkSpec(key=key, name=f"ns-{ns_id[:8]}-{vl['vl_id']}", tags=tags)
+        )
+        sub = driver.create_subnet(
+            SubnetSpec(
+                key=key + "/subnet",
+                name=f"{vl['vl_id']}-subnet",
+                network_id=net.id,
+                cidr=vl["cidr"],
+                ip_version=vl.get("ip_version", 4),
+                tags={**tags, TAG_KEY: key + "/subnet"},
+            )
+        )
+    finally:
+        driver.close()
+    with ctx().db.session() as s:
+        _, ns = _load(op_id, s)
+        records = dict(ns.vl_records or {})
+        records.setdefault(vl["vl_id"], {})[vl["vim_account_id"]] = {
+            "network_id": net.id,
+            "subnet_id": sub.id,
+        }
+        ns.vl_records = records
+
+
+def deploy_vnf(op_id: str, vnf_instance_id: str) -> None:
+    """Deploy one VNF through the VNFM (idempotent by keys) and record what it created."""
+    with ctx().db.session() as s:
+        _, ns = _load(op_id, s, lock=False)
+        spec = codec.spec_from_json(ns.plan["vnfs"][vnf_instance_id])
+        vl_records = dict(ns.vl_records or {})
+    spec.ext_networks = {
+        vl_id: per_vim[spec.vim_account_id]["network_id"]
+        for vl_id, per_vim in vl_records.items()
+        if spec.vim_account_id in per_vim
+    }
+    driver = _driver(spec.vim_account_id)
+    try:
+        record = ctx().vnfm.instantiate(spec, driver)
+    finally:
+        driver.close()
+    with ctx().db.session() as s:
+        _, ns = _load(op_id, s)
+        ns.vnf_records = {**(ns.vnf_records or {}), vnf_instance_id: codec.to_json(record)}
+
+
+def finish_instantiate(op_id: str) -> None:
+    """NS INSTANTIATED, op COMPLETED, NS unlocked."""
+    with ctx().db.session() as s:
+        op, ns = _load(op_id, s)
+        if op.state == OpState.COMPLETED:
+            return
+        ns.ns_state = NsState.INSTANTIATED
+        ns.current_op_id = None
+        _set_state(op, transition(op.state, Trigger.ENGINE))
+
+
+# -- terminate -----------------------------------------------------------------------------
+def terminate_layers(op_id: str) -> list[list[str]]:
+    """VNF instance ids to remove, in reverse dependency order; moves the op to PROCESSING."""
+    with ctx().db.session() as s:
+        op, ns = _load(op_id, s)
+        if op.state == OpState.STARTING:
+            _set_state(op, transition(op.state, Trigger.ENGINE))
+        layers = list((ns.plan or {}).get("vnf_layers", []))
+        present = set((ns.vnf_records or {}).keys())
+    out = [[v for v in layer if v in present] for layer in reversed(layers)]
+    leftovers = present - {v for layer in out for v in layer}
+    if leftovers:
+        out.append(sorted(leftovers))
+    return [layer for layer in out if layer]
+
+
+def terminate_vnf(op_id: str, vnf_instance_id: str) -> None:
+    """Remove one VNF's resources and forget its record."""
+    with ctx().db.session() as s:
+        _, ns = _load(op_id, s, lock=False)
+        data = (ns.vnf_records or {}).get(vnf_instance_id)
+    if data is not None:
+        record = codec.record_from_json(data)
+        driver = _driver(record.vim_account_id)
+        try:
+            ctx().vnfm.terminate(record, driver)
+        finally:
+            driver.close()
+    with ctx().db.session() as s:
+        _, ns = _load(op_id, s)
+        records = dict(ns.vnf_records or {})
+        records.pop(vnf_instance_id, None)
+        ns.vnf_records = records
+
+
+def delete_ns_vls(op_id: str) -> None:
+    """Remove the NS virtual links (subnets, then networks)."""
+    with ctx().db.session() as s:
+        _, ns = _load(op_id, s, lock=False)
+        vl_records = dict(ns.vl_records or {})
+    for per_vim in vl_records.values():
+        for vim_id, rec in per_vim.items():
+            driver = _driver(vim_id)
+            try:
+                if rec.get("subnet_id"):
+                    driver.delete_subnet(rec["subnet_id"])
+                _delete_network(driver, rec["network_id"])
+            finally:
+                driver.close()
+    with ctx().db.session() as s:
+        _, ns = _load(op_id, s)
+        ns.vl_records = {}
+
+
+def _delete_network(driver: Any, network_id: str) -> None:
+    from nfvo.vim.base import VimConflict
+
+    for attempt in range(20):
+        try:
+            driver.delete_network(network_id)
+            return
+        except VimConflict:
+            if attempt == 19:
+                raise
+            time.sleep(0.05)
+
+
+def finish_terminate(op_id: str) -> None:
+    """NS NOT_INSTANTIATED, op COMPLETED, NS unlocked."""
+    with ctx().db.session() as s:
+        op, ns = _load(op_id, s)
+        if op.state == OpState.COMPLETED:
+            return
+        ns.ns_state = NsState.NOT_INSTANTIATED
+        ns.plan = None
+        ns.vnf_records = {}
+        ns.vl_records = {}
+        ns.scale_status = {}
+        ns.current_op_id = None
+        _set_state(op, transition(op.state, Trigger.ENGINE))
+
+
+# -- rollback, failure, cancel -------------------------------------------------------------
+def _vims_of(ns: NsInstance) -> set[str]:
+    vims = {r["vim_account_id"] for r in (ns.vnf_records or {}).values()}
+    for per_vim in (ns.vl_records or {}).values():
+        vims |= set(per_vim)
+    for spec in ((ns.plan or {}).get("vnfs") or {}).values():
+        vims.add(spec["vim_account_id"])
+    return vims
+
+
+def rollback_instantiate(op_id: str) -> None:
+    """Remove everything the instantiation created (all resources tagged with the NS)."""
+    with ctx().db.session() as s:
+        op, ns = _load(op_id, s, lock=False)
+        if op.state == OpState.ROLLED_BACK:
+            return
+        ns_id, vims = ns.id, _vims_of(ns)
+    for vim_id in sorted(vims):
+        driver = _driver(vim_id)
+        try:
+            cleanup_by_tags(driver, ns_instance_id=ns_id)
+        finally:
+            driver.close()
+    with ctx().db.session() as s:
+        op, ns = _load(op_id, s)
+        ns.ns_state = NsState.NOT_INSTANTIATED
+        ns.plan, ns.vnf_records, ns.vl_records = None, {}, {}
+        ns.current_op_id = None
+        _set_state(op, transition(op.state, Trigger.ENGINE))
+
+
+def record_failure(op_id: str, problem: dict[str, Any]) -> None:
+    """The op goes FAILED_TEMP with the ProblemDetails; the NS stays locked by it."""
+    with ctx().db.session() as s:
+        op, _ = _load(op_id, s)
+        if OpState(op.state) in (
+            OpState.COMPLETED,
+            OpState.FAILED,
+            OpState.ROLLED_BACK,
+            OpState.FAILED_TEMP,
+        ):
+            return
+        _set_state(op, engine_failure(op.state))
+        op.error = {"type": "about:blank", **problem}
+        op.cancel_pending = False
+
+
+def check_cancel(op_id: str) -> None:
+    """Stop at this checkpoint when the client asked to cancel."""
+    with ctx().db.session() as s:
+        op, _ = _load(op_id, s, lock=False)
+        pending = op.cancel_pending
+    if pending:
+        raise Cancelled("the operation was cancelled by the client (POST .../cancel)")

@@ -1,0 +1,195 @@
+"""NS life cycle through the real API on the sim VIM: instantiate, terminate, delete; one
+operation at a time; failures to FAILED_TEMP, then retry, rollback or fail. SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from tests.support import etsi_openapi
+from tests.support.live import LiveApi
+
+from nfvo.resources.service import Scope
+from nfvo.samples import NSD_WEBAPP_ID, build_sample
+from nfvo.vim.base import TAG_NS
+
+NS = "/nslcm/v2/ns_instances"
+OPS = "/nslcm/v2/ns_lcm_op_occs"
+
+
+def check(r: httpx.Response) -> httpx.Response:
+    if etsi_openapi.etsi_available():
+        etsi_openapi.validate_http_response("nslcm", r)
+    return r
+
+
+@pytest.fixture
+def ready(live: LiveApi) -> tuple[LiveApi, str]:
+    for name in ("vnf-web", "vnf-db", "ns-webapp"):
+        kind = "nsd" if name.startswith("ns") else "vnf"
+        info = live.onboard(kind, build_sample(name))
+        assert (info.get("onboardingState") or info.get("nsdOnboardingState")) == "ONBOARDED"
+    vim = live.client.post(
+        "/admin/v1/vim_accounts",
+        json={
+            "name": "lab",
+            "vim_type": "sim",
+            "config": {
+                "zones": 2,
+                "hosts": 6,
+                "images": [{"name": n} for n in ("cirros", "web-img", "db-img")],
+                "latency_ms": {"server_boot": 20},
+            },
+        },
+    ).json()
+    deadline = time.monotonic() + 10
+    while (
+        live.client.get(f"/admin/v1/vim_accounts/{vim['id']}").json()["_admin"]["operationalState"]
+        != "ENABLED"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    return live, vim["id"]
+
+
+def wait_op(c: httpx.Client, location: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        op = c.get(location).json()
+        if op["operationState"] not in ("STARTING", "PROCESSING", "ROLLING_BACK"):
+            return op
+        assert time.monotonic() < deadline, f"op still {op['operationState']}"
+        time.sleep(0.05)
+
+
+def vim_resources(live: LiveApi, vim_id: str, ns_id: str) -> dict[str, int]:
+    svc = live.services.resources
+    d = svc.driver_for(svc.get_vim(vim_id, Scope(None)))
+    tags = {TAG_NS: ns_id}
+    return {
+        "servers": len(d.list_servers(tags)),
+        "networks": len(d.list_networks(tags)),
+        "ports": len(d.list_ports(tags)),
+    }
+
+
+def create_ns(c: httpx.Client, name: str = "webapp-1") -> dict:
+    r = check(c.post(NS, json={"nsdId": NSD_WEBAPP_ID, "nsName": name, "nsDescription": "test NS"}))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_instantiate_terminate_delete(ready: tuple[LiveApi, str]) -> None:
+    live, vim_id = ready
+    c = live.client
+    ns = create_ns(c)
+    assert ns["nsState"] == "NOT_INSTANTIATED"
+    assert c.delete(f"/nsd/v2/ns_descriptors/{ns['nsdInfoId']}").status_code == 409  # in use
+    r = c.post(
+        f"{NS}/{ns['id']}/instantiate",
+        json={"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}},
+    )
+    assert r.status_code == 202, r.text
+    op = wait_op(c, r.headers["location"])
+    assert op["operationState"] == "COMPLETED", op
+    check(c.get(r.headers["location"]))
+    got = check(c.get(f"{NS}/{ns['id']}")).json()
+    assert got["nsState"] == "INSTANTIATED"
+    vnfcs = [
+        v for vnf in got["vnfInstance"] for v in vnf["instantiatedVnfInfo"]["vnfcResourceInfo"]
+    ]
+    counts = vim_resources(live, vim_id, ns["id"])
+    assert counts["servers"] == len(vnfcs) >= 2
+    assert counts["networks"] >= 2  # the NS virtual links (+ internal VLs)
+    servers = {v["computeResource"]["resourceId"] for v in vnfcs}
+    res = c.get(f"/admin/v1/vim_accounts/{vim_id}/resources").json()
+    assert {s["id"] for s in res["servers"] if s["nsInstanceId"] == ns["id"]} == servers
+    # a second operation while one is open is refused; delete of an instantiated NS too
+    assert c.delete(f"{NS}/{ns['id']}").status_code == 409
+    r = c.post(f"{NS}/{ns['id']}/terminate", json={})
+    assert r.status_code == 202
+    op = wait_op(c, r.headers["location"])
+    assert op["operationState"] == "COMPLETED", op
+    assert vim_resources(live, vim_id, ns["id"]) == {"servers": 0, "networks": 0, "ports": 0}
+    assert c.get(f"{NS}/{ns['id']}").json()["nsState"] == "NOT_INSTANTIATED"
+    assert check(c.delete(f"{NS}/{ns['id']}")).status_code == 204
+    assert c.get(f"{NS}/{ns['id']}").status_code == 404
+
+
+def test_one_operation_at_a_time(ready: tuple[LiveApi, str]) -> None:
+    live, vim_id = ready
+    c = live.client
+    c.patch(
+        f"/admin/v1/vim_accounts/{vim_id}", json={"config": {"latency_ms": {"server_boot": 400}}}
+    )
+    time.sleep(0.3)
+    ns = create_ns(c)
+    r = c.post(
+        f"{NS}/{ns['id']}/instantiate",
+        json={"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}},
+    )
+    r2 = c.post(f"{NS}/{ns['id']}/terminate", json={})
+    assert r2.status_code == 409 and "not finished" in r2.json()["detail"]
+    assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
+
+
+def test_bad_requests(ready: tuple[LiveApi, str]) -> None:
+    live, vim_id = ready
+    c = live.client
+    r = c.post(NS, json={"nsdId": "no-such-nsd", "nsName": "x"})
+    assert r.status_code == 400 and "nsdId" in r.json()["detail"]
+    ns = create_ns(c)
+    r = c.post(f"{NS}/{ns['id']}/instantiate", json={})
+    assert r.status_code == 400 and "nsFlavourId" in r.json()["detail"]
+    r = c.post(f"{NS}/{ns['id']}/terminate", json={})
+    assert r.status_code == 409 and "NOT_INSTANTIATED" in r.json()["detail"]
+    r = c.post(
+        f"{NS}/{ns['id']}/instantiate",
+        json={"nsFlavourId": "no-such-flavour", "additionalParamsForNs": {"vimAccountId": vim_id}},
+    )
+    op = wait_op(c, r.headers["location"])
+    assert op["operationState"] == "FAILED_TEMP"
+    assert "nsFlavourId" in op["error"]["detail"]
+    r = c.post(f"{OPS}/{op['id']}/fail")
+    assert r.status_code == 200 and r.json()["operationState"] == "FAILED"
+    assert c.post(f"{OPS}/{op['id']}/retry").status_code == 409
+
+
+def _fault(c: httpx.Client, vim_id: str, faults: dict) -> None:
+    r = c.patch(f"/admin/v1/vim_accounts/{vim_id}", json={"config": {"faults": faults}})
+    assert r.status_code == 200, r.text
+
+
+def test_fault_retry_rollback(ready: tuple[LiveApi, str]) -> None:
+    live, vim_id = ready
+    c = live.client
+    _fault(c, vim_id, {"server_create": {"error_rate": 1.0, "error": "VimUnavailable"}})
+    ns = create_ns(c)
+    body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
+    r = c.post(f"{NS}/{ns['id']}/instantiate", json=body)
+    op = wait_op(c, r.headers["location"])
+    assert op["operationState"] == "FAILED_TEMP", op
+    err = op["error"]
+    assert err["vimAccountId"] == vim_id and err["vnfInstanceId"] and err["vduId"]
+    assert err["vimError"] == "VimUnavailable" and err["vimMessage"]
+    _fault(c, vim_id, {})
+    r = c.post(f"{OPS}/{op['id']}/retry")
+    assert r.status_code == 202
+    assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
+    assert c.get(f"{NS}/{ns['id']}").json()["nsState"] == "INSTANTIATED"
+    # a second NS: fail, then roll back -> nothing leaked
+    _fault(c, vim_id, {"server_create": {"error_rate": 1.0, "error": "VimUnavailable"}})
+    ns2 = create_ns(c, "webapp-2")
+    r = c.post(f"{NS}/{ns2['id']}/instantiate", json=body)
+    op2 = wait_op(c, r.headers["location"])
+    assert op2["operationState"] == "FAILED_TEMP"
+    assert vim_resources(live, vim_id, ns2["id"])["networks"] >= 1  # partial work exists
+    r = c.post(f"{OPS}/{op2['id']}/rollback")
+    assert r.status_code == 202
+    assert wait_op(c, r.headers["location"])["operationState"] == "ROLLED_BACK"
+    assert vim_resources(live, vim_id, ns2["id"]) == {"servers": 0, "networks": 0, "ports": 0}
+    assert c.post(f"{OPS}/{op2['id']}/rollback").status_code == 409
+    _fault(c, vim_id, {})
+    assert c.delete(f"{NS}/{ns2['id']}").status_code == 204
