@@ -73,6 +73,7 @@ plan_step = _step(steps.plan)
 vl_step = _step(steps.create_ns_vl)
 deploy_vnf_step = _step(steps.deploy_vnf)
 finish_instantiate_step = _step(steps.finish_instantiate)
+layers_step = _step(steps.terminate_layers)
 terminate_vnf_step = _step(steps.terminate_vnf)
 delete_vls_step = _step(steps.delete_ns_vls)
 finish_terminate_step = _step(steps.finish_terminate)
@@ -126,7 +127,7 @@ def instantiate_wf(op_id: str) -> None:
 def terminate_wf(op_id: str) -> None:
     """Remove VNFs (reverse dependency order), then NS virtual links, then finish."""
     try:
-        layers = steps.terminate_layers(op_id)
+        layers = layers_step(op_id)
         _run_layers(op_id, layers, terminate_vnf_wf)
         delete_vls_step(op_id)
         finish_terminate_step(op_id)
