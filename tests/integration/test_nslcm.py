@@ -193,3 +193,116 @@ def test_fault_retry_rollback(ready: tuple[LiveApi, str]) -> None:
     assert c.post(f"{OPS}/{op2['id']}/rollback").status_code == 409
     _fault(c, vim_id, {})
     assert c.delete(f"{NS}/{ns2['id']}").status_code == 204
+
+
+def _op(c: httpx.Client, ns_id: str, what: str, body: dict) -> dict:
+    r = c.post(f"{NS}/{ns_id}/{what}", json=body)
+    assert r.status_code == 202, r.text
+    op = wait_op(c, r.headers["location"])
+    check(c.get(r.headers["location"]))
+    return op
+
+
+def _web(c: httpx.Client, ns_id: str) -> list[dict]:
+    from nfvo.samples import VNF_WEB_ID
+
+    ns = check(c.get(f"{NS}/{ns_id}")).json()
+    return [v for v in ns["vnfInstance"] if v["vnfdId"] == VNF_WEB_ID]
+
+
+def _vnfcs(vnf: dict, vdu: str) -> list[dict]:
+    return [v for v in vnf["instantiatedVnfInfo"]["vnfcResourceInfo"] if v["vduId"] == vdu]
+
+
+def test_scale_heal_update(ready: tuple[LiveApi, str]) -> None:
+    live, vim_id = ready
+    c = live.client
+    ns = create_ns(c)
+    body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
+    assert _op(c, ns["id"], "instantiate", body)["operationState"] == "COMPLETED"
+    [web] = _web(c, ns["id"])
+    web_id, start = web["id"], len(_vnfcs(web, "web"))
+    level = {s["aspectId"]: s["scaleLevel"] for s in web["instantiatedVnfInfo"]["scaleStatus"]}
+    assert level == {"web_scale": 0}
+    servers0 = vim_resources(live, vim_id, ns["id"])["servers"]
+
+    def scale(kind: str, steps: int = 1) -> httpx.Response:
+        return c.post(
+            f"{NS}/{ns['id']}/scale",
+            json={
+                "scaleType": "SCALE_VNF",
+                "scaleVnfData": [
+                    {
+                        "vnfInstanceId": web_id,
+                        "scaleVnfType": kind,
+                        "scaleByStepData": {"aspectId": "web_scale", "numberOfSteps": steps},
+                    }
+                ],
+            },
+        )
+
+    # SCALE_VNF out by 2 steps: two more web VDUs on the VIM; max_scale_level (2) enforced
+    r = scale("SCALE_OUT", 2)
+    assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
+    [web] = _web(c, ns["id"])
+    assert len(_vnfcs(web, "web")) == start + 2
+    assert vim_resources(live, vim_id, ns["id"])["servers"] == servers0 + 2
+    r = scale("SCALE_OUT", 1)
+    assert r.status_code == 400, r.text
+    assert "allowed 0..2" in r.json()["detail"] and "numberOfSteps" in r.json()["detail"]
+    # UPDATE OPERATE_VNF: stop, then start
+    stop = {
+        "updateType": "OPERATE_VNF",
+        "operateVnfData": [{"vnfInstanceId": web_id, "changeStateTo": "STOPPED"}],
+    }
+    assert _op(c, ns["id"], "update", stop)["operationState"] == "COMPLETED"
+    [web] = _web(c, ns["id"])
+    assert {v["metadata"]["status"] for v in web["instantiatedVnfInfo"]["vnfcResourceInfo"]} == {
+        "SHUTOFF"
+    }
+    stop["operateVnfData"][0]["changeStateTo"] = "STARTED"
+    assert _op(c, ns["id"], "update", stop)["operationState"] == "COMPLETED"
+    # SCALE_NS: the web tier gains a second web-frontend VNF instance, then loses it
+    ns_scale = {
+        "scaleType": "SCALE_NS",
+        "scaleNsData": {
+            "scaleNsByStepsData": {
+                "scalingDirection": "SCALE_OUT",
+                "aspectId": "web_tier",
+                "numberOfSteps": 1,
+            }
+        },
+    }
+    assert _op(c, ns["id"], "scale", ns_scale)["operationState"] == "COMPLETED"
+    assert len(_web(c, ns["id"])) == 2
+    got = c.get(f"{NS}/{ns['id']}").json()
+    assert got["nsScaleStatus"] == [{"nsScalingAspectId": "web_tier", "nsScaleLevelId": "1"}]
+    ns_scale["scaleNsData"]["scaleNsByStepsData"]["scalingDirection"] = "SCALE_IN"
+    assert _op(c, ns["id"], "scale", ns_scale)["operationState"] == "COMPLETED"
+    assert len(_web(c, ns["id"])) == 1
+    # terminate leaves nothing
+    assert _op(c, ns["id"], "terminate", {})["operationState"] == "COMPLETED"
+    assert vim_resources(live, vim_id, ns["id"]) == {"servers": 0, "networks": 0, "ports": 0}
+
+
+def test_cancel_during_processing(ready: tuple[LiveApi, str]) -> None:
+    live, vim_id = ready
+    c = live.client
+    c.patch(
+        f"/admin/v1/vim_accounts/{vim_id}", json={"config": {"latency_ms": {"server_boot": 600}}}
+    )
+    time.sleep(0.3)
+    ns = create_ns(c)
+    r = c.post(
+        f"{NS}/{ns['id']}/instantiate",
+        json={"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}},
+    )
+    loc = r.headers["location"]
+    rc = c.post(f"{loc}/cancel", json={"cancelMode": "GRACEFUL"})
+    assert rc.status_code == 202
+    op = wait_op(c, loc)
+    assert op["operationState"] == "FAILED_TEMP" and "cancelled" in op["error"]["detail"]
+    assert c.post(f"{loc}/cancel").status_code == 409
+    r = c.post(f"{loc}/rollback")
+    assert wait_op(c, r.headers["location"])["operationState"] == "ROLLED_BACK"
+    assert vim_resources(live, vim_id, ns["id"]) == {"servers": 0, "networks": 0, "ports": 0}

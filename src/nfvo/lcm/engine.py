@@ -80,6 +80,12 @@ finish_terminate_step = _step(steps.finish_terminate)
 rollback_step = _step(steps.rollback_instantiate)
 fail_step = _step(steps.record_failure)
 cancel_check_step = DBOS.step(name="nfvo.check_cancel")(steps.check_cancel)
+begin_modify_step = _step(steps.begin_modify)
+scale_vnf_step = _step(steps.scale_vnf)
+heal_vnf_step = _step(steps.heal_vnf)
+operate_vnf_step = _step(steps.operate_vnf)
+finish_modify_step = _step(steps.finish_modify)
+rollback_modify_step = _step(steps.rollback_modify)
 
 
 @DBOS.workflow(name="nfvo.deploy_vnf")
@@ -135,11 +141,37 @@ def terminate_wf(op_id: str) -> None:
         fail_step(op_id, steps.problem_of(exc))
 
 
+@DBOS.workflow(name="nfvo.modify")
+def modify_wf(op_id: str) -> None:
+    """SCALE / HEAL / UPDATE: apply the change set computed when the op was requested."""
+    try:
+        changes = begin_modify_step(op_id)
+        if changes.get("remove"):
+            _run_layers(op_id, [list(changes["remove"])], terminate_vnf_wf)
+        if changes.get("add"):
+            _run_layers(op_id, [list(changes["add"])], deploy_vnf_wf)
+        for vnf_id, sc in (changes.get("scale") or {}).items():
+            scale_vnf_step(op_id, vnf_id, sc["after"])
+            cancel_check_step(op_id)
+        for vnf_id, heal in (changes.get("heal") or {}).items():
+            heal_vnf_step(op_id, vnf_id, heal["keys"], heal["recreate"])
+            cancel_check_step(op_id)
+        for vnf_id, state in (changes.get("operate") or {}).items():
+            operate_vnf_step(op_id, vnf_id, state)
+        finish_modify_step(op_id)
+    except Exception as exc:
+        fail_step(op_id, steps.problem_of(exc))
+
+
 @DBOS.workflow(name="nfvo.rollback")
 def rollback_wf(op_id: str) -> None:
-    """Undo what the operation created (instantiate: every resource tagged with the NS)."""
+    """Undo what the operation created (instantiate: every resource tagged with the NS;
+    scale/update: the VNFs it added, the VDU counts it changed)."""
     try:
-        rollback_step(op_id)
+        if steps.operation_of(op_id) == OpType.INSTANTIATE:
+            rollback_step(op_id)
+        else:
+            rollback_modify_step(op_id)
     except Exception as exc:
         fail_step(op_id, steps.problem_of(exc))
 
@@ -147,6 +179,9 @@ def rollback_wf(op_id: str) -> None:
 WORKFLOWS: dict[str, Callable[[str], None]] = {
     OpType.INSTANTIATE: instantiate_wf,
     OpType.TERMINATE: terminate_wf,
+    OpType.SCALE: modify_wf,
+    OpType.HEAL: modify_wf,
+    OpType.UPDATE: modify_wf,
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.catalog.service import CatalogService
 from nfvo.catalog.states import OperationalState, PackageKind, UsageState
 from nfvo.errors import BadRequest, Conflict, NotFound
@@ -13,7 +14,8 @@ from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
 from nfvo.inventory.repositories import CatalogRepository
-from nfvo.lcm import engine
+from nfvo.lcm import changes, engine
+from nfvo.lcm.plan import PlanError
 from nfvo.lcm.states import (
     TERMINAL,
     IllegalTransition,
@@ -126,7 +128,13 @@ class LcmService:
             raise Conflict(f"{op.value} is not available in this release")
         if op is OpType.INSTANTIATE and not isinstance(params.get("nsFlavourId"), str):
             raise BadRequest("nsFlavourId is required", field="nsFlavourId")
-        self.get(ns_id, tenant)
+        current = self.get(ns_id, tenant)
+        change_set: dict[str, Any] = {}
+        if (
+            op in (OpType.SCALE, OpType.HEAL, OpType.UPDATE)
+            and current.ns_state == NsState.INSTANTIATED
+        ):
+            change_set = self._changes(current, op, params)
         with self.db.session() as s:
             ns = NsRepository(s).get(ns_id, lock=True)
             assert ns is not None
@@ -149,12 +157,34 @@ class LcmService:
                     operation=op.value,
                     state=OpState.STARTING,
                     params=params,
-                    changes={},
+                    changes=change_set,
                 )
             )
             ns.current_op_id = occ.id
         engine.start(occ.id, occ.operation, occ.generation)
         return occ
+
+    def _changes(self, ns: NsInstance, op: OpType, params: dict[str, Any]) -> dict[str, Any]:
+        """Validated change set of a SCALE/HEAL/UPDATE request (400 naming the field)."""
+        nsd = Nsd.model_validate(self.catalog.descriptor(PackageKind.nsd, ns.nsd_info_id))
+        vnfds = {}
+        for vnfd_id in nsd.vnfd_ids:
+            pkg = self.catalog.find_onboarded(PackageKind.vnf, vnfd_id)
+            vnfds[vnfd_id] = Vnfd.model_validate(self.catalog.descriptor(PackageKind.vnf, pkg.id))
+        try:
+            return changes.compute(
+                op,
+                params,
+                ns_id=ns.id,
+                plan=ns.plan or {"vnfs": {}},
+                records=ns.vnf_records or {},
+                scale_status=ns.scale_status or {},
+                nsd=nsd,
+                vnfds=vnfds,
+                flavour_id=ns.flavour_id,
+            )
+        except PlanError as exc:
+            raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
 
     def op(self, op_id: str, tenant: str | None) -> NsLcmOpOcc:
         """One op occurrence visible to the caller."""
@@ -188,7 +218,11 @@ class LcmService:
                     )
                 occ.cancel_pending, occ.cancel_mode = True, cancel_mode or "GRACEFUL"
                 return occ
-            if trigger is Trigger.ROLLBACK and occ.operation != OpType.INSTANTIATE:
+            if trigger is Trigger.ROLLBACK and occ.operation not in (
+                OpType.INSTANTIATE,
+                OpType.SCALE,
+                OpType.UPDATE,
+            ):
                 raise Conflict(f"rollback of {occ.operation} is not available; retry or fail it")
             try:
                 target = transition(state, trigger)

@@ -137,9 +137,13 @@ def plan(op_id: str) -> dict[str, Any]:
         ns_id, nsd, vnfds, request, default_vim=_default_vim(tenant), artifacts=artifacts
     )
     stored = placement.place_plan(ns_plan, ctx().resources)
+    scale_status = initial_scale_status(
+        nsd, vnfds, stored, ns_plan.flavour_id, ns_plan.instantiation_level_id
+    )
     with ctx().db.session() as s:
         _, ns = _load(op_id, s)
         ns.plan = stored
+        ns.scale_status = scale_status
         ns.flavour_id = ns_plan.flavour_id
         ns.instantiation_level_id = ns_plan.instantiation_level_id
     return stored
@@ -289,7 +293,7 @@ def finish_terminate(op_id: str) -> None:
         ns.vnf_records = {}
         ns.vl_records = {}
         ns.scale_status = {}
-        ns.current_op_id = None
+        ns.current_op_id = None  # terminate finished
         _set_state(op, transition(op.state, Trigger.ENGINE))
 
 
@@ -319,7 +323,7 @@ def rollback_instantiate(op_id: str) -> None:
     with ctx().db.session() as s:
         op, ns = _load(op_id, s)
         ns.ns_state = NsState.NOT_INSTANTIATED
-        ns.plan, ns.vnf_records, ns.vl_records = None, {}, {}
+        ns.plan, ns.vnf_records, ns.vl_records, ns.scale_status = None, {}, {}, {}
         ns.current_op_id = None
         _set_state(op, transition(op.state, Trigger.ENGINE))
 
@@ -347,3 +351,196 @@ def check_cancel(op_id: str) -> None:
         pending = op.cancel_pending
     if pending:
         raise Cancelled("the operation was cancelled by the client (POST .../cancel)")
+
+
+# -- scale, heal, update ------------------------------------------------------------------
+def operation_of(op_id: str) -> str:
+    """The op's type (fixed at creation, so safe to read inside a workflow)."""
+    with ctx().db.session() as s:
+        op, _ = _load(op_id, s, lock=False)
+        return op.operation
+
+
+def initial_scale_status(
+    nsd: Nsd, vnfds: dict[str, Vnfd], stored: dict[str, Any], flavour_id: str, level_id: str | None
+) -> dict[str, Any]:
+    """Scale levels right after instantiation: per VNF aspect and per NS aspect."""
+    flavour = next((f for f in nsd.flavours if f.flavour_id == flavour_id), None)
+    profiles = {p.id: p for p in (flavour.vnf_profiles if flavour else [])}
+    vnf_levels: dict[str, dict[str, int]] = {}
+    for vnf_id, spec in stored["vnfs"].items():
+        vflav = next(
+            (f for f in vnfds[spec["vnfd_id"]].flavours if f.flavour_id == spec["flavour_id"]), None
+        )
+        if vflav is None:
+            continue
+        profile = profiles.get(spec["vnf_profile_id"])
+        lvl_id = (
+            profile.instantiation_level if profile else None
+        ) or vflav.default_instantiation_level
+        level = next((lv for lv in vflav.instantiation_levels if lv.id == lvl_id), None)
+        vnf_levels[vnf_id] = {
+            a.id: (level.scale_info.get(a.id, 0) if level else 0) for a in vflav.scaling_aspects
+        }
+    ns_level = next(
+        (lv for lv in (flavour.instantiation_levels if flavour else []) if lv.id == level_id), None
+    )
+    ns_levels = {
+        a.id: (ns_level.scale_info.get(a.id, 0) if ns_level else 0)
+        for a in (flavour.scaling_aspects if flavour else [])
+    }
+    return {"vnf": vnf_levels, "ns": ns_levels}
+
+
+def begin_modify(op_id: str) -> dict[str, Any]:
+    """PROCESSING; VNFs to add join the plan (as a last layer). Returns the change set."""
+    with ctx().db.session() as s:
+        op, ns = _load(op_id, s)
+        if op.state == OpState.STARTING:
+            _set_state(op, transition(op.state, Trigger.ENGINE))
+        changes = dict(op.changes or {})
+        add = changes.get("add") or {}
+        if add:
+            plan_ = dict(ns.plan or {})
+            vnfs = dict(plan_.get("vnfs") or {})
+            new = [v for v in add if v not in vnfs]
+            vnfs.update(add)
+            plan_["vnfs"] = vnfs
+            if new:
+                plan_["vnf_layers"] = [*plan_.get("vnf_layers", []), new]
+            ns.plan = plan_
+        return changes
+
+
+def _spec_and_record(op_id: str, vnf_id: str) -> tuple[Any, Any]:
+    with ctx().db.session() as s:
+        _, ns = _load(op_id, s, lock=False)
+        spec = codec.spec_from_json(ns.plan["vnfs"][vnf_id])
+        record = codec.record_from_json(ns.vnf_records[vnf_id])
+        vl_records = dict(ns.vl_records or {})
+    spec.ext_networks = {
+        vl_id: per_vim[spec.vim_account_id]["network_id"]
+        for vl_id, per_vim in vl_records.items()
+        if spec.vim_account_id in per_vim
+    }
+    return spec, record
+
+
+def _save(op_id: str, vnf_id: str, record: Any, counts: dict[str, int] | None = None) -> None:
+    with ctx().db.session() as s:
+        _, ns = _load(op_id, s)
+        ns.vnf_records = {**(ns.vnf_records or {}), vnf_id: codec.to_json(record)}
+        if counts is not None:
+            plan_ = dict(ns.plan)
+            spec = dict(plan_["vnfs"][vnf_id])
+            spec["vdus"] = [
+                {**v, "count": counts.get(v["vdu_id"], v["count"])} for v in spec["vdus"]
+            ]
+            plan_["vnfs"] = {**plan_["vnfs"], vnf_id: spec}
+            ns.plan = plan_
+
+
+def scale_vnf(op_id: str, vnf_id: str, counts: dict[str, int]) -> None:
+    """Bring one VNF to ``counts`` VDU instances (idempotent: keyed creates, highest removed)."""
+    spec, record = _spec_and_record(op_id, vnf_id)
+    for vdu in spec.vdus:
+        vdu.count = counts.get(vdu.vdu_id, vdu.count)
+    driver = _driver(spec.vim_account_id)
+    try:
+        record = ctx().vnfm.scale(spec, record, driver)
+    finally:
+        driver.close()
+    _save(op_id, vnf_id, record, counts)
+
+
+def heal_vnf(op_id: str, vnf_id: str, keys: list[str], recreate: bool) -> None:
+    """Restart or recreate VNFCs of one VNF."""
+    spec, record = _spec_and_record(op_id, vnf_id)
+    known = {c.key.split("#")[0] for c in record.vnfcs}
+    keys = [k for k in keys if k.split("#")[0] in known]
+    current = {c.key.split("#")[0]: c.key for c in record.vnfcs}
+    keys = [current[k.split("#")[0]] for k in keys]
+    driver = _driver(spec.vim_account_id)
+    try:
+        record = ctx().vnfm.heal(spec, record, driver, keys, recreate=recreate)
+    finally:
+        driver.close()
+    _save(op_id, vnf_id, record)
+
+
+def operate_vnf(op_id: str, vnf_id: str, state: str) -> None:
+    """Start or stop every VDU instance of one VNF."""
+    spec, record = _spec_and_record(op_id, vnf_id)
+    driver = _driver(spec.vim_account_id)
+    try:
+        for vnfc in record.vnfcs:
+            server = (driver.start_server if state == "STARTED" else driver.stop_server)(
+                vnfc.server_id
+            )
+            vnfc.status = server.status
+    finally:
+        driver.close()
+    _save(op_id, vnf_id, record)
+
+
+def finish_modify(op_id: str) -> None:
+    """Removed VNFs leave the plan, scale levels update, op COMPLETED, NS unlocked."""
+    with ctx().db.session() as s:
+        op, ns = _load(op_id, s)
+        if op.state == OpState.COMPLETED:
+            return
+        changes = op.changes or {}
+        removed = set(changes.get("remove") or [])
+        plan_ = dict(ns.plan or {})
+        plan_["vnfs"] = {k: v for k, v in plan_.get("vnfs", {}).items() if k not in removed}
+        plan_["vnf_layers"] = [
+            [v for v in layer if v not in removed] for layer in plan_.get("vnf_layers", [])
+        ]
+        ns.plan = plan_
+        status = {
+            "vnf": dict((ns.scale_status or {}).get("vnf", {})),
+            "ns": dict((ns.scale_status or {}).get("ns", {})),
+        }
+        for vnf_id, sc in (changes.get("scale") or {}).items():
+            status["vnf"][vnf_id] = {
+                **status["vnf"].get(vnf_id, {}),
+                sc["aspect"]: sc["level_after"],
+            }
+        for aspect, sc in (changes.get("ns_scale") or {}).items():
+            status["ns"][aspect] = sc["after"]
+        for vnf_id in removed:
+            status["vnf"].pop(vnf_id, None)
+        ns.scale_status = status
+        ns.current_op_id = None
+        _set_state(op, transition(op.state, Trigger.ENGINE))
+
+
+def rollback_modify(op_id: str) -> None:
+    """Undo a SCALE/UPDATE: added VNFs removed, scaled VNFs back to their former counts."""
+    with ctx().db.session() as s:
+        op, ns = _load(op_id, s, lock=False)
+        if op.state == OpState.ROLLED_BACK:
+            return
+        changes, ns_id = dict(op.changes or {}), ns.id
+    for vnf_id, spec in (changes.get("add") or {}).items():
+        driver = _driver(spec["vim_account_id"])
+        try:
+            cleanup_by_tags(driver, ns_instance_id=ns_id, vnf_instance_id=vnf_id)
+        finally:
+            driver.close()
+    for vnf_id, sc in (changes.get("scale") or {}).items():
+        scale_vnf(op_id, vnf_id, sc["before"])
+    with ctx().db.session() as s:
+        op, ns = _load(op_id, s)
+        added = set((changes.get("add") or {}).keys())
+        plan_ = dict(ns.plan or {})
+        plan_["vnfs"] = {k: v for k, v in plan_.get("vnfs", {}).items() if k not in added}
+        plan_["vnf_layers"] = [
+            [v for v in layer if v not in added]
+            for layer in plan_.get("vnf_layers", [])
+            if set(layer) - added
+        ]
+        ns.plan = plan_
+        ns.vnf_records = {k: v for k, v in (ns.vnf_records or {}).items() if k not in added}
+        ns.current_op_id = None
+        _set_state(op, transition(op.state, Trigger.ENGINE))

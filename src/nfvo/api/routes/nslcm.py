@@ -87,6 +87,10 @@ def _vnf_instance(
         out["instantiatedVnfInfo"] = {
             "flavourId": spec["flavour_id"],
             "vnfState": "STARTED",
+            "scaleStatus": [
+                {"aspectId": a, "scaleLevel": lvl}
+                for a, lvl in ((ns.scale_status or {}).get("vnf", {}).get(vnf_id) or {}).items()
+            ],
             "extCpInfo": _ext_cps(spec, record) or [_placeholder_ext_cp(vnf_id)],
             "vnfcResourceInfo": vnfcs,
             "vnfVirtualLinkResourceInfo": vls,
@@ -181,6 +185,10 @@ def ns_view(svc: Services, ns: NsInstance, base: str) -> dict[str, Any]:
         body["vnfInstance"] = vnfs
     if vls:
         body["virtualLinkInfo"] = vls
+    ns_scale = (ns.scale_status or {}).get("ns") or {}
+    if ns_scale:
+        body["nsScaleStatus"] = [{"nsScalingAspectId": a, "nsScaleLevelId": str(lvl)}
+                                 for a, lvl in ns_scale.items()]
     if ns.current_op_id:
         body["_links"]["currentLcmOpOcc"] = {"href": f"{base}/ns_lcm_op_occs/{ns.current_op_id}"}
     return body
