@@ -14,13 +14,14 @@ from fastapi.responses import JSONResponse
 from nfvo import __version__
 from nfvo.api import problems
 from nfvo.api.deps import Services
-from nfvo.api.routes import admin, auth, nslcm, packages
+from nfvo.api.routes import admin, auth, nslcm, packages, subscriptions
 from nfvo.api.security import TokenService, bootstrap_admin
 from nfvo.catalog.service import CatalogService
 from nfvo.config import Settings
 from nfvo.inventory.db import Database
 from nfvo.lcm import engine, steps
 from nfvo.lcm.service import LcmService
+from nfvo.notifications import NotificationService
 from nfvo.resources.service import ResourceService
 from nfvo.resources.vault import Vault, load_key
 from nfvo.vnfm.generic import GenericVnfm
@@ -39,7 +40,8 @@ def build_services(settings: Settings) -> Services:
     catalog = CatalogService(db, settings.data_dir / "cache")
     catalog.recover_interrupted()
     tokens = TokenService(db, settings.token_ttl_seconds)
-    resources = ResourceService(db, Vault(load_key(settings.data_dir)), settings.data_dir)
+    vault = Vault(load_key(settings.data_dir))
+    resources = ResourceService(db, vault, settings.data_dir)
     lcm = LcmService(db, catalog)
     created = bootstrap_admin(db, settings)
     if created:
@@ -50,7 +52,13 @@ def build_services(settings: Settings) -> Services:
         steps.Context(db=db, catalog=catalog, resources=resources, vnfm=GenericVnfm()),
     )
     return Services(
-        settings=settings, db=db, catalog=catalog, tokens=tokens, resources=resources, lcm=lcm
+        settings=settings,
+        db=db,
+        catalog=catalog,
+        tokens=tokens,
+        resources=resources,
+        lcm=lcm,
+        notifications=NotificationService(db, vault, public_url=settings.public_url),
     )
 
 
@@ -116,8 +124,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings)
         stop = _start_periodic_sync(app.state.services)
+        notifications = app.state.services.notifications
+        if notifications is not None:
+            notifications.start()
         yield
         stop.set()
+        if notifications is not None:
+            notifications.stop()
 
     app = FastAPI(
         title="nfvo",
@@ -135,6 +148,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for major in ("v1", "v2"):
         app.include_router(
             nslcm.router, prefix=f"/nslcm/{major}", tags=["nslcm"], include_in_schema=major == "v2"
+        )
+        app.include_router(
+            subscriptions.router,
+            prefix=f"/nslcm/{major}",
+            tags=["nslcm"],
+            include_in_schema=major == "v2",
         )
     for major in ("v1", "v2"):
         app.include_router(

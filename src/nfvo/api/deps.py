@@ -14,6 +14,7 @@ from nfvo.config import Settings
 from nfvo.errors import Forbidden, NfvoError
 from nfvo.inventory.db import Database
 from nfvo.lcm.service import LcmService
+from nfvo.notifications.service import NotificationService
 from nfvo.resources.service import ResourceService
 
 
@@ -34,6 +35,7 @@ class Services:
     tokens: TokenService
     resources: ResourceService
     lcm: LcmService
+    notifications: NotificationService | None = None
 
 
 def services(request: Request) -> Services:

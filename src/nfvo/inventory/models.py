@@ -297,3 +297,40 @@ class NsLcmOpOcc(Base):
     generation: Mapped[int] = mapped_column(Integer, default=1)
     start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     state_entered_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LccnSubscriptionRow(Base):
+    """A SOL005 NS LCM subscription: where to send which notifications, and how to
+    authenticate there. Callback credentials live only in ``secrets`` (Fernet-encrypted)."""
+
+    __tablename__ = "lccn_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    callback_uri: Mapped[str] = mapped_column(Text)
+    filter: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    verbosity: Mapped[str] = mapped_column(String(8), default="FULL")
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    auth_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    secrets: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class NotificationDelivery(Base):
+    """One notification owed to one subscription (the outbox). Pending while
+    ``next_attempt_at`` is set; ``delivered_at`` marks success; neither means given up."""
+
+    __tablename__ = "notification_deliveries"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("lccn_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    notification: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), index=True, nullable=True
+    )
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
