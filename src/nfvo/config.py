@@ -31,6 +31,8 @@ class Settings:
     upload_from_uri_timeout: float = 60.0
     public_url: str | None = None
     sync_interval_seconds: float = 300.0
+    role: str = "all"  # all | api | worker
+    executor_id: str | None = None
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, **overrides: object) -> Settings:
@@ -39,6 +41,7 @@ class Settings:
         s.database_url = os.environ.get("NFVO_DATABASE_URL") or None
         s.admin_user = os.environ.get("NFVO_ADMIN_USER", s.admin_user)
         s.admin_password = os.environ.get("NFVO_ADMIN_PASSWORD") or None
+        s.executor_id = os.environ.get("NFVO_EXECUTOR_ID") or None
         if os.environ.get("NFVO_SYNC_INTERVAL"):
             s.sync_interval_seconds = float(os.environ["NFVO_SYNC_INTERVAL"])
         if os.environ.get("NFVO_TOKEN_TTL"):

@@ -166,3 +166,39 @@ def test_crash_after_every_step_postgresql(tmp_path: Path) -> None:
     for url in _pg_schema_url(base):
         env = {"NFVO_DATABASE_URL": url, "NFVO_ADMIN_PASSWORD": PASSWORD, "NFVO_SYNC_INTERVAL": "0"}
         _crash_everywhere(tmp_path / "data", env)
+
+
+def test_api_and_two_workers_share_operations(tmp_path: Path) -> None:
+    """With PostgreSQL: one ``--role api`` process queues, two ``--role worker`` processes run
+    the operations; the NS life cycle completes through the API node."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(PG_SKIP)
+    for url in _pg_schema_url(base):
+        env = {"NFVO_DATABASE_URL": url, "NFVO_ADMIN_PASSWORD": PASSWORD, "NFVO_SYNC_INTERVAL": "0"}
+        # one data dir for all nodes: the sim VIM keeps its state (and the secret key) there
+        data = tmp_path / "shared"
+        vim_id, ns_id = _prepare(data, env)
+        api = Server(data, {**env, "NFVO_EXECUTOR_ID": "api-0"}, "--role", "api").start()
+        workers: list[Server] = []
+        try:
+            with api.client("admin", PASSWORD) as c:
+                body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
+                r = c.post(f"/nslcm/v2/ns_instances/{ns_id}/instantiate", json=body)
+                assert r.status_code == 202
+                time.sleep(1.5)  # no worker yet: the operation waits on the queue
+                assert c.get(r.headers["location"]).json()["operationState"] == "STARTING"
+                workers = [
+                    Server(
+                        data, {**env, "NFVO_EXECUTOR_ID": f"worker-{i}"}, "--role", "worker"
+                    ).start()
+                    for i in range(2)
+                ]
+                assert httpx.get(workers[0].base + "/nslcm/v2/ns_instances").status_code == 404
+                assert _wait(c, r.headers["location"])["operationState"] == "COMPLETED"
+                r = c.post(f"/nslcm/v2/ns_instances/{ns_id}/terminate", json={})
+                assert _wait(c, r.headers["location"])["operationState"] == "COMPLETED"
+            assert _vim_counts(data, vim_id, ns_id)["servers"] == 0
+        finally:
+            for s in (*workers, api):
+                s.kill()

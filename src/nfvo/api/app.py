@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -50,6 +51,8 @@ def build_services(settings: Settings) -> Services:
         settings.effective_database_url,
         str(settings.data_dir),
         steps.Context(db=db, catalog=catalog, resources=resources, vnfm=GenericVnfm()),
+        role=settings.role,
+        executor_id=settings.executor_id,
     )
     return Services(
         settings=settings,
@@ -122,7 +125,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "services", None) is None:
-            app.state.services = build_services(settings)
+            # off the event loop: migrations and the workflow engine's start-up block
+            app.state.services = await asyncio.to_thread(build_services, settings)
         stop = _start_periodic_sync(app.state.services)
         notifications = app.state.services.notifications
         if notifications is not None:
@@ -142,6 +146,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     if services is not None:
         app.state.services = services
     problems.install(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__, "role": settings.role}
+
+    if settings.role == "worker":  # runs operations only; no API
+        return app
     app.middleware("http")(_version_header)
     app.include_router(auth.router, tags=["auth"])
     app.include_router(admin.router)
@@ -171,9 +182,4 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             )
     for api in APIS:
         _add_api_versions(app, api)
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
     return app

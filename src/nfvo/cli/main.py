@@ -54,8 +54,15 @@ def serve(
         bool, typer.Option("--no-auth", help="Disable authentication (loopback hosts only).")
     ] = False,
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
+    role: Annotated[
+        str,
+        typer.Option(
+            help="all: API and operations; api: API only (operations queued); "
+            "worker: operations only (set a unique NFVO_EXECUTOR_ID per worker)."
+        ),
+    ] = "all",
 ) -> None:
-    """Run the nfvo API server (embedded SQLite by default; NFVO_DATABASE_URL for PostgreSQL)."""
+    """Run nfvo (embedded SQLite by default; NFVO_DATABASE_URL for PostgreSQL)."""
     import uvicorn
 
     from nfvo.api.app import create_app
@@ -67,10 +74,13 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    if role not in ("all", "api", "worker"):
+        typer.echo(f"error: --role must be all, api or worker (got {role!r})", err=True)
+        raise typer.Exit(2)
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = Settings.from_env(data_dir=data_dir, auth_enabled=not no_auth)
+    settings = Settings.from_env(data_dir=data_dir, auth_enabled=not no_auth, role=role)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower())
 
 

@@ -17,7 +17,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from dbos import DBOS, SetWorkflowID
@@ -32,6 +32,16 @@ R = TypeVar("R")
 
 _lock = threading.Lock()
 _launched_url: str | None = None
+QUEUE_NAME = "nfvo_lcm"
+
+
+@dataclass
+class _Runtime:
+    role: str = "all"
+    queue: Any = None
+
+
+_runtime = _Runtime()
 
 
 @dataclass
@@ -186,11 +196,18 @@ WORKFLOWS: dict[str, Callable[[str], None]] = {
 
 
 def start(op_id: str, operation: str, generation: int, *, rollback: bool = False) -> None:
-    """Start (durably) the workflow of an op occurrence; returns once it is recorded."""
+    """Start (durably) the workflow of an op occurrence; returns once it is recorded.
+
+    ``all`` nodes run it at once; ``api`` nodes put it on the queue that ``worker`` nodes
+    serve. The workflow id is unique per op and attempt, so it never runs twice at once.
+    """
     wf = rollback_wf if rollback else WORKFLOWS[operation]
     kind = "rollback" if rollback else "run"
     with SetWorkflowID(f"{op_id}:{kind}:{generation}"):
-        DBOS.start_workflow(wf, op_id)
+        if _runtime.role == "api" and _runtime.queue is not None:
+            _runtime.queue.enqueue(wf, op_id)
+        else:
+            DBOS.start_workflow(wf, op_id)
 
 
 def wait(op_id: str, generation: int, *, rollback: bool = False, timeout: float = 60) -> None:
@@ -213,8 +230,20 @@ def _system_db(url: str, data_dir: str) -> tuple[str, str]:
     return url.replace("postgresql+psycopg://", "postgresql://"), schema
 
 
-def launch(db_url: str, data_dir: str, context: steps.Context) -> None:
-    """Configure and launch DBOS for this process (re-launching on another database)."""
+def launch(
+    db_url: str,
+    data_dir: str,
+    context: steps.Context,
+    *,
+    role: str = "all",
+    executor_id: str | None = None,
+) -> None:
+    """Configure and launch DBOS for this process (re-launching on another database).
+
+    ``role``: ``all`` runs operations itself and serves the queue; ``api`` only enqueues;
+    ``worker`` serves the queue. ``executor_id`` must be unique and stable per worker process
+    (a restarted worker recovers the operations it was running); the default suits one node.
+    """
     global _launched_url
     steps.set_context(context)
     with _lock:
@@ -223,16 +252,20 @@ def launch(db_url: str, data_dir: str, context: steps.Context) -> None:
         if _launched_url is not None:
             DBOS.destroy(destroy_registry=False)
         sys_url, schema = _system_db(db_url, data_dir)
-        DBOS(
-            config={
-                "name": "nfvo",
-                "system_database_url": sys_url,
-                "dbos_system_schema": schema,
-                "application_version": __version__,
-                "log_level": "WARNING",
-            }
-        )
+        config: dict[str, Any] = {
+            "name": "nfvo",
+            "system_database_url": sys_url,
+            "dbos_system_schema": schema,
+            "application_version": __version__,
+            "log_level": "WARNING",
+        }
+        if executor_id:
+            config["executor_id"] = executor_id
+        DBOS(config=config)  # type: ignore[arg-type]
+        DBOS.listen_queues([] if role == "api" else [QUEUE_NAME])
         DBOS.launch()
+        _runtime.role = role
+        _runtime.queue = DBOS.register_queue(QUEUE_NAME, polling_interval_sec=0.2)
         _launched_url = db_url
 
 
