@@ -137,4 +137,5 @@ def test_demo_onboards_samples(tmp_path: Path) -> None:
     for name in ("vnf-web", "vnf-db", "ns-webapp"):
         assert name in r.stdout
     assert "ENABLED  demo-sim (sim: 2 zones, 6 hosts" in r.stdout
+    assert "INSTANTIATED  demo-webapp" in r.stdout and "ACTIVE on host-" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr

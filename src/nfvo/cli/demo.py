@@ -123,6 +123,65 @@ DEMO_VIM = {
 }
 
 
+def _demo_ns(client: httpx.Client, base: str, vim_id: str) -> bool:
+    """Create and instantiate the sample NS on the demo VIM (once), print where it runs."""
+    from nfvo.samples import NSD_WEBAPP_ID
+
+    found = [
+        n
+        for n in client.get("/nslcm/v2/ns_instances").json()
+        if n["nsInstanceName"] == "demo-webapp"
+    ]
+    ns = (
+        found[0]
+        if found
+        else client.post(
+            "/nslcm/v2/ns_instances",
+            json={
+                "nsdId": NSD_WEBAPP_ID,
+                "nsName": "demo-webapp",
+                "nsDescription": "the sample web application NS",
+            },
+        ).json()
+    )
+    if ns["nsState"] == "NOT_INSTANTIATED" and "currentLcmOpOcc" not in ns["_links"]:
+        r = client.post(
+            f"/nslcm/v2/ns_instances/{ns['id']}/instantiate",
+            json={"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}},
+        )
+        r.raise_for_status()
+        op_url = r.headers["location"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            op = client.get(op_url).json()
+            if op["operationState"] not in ("STARTING", "PROCESSING"):
+                break
+            time.sleep(0.1)
+        if op["operationState"] != "COMPLETED":
+            console.print(f"[red]instantiation {op['operationState']}:[/red] {op.get('error')}")
+    ns = client.get(f"/nslcm/v2/ns_instances/{ns['id']}").json()
+    state = ns["nsState"]
+    colour = "green" if state == "INSTANTIATED" else "red"
+    console.print(
+        f"\nNS instance:\n  [{colour}]{state}[/{colour}]  demo-webapp (flavour "
+        f"{ns.get('flavourId', '-')})",
+        soft_wrap=True,
+    )
+    for vnf in ns.get("vnfInstance", []):
+        info = vnf.get("instantiatedVnfInfo") or {}
+        for vnfc in info.get("vnfcResourceInfo", []):
+            meta = vnfc.get("metadata", {})
+            console.print(
+                f"      {vnf['vnfProfileId']}/{vnfc['vduId']}: {meta.get('status')} on "
+                f"{meta.get('host')} ({meta.get('zone')}), "
+                f"{', '.join(a for ips in meta.get('addresses', {}).values() for a in ips)}",
+                soft_wrap=True,
+                highlight=False,
+            )
+    console.print(f"      {base}/nslcm/v2/ns_instances/{ns['id']}", soft_wrap=True, highlight=False)
+    return state == "INSTANTIATED"
+
+
 def _demo_vim(client: httpx.Client, base: str) -> bool:
     """Register the demo's sim VIM (once) and wait for its check and sync."""
     existing = [
@@ -145,7 +204,7 @@ def _demo_vim(client: httpx.Client, base: str) -> bool:
     console.print(
         f"      {base}/admin/v1/vim_accounts/{vim['id']}/resources", soft_wrap=True, highlight=False
     )
-    return state == "ENABLED"
+    return state == "ENABLED" and _demo_ns(client, base, vim["id"])
 
 
 def run_demo(port: int, data_dir: Path | None, exit_after: bool) -> int:
@@ -200,6 +259,9 @@ def _tour(port: int, data_dir: Path | None, exit_after: bool) -> int:
         "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
         f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/vnfpkgm/v2/vnf_packages',
         f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/nsd/v2/ns_descriptors',
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/admin/v1/vim_accounts',
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/nslcm/v2/ns_instances',
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/nslcm/v2/ns_lcm_op_occs',
     ]
     console.print("\n".join(out), soft_wrap=True, highlight=False, markup=False)
     if exit_after:
