@@ -306,3 +306,35 @@ def test_cancel_during_processing(ready: tuple[LiveApi, str]) -> None:
     r = c.post(f"{loc}/rollback")
     assert wait_op(c, r.headers["location"])["operationState"] == "ROLLED_BACK"
     assert vim_resources(live, vim_id, ns["id"]) == {"servers": 0, "networks": 0, "ports": 0}
+
+
+def test_concurrent_instantiations_on_tight_hosts(ready: tuple[LiveApi, str]) -> None:
+    """Several NS planned from the same inventory snapshot all fit: when a planned host has
+    been taken meanwhile, the VIM places the VDU instead of the operation failing."""
+    live, _ = ready
+    c = live.client
+    vim = c.post(
+        "/admin/v1/vim_accounts",
+        json={
+            "name": "tight",
+            "vim_type": "sim",
+            "config": {
+                "zones": 1,
+                "hosts": 5,
+                "host_defaults": {"vcpus": 8, "ram_mib": 16384},
+                "images": [{"name": n} for n in ("web-img", "db-img")],
+            },
+        },
+    ).json()
+    while (
+        c.get(f"/admin/v1/vim_accounts/{vim['id']}").json()["_admin"]["operationalState"]
+        == "PROCESSING"
+    ):
+        time.sleep(0.02)
+    body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim["id"]}}
+    nss = [create_ns(c, f"tight-{i}") for i in range(4)]
+    ops = [c.post(f"{NS}/{n['id']}/instantiate", json=body).headers["location"] for n in nss]
+    assert [wait_op(c, o)["operationState"] for o in ops] == ["COMPLETED"] * 4
+    res = c.get(f"/admin/v1/vim_accounts/{vim['id']}/resources").json()
+    assert all(h["usage"]["vcpus"] <= 8 for h in res["hosts"])
+    assert len({s["host"] for s in res["servers"]}) >= 4

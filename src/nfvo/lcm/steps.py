@@ -17,7 +17,14 @@ from nfvo.lcm import codec, placement
 from nfvo.lcm.plan import PlanError, plan_instantiation
 from nfvo.lcm.states import NsState, OpState, Trigger, engine_failure, transition
 from nfvo.resources.service import ResourceService, Scope
-from nfvo.vim.base import TAG_KEY, TAG_NS, NetworkSpec, SubnetSpec, VimError
+from nfvo.vim.base import (
+    TAG_KEY,
+    TAG_NS,
+    NetworkSpec,
+    SubnetSpec,
+    VimCapacityExceeded,
+    VimError,
+)
 from nfvo.vnfm.base import Vnfm, VnfmError
 from nfvo.vnfm.generic import cleanup_by_tags
 
@@ -196,7 +203,15 @@ def deploy_vnf(op_id: str, vnf_instance_id: str) -> None:
     }
     driver = _driver(spec.vim_account_id)
     try:
-        record = ctx().vnfm.instantiate(spec, driver)
+        try:
+            record = ctx().vnfm.instantiate(spec, driver)
+        except VnfmError as exc:
+            # The placement was computed from the last sync; operations running at the same
+            # time may have taken the room since. The VIM is authoritative: let it choose.
+            if not (spec.hosts and isinstance(exc.vim_error, VimCapacityExceeded)):
+                raise
+            spec.hosts = {}
+            record = ctx().vnfm.instantiate(spec, driver)
     finally:
         driver.close()
     with ctx().db.session() as s:
