@@ -187,8 +187,9 @@ def ns_view(svc: Services, ns: NsInstance, base: str) -> dict[str, Any]:
         body["virtualLinkInfo"] = vls
     ns_scale = (ns.scale_status or {}).get("ns") or {}
     if ns_scale:
-        body["nsScaleStatus"] = [{"nsScalingAspectId": a, "nsScaleLevelId": str(lvl)}
-                                 for a, lvl in ns_scale.items()]
+        body["nsScaleStatus"] = [
+            {"nsScalingAspectId": a, "nsScaleLevelId": str(lvl)} for a, lvl in ns_scale.items()
+        ]
     if ns.current_op_id:
         body["_links"]["currentLcmOpOcc"] = {"href": f"{base}/ns_lcm_op_occs/{ns.current_op_id}"}
     return body
