@@ -168,6 +168,21 @@ def _op_note(state: str = "COMPLETED") -> dict[str, Any]:
     )
 
 
+def wait_row(
+    db: Database, done: Callable[[NotificationDelivery], bool], timeout: float = 10
+) -> NotificationDelivery:
+    """The only delivery row, once ``done`` holds for it (the outcome is recorded after the
+    subscriber has answered)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.session() as s:
+            row = s.query(NotificationDelivery).one()
+        if done(row):
+            return row
+        assert time.monotonic() < deadline, vars(row)
+        time.sleep(0.02)
+
+
 def subscribe(c: httpx.Client, callback: str, **extra: Any) -> httpx.Response:
     return check(c.post(SUBS, json={"callbackUri": callback, **extra}))
 
@@ -247,10 +262,8 @@ def test_failing_subscriber_is_retried_until_it_accepts(
     got = subscriber.wait_for("/cb/flaky")
     assert len(got) == 1 and got[0]["body"]["id"] == note["id"]
     assert [p["status"] for p in subscriber.posts] == [500, 503, 204]
-    with fast.services.db.session() as s:
-        row = s.query(NotificationDelivery).one()
-        assert row.attempts == 3 and row.delivered_at is not None
-        assert row.next_attempt_at is None and row.last_error is None
+    row = wait_row(fast.services.db, lambda r: r.delivered_at is not None)
+    assert row.attempts == 3 and row.next_attempt_at is None and row.last_error is None
 
 
 def test_slow_and_dead_subscribers_do_not_delay_a_healthy_one(

@@ -150,14 +150,15 @@ class DeliveryWorker:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop claiming; attempts in flight finish in the background (their rows stay
-        claimed until the lease ends, so another process may re-send them: at-least-once)."""
+        """Stop claiming and let the attempts in flight finish (each is bounded by the HTTP
+        timeout). Claimed rows not attempted stay leased until the lease ends, then any
+        process sends them: delivery is at-least-once."""
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=10)
             self._thread = None
         if self._pool:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     def _loop(self) -> None:
