@@ -110,7 +110,10 @@ class VimRepository(_Crud):
         networks: Iterable[dict[str, Any]],
         synced_at: datetime,
     ) -> None:
-        """Replace everything synced from one VIM, in the caller's transaction (bulk inserts)."""
+        """Replace everything synced from one VIM, in the caller's transaction (bulk inserts).
+
+        The account row is locked first so concurrent syncs of one VIM take turns."""
+        vim = self.get(vim_id, lock=True)
         for model, rows in (
             (VimZone, zones),
             (VimHost, hosts),
@@ -122,7 +125,6 @@ class VimRepository(_Crud):
             batch = [{**r, "vim_id": vim_id} for r in rows]
             if batch:
                 self.s.execute(insert(model), batch)
-        vim = self.get(vim_id)
         if vim is not None:
             vim.last_sync_at = synced_at
 
