@@ -339,3 +339,58 @@ def test_concurrent_instantiations_on_tight_hosts(ready: tuple[LiveApi, str]) ->
     res = c.get(f"/admin/v1/vim_accounts/{vim['id']}/resources").json()
     assert all(h["usage"]["vcpus"] <= 8 for h in res["hosts"])
     assert len({s["host"] for s in res["servers"]}) >= 4
+
+
+def test_lcm_notifications_reach_a_subscriber(ready: tuple[LiveApi, str]) -> None:
+    import http.server
+    import json
+    import threading
+
+    live, vim_id = ready
+    got: list[dict] = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the subscription check
+            self.send_response(204)
+            self.end_headers()
+
+        def do_POST(self):  # noqa: N802
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        c = live.client
+        r = c.post(
+            "/nslcm/v2/subscriptions",
+            json={"callbackUri": f"http://127.0.0.1:{srv.server_address[1]}/cb"},
+        )
+        assert r.status_code == 201, r.text
+        ns = create_ns(c, "notified")
+        body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
+        assert _op(c, ns["id"], "instantiate", body)["operationState"] == "COMPLETED"
+        deadline = time.monotonic() + 15
+        want = {
+            ("NsIdentifierCreationNotification", None),
+            ("START", "STARTING"),
+            ("RESULT", "COMPLETED"),
+        }
+        while time.monotonic() < deadline:
+            seen = {
+                (n["notificationType"], None)
+                if "notificationStatus" not in n
+                else (n["notificationStatus"], n["operationState"])
+                for n in got
+            }
+            if want <= seen:
+                break
+            time.sleep(0.1)
+        assert want <= seen, got
+        assert all(n["nsInstanceId"] == ns["id"] and n["subscriptionId"] for n in got)
+    finally:
+        srv.shutdown()

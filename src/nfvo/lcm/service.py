@@ -14,7 +14,7 @@ from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
 from nfvo.inventory.repositories import CatalogRepository
-from nfvo.lcm import changes, engine
+from nfvo.lcm import changes, engine, events
 from nfvo.lcm.plan import PlanError
 from nfvo.lcm.states import (
     TERMINAL,
@@ -79,6 +79,7 @@ class LcmService:
         )
         with self.db.session() as s:
             NsRepository(s).add(ns)
+            events.created(s, ns)
             pkg = CatalogRepository(s).lock(nsd.id)
             if pkg is not None and pkg.usage_state != UsageState.IN_USE:
                 pkg.usage_state = UsageState.IN_USE
@@ -112,6 +113,7 @@ class LcmService:
                     + "; terminate it first"
                 )
             nsd_info_id = ns.nsd_info_id
+            events.deleted(s, ns)
             OpOccRepository(s).delete_for(ns_id)
             repo.delete(ns)
             if repo.using_nsd(nsd_info_id) == 0:
@@ -161,6 +163,7 @@ class LcmService:
                 )
             )
             ns.current_op_id = occ.id
+            events.op_event(s, occ, start=True)
         engine.start(occ.id, occ.operation, occ.generation)
         return occ
 
@@ -231,10 +234,12 @@ class LcmService:
             occ.state, occ.state_entered_time = target, utcnow()
             if target is OpState.FAILED:
                 self._release(s, occ)
+                events.op_event(s, occ)
             elif target in (OpState.PROCESSING, OpState.ROLLING_BACK):
                 occ.generation += 1
                 occ.error = None
                 restart = (occ.operation, occ.generation, target is OpState.ROLLING_BACK)
+                events.op_event(s, occ, start=True)
         if restart:
             engine.start(op_id, restart[0], restart[1], rollback=restart[2])
         return self.op(op_id, tenant)

@@ -7,13 +7,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import object_session
+
 from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.catalog.service import CatalogService
 from nfvo.catalog.states import PackageKind
 from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
-from nfvo.lcm import codec, placement
+from nfvo.lcm import codec, events, placement
 from nfvo.lcm.plan import PlanError, plan_instantiation
 from nfvo.lcm.states import NsState, OpState, Trigger, engine_failure, transition
 from nfvo.resources.service import ResourceService, Scope
@@ -76,8 +78,13 @@ def _load(op_id: str, s: Any, *, lock: bool = True) -> tuple[NsLcmOpOcc, NsInsta
 
 
 def _set_state(op: NsLcmOpOcc, state: OpState) -> None:
+    """Change the op's state and queue the notification in the same transaction."""
     op.state = state
     op.state_entered_time = utcnow()
+    if state != OpState.PROCESSING:  # START went out when the op was requested
+        session = object_session(op)
+        assert session is not None
+        events.op_event(session, op)
 
 
 def _driver(vim_id: str) -> Any:
@@ -354,9 +361,9 @@ def record_failure(op_id: str, problem: dict[str, Any]) -> None:
             OpState.FAILED_TEMP,
         ):
             return
-        _set_state(op, engine_failure(op.state))
         op.error = {"type": "about:blank", **problem}
         op.cancel_pending = False
+        _set_state(op, engine_failure(op.state))
 
 
 def check_cancel(op_id: str) -> None:
