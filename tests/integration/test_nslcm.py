@@ -394,3 +394,41 @@ def test_lcm_notifications_reach_a_subscriber(ready: tuple[LiveApi, str]) -> Non
         assert all(n["nsInstanceId"] == ns["id"] and n["subscriptionId"] for n in got)
     finally:
         srv.shutdown()
+
+
+def test_change_vnf_flavour(ready: tuple[LiveApi, str]) -> None:
+    live, vim_id = ready
+    c = live.client
+    ns = create_ns(c, "df-change")
+    body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
+    assert _op(c, ns["id"], "instantiate", body)["operationState"] == "COMPLETED"
+    [web] = _web(c, ns["id"])
+    assert web["instantiatedVnfInfo"]["flavourId"] == "small"
+    old = {
+        v["computeResource"]["resourceId"] for v in web["instantiatedVnfInfo"]["vnfcResourceInfo"]
+    }
+    change = {
+        "updateType": "CHANGE_VNF_DF",
+        "changeVnfFlavourData": [{"vnfInstanceId": web["id"], "newFlavourId": "large"}],
+    }
+    op = _op(c, ns["id"], "update", change)
+    assert op["operationState"] == "COMPLETED", op
+    [web] = _web(c, ns["id"])
+    assert web["instantiatedVnfInfo"]["flavourId"] == "large"
+    new = {
+        v["computeResource"]["resourceId"] for v in web["instantiatedVnfInfo"]["vnfcResourceInfo"]
+    }
+    assert new and not (new & old)
+    total = sum(
+        len(v["instantiatedVnfInfo"]["vnfcResourceInfo"])
+        for v in c.get(f"{NS}/{ns['id']}").json()["vnfInstance"]
+    )
+    assert vim_resources(live, vim_id, ns["id"])["servers"] == total
+    bad = {
+        "updateType": "CHANGE_VNF_DF",
+        "changeVnfFlavourData": [{"vnfInstanceId": web["id"], "newFlavourId": "gigantic"}],
+    }
+    r = c.post(f"{NS}/{ns['id']}/update", json=bad)
+    assert r.status_code == 400 and "changeVnfFlavourData[0]" in r.json()["detail"], r.text
+    assert _op(c, ns["id"], "terminate", {})["operationState"] == "COMPLETED"
+    assert vim_resources(live, vim_id, ns["id"]) == {"servers": 0, "networks": 0, "ports": 0}

@@ -9,17 +9,22 @@ A change set is plain JSON::
      "remove":  [vnf_id, ...],                          # SCALE_NS in, REMOVE_VNF
      "heal":    {vnf_id: {"keys": [...], "recreate": bool}},
      "operate": {vnf_id: "STARTED" | "STOPPED"},
+     "replace": {vnf_id: {"before": spec, "after": spec}},  # CHANGE_VNF_DF
      "ns_scale": {aspect_id: {"before": int, "after": int}}}
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.lcm.plan import PlanError, scale_vnf_counts, vnf_instance_id_for
 from nfvo.lcm.states import OpType
+
+# (vnf_profile_id, index, vnf_instance_id, new_flavour_id, level_id) -> spec JSON
+Replan = Callable[[str, int, str, str, str | None], dict[str, Any]]
 
 
 def _vnf(plan: dict[str, Any], vnf_id: Any, field: str) -> dict[str, Any]:
@@ -169,8 +174,41 @@ def _heal(plan: dict, records: dict, req: dict) -> dict[str, Any]:
     return {"heal": out}
 
 
-def _update(ns_id: str, plan: dict, req: dict) -> dict[str, Any]:
+def _change_df(plan: dict, req: dict, replan: Replan | None) -> dict[str, Any]:
+    items = req.get("changeVnfFlavourData") or []
+    if not items:
+        raise PlanError("changeVnfFlavourData", "CHANGE_VNF_DF needs changeVnfFlavourData")
+    if replan is None:
+        raise PlanError("updateType", "CHANGE_VNF_DF needs the NS's instantiation request")
+    replace: dict[str, Any] = {}
+    for i, item in enumerate(items):
+        where = f"changeVnfFlavourData[{i}]"
+        spec = _vnf(plan, item.get("vnfInstanceId"), f"{where}.vnfInstanceId")
+        flavour = item.get("newFlavourId")
+        if not isinstance(flavour, str):
+            raise PlanError(f"{where}.newFlavourId", "is required")
+        if flavour == spec["flavour_id"]:
+            raise PlanError(f"{where}.newFlavourId", f"the VNF already uses flavour {flavour!r}")
+        same = [v for v in plan["vnfs"].values() if v["vnf_profile_id"] == spec["vnf_profile_id"]]
+        index = [v["vnf_instance_id"] for v in same].index(spec["vnf_instance_id"])
+        try:
+            new = replan(
+                spec["vnf_profile_id"],
+                index,
+                spec["vnf_instance_id"],
+                flavour,
+                item.get("instantiationLevelId"),
+            )
+        except PlanError as exc:
+            raise PlanError(f"{where}.{exc.field}", exc.message) from None
+        replace[spec["vnf_instance_id"]] = {"before": spec, "after": new}
+    return {"replace": replace}
+
+
+def _update(ns_id: str, plan: dict, req: dict, replan: Replan | None = None) -> dict[str, Any]:
     kind = req.get("updateType")
+    if kind == "CHANGE_VNF_DF":
+        return _change_df(plan, req, replan)
     if kind == "OPERATE_VNF":
         ops = {}
         for i, item in enumerate(req.get("operateVnfData") or []):
@@ -223,6 +261,7 @@ def compute(
     nsd: Nsd,
     vnfds: dict[str, Vnfd],
     flavour_id: str | None,
+    replan: Replan | None = None,
 ) -> dict[str, Any]:
     """The change set of a SCALE / HEAL / UPDATE request; PlanError names the bad field."""
     if op is OpType.SCALE:
@@ -235,5 +274,5 @@ def compute(
     if op is OpType.HEAL:
         return _heal(plan, records, req)
     if op is OpType.UPDATE:
-        return _update(ns_id, plan, req)
+        return _update(ns_id, plan, req, replan)
     raise PlanError("operation", f"{op.value} has no change set")

@@ -95,6 +95,7 @@ scale_vnf_step = _step(steps.scale_vnf)
 heal_vnf_step = _step(steps.heal_vnf)
 operate_vnf_step = _step(steps.operate_vnf)
 finish_modify_step = _step(steps.finish_modify)
+set_spec_step = _step(steps.set_spec)
 rollback_modify_step = _step(steps.rollback_modify)
 
 
@@ -168,6 +169,10 @@ def modify_wf(op_id: str) -> None:
             cancel_check_step(op_id)
         for vnf_id, state in (changes.get("operate") or {}).items():
             operate_vnf_step(op_id, vnf_id, state)
+        for vnf_id in changes.get("replace") or {}:  # CHANGE_VNF_DF: retire, then redeploy
+            terminate_vnf_step(op_id, vnf_id)
+            set_spec_step(op_id, vnf_id, "after")
+            deploy_vnf_step(op_id, vnf_id)
         finish_modify_step(op_id)
     except Exception as exc:
         fail_step(op_id, steps.problem_of(exc))

@@ -14,8 +14,8 @@ from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
 from nfvo.inventory.repositories import CatalogRepository
-from nfvo.lcm import changes, engine, events
-from nfvo.lcm.plan import PlanError
+from nfvo.lcm import changes, codec, engine, events
+from nfvo.lcm.plan import PlanError, plan_instantiation
 from nfvo.lcm.states import (
     TERMINAL,
     IllegalTransition,
@@ -174,6 +174,12 @@ class LcmService:
         for vnfd_id in nsd.vnfd_ids:
             pkg = self.catalog.find_onboarded(PackageKind.vnf, vnfd_id)
             vnfds[vnfd_id] = Vnfd.model_validate(self.catalog.descriptor(PackageKind.vnf, pkg.id))
+
+        def replan(
+            profile_id: str, index: int, vnf_id: str, flavour: str, level: str | None
+        ) -> dict[str, Any]:
+            return self._replan(ns, nsd, vnfds, profile_id, index, vnf_id, flavour, level)
+
         try:
             return changes.compute(
                 op,
@@ -185,9 +191,49 @@ class LcmService:
                 nsd=nsd,
                 vnfds=vnfds,
                 flavour_id=ns.flavour_id,
+                replan=replan,
             )
         except PlanError as exc:
             raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
+
+    def _replan(
+        self,
+        ns: NsInstance,
+        nsd: Nsd,
+        vnfds: dict[str, Vnfd],
+        profile_id: str,
+        index: int,
+        vnf_id: str,
+        flavour: str,
+        level: str | None,
+    ) -> dict[str, Any]:
+        """The spec one VNF would have with another deployment flavour (CHANGE_VNF_DF)."""
+        altered = nsd.model_copy(deep=True)
+        ns_flavour = next(f for f in altered.flavours if f.flavour_id == ns.flavour_id)
+        profile = next(p for p in ns_flavour.vnf_profiles if p.id == profile_id)
+        profile.flavour_id, profile.instantiation_level = flavour, level
+        with self.db.session() as s:
+            inst = [o for o in OpOccRepository(s).list(ns.id) if o.operation == OpType.INSTANTIATE]
+            request = dict(inst[-1].params) if inst else {}
+        current = (ns.plan or {})["vnfs"][vnf_id]
+        artifacts = {
+            vnfd_id: self.catalog.small_artifacts(
+                PackageKind.vnf, self.catalog.find_onboarded(PackageKind.vnf, vnfd_id).id
+            )
+            for vnfd_id in vnfds
+        }
+        plan = plan_instantiation(
+            ns.id,
+            altered,
+            vnfds,
+            request,
+            default_vim=current["vim_account_id"],
+            vnf_instance_ids={f"{profile_id}-{index}": vnf_id},
+            artifacts=artifacts,
+        )
+        spec = next(v.spec for v in plan.vnfs if v.spec.vnf_instance_id == vnf_id)
+        spec.vim_account_id = current["vim_account_id"]
+        return codec.to_json(spec)
 
     def op(self, op_id: str, tenant: str | None) -> NsLcmOpOcc:
         """One op occurrence visible to the caller."""

@@ -505,6 +505,16 @@ def operate_vnf(op_id: str, vnf_id: str, state: str) -> None:
     _save(op_id, vnf_id, record)
 
 
+def set_spec(op_id: str, vnf_id: str, which: str) -> None:
+    """CHANGE_VNF_DF: make the ``before`` or ``after`` spec of a replaced VNF the current one."""
+    with ctx().db.session() as s:
+        op, ns = _load(op_id, s)
+        spec = (op.changes or {})["replace"][vnf_id][which]
+        plan_ = dict(ns.plan or {})
+        plan_["vnfs"] = {**plan_.get("vnfs", {}), vnf_id: spec}
+        ns.plan = plan_
+
+
 def finish_modify(op_id: str) -> None:
     """Removed VNFs leave the plan, scale levels update, op COMPLETED, NS unlocked."""
     with ctx().db.session() as s:
@@ -530,7 +540,7 @@ def finish_modify(op_id: str) -> None:
             }
         for aspect, sc in (changes.get("ns_scale") or {}).items():
             status["ns"][aspect] = sc["after"]
-        for vnf_id in removed:
+        for vnf_id in [*removed, *(changes.get("replace") or {})]:
             status["vnf"].pop(vnf_id, None)
         ns.scale_status = status
         ns.current_op_id = None
@@ -552,6 +562,10 @@ def rollback_modify(op_id: str) -> None:
             driver.close()
     for vnf_id, sc in (changes.get("scale") or {}).items():
         scale_vnf(op_id, vnf_id, sc["before"])
+    for vnf_id in changes.get("replace") or {}:
+        terminate_vnf(op_id, vnf_id)
+        set_spec(op_id, vnf_id, "before")
+        deploy_vnf(op_id, vnf_id)
     with ctx().db.session() as s:
         op, ns = _load(op_id, s)
         added = set((changes.get("add") or {}).keys())
