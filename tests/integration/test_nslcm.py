@@ -108,7 +108,12 @@ def test_instantiate_terminate_delete(ready: tuple[LiveApi, str]) -> None:
     assert {s["id"] for s in res["servers"] if s["nsInstanceId"] == ns["id"]} == servers
     # a second operation while one is open is refused; delete of an instantiated NS too
     assert c.delete(f"{NS}/{ns['id']}").status_code == 409
-    r = c.post(f"{NS}/{ns['id']}/terminate", json={})
+    r = c.post(f"{NS}/{ns['id']}/terminate", json={"terminationType": "SOFTLY"})
+    assert r.status_code == 400 and "terminationType" in r.json()["detail"]
+    r = c.post(
+        f"{NS}/{ns['id']}/terminate",
+        json={"terminationType": "GRACEFUL", "gracefulTerminationTimeout": 5},
+    )
     assert r.status_code == 202
     op = wait_op(c, r.headers["location"])
     assert op["operationState"] == "COMPLETED", op

@@ -130,6 +130,14 @@ class LcmService:
             raise Conflict(f"{op.value} is not available in this release")
         if op is OpType.INSTANTIATE and not isinstance(params.get("nsFlavourId"), str):
             raise BadRequest("nsFlavourId is required", field="nsFlavourId")
+        if op is OpType.TERMINATE and params.get("terminationType") not in (
+            None,
+            "GRACEFUL",
+            "FORCEFUL",
+        ):
+            raise BadRequest(
+                "terminationType must be GRACEFUL or FORCEFUL", field="terminationType"
+            )
         current = self.get(ns_id, tenant)
         change_set: dict[str, Any] = {}
         if (

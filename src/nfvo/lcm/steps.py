@@ -253,15 +253,42 @@ def terminate_layers(op_id: str) -> list[list[str]]:
     return [layer for layer in out if layer]
 
 
+def _stop_gracefully(driver: Any, record: Any, timeout: float) -> None:
+    """Stop every VDU instance and wait (up to ``timeout``) for SHUTOFF before deletion."""
+    for vnfc in record.vnfcs:
+        try:
+            driver.stop_server(vnfc.server_id)
+        except VimError:
+            pass  # absent or already stopped: deletion follows anyway
+    deadline = time.monotonic() + timeout
+    pending = {v.server_id for v in record.vnfcs}
+    while pending and time.monotonic() < deadline:
+        for server_id in list(pending):
+            try:
+                if driver.get_server(server_id).status in ("SHUTOFF", "ERROR"):
+                    pending.discard(server_id)
+            except VimError:
+                pending.discard(server_id)
+        if pending:
+            time.sleep(0.05)
+
+
 def terminate_vnf(op_id: str, vnf_instance_id: str) -> None:
-    """Remove one VNF's resources and forget its record."""
+    """Remove one VNF's resources and forget its record (TERMINATE with
+    ``terminationType: GRACEFUL`` stops the VDUs first, within ``gracefulTerminationTimeout``
+    seconds; FORCEFUL, the default, deletes at once)."""
     with ctx().db.session() as s:
-        _, ns = _load(op_id, s, lock=False)
+        op, ns = _load(op_id, s, lock=False)
         data = (ns.vnf_records or {}).get(vnf_instance_id)
+        params = dict(op.params or {}) if op.operation == "TERMINATE" else {}
+    graceful = params.get("terminationType") == "GRACEFUL"
+    timeout = float(params.get("gracefulTerminationTimeout") or 30)
     if data is not None:
         record = codec.record_from_json(data)
         driver = _driver(record.vim_account_id)
         try:
+            if graceful:
+                _stop_gracefully(driver, record, timeout)
             ctx().vnfm.terminate(record, driver)
         finally:
             driver.close()
@@ -544,6 +571,7 @@ def finish_modify(op_id: str) -> None:
             status["vnf"].pop(vnf_id, None)
         ns.scale_status = status
         ns.current_op_id = None
+        events.vnf_changes(s, op, changes)
         _set_state(op, transition(op.state, Trigger.ENGINE))
 
 
