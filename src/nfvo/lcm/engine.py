@@ -270,7 +270,7 @@ def launch(
         DBOS.listen_queues([] if role == "api" else [QUEUE_NAME])
         DBOS.launch()
         _runtime.role = role
-        _runtime.queue = DBOS.register_queue(QUEUE_NAME, polling_interval_sec=0.2)
+        _runtime.queue = DBOS.register_queue(QUEUE_NAME, polling_interval_sec=1.0)
         _launched_url = db_url
 
 
