@@ -29,7 +29,7 @@ def _wait(c: httpx.Client, url: str, key: str, pending: tuple[str, ...]) -> dict
         value = body.get(key) or body.get("_admin", {}).get(key)
         if value not in pending:
             return body
-        time.sleep(0.02)
+        time.sleep(0.1)
 
 
 def _client(base: str) -> httpx.Client:

@@ -11,6 +11,10 @@ from nfvo.lcm import codec
 from nfvo.optimizer.model import Demand, HostCapacity, PlacementRule
 from nfvo.resources.service import ResourceService
 
+# Usage older than this is re-synced from the VIM before placing; newer is reused (operations
+# running at the same moment are covered by the VIM placing a VDU whose planned host is full).
+FRESH_SYNC_S = 5.0
+
 
 class PlacementFailed(Exception):
     """Some VDU instances fit on no host of their VIM; ``problem`` names them and why."""
@@ -42,7 +46,7 @@ def place_plan(ns_plan: Any, resources: ResourceService) -> dict[str, Any]:
         by_vim[vnf.spec.vim_account_id].append(vnf.spec)
     bounds = {}
     for vim_id, specs in by_vim.items():
-        resources.check_and_sync(vim_id)
+        resources.sync_if_older(vim_id, FRESH_SYNC_S)
         hosts = [HostCapacity(**h) for h in resources.host_capacities(vim_id)]
         demands, rules = [], []
         for spec in specs:

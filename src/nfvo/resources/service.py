@@ -275,6 +275,16 @@ class ResourceService:
             )
             return repo.counts(vim_id)
 
+    def sync_if_older(self, vim_id: str, max_age_s: float) -> None:
+        """Check and sync the VIM unless its last sync is younger than ``max_age_s``."""
+        with self.db.session() as s:
+            vim = VimRepository(s).get(vim_id)
+        last = vim.last_sync_at if vim else None
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)
+        if last is None or (_now() - last).total_seconds() > max_age_s:
+            self.check_and_sync(vim_id)
+
     def sync(self, vim_id: str, scope: Scope) -> dict[str, int]:
         """On-demand sync (also re-enables a VIM that was in ERROR)."""
         vim = self._writable_vim(vim_id, scope)
