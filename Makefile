@@ -30,6 +30,8 @@ bench: install
 	$(BIN)/python benchmarks/catalog_parse.py
 	$(BIN)/python benchmarks/vim_register.py
 	$(BIN)/python benchmarks/sim_vim.py
+	$(BIN)/python benchmarks/placement.py
+	$(BIN)/python benchmarks/lcm_instantiate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
