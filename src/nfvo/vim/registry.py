@@ -29,6 +29,10 @@ def validate_config(vim_type: str, config: dict[str, Any]) -> dict[str, Any]:
         from nfvo.vim.sim.config import parse_sim_config
 
         return parse_sim_config(config).normalised()
+    if vim_type == "kubernetes":
+        from nfvo.vim.k8s.config import parse_kube_config
+
+        return parse_kube_config(config).normalised()
     return dict(config)
 
 
@@ -57,5 +61,17 @@ def create_driver(
             vim_user=vim_user,
             vim_password=vim_password,
             vim_tenant_name=vim_tenant_name,
+        )
+    if vim_type == "kubernetes":
+        from nfvo.vim.kubernetes import KubernetesVim
+
+        return KubernetesVim(
+            vim_id=vim_id,
+            config=config,
+            vim_url=vim_url,
+            vim_user=vim_user,
+            vim_password=vim_password,
+            vim_tenant_name=vim_tenant_name,
+            data_dir=data_dir,
         )
     raise VimUnavailable(f"the {vim_type} driver is not available in this release")

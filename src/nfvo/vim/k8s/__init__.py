@@ -1,0 +1,1 @@
+"""Building blocks of the Kubernetes VIM driver (``nfvo.vim.kubernetes``)."""

@@ -1,0 +1,138 @@
+"""Validation of a Kubernetes VIM account's ``config`` and the client configuration it yields.
+
+Kept apart from the driver so the resource-management service can validate an account
+(``registry.validate_config``) without opening any connection.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from nfvo.vim.base import VimConfigError
+
+_PREFIX_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*)?$")
+KNOWN_KEYS = {
+    "namespace_prefix",
+    "verify_ssl",
+    "ca_cert",
+    "kubeconfig",
+    "images",
+    "request_timeout",
+    "connect_timeout",
+}
+
+
+@dataclass
+class KubeConfig:
+    """The parsed account config; defaults filled in."""
+
+    namespace_prefix: str = "nfvo-"
+    verify_ssl: bool = True
+    ca_cert: str | None = None
+    kubeconfig: dict[str, Any] | None = None
+    images: list[str] = field(default_factory=list)
+    request_timeout: float = 30.0
+    connect_timeout: float = 5.0
+
+    def normalised(self) -> dict[str, Any]:
+        """The config as JSON (the kubeconfig kept as the YAML text it came as)."""
+        out: dict[str, Any] = {
+            "namespace_prefix": self.namespace_prefix,
+            "verify_ssl": self.verify_ssl,
+            "images": list(self.images),
+            "request_timeout": self.request_timeout,
+            "connect_timeout": self.connect_timeout,
+        }
+        if self.ca_cert:
+            out["ca_cert"] = self.ca_cert
+        if self.kubeconfig is not None:
+            out["kubeconfig"] = yaml.safe_dump(self.kubeconfig)
+        return out
+
+
+def _positive(config: dict[str, Any], key: str, default: float) -> float:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise VimConfigError(f"config.{key}", "must be a positive number of seconds")
+    return float(value)
+
+
+def _kubeconfig(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise VimConfigError("config.kubeconfig", f"is not valid YAML: {exc}") from exc
+    if not isinstance(value, dict):
+        raise VimConfigError("config.kubeconfig", "must be a kubeconfig YAML document")
+    for part in ("clusters", "contexts", "users"):
+        if not isinstance(value.get(part), list) or not value[part]:
+            raise VimConfigError(f"config.kubeconfig.{part}", "must be a non-empty list")
+    return value
+
+
+def parse_kube_config(config: dict[str, Any]) -> KubeConfig:
+    """Validate a Kubernetes VIM config; VimConfigError names the culprit (``config.x``)."""
+    if not isinstance(config, dict):
+        raise VimConfigError("config", "must be a JSON object")
+    for key in config:
+        if key not in KNOWN_KEYS:
+            raise VimConfigError(f"config.{key}", f"unknown key; known: {sorted(KNOWN_KEYS)}")
+    prefix = config.get("namespace_prefix", "nfvo-")
+    if not isinstance(prefix, str) or len(prefix) > 20 or not _PREFIX_RE.match(prefix):
+        raise VimConfigError(
+            "config.namespace_prefix", "must be <= 20 chars of [a-z0-9-] starting alphanumeric"
+        )
+    verify = config.get("verify_ssl", True)
+    if not isinstance(verify, bool):
+        raise VimConfigError("config.verify_ssl", "must be true or false")
+    ca_cert = config.get("ca_cert")
+    if ca_cert is not None and (not isinstance(ca_cert, str) or "BEGIN CERTIFICATE" not in ca_cert):
+        raise VimConfigError("config.ca_cert", "must be a PEM certificate")
+    images = config.get("images", [])
+    if not isinstance(images, list) or not all(isinstance(i, str) and i for i in images):
+        raise VimConfigError("config.images", "must be a list of image references")
+    return KubeConfig(
+        namespace_prefix=prefix,
+        verify_ssl=verify,
+        ca_cert=ca_cert,
+        kubeconfig=_kubeconfig(config.get("kubeconfig")),
+        images=list(images),
+        request_timeout=_positive(config, "request_timeout", 30.0),
+        connect_timeout=_positive(config, "connect_timeout", 5.0),
+    )
+
+
+def client_configuration(
+    cfg: KubeConfig, vim_url: str | None, token: str | None
+) -> Any:  # kubernetes.client.Configuration
+    """A private client Configuration (never the process-wide default one)."""
+    from kubernetes import client
+    from kubernetes import config as kube_config
+
+    conf = client.Configuration()
+    if cfg.kubeconfig is not None:
+        kube_config.load_kube_config_from_dict(cfg.kubeconfig, client_configuration=conf)
+    else:
+        if not vim_url:
+            raise VimConfigError("vim_url", "the API server URL is required without a kubeconfig")
+        conf.host = vim_url.rstrip("/")
+        if token:
+            conf.api_key = {"authorization": token}
+            conf.api_key_prefix = {"authorization": "Bearer"}
+    if vim_url and cfg.kubeconfig is not None:
+        conf.host = vim_url.rstrip("/")
+    conf.verify_ssl = cfg.verify_ssl
+    if cfg.ca_cert:
+        with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False) as fh:
+            fh.write(cfg.ca_cert)
+        conf.ssl_ca_cert = fh.name
+    conf.retries = False  # a failed call surfaces at once; nfvo's LCM decides on retries
+    return conf
