@@ -104,6 +104,7 @@ class Recorded:
     query: dict[str, str]
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    audit_id: str = ""
 
 
 def default_nodes() -> list[dict[str, Any]]:
@@ -283,10 +284,16 @@ class FakeKube:
     # ------------------------------------------------------------------ request handling
 
     def handle(
-        self, method: str, path: str, query: dict[str, str], body: Any, headers: dict[str, str]
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        body: Any,
+        headers: dict[str, str],
+        audit_id: str = "",
     ) -> tuple[int, Any]:
         """Serve one request: (status code, JSON answer)."""
-        self.requests.append(Recorded(method, path, query, copy.deepcopy(body), headers))
+        self.requests.append(Recorded(method, path, query, copy.deepcopy(body), headers, audit_id))
         if headers.get("authorization") != f"Bearer {self.token}":
             raise ApiError(401, "Unauthorized")
         fault = self._take_fault(method, path)
@@ -733,9 +740,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
+        audit_id = str(uuid.uuid4())
         try:
             body = json.loads(raw) if raw else None
-            code, answer = self.kube.handle(self.command, url.path, query, body, headers)
+            code, answer = self.kube.handle(self.command, url.path, query, body, headers, audit_id)
         except ApiError as exc:
             code = exc.code
             answer = {
@@ -754,7 +762,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
-            self.send_header("Audit-Id", str(uuid.uuid4()))
+            self.send_header("Audit-Id", audit_id)
             self.end_headers()
             self.wfile.write(data)
         except OSError:  # the client gave up (a timeout test)

@@ -189,7 +189,9 @@ def map_transport_error(exc: Exception, what: str, request_id: str) -> VimError:
     """The typed error for a urllib3 failure (no HTTP answer at all)."""
     from urllib3 import exceptions as u3
 
-    if isinstance(exc, u3.TimeoutError):
+    # NewConnectionError (refused, unreachable) subclasses ConnectTimeoutError in urllib3
+    refused = isinstance(exc, u3.NewConnectionError | u3.NameResolutionError)
+    if isinstance(exc, u3.TimeoutError) and not refused:
         return VimTimeout(
             f"{what}: the Kubernetes API did not answer in time ({exc})",
             vim_message=str(exc),
