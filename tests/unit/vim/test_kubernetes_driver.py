@@ -391,3 +391,17 @@ def test_destroy_ns_removes_everything_at_once(fake: FakeKube, driver: Kubernete
     with pytest.raises(VimNotFound):
         driver.get_network(net.id)
     assert len(driver.list_servers({TAG_NS: "ns-2"})) == 1
+
+
+def test_host_going_down_makes_a_pinned_restart_unschedulable(
+    fake: FakeKube, driver: KubernetesVim
+) -> None:
+    server = wait_status(driver, driver.create_server(spec(host="a1")).id, "ACTIVE")
+    driver.stop_server(server.id)
+    with fake.lock:
+        fake.store["nodes"][("", "a1")]["status"]["conditions"][0]["status"] = "False"
+    assert {h.name: h.state for h in driver.list_hosts()}["a1"] == "down"
+    assert {z.name: z.available for z in driver.list_zones()} == {"zone-a": True, "zone-b": True}
+    driver.start_server(server.id)
+    failed = driver.get_server(server.id)
+    assert failed.status == "ERROR" and failed.fault and "Unschedulable" in failed.fault
