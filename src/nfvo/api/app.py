@@ -22,6 +22,7 @@ from nfvo.config import Settings
 from nfvo.inventory.db import Database
 from nfvo.lcm import engine, steps
 from nfvo.lcm.service import LcmService
+from nfvo.monitoring.amqp import NotificationConsumers
 from nfvo.notifications import NotificationService
 from nfvo.resources.service import ResourceService
 from nfvo.resources.vault import Vault, load_key
@@ -131,8 +132,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         notifications = app.state.services.notifications
         if notifications is not None:
             notifications.start()
+        vim_events = NotificationConsumers(
+            app.state.services.db, app.state.services.resources.vault
+        )
+        await asyncio.to_thread(vim_events.start)
         yield
         stop.set()
+        await asyncio.to_thread(vim_events.stop)
         if notifications is not None:
             notifications.stop()
 

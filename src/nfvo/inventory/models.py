@@ -334,3 +334,21 @@ class NotificationDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class NsEvent(Base):
+    """Something a VIM reported about the resources of an NS instance (a server lost or in
+    error), recorded once so that the policy engine can react to it (e.g. heal)."""
+
+    __tablename__ = "ns_events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ns_instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    vnf_instance_id: Mapped[str] = mapped_column(String(255))
+    vnfc_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )

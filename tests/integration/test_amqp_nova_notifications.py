@@ -1,0 +1,268 @@
+"""Nova notifications through a real RabbitMQ into the inventory (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import kombu
+import pytest
+from tests.support.live import start_live
+from tests.unit.monitoring.test_monitoring_events import host_state, make_ns, make_vim, statuses
+from tests.unit.monitoring.test_nova_parsing import envelope, fault, instance, service
+
+from nfvo.inventory.db import Database
+from nfvo.inventory.models import VimAccount
+from nfvo.inventory.monitoring_repo import MonitoringRepository
+from nfvo.monitoring import amqp as amqp_mod
+from nfvo.monitoring.amqp import NovaNotificationConsumer
+
+AMQP_ENV = "NFVO_TEST_AMQP_URL"
+AMQP_SKIP = (
+    f"AMQP tests need a RabbitMQ and {AMQP_ENV}, e.g. "
+    f"{AMQP_ENV}=amqp://guest:guest@127.0.0.1:5672// (set by .ci/run)"
+)
+LATENCY_LIMIT = 2.0
+
+
+@pytest.fixture
+def amqp_url() -> str:
+    url = os.environ.get(AMQP_ENV)
+    if not url:
+        pytest.skip(AMQP_SKIP)
+    return url
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    d = Database(db_url)
+    d.migrate()
+    yield d
+    d.dispose()
+
+
+def delete_queue(url: str, name: str) -> None:
+    with kombu.Connection(url, connect_timeout=5) as conn:
+        conn.default_channel.queue_delete(name)
+
+
+@pytest.fixture
+def consumers(amqp_url: str, db: Database) -> Iterator[Callable[..., NovaNotificationConsumer]]:
+    """Make started consumers for fresh VIMs; stop them and delete their queues afterwards."""
+    made: list[NovaNotificationConsumer] = []
+
+    def make(**kwargs: Any) -> NovaNotificationConsumer:
+        vim_id = str(uuid.uuid4())
+        make_vim(db, vim_id)
+        c = NovaNotificationConsumer(amqp_url, vim_id, db, **kwargs)
+        made.append(c)
+        c.start()
+        assert c.wait_connected(10), "consumer did not connect"
+        return c
+
+    yield make
+    for c in made:
+        c.stop()
+        delete_queue(amqp_url, c.queue_name)
+
+
+def publish(url: str, body: Any, topic: str = "versioned_notifications.info") -> None:
+    """Publish like oslo.messaging's notifier: JSON to the transient topic exchange ``nova``."""
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    with kombu.Connection(url, connect_timeout=5) as conn:
+        ex = kombu.Exchange("nova", type="topic", durable=False, auto_delete=False)
+        producer = conn.Producer(serializer="json")
+        producer.publish(
+            data,
+            exchange=ex,
+            routing_key=topic,
+            declare=[ex],
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=2,
+        )
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> float:
+    """Seconds until ``check()`` held (fails the test after ``timeout``)."""
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(0.01)
+    return time.monotonic() - start
+
+
+def test_server_deleted_marks_vnfc_lost_within_2s(consumers, amqp_url: str, db: Database) -> None:
+    c = consumers()
+    ns_id = make_ns(db, c.vim_id, {"vnf-a": ["srv-1", "srv-2"]})
+    publish(amqp_url, envelope(instance("instance.delete.end", "srv-2", "deleted")))
+    latency = wait_for(lambda: statuses(db, ns_id)["srv-2"] == "LOST")
+    print(f"\nserver deleted -> VNFC LOST in {latency * 1000:.0f} ms")
+    assert latency < LATENCY_LIMIT
+    assert statuses(db, ns_id) == {"srv-1": "ACTIVE", "srv-2": "LOST"}
+    with db.session() as s:
+        rows = MonitoringRepository(s).events(ns_id)
+    assert [(r.kind, r.vnfc_key, r.vnf_instance_id) for r in rows] == [
+        ("SERVER_LOST", "vdu-1", "vnf-a")
+    ]
+
+
+def test_error_and_duplicate_give_one_event(consumers, amqp_url: str, db: Database) -> None:
+    c = consumers()
+    ns_id = make_ns(db, c.vim_id, {"vnf-a": ["srv-1"]})
+    msg = instance("instance.update", "srv-1", "error", fault=fault("Boom", "disk failed"))
+    publish(amqp_url, envelope(msg), topic="versioned_notifications.error")
+    publish(amqp_url, envelope(msg), topic="versioned_notifications.error")
+    assert c.wait_processed(2)
+    assert statuses(db, ns_id) == {"srv-1": "ERROR"}
+    with db.session() as s:
+        rows = MonitoringRepository(s).events(ns_id)
+    assert [(r.kind, r.detail["reason"]) for r in rows] == [("SERVER_ERROR", "Boom: disk failed")]
+
+
+def test_service_forced_down_and_back_up(consumers, amqp_url: str, db: Database) -> None:
+    c = consumers()
+    publish(amqp_url, envelope(service("compute-1", forced_down=True)))
+    wait_for(lambda: host_state(db, c.vim_id, "compute-1")[0] == "down")
+    assert host_state(db, c.vim_id, "compute-1") == ("down", "monitoring")
+    publish(amqp_url, envelope(service("compute-1")))
+    wait_for(lambda: host_state(db, c.vim_id, "compute-1")[0] == "up")
+
+
+def test_legacy_notification_on_notifications_info(consumers, amqp_url: str, db: Database) -> None:
+    c = consumers()
+    ns_id = make_ns(db, c.vim_id, {"vnf-a": ["srv-1"]})
+    legacy = {
+        "event_type": "compute.instance.delete.end",
+        "message_id": str(uuid.uuid4()),
+        "payload": {"instance_id": "srv-1", "state": "deleted"},
+    }
+    publish(amqp_url, legacy, topic="notifications.info")
+    wait_for(lambda: statuses(db, ns_id)["srv-1"] == "LOST")
+
+
+def test_malformed_messages_are_dropped_and_consumer_keeps_going(
+    consumers, amqp_url: str, db: Database
+) -> None:
+    c = consumers()
+    ns_id = make_ns(db, c.vim_id, {"vnf-a": ["srv-1"]})
+    for body in (
+        b"\x00\xffnot json",
+        "{broken",
+        {"oslo.version": "9.0", "oslo.message": "{}"},
+        {"oslo.version": "2.0", "oslo.message": 42},
+        envelope({"event_type": "aggregate.create.end", "payload": {}}),
+        envelope({"event_type": "instance.delete.end", "payload": {"nova_object.data": {}}}),
+    ):
+        publish(amqp_url, body)
+    publish(amqp_url, envelope(instance("instance.delete.end", "srv-1", "deleted")))
+    wait_for(lambda: statuses(db, ns_id)["srv-1"] == "LOST")
+    assert c.wait_processed(7)
+    assert c.dropped == 6 and c.alive
+    assert c.wait_idle(5)
+    assert c.queue_depth() == 0  # every message acknowledged, none stuck
+
+
+def test_failed_effect_is_not_acknowledged_and_is_retried(
+    consumers, amqp_url: str, db: Database, monkeypatch
+) -> None:
+    real = amqp_mod.events.apply
+    calls = []
+
+    def flaky(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("database briefly unavailable")
+        return real(*args)
+
+    monkeypatch.setattr(amqp_mod.events, "apply", flaky)
+    c = consumers()
+    ns_id = make_ns(db, c.vim_id, {"vnf-a": ["srv-1"]})
+    publish(amqp_url, envelope(instance("instance.delete.end", "srv-1", "deleted")))
+    wait_for(lambda: statuses(db, ns_id)["srv-1"] == "LOST")
+    assert len(calls) == 2 and c.processed == 1
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
+
+
+def test_broker_closes_connections_consumer_reconnects_and_loses_nothing(
+    consumers, amqp_url: str, db: Database
+) -> None:
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("rabbitmqctl not found: cannot act on the broker")
+    c = consumers(min_backoff=1.5)  # a gap long enough to publish while it is away
+    ns_id = make_ns(db, c.vim_id, {"vnf-a": ["before", "during", "after"]})
+    publish(amqp_url, envelope(instance("instance.delete.end", "before", "deleted")))
+    wait_for(lambda: statuses(db, ns_id)["before"] == "LOST")
+    rabbitmqctl("close_all_connections", "nfvo test: broker-side close")
+    wait_for(lambda: not c.connected.is_set(), timeout=5)
+    publish(amqp_url, envelope(instance("instance.delete.end", "during", "deleted")))
+    assert c.wait_connected(15) and c.connections >= 2 and c.alive
+    publish(amqp_url, envelope(instance("instance.delete.end", "after", "deleted")))
+    wait_for(lambda: set(statuses(db, ns_id).values()) == {"LOST"})
+
+
+def test_broker_restart_durable_queue_keeps_messages(
+    consumers, amqp_url: str, db: Database
+) -> None:
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("rabbitmqctl not found: cannot restart the broker")
+    c = consumers()
+    ns_id = make_ns(db, c.vim_id, {"vnf-a": ["queued", "after"]})
+    c.stop()  # nfvo away: the durable, bound queue collects what Nova sends meanwhile
+    publish(amqp_url, envelope(instance("instance.delete.end", "queued", "deleted")))
+    try:
+        rabbitmqctl("stop_app")
+        c.start()  # starts while the broker is down: must keep retrying, not crash
+        time.sleep(1.0)
+        assert c.alive and not c.connected.is_set()
+    finally:
+        rabbitmqctl("start_app")
+        rabbitmqctl("await_startup")
+    assert c.wait_connected(30) and c.alive
+    wait_for(lambda: statuses(db, ns_id)["queued"] == "LOST", timeout=10)
+    publish(amqp_url, envelope(instance("instance.delete.end", "after", "deleted")))
+    wait_for(lambda: statuses(db, ns_id)["after"] == "LOST")
+
+
+def test_live_nfvo_starts_a_consumer_for_an_opted_in_openstack_vim(
+    amqp_url: str, db_url: str, tmp_path: Path
+) -> None:
+    db = Database(db_url)
+    db.migrate()
+    vim_id = str(uuid.uuid4())
+    make_vim(db, vim_id)
+    with db.session() as s:
+        vim = s.get(VimAccount, vim_id)
+        vim.config = {"notifications": {"amqp_url": amqp_url, "exchange": "nova"}}
+    ns_id = make_ns(db, vim_id, {"vnf-a": ["srv-live"]})
+    api = start_live(tmp_path / "data", db_url, sync_interval_seconds=0)
+    try:
+        wait_for(lambda: _queue_exists(amqp_url, f"nfvo-{vim_id}"), timeout=15)
+        t0 = time.monotonic()
+        publish(amqp_url, envelope(instance("instance.delete.end", "srv-live", "deleted")))
+        wait_for(lambda: statuses(db, ns_id)["srv-live"] == "LOST")
+        assert time.monotonic() - t0 < LATENCY_LIMIT
+    finally:
+        api.close()
+        db.dispose()
+        delete_queue(amqp_url, f"nfvo-{vim_id}")
+
+
+def _queue_exists(url: str, name: str) -> bool:
+    try:
+        with kombu.Connection(url, connect_timeout=2) as conn:
+            _, _, consumers = conn.default_channel.queue_declare(name, passive=True)
+            return consumers > 0
+    except Exception:
+        return False
