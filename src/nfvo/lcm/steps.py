@@ -314,8 +314,24 @@ def delete_ns_vls(op_id: str) -> None:
             finally:
                 driver.close()
     with ctx().db.session() as s:
+        _, ns = _load(op_id, s, lock=False)
+        ns_id, vims = ns.id, _vims_of(ns)
+    _release_groupings(ns_id, vims)
+    with ctx().db.session() as s:
         _, ns = _load(op_id, s)
         ns.vl_records = {}
+
+
+def _release_groupings(ns_id: str, vims: set[str]) -> None:
+    """VIMs that group an NS's resources (a Kubernetes namespace) drop the group once empty."""
+    for vim_id in sorted(vims):
+        driver = _driver(vim_id)
+        try:
+            release = getattr(driver, "delete_namespace_for", None)
+            if callable(release):
+                release(ns_id)
+        finally:
+            driver.close()
 
 
 def _delete_network(driver: Any, network_id: str) -> None:
@@ -369,6 +385,7 @@ def rollback_instantiate(op_id: str) -> None:
             cleanup_by_tags(driver, ns_instance_id=ns_id)
         finally:
             driver.close()
+    _release_groupings(ns_id, vims)
     with ctx().db.session() as s:
         op, ns = _load(op_id, s)
         ns.ns_state = NsState.NOT_INSTANTIATED

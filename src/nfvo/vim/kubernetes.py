@@ -289,9 +289,13 @@ class KubernetesVim(VimDriver):
         found = self.rest.find(path)
         if found is not None:
             return self._view(found)
+        if not spec.image and self.cfg.default_image:
+            spec = dataclasses.replace(spec, image=self.cfg.default_image)
         if not spec.image or (self.cfg.images and spec.image not in self.cfg.images):
             raise VimBadRequest(
-                f"unknown image {spec.image!r}; known: {self.cfg.images}", request_id="nfvo-local"
+                f"unknown image {spec.image!r}; known: {self.cfg.images}"
+                + ("" if spec.image else " (or set config.default_image)"),
+                request_id="nfvo-local",
             )
         size = sv.resolve_size(spec)
         wiring = self._port_wiring(spec, server_id)

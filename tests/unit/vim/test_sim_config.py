@@ -99,11 +99,11 @@ def test_unknown_vim_type() -> None:
 def test_other_vim_types_accept_any_object_but_have_no_driver(tmp_path: Path) -> None:
     assert validate_config("openstack", {"region": "r1"}) == {"region": "r1"}
     assert set(VIM_TYPES) == {"sim", "openstack", "kubernetes"}
-    with pytest.raises(VimUnavailable, match="the kubernetes driver is not available"):
+    with pytest.raises(VimUnavailable, match="the openstack driver is not available"):
         create_driver(
-            "kubernetes",
+            "openstack",
             vim_id="k",
-            vim_url="https://k8s",
+            vim_url="https://keystone.example:5000/v3",
             vim_user=None,
             vim_password=None,
             vim_tenant_name=None,

@@ -22,6 +22,7 @@ KNOWN_KEYS = {
     "ca_cert",
     "kubeconfig",
     "images",
+    "default_image",
     "request_timeout",
     "connect_timeout",
 }
@@ -36,6 +37,7 @@ class KubeConfig:
     ca_cert: str | None = None
     kubeconfig: dict[str, Any] | None = None
     images: list[str] = field(default_factory=list)
+    default_image: str | None = None  # for VDUs whose descriptor names no software image
     request_timeout: float = 30.0
     connect_timeout: float = 5.0
 
@@ -48,6 +50,8 @@ class KubeConfig:
             "request_timeout": self.request_timeout,
             "connect_timeout": self.connect_timeout,
         }
+        if self.default_image:
+            out["default_image"] = self.default_image
         if self.ca_cert:
             out["ca_cert"] = self.ca_cert
         if self.kubeconfig is not None:
@@ -99,12 +103,16 @@ def parse_kube_config(config: dict[str, Any]) -> KubeConfig:
     images = config.get("images", [])
     if not isinstance(images, list) or not all(isinstance(i, str) and i for i in images):
         raise VimConfigError("config.images", "must be a list of image references")
+    default_image = config.get("default_image")
+    if default_image is not None and (not isinstance(default_image, str) or not default_image):
+        raise VimConfigError("config.default_image", "must be an image reference")
     return KubeConfig(
         namespace_prefix=prefix,
         verify_ssl=verify,
         ca_cert=ca_cert,
         kubeconfig=_kubeconfig(config.get("kubeconfig")),
         images=list(images),
+        default_image=default_image,
         request_timeout=_positive(config, "request_timeout", 30.0),
         connect_timeout=_positive(config, "connect_timeout", 5.0),
     )
