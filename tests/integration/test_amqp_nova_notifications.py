@@ -266,3 +266,40 @@ def _queue_exists(url: str, name: str) -> bool:
             return consumers > 0
     except Exception:
         return False
+
+
+def test_manager_follows_vim_accounts(amqp_url: str, db: Database) -> None:
+    from cryptography.fernet import Fernet
+
+    from nfvo.monitoring.amqp import NotificationConsumers
+    from nfvo.resources.vault import Vault, split_secrets
+
+    vault = Vault(Fernet.generate_key())
+    opted, plain = str(uuid.uuid4()), str(uuid.uuid4())
+    make_vim(db, opted)
+    make_vim(db, plain)
+    user = amqp_url.split("://", 1)[1].split(":", 1)[0]
+    password = amqp_url.split("://", 1)[1].split(":", 1)[1].split("@", 1)[0]
+    host = amqp_url.rsplit("@", 1)[1]
+    config = {"notifications": {"amqp_url": f"amqp://{user}@{host}", "amqp_password": password}}
+    public, secrets = split_secrets(config)
+    assert "notifications.amqp_password" in secrets  # kept encrypted, not in config
+    with db.session() as s:
+        vim = s.get(VimAccount, opted)
+        vim.config, vim.secrets = public, vault.seal(secrets)
+    manager = NotificationConsumers(db, vault)
+    try:
+        manager.refresh()
+        assert set(manager.consumers) == {opted}
+        consumer = manager.consumers[opted][1]
+        assert consumer.wait_connected(10)
+        ns_id = make_ns(db, opted, {"vnf-a": ["srv-m"]})
+        publish(amqp_url, envelope(instance("instance.delete.end", "srv-m", "deleted")))
+        wait_for(lambda: statuses(db, ns_id)["srv-m"] == "LOST")
+        with db.session() as s:
+            s.get(VimAccount, opted).config = {}
+        manager.refresh()
+        assert manager.consumers == {} and not consumer.alive
+    finally:
+        manager.stop()
+        delete_queue(amqp_url, f"nfvo-{opted}")

@@ -199,3 +199,34 @@ def test_unwrap_returns_the_inner_message() -> None:
     msg = instance("instance.update", SID, "active")
     assert unwrap(envelope(msg)) == msg
     assert unwrap(json.dumps(msg)) == msg
+
+
+def test_vim_accounts_opt_in_with_a_notifications_amqp_url() -> None:
+    from nfvo.monitoring.amqp import DEFAULT_TOPICS, notification_settings
+
+    assert notification_settings({}) is None
+    assert notification_settings({"notifications": {"exchange": "nova"}}) is None
+    opts = notification_settings({"notifications": {"amqp_url": "amqp://nova@mq:5672//"}})
+    assert opts == {
+        "amqp_url": "amqp://nova@mq:5672//",
+        "exchange": "nova",
+        "topics": DEFAULT_TOPICS,
+        "exchange_durable": False,
+    }
+    secret = notification_settings(
+        {
+            "notifications": {
+                "amqp_url": "amqp://nova@mq:5672/vhost",
+                "amqp_password": "p@ss/word",
+                "exchange": "openstack",
+                "topics": ["versioned_notifications.info"],
+                "exchange_durable": True,
+            }
+        }
+    )
+    assert secret == {
+        "amqp_url": "amqp://nova:p%40ss%2Fword@mq:5672/vhost",
+        "exchange": "openstack",
+        "topics": ("versioned_notifications.info",),
+        "exchange_durable": True,
+    }
