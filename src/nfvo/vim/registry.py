@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nfvo.vim.base import VimConfigError, VimDriver, VimUnavailable
+from nfvo.vim.base import VimConfigError, VimDriver
 
 VIM_TYPES = ("sim", "openstack", "kubernetes")
 
@@ -33,7 +33,9 @@ def validate_config(vim_type: str, config: dict[str, Any]) -> dict[str, Any]:
         from nfvo.vim.k8s.config import parse_kube_config
 
         return parse_kube_config(config).normalised()
-    return dict(config)
+    from nfvo.vim.os.config import parse_openstack_config
+
+    return parse_openstack_config(config).normalised()
 
 
 def create_driver(
@@ -47,7 +49,7 @@ def create_driver(
     config: dict[str, Any],
     data_dir: Path,
 ) -> VimDriver:
-    """A driver for one VIM account; VimUnavailable for types not shipped in this release."""
+    """A driver for one VIM account; VimConfigError for an unknown type."""
     if vim_type not in VIM_TYPES:
         raise VimConfigError("vim_type", f"unknown VIM type {vim_type!r}; one of {VIM_TYPES}")
     if vim_type == "sim":
@@ -74,4 +76,14 @@ def create_driver(
             vim_tenant_name=vim_tenant_name,
             data_dir=data_dir,
         )
-    raise VimUnavailable(f"the {vim_type} driver is not available in this release")
+    from nfvo.vim.os.driver import OpenStackVim
+
+    return OpenStackVim(
+        vim_id=vim_id,
+        config=config,
+        vim_url=vim_url,
+        vim_user=vim_user,
+        vim_password=vim_password,
+        vim_tenant_name=vim_tenant_name,
+        data_dir=data_dir,
+    )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nfvo.vim.base import VimConfigError, VimUnavailable
+from nfvo.vim.base import VimConfigError
 from nfvo.vim.registry import RUNTIME_CONFIG_KEYS, VIM_TYPES, create_driver, validate_config
 from nfvo.vim.sim import SimVim
 
@@ -96,14 +96,16 @@ def test_unknown_vim_type() -> None:
     assert info.value.field == "vim_type"
 
 
-def test_other_vim_types_accept_any_object_but_have_no_driver(tmp_path: Path) -> None:
-    assert validate_config("openstack", {"region": "r1"}) == {"region": "r1"}
+def test_unknown_vim_type_is_refused_by_name(tmp_path: Path) -> None:
     assert set(VIM_TYPES) == {"sim", "openstack", "kubernetes"}
-    with pytest.raises(VimUnavailable, match="the openstack driver is not available"):
+    with pytest.raises(VimConfigError) as info:
+        validate_config("vmware", {})
+    assert info.value.field == "vim_type"
+    with pytest.raises(VimConfigError, match="unknown VIM type 'vmware'"):
         create_driver(
-            "openstack",
+            "vmware",
             vim_id="k",
-            vim_url="https://keystone.example:5000/v3",
+            vim_url="https://vcenter.example/sdk",
             vim_user=None,
             vim_password=None,
             vim_tenant_name=None,

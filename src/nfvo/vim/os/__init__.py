@@ -1,0 +1,1 @@
+"""The OpenStack VIM driver (Nova, Neutron, Glance, Placement through openstacksdk)."""
