@@ -215,13 +215,6 @@ def start(op_id: str, operation: str, generation: int, *, rollback: bool = False
             DBOS.start_workflow(wf, op_id)
 
 
-def wait(op_id: str, generation: int, *, rollback: bool = False, timeout: float = 60) -> None:
-    """Block until the op's workflow ends (tests, demo)."""
-    kind = "rollback" if rollback else "run"
-    handle = DBOS.retrieve_workflow(f"{op_id}:{kind}:{generation}")
-    handle.get_result()
-
-
 def _system_db(url: str, data_dir: str) -> tuple[str, str]:
     """(DBOS system database URL, schema): beside nfvo's own tables."""
     if url.startswith("sqlite"):
@@ -272,12 +265,3 @@ def launch(
         _runtime.role = role
         _runtime.queue = DBOS.register_queue(QUEUE_NAME, polling_interval_sec=1.0)
         _launched_url = db_url
-
-
-def shutdown() -> None:
-    """Stop DBOS in this process."""
-    global _launched_url
-    with _lock:
-        if _launched_url is not None:
-            DBOS.destroy(destroy_registry=False)
-            _launched_url = None

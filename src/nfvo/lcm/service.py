@@ -17,7 +17,6 @@ from nfvo.inventory.repositories import CatalogRepository
 from nfvo.lcm import changes, codec, engine, events
 from nfvo.lcm.plan import PlanError, plan_instantiation
 from nfvo.lcm.states import (
-    TERMINAL,
     IllegalTransition,
     NsState,
     OpState,
@@ -306,16 +305,3 @@ class LcmService:
             if ns.vnf_records or ns.vl_records:
                 # resources remain: INSTANTIATED lets the client terminate them
                 ns.ns_state = NsState.INSTANTIATED
-
-    def wait(self, op_id: str, timeout: float = 120) -> NsLcmOpOcc:
-        """Block until the op is no longer STARTING/PROCESSING/ROLLING_BACK (tests, demo)."""
-        import time
-
-        deadline = time.monotonic() + timeout
-        while True:
-            occ = self.op(op_id, None)
-            if OpState(occ.state) in TERMINAL or occ.state == OpState.FAILED_TEMP:
-                return occ
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"operation {op_id} still {occ.state} after {timeout} s")
-            time.sleep(0.05)
