@@ -381,8 +381,11 @@ class GenericVnfm(Vnfm):
                 driver.delete_port(port_id)
 
     def _settle(self, ctx: _Ctx, pending: list[_Pending], driver: VimDriver) -> None:
-        """Poll until every server has left BUILD/REBOOT; ERROR and timeouts raise."""
+        """Poll until every server has left BUILD/REBOOT; then the first ERROR (or a timeout)
+        raises. All servers settle first, so that a retry finds no server still booting
+        towards an ERROR it would then trip over."""
         waiting = list(pending)
+        first_error: VnfmError | None = None
         start = self._waiter.clock()
         budget = max((p.timeout_s for p in pending), default=0.0)
         for _ in self._waiter.intervals(budget):
@@ -394,19 +397,22 @@ class GenericVnfm(Vnfm):
                     _refresh(p.vnfc, server)
                     p.fault = server.fault
                 if p.vnfc.status == "ERROR":
-                    raise ctx.error(
+                    first_error = first_error or ctx.error(
                         f"server {p.vnfc.server_id} ({p.vnfc.key}) went to ERROR: "
                         f"{p.fault or 'no fault reported'}",
                         p.vnfc.vdu_id,
                     )
+                    continue
                 if p.vnfc.status in _TRANSIENT:
                     if self._waiter.clock() - start >= p.timeout_s:
-                        raise _timeout(ctx, p)
+                        raise first_error or _timeout(ctx, p)
                     still.append(p)
             waiting = still
             if not waiting:
+                if first_error is not None:
+                    raise first_error
                 return
-        raise _timeout(ctx, waiting[0])
+        raise first_error or _timeout(ctx, waiting[0])
 
 
 # ---------------------------------------------------------------------- module functions
