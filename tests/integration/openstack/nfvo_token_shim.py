@@ -2,7 +2,8 @@
 
 Nova has no unauthenticated mode any more; this filter accepts exactly one static token and
 sets the identity headers keystonemiddleware would (an admin of project ``nfvo``), so Nova's
-own ``NovaKeystoneContext`` builds the request context. Any other token gets a 401.
+own ``NovaKeystoneContext`` builds the request context. ``<token>:<project>`` is the same
+admin scoped to another project (for per-project quotas). Any other token gets a 401.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Callable[[
             for key in list(environ):
                 if key.startswith(("HTTP_X_USER", "HTTP_X_PROJECT", "HTTP_X_ROLE")):
                     del environ[key]
-            if environ.get("HTTP_X_AUTH_TOKEN") != token:
+            given = str(environ.get("HTTP_X_AUTH_TOKEN") or "")
+            base, _, project = given.partition(":")
+            if base != token:
                 body = json.dumps({"error": {"code": 401, "message": "invalid token"}}).encode()
                 start_response(
                     "401 Unauthorized",
@@ -40,6 +43,8 @@ def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Callable[[
                 )
                 return [body]
             environ.update(_IDENTITY)
+            if project:
+                environ["HTTP_X_PROJECT_ID"] = environ["HTTP_X_PROJECT_NAME"] = project
             return app(environ, start_response)
 
         return middleware

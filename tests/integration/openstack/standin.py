@@ -1,13 +1,15 @@
-"""Loopback stand-ins for Neutron and Glance: the subset that Nova and nfvo's driver call.
+"""Loopback stand-ins for Neutron and Glance (and Keystone's project check): the subset that
+Nova and nfvo's driver call.
 
 Real Nova (with its fake hypervisor) needs an image service to show the image a server boots
 from and a network service to bind the ports a server is given; nfvo's driver needs networks,
 subnets, ports with tags, security groups and an image list. This one stdlib-only process
-serves both, under ``/network`` and ``/image``, with an in-memory state::
+serves them under ``/network``, ``/image`` and ``/identity``, with an in-memory state::
 
     python standin.py --port 9999 --token admin
 
-Requests without the token are refused with 401 like keystonemiddleware would.
+Requests without the token (or ``<token>:<project>``) are refused with 401 like
+keystonemiddleware would.
 """
 
 from __future__ import annotations
@@ -275,14 +277,16 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        if self.headers.get("X-Auth-Token") != self.server.token:
+        if str(self.headers.get("X-Auth-Token") or "").partition(":")[0] != self.server.token:
             self._send(401, {"error": {"code": 401, "message": "Authentication required"}})
             return
         try:
             body = json.loads(raw) if raw else {}
             path = parts.path.rstrip("/")
             query = parse_qs(parts.query)
-            if path.startswith("/image"):
+            if path.startswith("/identity"):
+                status, out = self.identity(path[len("/identity") :])
+            elif path.startswith("/image"):
                 status, out = self.image(path[len("/image") :], query)
             elif path.startswith("/network"):
                 with self.server.neutron.lock:
@@ -303,6 +307,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def _base(self) -> str:
         return f"http://{self.headers.get('Host')}"
+
+    def identity(self, path: str) -> tuple[int, Any]:
+        """Keystone's version document and project show: Nova checks a project exists before
+        it sets the project's quotas."""
+        if path in ("", "/v3"):
+            link = {"href": self._base() + "/identity/v3/", "rel": "self"}
+            return 200, {"version": {"id": "v3.14", "status": "stable", "links": [link]}}
+        if path.startswith("/v3/projects/"):
+            pid = path.rsplit("/", 1)[1]
+            return 200, {"project": {"id": pid, "name": pid, "domain_id": "default"}}
+        return 404, {"error": {"code": 404, "message": f"no route {path}"}}
 
     def image(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
         if path == "":

@@ -9,6 +9,7 @@ test by its own ``nfvo.ns`` tag and cleans up after it.
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ class RealNovaAdapter(VimContractAdapter):
     """Drivers on the shared loopback Nova; capacity comes from what Placement reports."""
 
     supports_fault_injection = False
-    supports_quota = False
+    supports_quota = True
     supports_migration = True
     timeout = 60.0
     poll_interval = 0.2
@@ -78,6 +79,16 @@ class RealNovaAdapter(VimContractAdapter):
             ram = (int(h.ram_mib * h.ram_allocation_ratio) - h.ram_mib_used) // flavor.ram_mib
             room += max(min(cpu, ram), 0)
         return driver, room
+
+    def quota_limited_driver(self) -> tuple[VimDriver, int]:
+        """A driver scoped to a fresh project whose Nova instance quota is 3."""
+        token = os.environ["NFVO_TEST_OPENSTACK_TOKEN"]
+        project = "quota-" + uuid.uuid4().hex[:12]
+        admin = self.make_driver()
+        body = {"quota_set": {"instances": 3}}
+        admin.client.request("compute", "PUT", f"/os-quota-sets/{project}", json=body)  # type: ignore[attr-defined]
+        admin.close()
+        return self.make_driver(vim_password=f"{token}:{project}"), 3
 
     def small_server_spec(self, key: str) -> ServerSpec:
         return ServerSpec(key=key, name=key, image="cirros", flavor=FLAVOR)

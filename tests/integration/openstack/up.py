@@ -168,6 +168,7 @@ class BringUp:
                 "endpoint_override": f"{standin}/network",
             },
             "glance": {"endpoint_override": f"{standin}/image"},
+            "keystone": {"endpoint_override": f"{standin}/identity/v3"},
             "oslo_concurrency": {"lock_path": self.root / "locks"},
             "oslo_messaging_notifications": {"driver": "messagingv2"},
             "oslo_policy": {"enforce_scope": False, "enforce_new_defaults": False},
@@ -410,6 +411,9 @@ class BringUp:
             "NFVO_TEST_OPENSTACK_IMAGE_URL": f"{standin}/image",
             "NFVO_TEST_OPENSTACK_PLACEMENT_URL": f"http://127.0.0.1:{self.ports['placement']}",
             "NFVO_TEST_OPENSTACK_DIR": str(self.root),
+            # Nova publishes its notifications (messagingv2) on this vhost's "nova" exchange.
+            "NFVO_TEST_OPENSTACK_AMQP_URL": RABBIT.replace("rabbit://", "amqp://", 1)
+            + f"/nfvo_os_{self.suffix}",
         }
 
 

@@ -454,3 +454,14 @@ def test_network_create_tags_and_idempotency(cloud: Canned) -> None:
     with pytest.raises(VimConflict):
         driver.delete_network("n1")
     driver.delete_network("absent")  # 404 is fine
+
+
+def test_a_deleted_server_nova_still_shows_is_not_found(cloud: Canned) -> None:
+    cloud.on("GET", "/compute/v2.1/servers/s1", body={"server": server_body(status="DELETED")})
+    cloud.on(
+        "GET", "/compute/v2.1/servers/detail", body={"servers": [server_body(status="DELETED")]}
+    )
+    driver = token_driver(cloud)
+    with pytest.raises(VimNotFound):
+        driver.get_server("s1")
+    assert driver.list_servers() == []

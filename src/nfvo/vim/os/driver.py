@@ -209,8 +209,12 @@ class OpenStackVim(NeutronOps, InventoryOps, VimDriver):
             delay = min(delay * 1.5, 1.0)
 
     def get_server(self, server_id: str) -> Server:
-        """A server with its current status; VimNotFound if absent."""
-        return self._to_server(self.client.get("compute", f"/servers/{server_id}")["server"])
+        """A server with its current status; VimNotFound if absent (or already deleted: Nova
+        still shows a deleted server to an admin for a while)."""
+        body = self.client.get("compute", f"/servers/{server_id}")["server"]
+        if body.get("status") == "DELETED":
+            raise VimNotFound(f"server {server_id} is deleted", vim_message="status DELETED")
+        return self._to_server(body)
 
     def list_servers(self, tags: dict[str, str] | None = None) -> list[Server]:
         """Servers carrying all ``tags``."""
@@ -218,7 +222,7 @@ class OpenStackVim(NeutronOps, InventoryOps, VimDriver):
         nova_tags = [t for t in encode_tags(wanted) if _NOVA_TAG.match(t)]
         params = {"tags": ",".join(nova_tags)} if nova_tags else {}
         bodies = self.client.get("compute", "/servers/detail", **params).get("servers") or []
-        servers = [self._to_server(b) for b in bodies]
+        servers = [self._to_server(b) for b in bodies if b.get("status") != "DELETED"]
         return [s for s in servers if wanted.items() <= s.tags.items()]
 
     def delete_server(self, server_id: str) -> None:
