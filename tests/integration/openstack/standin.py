@@ -90,7 +90,7 @@ class Neutron:
         self.lock = threading.Lock()
         self.items: dict[str, dict[str, dict[str, Any]]] = {c: {} for c in self.COLLECTIONS}
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ internals
 
     def _get(self, coll: str, rid: str) -> dict[str, Any]:
         item = self.items[coll].get(rid)

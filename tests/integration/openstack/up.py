@@ -335,7 +335,7 @@ class BringUp:
             cconf = str(self.root / host / "nova.conf")
             self.spawn(host, [self.bin("nova-compute"), "--config-file", cconf])
 
-    # ------------------------------------------------------------------ API helpers
+    # ------------------------------------------------------------------ API calls
 
     def call(self, url: str, method: str = "GET", body: Any = None) -> Any:
         req = urllib.request.Request(url, method=method)
