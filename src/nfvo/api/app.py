@@ -30,7 +30,7 @@ from nfvo.vnfm.generic import GenericVnfm
 
 log = logging.getLogger(__name__)
 
-# API name -> (SOL005 API version implemented, routers)
+# SOL005 API name -> the API version implemented under its v2 paths (v1 paths answer 1.3.0)
 APIS: dict[str, str] = {"vnfpkgm": "2.4.0", "nsd": "2.3.0", "nslcm": "2.3.0"}
 
 
