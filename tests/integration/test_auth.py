@@ -13,12 +13,12 @@ from nfvo.inventory.repositories import ClientRepository
 
 
 def test_expired_token_is_refused(db_url: str, tmp_path: Path) -> None:
-    live = start_live(tmp_path / "d", db_url, token_ttl_seconds=1)
+    live = start_live(tmp_path / "d", db_url, token_ttl_seconds=4)
     try:
         tok = live.token("admin", ADMIN_PASSWORD)
         h = {"Authorization": f"Bearer {tok}"}
         assert httpx.get(live.base_url + "/vnfpkgm/v2/vnf_packages", headers=h).status_code == 200
-        time.sleep(2.1)
+        time.sleep(4.5)
         r = httpx.get(live.base_url + "/vnfpkgm/v2/vnf_packages", headers=h)
         assert r.status_code == 401 and "expired" in r.json()["detail"]
         # the secret is stored as a salted slow hash, never in clear
