@@ -11,11 +11,12 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from nfvo.catalog.csar import CsarLimits
+from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.catalog.errors import PackageError
 from nfvo.catalog.onboarding import analyse_package, file_sha256
 from nfvo.catalog.states import (
@@ -98,6 +99,26 @@ class CatalogService:
         if descriptor_id not in found:
             raise NotFound(f"no onboarded {_WORD[kind]} has descriptor id {descriptor_id}")
         return found[descriptor_id]
+
+    def ns_descriptors(self, nsd_info_id: str) -> tuple[Nsd, dict[str, Vnfd]]:
+        """An onboarded NSD and the onboarded VNFDs it references, by vnfdId."""
+        nsd = Nsd.model_validate(self.descriptor(PackageKind.nsd, nsd_info_id))
+        vnfds = {
+            vnfd_id: Vnfd.model_validate(
+                self.descriptor(PackageKind.vnf, self.find_onboarded(PackageKind.vnf, vnfd_id).id)
+            )
+            for vnfd_id in nsd.vnfd_ids
+        }
+        return nsd, vnfds
+
+    def vnfd_artifacts(self, vnfd_ids: Iterable[str]) -> dict[str, dict[str, bytes]]:
+        """Small artifacts (day-0 files) of the onboarded VNF packages, by vnfdId."""
+        return {
+            vnfd_id: self.small_artifacts(
+                PackageKind.vnf, self.find_onboarded(PackageKind.vnf, vnfd_id).id
+            )
+            for vnfd_id in vnfd_ids
+        }
 
     def small_artifacts(
         self, kind: PackageKind, pkg_id: str, limit: int = 256 << 10

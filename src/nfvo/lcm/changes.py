@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nfvo.catalog.descriptors import Nsd, Vnfd
+from nfvo.lcm.codec import vnfc_id
 from nfvo.lcm.plan import PlanError, scale_vnf_counts, vnf_instance_id_for
 from nfvo.lcm.states import OpType
 
@@ -153,7 +154,7 @@ def _heal(plan: dict, records: dict, req: dict) -> dict[str, Any]:
         vnf_id = spec["vnf_instance_id"]
         params = item.get("additionalParams") or {}
         record = records.get(vnf_id) or {"vnfcs": []}
-        by_id = {c["key"].replace("/", "-"): c["key"] for c in record["vnfcs"]}
+        by_id = {vnfc_id(c["key"]): c["key"] for c in record["vnfcs"]}
         wanted = params.get("vnfcInstanceIds")
         if wanted is None:
             keys = list(by_id.values())

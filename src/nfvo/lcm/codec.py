@@ -22,6 +22,11 @@ def to_json(obj: Any) -> dict[str, Any]:
     return asdict(obj)
 
 
+def vnfc_id(key: str) -> str:
+    """The API id of a VNFC (VnfcResourceInfo.id) from its VIM idempotency key."""
+    return key.replace("/", "-")
+
+
 def spec_from_json(d: dict[str, Any]) -> VnfDeploymentSpec:
     """Inverse of ``to_json`` for a VnfDeploymentSpec."""
     vdus = []

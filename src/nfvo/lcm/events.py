@@ -24,7 +24,6 @@ def op_event(s: Session, op: NsLcmOpOcc, *, start: bool | None = None) -> None:
     state = OpState(op.state)
     if start is None:
         start = state not in TERMINAL and state != OpState.FAILED_TEMP
-    extra: dict[str, Any] = {}
     note = op_occ_notification(
         ns_instance_id=op.ns_instance_id,
         op_occ_id=op.id,
@@ -33,7 +32,6 @@ def op_event(s: Session, op: NsLcmOpOcc, *, start: bool | None = None) -> None:
         notification_status="START" if start else "RESULT",
         is_automatic_invocation=op.is_automatic_invocation,
         error=op.error if state in (OpState.FAILED_TEMP, OpState.FAILED) else None,
-        **extra,
     )
     enqueue(s, tenant_id=op.tenant_id, notification=note)
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
 from nfvo import optimizer
+from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.lcm import codec
-from nfvo.optimizer.model import Demand, HostCapacity, PlacementRule
+from nfvo.lcm.plan import NsPlan, apply_placement, placement_demands
+from nfvo.optimizer.model import HostCapacity
 from nfvo.resources.service import ResourceService
 
 # Usage older than this is re-synced from the VIM before placing; newer is reused (operations
@@ -24,48 +27,19 @@ class PlacementFailed(Exception):
         self.problem = problem
 
 
-def _rules(vnf_id: str, spec: Any) -> list[PlacementRule]:
-    out = []
-    for r in spec.params.get("placement_rules", []):
-        members = [
-            f"{vnf_id}|{vdu.vdu_id}-{i}"
-            for vdu in spec.vdus
-            if vdu.vdu_id in r["targets"]
-            for i in range(vdu.count)
-        ]
-        scope = "zone" if r.get("scope") in ("zone", "zone_group") else "host"
-        if len(members) > 1:
-            out.append(PlacementRule(kind=r["kind"], scope=scope, members=members))
-    return out
-
-
-def place_plan(ns_plan: Any, resources: ResourceService) -> dict[str, Any]:
-    """Place every VDU instance (fresh VIM sync first); the stored plan, hosts filled in."""
-    by_vim: dict[str, list[Any]] = defaultdict(list)
-    for vnf in ns_plan.vnfs:
-        by_vim[vnf.spec.vim_account_id].append(vnf.spec)
+def place_plan(
+    ns_plan: NsPlan, vnfds: Mapping[str, Vnfd], nsd: Nsd, resources: ResourceService
+) -> dict[str, Any]:
+    """Place every VDU instance (VIM inventory re-synced when stale); the stored plan, hosts
+    filled in. Demands and rules come from the planner (``placement_demands``)."""
     bounds = {}
-    for vim_id, specs in by_vim.items():
+    for vim_id, (demands, rules) in placement_demands(ns_plan, vnfds, nsd).items():
         resources.sync_if_older(vim_id, FRESH_SYNC_S)
         hosts = [HostCapacity(**h) for h in resources.host_capacities(vim_id)]
-        demands, rules = [], []
-        for spec in specs:
-            for vdu in spec.vdus:
-                for i in range(vdu.count):
-                    demands.append(
-                        Demand(
-                            id=f"{spec.vnf_instance_id}|{vdu.vdu_id}-{i}",
-                            vcpus=vdu.vcpus,
-                            ram_mib=vdu.ram_mib,
-                            disk_gib=vdu.disk_gib,
-                            zone=vdu.zone,
-                        )
-                    )
-            rules += _rules(spec.vnf_instance_id, spec)
         result = optimizer.place(hosts, demands, rules)
         if result.unplaced:
             listed = "; ".join(
-                f"{d.split('|')[1]} of VNF {d.split('|')[0]}: {why}"
+                f"{d.partition('/')[2]} of VNF {d.partition('/')[0]}: {why}"
                 for d, why in sorted(result.unplaced.items())
             )
             raise PlacementFailed(
@@ -76,12 +50,7 @@ def place_plan(ns_plan: Any, resources: ResourceService) -> dict[str, Any]:
                     "detail": f"no host of VIM {vim_id} can take {listed}",
                 }
             )
-        for spec in specs:
-            spec.hosts = {
-                d.split("|")[1]: host
-                for d, host in result.assignments.items()
-                if d.split("|")[0] == spec.vnf_instance_id
-            }
+        apply_placement(ns_plan, result)
         bounds[vim_id] = {
             "algorithm": result.algorithm,
             "objective": result.objective,

@@ -176,11 +176,7 @@ class LcmService:
 
     def _changes(self, ns: NsInstance, op: OpType, params: dict[str, Any]) -> dict[str, Any]:
         """Validated change set of a SCALE/HEAL/UPDATE request (400 naming the field)."""
-        nsd = Nsd.model_validate(self.catalog.descriptor(PackageKind.nsd, ns.nsd_info_id))
-        vnfds = {}
-        for vnfd_id in nsd.vnfd_ids:
-            pkg = self.catalog.find_onboarded(PackageKind.vnf, vnfd_id)
-            vnfds[vnfd_id] = Vnfd.model_validate(self.catalog.descriptor(PackageKind.vnf, pkg.id))
+        nsd, vnfds = self.catalog.ns_descriptors(ns.nsd_info_id)
 
         def replan(
             profile_id: str, index: int, vnf_id: str, flavour: str, level: str | None
@@ -223,12 +219,7 @@ class LcmService:
             inst = [o for o in OpOccRepository(s).list(ns.id) if o.operation == OpType.INSTANTIATE]
             request = dict(inst[-1].params) if inst else {}
         current = (ns.plan or {})["vnfs"][vnf_id]
-        artifacts = {
-            vnfd_id: self.catalog.small_artifacts(
-                PackageKind.vnf, self.catalog.find_onboarded(PackageKind.vnf, vnfd_id).id
-            )
-            for vnfd_id in vnfds
-        }
+        artifacts = self.catalog.vnfd_artifacts(vnfds)
         plan = plan_instantiation(
             ns.id,
             altered,

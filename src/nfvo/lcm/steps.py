@@ -11,7 +11,6 @@ from sqlalchemy.orm import object_session
 
 from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.catalog.service import CatalogService
-from nfvo.catalog.states import PackageKind
 from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
@@ -27,8 +26,9 @@ from nfvo.vim.base import (
     VimCapacityExceeded,
     VimError,
 )
-from nfvo.vnfm.base import Vnfm, VnfmError
+from nfvo.vnfm.base import VnfDeploymentSpec, Vnfm, VnfmError, VnfRecord
 from nfvo.vnfm.generic import cleanup_by_tags
+from nfvo.vnfm.keys import split_generation
 
 
 @dataclass
@@ -118,18 +118,6 @@ def problem_of(exc: BaseException) -> dict[str, Any]:
 
 
 # -- instantiate ---------------------------------------------------------------------------
-def _descriptors(ns: NsInstance) -> tuple[Nsd, dict[str, Vnfd], dict[str, dict[str, bytes]]]:
-    cat = ctx().catalog
-    nsd = Nsd.model_validate(cat.descriptor(PackageKind.nsd, ns.nsd_info_id))
-    vnfds: dict[str, Vnfd] = {}
-    artifacts: dict[str, dict[str, bytes]] = {}
-    for vnfd_id in nsd.vnfd_ids:
-        pkg = cat.find_onboarded(PackageKind.vnf, vnfd_id)
-        vnfds[vnfd_id] = Vnfd.model_validate(cat.descriptor(PackageKind.vnf, pkg.id))
-        artifacts[vnfd_id] = cat.small_artifacts(PackageKind.vnf, pkg.id)
-    return nsd, vnfds, artifacts
-
-
 def _default_vim(tenant_id: str | None) -> str | None:
     vims = [
         v for v in ctx().resources.list_vims(Scope(tenant_id)) if v.operational_state == "ENABLED"
@@ -146,11 +134,12 @@ def plan(op_id: str) -> dict[str, Any]:
         if ns.plan:
             return dict(ns.plan)
         request, tenant, ns_id = dict(op.params), ns.tenant_id, ns.id
-    nsd, vnfds, artifacts = _descriptors(ns)
+    nsd, vnfds = ctx().catalog.ns_descriptors(ns.nsd_info_id)
+    artifacts = ctx().catalog.vnfd_artifacts(vnfds)
     ns_plan = plan_instantiation(
         ns_id, nsd, vnfds, request, default_vim=_default_vim(tenant), artifacts=artifacts
     )
-    stored = placement.place_plan(ns_plan, ctx().resources)
+    stored = placement.place_plan(ns_plan, vnfds, nsd, ctx().resources)
     scale_status = initial_scale_status(
         nsd, vnfds, stored, ns_plan.flavour_id, ns_plan.instantiation_level_id
     )
@@ -197,17 +186,22 @@ def create_ns_vl(op_id: str, vl: dict[str, Any]) -> None:
         ns.vl_records = records
 
 
+def _current_spec(ns: NsInstance, vnf_instance_id: str) -> VnfDeploymentSpec:
+    """A VNF's spec from the plan, its NS virtual links resolved to the VIM's network ids."""
+    spec = codec.spec_from_json(ns.plan["vnfs"][vnf_instance_id])
+    spec.ext_networks = {
+        vl_id: per_vim[spec.vim_account_id]["network_id"]
+        for vl_id, per_vim in (ns.vl_records or {}).items()
+        if spec.vim_account_id in per_vim
+    }
+    return spec
+
+
 def deploy_vnf(op_id: str, vnf_instance_id: str) -> None:
     """Deploy one VNF through the VNFM (idempotent by keys) and record what it created."""
     with ctx().db.session() as s:
         _, ns = _load(op_id, s, lock=False)
-        spec = codec.spec_from_json(ns.plan["vnfs"][vnf_instance_id])
-        vl_records = dict(ns.vl_records or {})
-    spec.ext_networks = {
-        vl_id: per_vim[spec.vim_account_id]["network_id"]
-        for vl_id, per_vim in vl_records.items()
-        if spec.vim_account_id in per_vim
-    }
+        spec = _current_spec(ns, vnf_instance_id)
     driver = _driver(spec.vim_account_id)
     try:
         try:
@@ -300,51 +294,29 @@ def terminate_vnf(op_id: str, vnf_instance_id: str) -> None:
 
 
 def delete_ns_vls(op_id: str) -> None:
-    """Remove the NS virtual links (subnets, then networks)."""
-    with ctx().db.session() as s:
-        _, ns = _load(op_id, s, lock=False)
-        vl_records = dict(ns.vl_records or {})
-    for per_vim in vl_records.values():
-        for vim_id, rec in per_vim.items():
-            driver = _driver(vim_id)
-            try:
-                if rec.get("subnet_id"):
-                    driver.delete_subnet(rec["subnet_id"])
-                _delete_network(driver, rec["network_id"])
-            finally:
-                driver.close()
+    """Remove what is left of the NS once its VNFs are gone: the NS virtual links (and anything
+    a crashed attempt created but never recorded), then the VIM's NS grouping."""
     with ctx().db.session() as s:
         _, ns = _load(op_id, s, lock=False)
         ns_id, vims = ns.id, _vims_of(ns)
-    _release_groupings(ns_id, vims)
+    _purge_ns(ns_id, vims)
     with ctx().db.session() as s:
         _, ns = _load(op_id, s)
         ns.vl_records = {}
 
 
-def _release_groupings(ns_id: str, vims: set[str]) -> None:
-    """VIMs that group an NS's resources (a Kubernetes namespace) drop the group once empty."""
+def _purge_ns(ns_id: str, vims: set[str]) -> None:
+    """Delete every resource tagged with the NS on its VIMs, then let VIMs that group an NS's
+    resources (a Kubernetes namespace) drop the group."""
     for vim_id in sorted(vims):
         driver = _driver(vim_id)
         try:
+            cleanup_by_tags(driver, ns_instance_id=ns_id)
             release = getattr(driver, "delete_namespace_for", None)
             if callable(release):
                 release(ns_id)
         finally:
             driver.close()
-
-
-def _delete_network(driver: Any, network_id: str) -> None:
-    from nfvo.vim.base import VimConflict
-
-    for attempt in range(20):
-        try:
-            driver.delete_network(network_id)
-            return
-        except VimConflict:
-            if attempt == 19:
-                raise
-            time.sleep(0.05)
 
 
 def finish_terminate(op_id: str) -> None:
@@ -379,13 +351,7 @@ def rollback_instantiate(op_id: str) -> None:
         if op.state == OpState.ROLLED_BACK:
             return
         ns_id, vims = ns.id, _vims_of(ns)
-    for vim_id in sorted(vims):
-        driver = _driver(vim_id)
-        try:
-            cleanup_by_tags(driver, ns_instance_id=ns_id)
-        finally:
-            driver.close()
-    _release_groupings(ns_id, vims)
+    _purge_ns(ns_id, vims)
     with ctx().db.session() as s:
         op, ns = _load(op_id, s)
         ns.ns_state = NsState.NOT_INSTANTIATED
@@ -478,18 +444,10 @@ def begin_modify(op_id: str) -> dict[str, Any]:
         return changes
 
 
-def _spec_and_record(op_id: str, vnf_id: str) -> tuple[Any, Any]:
+def _spec_and_record(op_id: str, vnf_id: str) -> tuple[VnfDeploymentSpec, VnfRecord]:
     with ctx().db.session() as s:
         _, ns = _load(op_id, s, lock=False)
-        spec = codec.spec_from_json(ns.plan["vnfs"][vnf_id])
-        record = codec.record_from_json(ns.vnf_records[vnf_id])
-        vl_records = dict(ns.vl_records or {})
-    spec.ext_networks = {
-        vl_id: per_vim[spec.vim_account_id]["network_id"]
-        for vl_id, per_vim in vl_records.items()
-        if spec.vim_account_id in per_vim
-    }
-    return spec, record
+        return _current_spec(ns, vnf_id), codec.record_from_json(ns.vnf_records[vnf_id])
 
 
 def _save(op_id: str, vnf_id: str, record: Any, counts: dict[str, int] | None = None) -> None:
@@ -522,10 +480,10 @@ def scale_vnf(op_id: str, vnf_id: str, counts: dict[str, int]) -> None:
 def heal_vnf(op_id: str, vnf_id: str, keys: list[str], recreate: bool) -> None:
     """Restart or recreate VNFCs of one VNF."""
     spec, record = _spec_and_record(op_id, vnf_id)
-    known = {c.key.split("#")[0] for c in record.vnfcs}
-    keys = [k for k in keys if k.split("#")[0] in known]
-    current = {c.key.split("#")[0]: c.key for c in record.vnfcs}
-    keys = [current[k.split("#")[0]] for k in keys]
+    # the keys were taken when the heal was requested; a VNFC recreated since then carries a
+    # newer generation of the same base key
+    current = {split_generation(c.key)[0]: c.key for c in record.vnfcs}
+    keys = [current[base] for base, _ in map(split_generation, keys) if base in current]
     driver = _driver(spec.vim_account_id)
     try:
         record = ctx().vnfm.heal(spec, record, driver, keys, recreate=recreate)

@@ -17,7 +17,14 @@ from nfvo.inventory.db import Database
 from nfvo.inventory.models import SdnController, Tenant, VimAccount
 from nfvo.inventory.resources_repo import SdnRepository, TenantRepository, VimRepository
 from nfvo.resources import sdn as sdn_drivers
-from nfvo.resources.vault import Vault, VaultError, join_secrets, masked, split_secrets
+from nfvo.resources.vault import (
+    Vault,
+    VaultError,
+    config_secrets,
+    join_secrets,
+    masked,
+    split_secrets,
+)
 from nfvo.vim import base as vim_base
 from nfvo.vim import registry
 
@@ -197,15 +204,13 @@ class ResourceService:
             secrets = self.vault.open(vim.secrets)
         except VaultError:
             secrets = {}
-        return masked(vim.config or {}, {k: v for k, v in secrets.items() if k != "vim_password"})
+        return masked(vim.config or {}, config_secrets(secrets, "vim_password"))
 
     def driver_for(self, vim: VimAccount) -> vim_base.VimDriver:
         """A driver connected with the decrypted credentials."""
         secrets = self.vault.open(vim.secrets)
         password = secrets.get("vim_password")
-        config = join_secrets(
-            vim.config or {}, {k: v for k, v in secrets.items() if k != "vim_password"}
-        )
+        config = join_secrets(vim.config or {}, config_secrets(secrets, "vim_password"))
         return self._driver_factory(
             vim.vim_type,
             vim_id=vim.id,
@@ -252,10 +257,7 @@ class ResourceService:
 
     def _sync_with(self, vim_id: str, driver: vim_base.VimDriver) -> dict[str, int]:
         zones = [asdict(z) for z in driver.list_zones()]
-        hosts = [
-            {k: v for k, v in asdict(h).items()} | {"usage_source": "vim"}
-            for h in driver.list_hosts()
-        ]
+        hosts = [asdict(h) | {"usage_source": "vim"} for h in driver.list_hosts()]
         flavors = [asdict(f) for f in driver.list_flavors()]
         images = [asdict(i) for i in driver.list_images()]
         networks = [
@@ -312,9 +314,7 @@ class ResourceService:
         """PATCH: plain fields replace; ``config`` keys merge (null removes a key)."""
         current = self._writable_vim(vim_id, scope)
         secrets = self.vault.open(current.secrets)
-        config = join_secrets(
-            current.config or {}, {k: v for k, v in secrets.items() if k != "vim_password"}
-        )
+        config = join_secrets(current.config or {}, config_secrets(secrets, "vim_password"))
         if "config" in changes:
             patch = changes["config"] or {}
             _check_config_size(patch)
@@ -520,9 +520,7 @@ class ResourceService:
         if row is None:
             return
         secrets = self.vault.open(row.secrets)
-        config = join_secrets(
-            row.config or {}, {k: v for k, v in secrets.items() if k != "password"}
-        )
+        config = join_secrets(row.config or {}, config_secrets(secrets, "password"))
         try:
             sdn_drivers.create_sdn_driver(
                 row.sdn_type,
@@ -552,7 +550,7 @@ class ResourceService:
     def sdn_public_config(self, row: SdnController) -> dict[str, Any]:
         """Config with credentials masked."""
         secrets = self.vault.open(row.secrets)
-        return masked(row.config or {}, {k: v for k, v in secrets.items() if k != "password"})
+        return masked(row.config or {}, config_secrets(secrets, "password"))
 
     def update_sdn(self, sdn_id: str, changes: dict[str, Any], scope: Scope) -> SdnController:
         """PATCH an SDN controller (credentials re-encrypted; re-checked afterwards)."""

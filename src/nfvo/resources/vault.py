@@ -105,6 +105,11 @@ def join_secrets(public: dict[str, Any], secrets: dict[str, Any]) -> dict[str, A
     return out
 
 
+def config_secrets(secrets: dict[str, Any], login_key: str) -> dict[str, Any]:
+    """The stored secrets that belong in ``config``: all but the account's own password."""
+    return {k: v for k, v in secrets.items() if k != login_key}
+
+
 def masked(public: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:
     """The config as the API shows it: credentials replaced by a mask."""
     return join_secrets(public, {k: MASK for k in secrets})

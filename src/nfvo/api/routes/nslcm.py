@@ -14,7 +14,8 @@ from nfvo.api.routes.packages import api_base
 from nfvo.api.security import Principal
 from nfvo.catalog.states import PackageKind
 from nfvo.errors import BadRequest
-from nfvo.inventory.models import NsInstance, NsLcmOpOcc
+from nfvo.inventory.models import CatalogPackage, NsInstance, NsLcmOpOcc
+from nfvo.lcm.codec import vnfc_id
 from nfvo.lcm.states import OpType, Trigger
 
 router = APIRouter()
@@ -30,9 +31,12 @@ OP_DEFAULT_EXCLUDED = [("operationParams",), ("changedVnfInfo",), ("error",), ("
 
 
 def _vnf_instance(
-    svc: Services, vnf_id: str, spec: dict[str, Any], record: dict[str, Any] | None, ns: NsInstance
+    vnf_id: str,
+    spec: dict[str, Any],
+    record: dict[str, Any] | None,
+    pkg: CatalogPackage,
+    levels: dict[str, int],
 ) -> dict[str, Any]:
-    pkg = svc.catalog.find_onboarded(PackageKind.vnf, spec["vnfd_id"])
     info = pkg.info or {}
     out: dict[str, Any] = {
         "id": vnf_id,
@@ -52,7 +56,7 @@ def _vnf_instance(
         for c in record["vnfcs"]:
             vnfcs.append(
                 {
-                    "id": c["key"].replace("/", "-"),
+                    "id": vnfc_id(c["key"]),
                     "vduId": c["vdu_id"],
                     "computeResource": {
                         "vimId": record["vim_account_id"],
@@ -87,10 +91,7 @@ def _vnf_instance(
         out["instantiatedVnfInfo"] = {
             "flavourId": spec["flavour_id"],
             "vnfState": "STARTED",
-            "scaleStatus": [
-                {"aspectId": a, "scaleLevel": lvl}
-                for a, lvl in ((ns.scale_status or {}).get("vnf", {}).get(vnf_id) or {}).items()
-            ],
+            "scaleStatus": [{"aspectId": a, "scaleLevel": lvl} for a, lvl in levels.items()],
             "extCpInfo": _ext_cps(spec, record) or [_placeholder_ext_cp(vnf_id)],
             "vnfcResourceInfo": vnfcs,
             "vnfVirtualLinkResourceInfo": vls,
@@ -106,13 +107,13 @@ def _ext_cps(spec: dict[str, Any], record: dict[str, Any]) -> list[dict[str, Any
     }
     out = []
     for c in record["vnfcs"]:
-        vnfc_id = c["key"].replace("/", "-")
+        vnfc = vnfc_id(c["key"])
         for cp, addrs in c["addresses"].items():
             if (c["vdu_id"], cp) not in ext_cps:
                 continue
             out.append(
                 {
-                    "id": f"{vnfc_id}-{cp}",
+                    "id": f"{vnfc}-{cp}",
                     "cpdId": cp,
                     "associatedVnfcCpId": cp,
                     "cpProtocolInfo": [
@@ -138,14 +139,22 @@ def _placeholder_ext_cp(vnf_id: str) -> dict[str, Any]:
     }
 
 
-def ns_view(svc: Services, ns: NsInstance, base: str) -> dict[str, Any]:
-    """NsInstance (SOL005 §6.5.2.10)."""
+def ns_view(
+    svc: Services, ns: NsInstance, base: str, packages: dict[str, CatalogPackage] | None = None
+) -> dict[str, Any]:
+    """NsInstance (SOL005 §6.5.2.10). ``packages`` caches VNF packages by vnfdId across the
+    NS instances of one response."""
     href = f"{base}/ns_instances/{ns.id}"
     plan = ns.plan or {}
-    vnfs = [
-        _vnf_instance(svc, vid, spec, (ns.vnf_records or {}).get(vid), ns)
-        for vid, spec in (plan.get("vnfs") or {}).items()
-    ]
+    packages = {} if packages is None else packages
+    vnfs = []
+    for vid, spec in (plan.get("vnfs") or {}).items():
+        vnfd_id = spec["vnfd_id"]
+        if vnfd_id not in packages:
+            packages[vnfd_id] = svc.catalog.find_onboarded(PackageKind.vnf, vnfd_id)
+        levels = (ns.scale_status or {}).get("vnf", {}).get(vid) or {}
+        record = (ns.vnf_records or {}).get(vid)
+        vnfs.append(_vnf_instance(vid, spec, record, packages[vnfd_id], levels))
     vls = []
     for vl_id, per_vim in (ns.vl_records or {}).items():
         vls.append(
@@ -255,11 +264,12 @@ def list_ns(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
     base = api_base(request)
+    packages: dict[str, CatalogPackage] = {}
     return page_of(
         request,
         svc.lcm.list(_tenant(who)),
         key=lambda n: f"{n.created_at.isoformat()}|{n.id}",
-        render=lambda n: ns_view(svc, n, base),
+        render=lambda n: ns_view(svc, n, base, packages),
         page_size=svc.settings.page_size,
         default_excluded=NS_DEFAULT_EXCLUDED,
         mandatory=MANDATORY,
