@@ -233,9 +233,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         size = int((pkg.info or {}).get("packageSize", 0))
         rng = transfer.parse_range(request.headers.get("range"), size)
         start, end = rng if rng else (0, size - 1)
-        headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
-        if rng:
-            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        headers = transfer.range_headers(rng, size) | {"Content-Length": str(end - start + 1)}
         return StreamingResponse(
             svc.catalog.content(pkg, start, end),
             status_code=206 if rng else 200,
@@ -352,9 +350,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         data = files.read(artifact_path)
         rng = transfer.parse_range(request.headers.get("range"), len(data))
         mtype = mimetypes.guess_type(artifact_path)[0] or "application/octet-stream"
-        headers = {"Accept-Ranges": "bytes"}
-        if rng:
-            headers["Content-Range"] = f"bytes {rng[0]}-{rng[1]}/{len(data)}"
+        headers = transfer.range_headers(rng, len(data))
         return Response(
             b"".join(transfer.slice_bytes(data, rng)),
             status_code=206 if rng else 200,

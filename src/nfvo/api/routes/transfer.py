@@ -109,6 +109,14 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
+def range_headers(rng: tuple[int, int] | None, size: int) -> dict[str, str]:
+    """``Accept-Ranges`` and, for a ranged answer (206), ``Content-Range``."""
+    headers = {"Accept-Ranges": "bytes"}
+    if rng:
+        headers["Content-Range"] = f"bytes {rng[0]}-{rng[1]}/{size}"
+    return headers
+
+
 def zip_bytes(members: Iterable[tuple[str, bytes]]) -> bytes:
     """A deflated zip of (name, bytes)."""
     buf = io.BytesIO()
