@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,15 +25,6 @@ class OnboardResult:
     referenced_vnfd_ids: list[str] = field(default_factory=list)
     referenced_pnfd_ids: list[str] = field(default_factory=list)
     referenced_nsd_ids: list[str] = field(default_factory=list)
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, streamed."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _descriptor_files(csar: Csar) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Any
 from nfvo.catalog.csar import CsarLimits
 from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.catalog.errors import PackageError
-from nfvo.catalog.onboarding import analyse_package, file_sha256
+from nfvo.catalog.onboarding import analyse_package
 from nfvo.catalog.states import (
     OnboardingState,
     OperationalState,
@@ -233,39 +233,35 @@ class CatalogService:
             path.unlink(missing_ok=True)
 
     def _store(self, kind: PackageKind, pkg_id: str, path: Path, result: Any) -> None:
-        checksum = file_sha256(path)
+        duplicate = PackageError(
+            "DUPLICATE_DESCRIPTOR",
+            f"a {_WORD[kind]} with descriptor id {result.descriptor_id} is already onboarded",
+        )
         with self.db.session() as s:
             repo = CatalogRepository(s)
             pkg = repo.lock(pkg_id, kind=kind)
             if pkg is None:  # deleted meanwhile
                 return
             if repo.find_onboarded(kind.value, [result.descriptor_id]):
-                raise PackageError(
-                    "DUPLICATE_DESCRIPTOR",
-                    f"a {_WORD[kind]} with descriptor id {result.descriptor_id} "
-                    "is already onboarded",
-                )
+                raise duplicate
             info = dict(result.info)
             if kind is PackageKind.nsd:
                 info.update(self._resolve_references(repo, result))
-            blob = BlobRepository(s).put(path.open("rb"))
+            with path.open("rb") as archive:
+                blob = BlobRepository(s).put(archive)  # hashes the archive as it stores it
             pkg.blob_id = blob.id
             pkg.descriptor_id = result.descriptor_id
             pkg.descriptor = result.descriptor.model_dump(mode="json")
             pkg.onboarding_state = OnboardingState.ONBOARDED
             pkg.operational_state = OperationalState.ENABLED
             pkg.onboarded_key = f"{kind.value}:{result.descriptor_id}"
-            info["checksum"] = {"algorithm": "SHA-256", "hash": checksum}
+            info["checksum"] = {"algorithm": "SHA-256", "hash": blob.sha256}
             info["packageSize"] = blob.size
             pkg.info = info
             try:
                 repo.save(pkg)
-            except DuplicateOnboarded:
-                raise PackageError(
-                    "DUPLICATE_DESCRIPTOR",
-                    f"a {_WORD[kind]} with descriptor id {result.descriptor_id} "
-                    "is already onboarded",
-                ) from None
+            except DuplicateOnboarded:  # onboarded by another process since the check above
+                raise duplicate from None
 
     def _resolve_references(self, repo: CatalogRepository, result: Any) -> dict[str, Any]:
         """Package ids of the VNFDs/PNFDs/nested NSDs an NSD needs; all must be onboarded."""
