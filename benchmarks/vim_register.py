@@ -12,14 +12,12 @@ import json
 import os
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 
-from nfvo.api.app import create_app
+from nfvo.cli.demo import start_server
 from nfvo.config import Settings
 
 
@@ -33,13 +31,7 @@ def main() -> None:
         settings = Settings.from_env(
             data_dir=Path(tmp), admin_password="bench-admin-pw", sync_interval_seconds=0
         )
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="error")
-        )
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.02)
-        base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+        server, base = start_server(settings, log_level="error")
         tok = httpx.post(
             f"{base}/oauth2/token",
             data={"grant_type": "client_credentials"},

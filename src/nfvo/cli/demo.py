@@ -35,8 +35,11 @@ def _free_port(port: int) -> int:
         return s.getsockname()[1]
 
 
-def _start_server(settings: Settings, port: int) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+def start_server(
+    settings: Settings, port: int = 0, log_level: str = "warning"
+) -> tuple[uvicorn.Server, str]:
+    """nfvo on loopback in a background thread (port 0: any free port); (server, base URL)."""
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level=log_level)
     server = uvicorn.Server(config)
     threading.Thread(target=server.run, daemon=True).start()
     deadline = time.monotonic() + 30
@@ -44,7 +47,7 @@ def _start_server(settings: Settings, port: int) -> uvicorn.Server:
         if time.monotonic() > deadline:
             raise RuntimeError("the API server did not start within 30 s")
         time.sleep(0.05)
-    return server
+    return server, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
 
 
 def _client(base: str, settings: Settings) -> httpx.Client:
@@ -225,7 +228,7 @@ def _tour(port: int, data_dir: Path | None, exit_after: bool) -> int:
         f"[bold]nfvo demo[/bold] - data in {settings.data_dir} "
         f"({'PostgreSQL' if settings.database_url else 'embedded SQLite'})"
     )
-    server = _start_server(settings, port)
+    server, _ = start_server(settings, port)
     ok = True
     with _client(base, settings) as client:
         done = _existing(client)
