@@ -24,6 +24,7 @@ from nfvo.lcm.states import (
     Trigger,
     transition,
 )
+from nfvo.resources.service import Scope
 
 # Which NS state each operation needs.
 _NEEDS = {
@@ -34,10 +35,6 @@ _NEEDS = {
     OpType.UPDATE: NsState.INSTANTIATED,
 }
 SUPPORTED = frozenset(engine.WORKFLOWS)
-
-
-def _visible(owner: str | None, tenant: str | None) -> bool:
-    return tenant is None or owner == tenant
 
 
 class LcmService:
@@ -60,7 +57,7 @@ class LcmService:
             nsd = self.catalog.find_onboarded(PackageKind.nsd, nsd_id)
         except NotFound:
             raise BadRequest(f"no onboarded NSD has nsdId {nsd_id}", field="nsdId") from None
-        if not _visible(nsd.tenant_id, tenant) and nsd.tenant_id is not None:
+        if not Scope(tenant).sees(nsd.tenant_id):  # own or shared NSDs
             raise BadRequest(f"no onboarded NSD has nsdId {nsd_id}", field="nsdId")
         if nsd.operational_state != OperationalState.ENABLED:
             raise Conflict(f"NSD {nsd_id} is DISABLED; enable it to create NS instances")
@@ -88,7 +85,7 @@ class LcmService:
         """One NS instance visible to the caller."""
         with self.db.session() as s:
             ns = NsRepository(s).get(ns_id)
-        if ns is None or not _visible(ns.tenant_id, tenant):
+        if ns is None or not Scope(tenant).owns(ns.tenant_id):
             raise NotFound(f"NS instance {ns_id} does not exist")
         return ns
 
@@ -96,7 +93,7 @@ class LcmService:
         """NS instances visible to the caller."""
         with self.db.session() as s:
             rows = list(NsRepository(s).list())
-        return [n for n in rows if _visible(n.tenant_id, tenant)]
+        return [n for n in rows if Scope(tenant).owns(n.tenant_id)]
 
     def delete(self, ns_id: str, tenant: str | None) -> None:
         """Delete an NS instance: only NOT_INSTANTIATED and with no operation running."""
@@ -237,7 +234,7 @@ class LcmService:
         """One op occurrence visible to the caller."""
         with self.db.session() as s:
             occ = OpOccRepository(s).get(op_id)
-        if occ is None or not _visible(occ.tenant_id, tenant):
+        if occ is None or not Scope(tenant).owns(occ.tenant_id):
             raise NotFound(f"NS LCM operation occurrence {op_id} does not exist")
         return occ
 
@@ -245,7 +242,7 @@ class LcmService:
         """Op occurrences visible to the caller."""
         with self.db.session() as s:
             rows = list(OpOccRepository(s).list())
-        return [o for o in rows if _visible(o.tenant_id, tenant)]
+        return [o for o in rows if Scope(tenant).owns(o.tenant_id)]
 
     def act(
         self, op_id: str, trigger: Trigger, tenant: str | None, cancel_mode: str | None = None
