@@ -136,8 +136,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             app.state.services.db, app.state.services.resources.vault
         )
         await asyncio.to_thread(vim_events.start)
+        app.state.services.vim_events = vim_events
         yield
         stop.set()
+        app.state.services.vim_events = None
         await asyncio.to_thread(vim_events.stop)
         if notifications is not None:
             notifications.stop()

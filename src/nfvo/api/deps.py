@@ -14,6 +14,7 @@ from nfvo.config import Settings
 from nfvo.errors import Forbidden, NfvoError
 from nfvo.inventory.db import Database
 from nfvo.lcm.service import LcmService
+from nfvo.monitoring.amqp import NotificationConsumers
 from nfvo.notifications.service import NotificationService
 from nfvo.resources.service import ResourceService
 
@@ -36,6 +37,12 @@ class Services:
     resources: ResourceService
     lcm: LcmService
     notifications: NotificationService | None = None
+    vim_events: NotificationConsumers | None = None  # set while the app runs
+
+    def refresh_vim_events(self) -> None:
+        """Start or stop VIM notification consumers after a VIM account changed."""
+        if self.vim_events is not None:
+            self.vim_events.refresh()
 
 
 def services(request: Request) -> Services:

@@ -12,10 +12,13 @@ What it starts, all on 127.0.0.1 and recorded by PID in ``DIR/pids`` for ``down.
   ``auth_strategy = noauth2``);
 * Nova API under gunicorn (PostgreSQL ``nova_api``/``nova``/``nova_cell0`` databases, a token
   paste filter in place of keystonemiddleware), conductor, scheduler and N nova-compute
-  services with ``fake.PredictableNodeUUIDDriver`` (2 vCPU / 8 GiB each, CPU ratio 2.0),
+  services with ``fake.PredictableNodeUUIDDriver`` (2 vCPU / 8 GiB each, CPU ratio 2.0,
+  RAM ratio 1.5),
   half of them in zone ``zone-a``, half in ``zone-b`` (host aggregates);
 * a Neutron + Glance stand-in (``standin.py``) with one image, ``cirros``;
-* flavors ``nfvo.tiny`` (1 vCPU, 512 MiB, 1 GiB) ... ``nfvo.huge`` (64 vCPU).
+* flavors ``nfvo.tiny`` (1 vCPU, 512 MiB, 1 GiB) ... ``nfvo.xlarge`` (4 vCPU, 8 GiB, 40 GiB)
+  and ``nfvo.huge`` (64 vCPU, for "no valid host");
+* Nova's versioned notifications on the vhost's ``nova`` exchange.
 
 RabbitMQ gets a private vhost. On success it writes ``DIR/env`` (``export`` lines, among them
 ``NFVO_TEST_OPENSTACK_URL``) and prints it. PostgreSQL and RabbitMQ must already run locally.
@@ -47,6 +50,8 @@ FLAVORS = [
     ("nfvo.tiny", 1, 512, 1),
     ("nfvo.small", 1, 1024, 2),
     ("nfvo.medium", 2, 2048, 4),
+    ("nfvo.large", 2, 4096, 20),  # fits the sample web VDU (2 vCPU, 2 GiB, 10 GiB)
+    ("nfvo.xlarge", 4, 8192, 40),  # fits the sample db VDU (4 vCPU, 8 GiB, 20 GiB)
     ("nfvo.huge", 64, 1024, 1),
 ]
 
@@ -142,7 +147,7 @@ class BringUp:
                 "report_interval": 2,
                 "service_down_time": 20,
                 "cpu_allocation_ratio": 2.0,
-                "ram_allocation_ratio": 1.0,
+                "ram_allocation_ratio": 1.5,
                 "disk_allocation_ratio": 1.0,
                 "reserved_host_memory_mb": 512,
                 "vif_plugging_timeout": 0,
@@ -171,6 +176,11 @@ class BringUp:
             "keystone": {"endpoint_override": f"{standin}/identity/v3"},
             "oslo_concurrency": {"lock_path": self.root / "locks"},
             "oslo_messaging_notifications": {"driver": "messagingv2"},
+            # Nova's versioned notifications (instance.*, service.*) on the "nova" exchange
+            "notifications": {
+                "notification_format": "versioned",
+                "notify_on_state_change": "vm_and_task_state",
+            },
             "oslo_policy": {"enforce_scope": False, "enforce_new_defaults": False},
             "os_vif_ovs": {"isolate_vif": False},
         }

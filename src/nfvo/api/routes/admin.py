@@ -227,6 +227,7 @@ def create_vim(
         )
     vim = svc.resources.create_vim(body.model_dump(), scope_of(who))
     background.add_task(svc.resources.check_and_sync, vim.id)
+    background.add_task(svc.refresh_vim_events)
     return _created(vim_view(svc, vim), "/admin/v1/vim_accounts")
 
 
@@ -255,17 +256,20 @@ def patch_vim(
 ) -> JSONResponse:
     vim = svc.resources.update_vim(vim_id, body.model_dump(exclude_unset=True), scope_of(who))
     background.add_task(svc.resources.check_and_sync, vim.id)
+    background.add_task(svc.refresh_vim_events)
     return JSONResponse(vim_view(svc, vim))
 
 
 @router.delete("/vim_accounts/{vim_id}", status_code=204)
 def delete_vim(
     vim_id: str,
+    background: BackgroundTasks,
     force: bool = False,
     svc: Services = Depends(services),
     who: Principal = Depends(admin),
 ) -> Response:
     svc.resources.delete_vim(vim_id, scope_of(who), force=force)
+    background.add_task(svc.refresh_vim_events)
     return Response(status_code=204)
 
 
