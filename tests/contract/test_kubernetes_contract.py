@@ -40,6 +40,7 @@ class KubernetesAdapter(VimContractAdapter):
 
     supports_fault_injection = True
     supports_quota = True
+    supports_image_upload = False  # images come from a registry, pulled by the kubelet
     timeout = 10.0
     poll_interval = 0.01
 

@@ -16,6 +16,8 @@ wrong type) into a test failure.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import ipaddress
 import itertools
 import time
@@ -23,7 +25,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
 import pytest
 
@@ -34,6 +36,7 @@ from nfvo.vim.base import (
     Flavor,
     Host,
     Image,
+    ImageSpec,
     Network,
     NetworkSpec,
     Port,
@@ -81,6 +84,7 @@ _RETURNS: dict[str, Any] = {
     "list_hosts": (list, Host),
     "list_flavors": (list, Flavor),
     "list_images": (list, Image),
+    "ensure_image": Image,
     "create_network": Network,
     "get_network": Network,
     "list_networks": (list, Network),
@@ -160,6 +164,9 @@ class VimContractAdapter(ABC):
     supports_quota: bool = False
     supports_migration: bool = True
     supports_explicit_sizes: bool = True
+    # False for a VIM whose images live elsewhere (a container registry): ensure_image only
+    # names them, nothing is uploaded or listed.
+    supports_image_upload: bool = True
     # Seconds allowed for a server to become ACTIVE / a state change to settle.
     timeout: float = 60.0
     poll_interval: float = 0.05
@@ -399,6 +406,78 @@ class VimContract:
         if spec.image is not None:
             assert spec.image in {i.id for i in d.list_images()} | {i.name for i in d.list_images()}
         assert self.flavor_size(d, spec)[0] > 0
+
+    # ------------------------------------------------------------------ images
+
+    def test_ensure_image_returns_an_existing_image_without_reading_bytes(self) -> None:
+        d = self.driver()
+        name = self.server_spec().image
+        if name is None:
+            pytest.skip("the adapter's small server names no image")
+
+        def never() -> BinaryIO:
+            raise AssertionError("an image the VIM has must not be read again")
+
+        image = d.ensure_image(ImageSpec(name=name, open=never))
+        assert image.id and name in (image.name, image.id)
+
+    def test_ensure_image_uploads_once_and_a_server_boots_from_it(self) -> None:
+        d = self.driver()
+        name = f"{self.run_id}-img"
+        data = b"nfvo contract image\n" * 200
+        opened: list[int] = []
+
+        def opener() -> BinaryIO:
+            opened.append(1)
+            return io.BytesIO(data)
+
+        spec = ImageSpec(
+            name=name,
+            disk_format="raw",
+            container_format="bare",
+            checksum_algorithm="sha-256",
+            checksum_hash=hashlib.sha256(data).hexdigest(),
+            size_bytes=len(data),
+            open=opener,
+        )
+        first = d.ensure_image(spec)
+        assert first.id and first.name == name
+        assert d.ensure_image(spec).id == first.id
+        if not self.adapter.supports_image_upload:
+            assert opened == [], "nothing to upload, so nothing may be read"
+            return
+        assert opened == [1], "an image is uploaded once, then found by name"
+        listed = [i for i in d.list_images() if i.name == name]
+        assert [(i.id, i.size_bytes) for i in listed] == [(first.id, len(data))]
+        server = self.wait_active(d, d.create_server(self.server_spec(image=name)).id)
+        assert server.image in (first.id, name)
+
+    def test_ensure_image_refuses_a_checksum_mismatch(self) -> None:
+        if not self.adapter.supports_image_upload:
+            pytest.skip("the VIM takes no image bytes")
+        d = self.driver()
+        name = f"{self.run_id}-bad"
+        spec = ImageSpec(
+            name=name,
+            disk_format="raw",
+            container_format="bare",
+            checksum_algorithm="sha-256",
+            checksum_hash=hashlib.sha256(b"other bytes").hexdigest(),
+            open=lambda: io.BytesIO(b"these bytes"),
+        )
+        with pytest.raises(VimBadRequest) as info:
+            d.ensure_image(spec)
+        assert name in info.value.message and not info.value.retryable
+        assert name not in {i.name for i in d.list_images()}
+
+    def test_ensure_image_of_an_absent_image_without_bytes_is_bad_request(self) -> None:
+        if not self.adapter.supports_image_upload:
+            pytest.skip("any image reference is valid until the kubelet pulls it")
+        d = self.driver()
+        name = f"{self.run_id}-absent"
+        with pytest.raises(VimBadRequest) as info:
+            d.ensure_image(ImageSpec(name=name))
+        assert name in info.value.message
 
     # ------------------------------------------------------------------ networks
 

@@ -437,3 +437,91 @@ def test_change_vnf_flavour(ready: tuple[LiveApi, str]) -> None:
     assert r.status_code == 400 and "changeVnfFlavourData[0]" in r.json()["detail"], r.text
     assert _op(c, ns["id"], "terminate", {})["operationState"] == "COMPLETED"
     assert vim_resources(live, vim_id, ns["id"]) == {"servers": 0, "networks": 0, "ports": 0}
+
+
+def _sim_vim(c: httpx.Client, name: str, **config: object) -> str:
+    vim = c.post("/admin/v1/vim_accounts", json={"name": name, "vim_type": "sim", "config": config})
+    assert vim.status_code in (201, 202), vim.text
+    vim_id = vim.json()["id"]
+    deadline = time.monotonic() + 10
+    while (
+        c.get(f"/admin/v1/vim_accounts/{vim_id}").json()["_admin"]["operationalState"] != "ENABLED"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    return vim_id
+
+
+def _images(live: LiveApi, vim_id: str) -> dict[str, tuple[int | None, str | None]]:
+    """name -> (size, md5) of the images the VIM lists."""
+    svc = live.services.resources
+    d = svc.driver_for(svc.get_vim(vim_id, Scope(None)))
+    try:
+        return {i.name: (i.size_bytes, i.checksum) for i in d.list_images()}
+    finally:
+        d.close()
+
+
+def _booted_from(live: LiveApi, vim_id: str, ns_id: str) -> set[str | None]:
+    svc = live.services.resources
+    d = svc.driver_for(svc.get_vim(vim_id, Scope(None)))
+    try:
+        return {s.image for s in d.list_servers({TAG_NS: ns_id})}
+    finally:
+        d.close()
+
+
+def test_instantiate_uploads_the_package_images_once(ready: tuple[LiveApi, str]) -> None:
+    """A VIM without the sample's images gets them from the VNF packages; a second NS and a
+    terminate leave them as they are (images are shared, never deleted by nfvo)."""
+    import hashlib
+
+    from nfvo.samples import sample_dir
+
+    live, _ = ready
+    c = live.client
+    vim_id = _sim_vim(c, "bare", zones=1, hosts=4, images=[{"name": "cirros"}])
+    assert set(_images(live, vim_id)) == {"cirros"}
+    body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
+    ns = create_ns(c, "uploads")
+    assert _op(c, ns["id"], "instantiate", body)["operationState"] == "COMPLETED"
+    files = {
+        "web-img": sample_dir("vnf-web") / "Files/images/web-img.qcow2",
+        "db-img": sample_dir("vnf-db") / "Files/images/db-img.qcow2",
+    }
+    want = {
+        name: (path.stat().st_size, hashlib.md5(path.read_bytes()).hexdigest())
+        for name, path in files.items()
+    }
+    images = _images(live, vim_id)
+    assert {k: images.get(k) for k in want} == want
+    assert want["web-img"][0] == 1024 and want["db-img"][0] == 2048
+    assert {"web-img", "db-img"} <= _booted_from(live, vim_id, ns["id"])
+    ns2 = create_ns(c, "uploads-2")
+    assert _op(c, ns2["id"], "instantiate", body)["operationState"] == "COMPLETED"
+    for n in (ns, ns2):
+        assert _op(c, n["id"], "terminate", {})["operationState"] == "COMPLETED"
+    assert _images(live, vim_id) == images
+
+
+def test_image_upload_failure_is_failed_temp_naming_vdu_image_and_vim(
+    ready: tuple[LiveApi, str],
+) -> None:
+    live, _ = ready
+    c = live.client
+    faults = {"image_create": {"error_rate": 1.0, "error": "VimQuotaExceeded"}}
+    vim_id = _sim_vim(c, "no-room", zones=1, hosts=4, images=[{"name": "cirros"}], faults=faults)
+    ns = create_ns(c, "upload-fails")
+    body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
+    op = _op(c, ns["id"], "instantiate", body)
+    assert op["operationState"] == "FAILED_TEMP", op
+    err = op["error"]
+    assert err["vimAccountId"] == vim_id and err["vnfInstanceId"]
+    assert err["vduId"] in ("web", "db") and err["vimError"] == "VimQuotaExceeded"
+    assert f"image '{err['vduId']}-img'" in err["detail"] and vim_id in err["detail"]
+    assert err.get("vimRequestId")
+    _fault(c, vim_id, {})
+    r = c.post(f"{OPS}/{op['id']}/retry")
+    assert r.status_code == 202
+    assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
+    assert {"web-img", "db-img"} <= set(_images(live, vim_id))

@@ -6,12 +6,14 @@ content-addressed cache file per archive for random access to members.
 
 from __future__ import annotations
 
+import io
 import os
 import tarfile
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any, BinaryIO, cast
 
 from nfvo.inventory.blobs import BlobRepository
 from nfvo.inventory.db import Database
@@ -38,6 +40,30 @@ class PackageFiles:
                 raise KeyError(name)
             return f.read()
 
+    def open(self, name: str) -> BinaryIO:
+        """One member as a stream (closing it closes the archive); ``KeyError`` if absent.
+
+        For members too large to read at once, such as software images being uploaded.
+        """
+        archive: zipfile.ZipFile | tarfile.TarFile
+        if self._zip:
+            archive = zipfile.ZipFile(self.path)
+            try:
+                inner: IO[bytes] | None = archive.open(name)
+            except BaseException:
+                archive.close()
+                raise
+        else:
+            archive = tarfile.open(self.path, "r:*")
+            try:
+                inner = archive.extractfile(archive.getmember(name))
+                if inner is None:
+                    raise KeyError(name)
+            except BaseException:
+                archive.close()
+                raise
+        return cast(BinaryIO, _MemberStream(inner, archive))
+
     def sizes(self) -> dict[str, int]:
         """Uncompressed size of every regular member."""
         if self._zip:
@@ -57,6 +83,31 @@ class PackageFiles:
             for n in names:
                 f = t.extractfile(t.getmember(n))
                 yield n, f.read() if f else b""
+
+
+class _MemberStream(io.RawIOBase):
+    """A member of an open archive; closing it closes the member and then the archive."""
+
+    def __init__(self, inner: IO[bytes], archive: zipfile.ZipFile | tarfile.TarFile) -> None:
+        super().__init__()
+        self._inner = inner
+        self._archive = archive
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._inner.close()
+            finally:
+                self._archive.close()
+        super().close()
 
 
 class PackageCache:

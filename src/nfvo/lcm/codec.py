@@ -8,6 +8,7 @@ from typing import Any
 from nfvo.vim.base import SecurityRule
 from nfvo.vnfm.base import (
     CpSpec,
+    ImageArtifact,
     VduSpec,
     VirtualLinkSpec,
     VlRecord,
@@ -37,7 +38,16 @@ def spec_from_json(d: dict[str, Any]) -> VnfDeploymentSpec:
             )
             for c in v.get("cps", [])
         ]
-        vdus.append(VduSpec(**{**v, "cps": cps}))
+        artifact = v.get("image_artifact")  # absent from plans stored before uploads
+        vdus.append(
+            VduSpec(
+                **{
+                    **v,
+                    "cps": cps,
+                    "image_artifact": ImageArtifact(**artifact) if artifact else None,
+                }
+            )
+        )
     return VnfDeploymentSpec(
         **{
             **d,

@@ -47,6 +47,7 @@ from nfvo.catalog.descriptors import (
     Nsd,
     NsFlavour,
     NsInstantiationLevel,
+    SwImage,
     Vdu,
     Vnfd,
     VnfFlavour,
@@ -56,7 +57,7 @@ from nfvo.catalog.descriptors import (
 from nfvo.optimizer.model import Demand, Placement
 from nfvo.optimizer.model import PlacementRule as OptRule
 from nfvo.vim.base import SecurityRule
-from nfvo.vnfm.base import CpSpec, VduSpec, VirtualLinkSpec, VnfDeploymentSpec
+from nfvo.vnfm.base import CpSpec, ImageArtifact, VduSpec, VirtualLinkSpec, VnfDeploymentSpec
 
 ScaleDirection = Literal["SCALE_OUT", "SCALE_IN"]
 _NAMESPACE = uuid.UUID("5b0e4c0a-6a7c-4a36-9f3e-2f1d7b6a9c41")
@@ -446,6 +447,22 @@ def _security_rules(flavour: VnfFlavour, cp_id: str) -> list[SecurityRule]:
     return rules
 
 
+def _image_artifact(image: SwImage | None) -> ImageArtifact | None:
+    """The image file the package carries for a VDU (None: the VIM must know it by name)."""
+    if image is None or not image.name or not image.file or "://" in image.file:
+        return None
+    return ImageArtifact(
+        file=image.file,
+        disk_format=image.disk_format,
+        container_format=image.container_format,
+        min_disk_gib=-(-(image.min_disk_bytes or 0) // (1 << 30)),  # rounded up
+        min_ram_mib=-(-(image.min_ram_bytes or 0) // (1 << 20)),
+        checksum_algorithm=image.checksum_algorithm,
+        checksum_hash=image.checksum_hash,
+        size_bytes=image.size_bytes,
+    )
+
+
 def _vdu_specs(
     flavour: VnfFlavour,
     counts: dict[str, int],
@@ -469,6 +486,7 @@ def _vdu_specs(
                 ram_mib=vdu.virtual_memory_mib or 0,
                 disk_gib=vdu.root_disk_gib or 0,
                 image=vdu.sw_image.name if vdu.sw_image else None,
+                image_artifact=_image_artifact(vdu.sw_image),
                 user_data=day0(vdu),
                 cps=cps,
                 zone=zone,

@@ -4,13 +4,15 @@ wraps them as DBOS steps). Every function is idempotent: it may run again after 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy.orm import object_session
 
 from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.catalog.service import CatalogService
+from nfvo.catalog.states import PackageKind
 from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
@@ -27,7 +29,7 @@ from nfvo.vim.base import (
     VimError,
 )
 from nfvo.vnfm.base import VnfDeploymentSpec, Vnfm, VnfmError, VnfRecord
-from nfvo.vnfm.generic import cleanup_by_tags
+from nfvo.vnfm.generic import cleanup_by_tags, ensure_images
 from nfvo.vnfm.keys import split_generation
 
 
@@ -90,6 +92,18 @@ def _set_state(op: NsLcmOpOcc, state: OpState) -> None:
 def _driver(vim_id: str) -> Any:
     res = ctx().resources
     return res.driver_for(res.get_vim(vim_id, Scope(None)))
+
+
+def _package_file(vnfd_id: str) -> Callable[[str], BinaryIO]:
+    """Opens a file of the onboarded VNF package of ``vnfd_id`` (looked up only when used:
+    an image the VIM already has is never read)."""
+
+    def open_file(path: str) -> BinaryIO:
+        catalog = ctx().catalog
+        pkg = catalog.find_onboarded(PackageKind.vnf, vnfd_id)
+        return catalog.files(PackageKind.vnf, pkg.id)[1].open(path)
+
+    return open_file
 
 
 def problem_of(exc: BaseException) -> dict[str, Any]:
@@ -204,6 +218,7 @@ def deploy_vnf(op_id: str, vnf_instance_id: str) -> None:
         spec = _current_spec(ns, vnf_instance_id)
     driver = _driver(spec.vim_account_id)
     try:
+        ensure_images(spec, driver, _package_file(spec.vnfd_id))
         try:
             record = ctx().vnfm.instantiate(spec, driver)
         except VnfmError as exc:
@@ -471,6 +486,7 @@ def scale_vnf(op_id: str, vnf_id: str, counts: dict[str, int]) -> None:
         vdu.count = counts.get(vdu.vdu_id, vdu.count)
     driver = _driver(spec.vim_account_id)
     try:
+        ensure_images(spec, driver, _package_file(spec.vnfd_id))
         record = ctx().vnfm.scale(spec, record, driver)
     finally:
         driver.close()
@@ -486,6 +502,8 @@ def heal_vnf(op_id: str, vnf_id: str, keys: list[str], recreate: bool) -> None:
     keys = [current[base] for base, _ in map(split_generation, keys) if base in current]
     driver = _driver(spec.vim_account_id)
     try:
+        if recreate:
+            ensure_images(spec, driver, _package_file(spec.vnfd_id))
         record = ctx().vnfm.heal(spec, record, driver, keys, recreate=recreate)
     finally:
         driver.close()

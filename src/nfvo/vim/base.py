@@ -9,8 +9,9 @@ resource created the first time, never a duplicate. Deleting an absent resource 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 # --------------------------------------------------------------------------- errors
 
@@ -101,6 +102,7 @@ class VimConfigError(ValueError):
 TAG_KEY = "nfvo.key"  # the idempotency key of the create
 TAG_NS = "nfvo.ns"  # NS instance id the resource belongs to
 TAG_VNF = "nfvo.vnf"  # VNF instance id the resource belongs to
+TAG_VNFD = "nfvo.vnfd"  # VNFD id whose package an uploaded image came from
 
 
 @dataclass
@@ -151,6 +153,29 @@ class Image:
     container_format: str | None = None
     size_bytes: int | None = None
     checksum: str | None = None
+
+
+@dataclass
+class ImageSpec:
+    """What to ensure: a software image of this ``name`` on the VIM.
+
+    Images are looked up by name and shared by everything deployed on the VIM (they are not
+    per NS and never deleted by nfvo). ``open`` gives the image's bytes (a fresh stream per
+    call, closed by the caller) when the VNF package carries them; a driver uploads them only
+    if the VIM lacks an image of that name. ``checksum_algorithm`` is as the VNFD writes it
+    (``sha-256``...); the bytes are verified against ``checksum_hash`` while they stream.
+    """
+
+    name: str
+    disk_format: str | None = None
+    container_format: str | None = None
+    min_disk_gib: int = 0
+    min_ram_mib: int = 0
+    checksum_algorithm: str | None = None
+    checksum_hash: str | None = None
+    size_bytes: int | None = None
+    open: Callable[[], BinaryIO] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -330,6 +355,23 @@ class VimDriver(ABC):
     @abstractmethod
     def list_images(self) -> list[Image]:
         """Images."""
+
+    def ensure_image(self, spec: ImageSpec) -> Image:
+        """The VIM's image named ``spec.name``, uploading ``spec.open()``'s bytes if it has none.
+
+        Idempotent: an existing image of that name is returned and nothing is uploaded. This
+        default only looks the name up, for VIMs nfvo cannot upload images to; drivers of VIMs
+        with an image service override it.
+        """
+        for image in self.list_images():
+            if spec.name in (image.name, image.id):
+                return image
+        vim = getattr(self, "vim_id", None) or self.vim_type
+        raise VimBadRequest(
+            f"image {spec.name!r} does not exist on VIM {vim}, and images cannot be uploaded "
+            f"to a {self.vim_type} VIM",
+            request_id="nfvo-local",
+        )
 
     # networks
     @abstractmethod

@@ -31,6 +31,7 @@ from nfvo.vim.base import (
     Flavor,
     Host,
     Image,
+    ImageSpec,
     Network,
     NetworkSpec,
     Port,
@@ -173,6 +174,11 @@ class KubernetesVim(VimDriver):
     def list_images(self) -> list[Image]:
         """The images named in the account config (registries are not browsed)."""
         return [Image(id=i, name=i, container_format="oci") for i in self.cfg.images]
+
+    def ensure_image(self, spec: ImageSpec) -> Image:
+        """The container image reference itself: the kubelet pulls it from its registry when a
+        pod starts, so there is nothing to upload (and no API call is made)."""
+        return Image(id=spec.name, name=spec.name, container_format="oci")
 
     # ------------------------------------------------------------------ networks / ports
 

@@ -39,8 +39,30 @@ class CpSpec:
 
 
 @dataclass
+class ImageArtifact:
+    """A VDU's software image carried by the VNF package: where it is and what it is.
+
+    Lets the deploy step upload the image to a VIM that lacks one of that name; the facts come
+    from the VNFD's ``tosca.artifacts.nfv.SwImage`` artifact.
+    """
+
+    file: str  # package-relative path of the image file
+    disk_format: str | None = None
+    container_format: str | None = None
+    min_disk_gib: int = 0
+    min_ram_mib: int = 0
+    checksum_algorithm: str | None = None
+    checksum_hash: str | None = None
+    size_bytes: int | None = None
+
+
+@dataclass
 class VduSpec:
-    """One VDU and how many instances of it to run."""
+    """One VDU and how many instances of it to run.
+
+    ``image`` is the software image's name on the VIM; ``image_artifact``, when the package
+    carries the image file, is what to upload if the VIM has no image of that name.
+    """
 
     vdu_id: str
     name: str
@@ -54,6 +76,7 @@ class VduSpec:
     cps: list[CpSpec] = field(default_factory=list)
     zone: str | None = None
     boot_timeout_s: float = 300.0
+    image_artifact: ImageArtifact | None = None
 
 
 @dataclass

@@ -12,11 +12,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import BinaryIO
 
 from nfvo.vim.base import (
     TAG_KEY,
     TAG_NS,
     TAG_VNF,
+    TAG_VNFD,
+    Image,
+    ImageSpec,
     NetworkSpec,
     Port,
     PortSpec,
@@ -42,6 +46,7 @@ from nfvo.vnfm.base import (
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
+OpenFile = Callable[[str], BinaryIO]  # a package-relative path -> a stream of that file
 
 # Server states from which a server moves on by itself.
 _TRANSIENT = frozenset({"BUILD", "REBOOT", "HARD_REBOOT", "MIGRATING", "RESIZE"})
@@ -416,6 +421,55 @@ class GenericVnfm(Vnfm):
 
 
 # ---------------------------------------------------------------------- module functions
+
+
+def ensure_images(spec: VnfDeploymentSpec, driver: VimDriver, open_file: OpenFile) -> list[Image]:
+    """Make sure the VIM has every distinct image the VNF's VDUs name.
+
+    A VDU whose package carries its image file gets it uploaded when the VIM lacks an image of
+    that name (``open_file`` opens a package-relative path); others must exist by name.
+    Images are shared by everything on the VIM: nothing here is tagged per NS or removed by
+    ``terminate``. Failures raise ``VnfmError`` naming the VNF, the VDU, the image and the VIM.
+    """
+    ctx = _Ctx(spec.vnf_instance_id, spec.vim_account_id)
+    done: dict[str, Image] = {}
+    for vdu in spec.vdus:
+        if not vdu.image or vdu.image in done:
+            continue
+        image = _image_spec(ctx, spec, vdu, open_file)
+        with ctx.vim(f"provisioning of image {vdu.image!r}", vdu.vdu_id):
+            done[vdu.image] = driver.ensure_image(image)
+    return list(done.values())
+
+
+def _image_spec(ctx: _Ctx, spec: VnfDeploymentSpec, vdu: VduSpec, open_file: OpenFile) -> ImageSpec:
+    assert vdu.image is not None
+    art = vdu.image_artifact
+    if art is None:
+        return ImageSpec(name=vdu.image)
+
+    def open_image() -> BinaryIO:
+        try:
+            return open_file(art.file)
+        except Exception as exc:  # noqa: BLE001 - whatever the package store raises
+            raise ctx.error(
+                f"image {vdu.image!r}: file {art.file} of VNF package {spec.vnfd_id} cannot be "
+                f"read: {exc}",
+                vdu.vdu_id,
+            ) from exc
+
+    return ImageSpec(
+        name=vdu.image,
+        disk_format=art.disk_format,
+        container_format=art.container_format,
+        min_disk_gib=art.min_disk_gib,
+        min_ram_mib=art.min_ram_mib,
+        checksum_algorithm=art.checksum_algorithm,
+        checksum_hash=art.checksum_hash,
+        size_bytes=art.size_bytes,
+        open=open_image,
+        tags={TAG_VNFD: spec.vnfd_id},
+    )
 
 
 def cleanup_by_tags(

@@ -4,7 +4,9 @@ Nova and nfvo's driver call.
 Real Nova (with its fake hypervisor) needs an image service to show the image a server boots
 from and a network service to bind the ports a server is given; nfvo's driver needs networks,
 subnets, ports with tags, security groups and an image list. This one stdlib-only process
-serves them under ``/network``, ``/image`` and ``/identity``, with an in-memory state::
+serves them under ``/network``, ``/image`` and ``/identity``, with an in-memory state (images
+are created and uploaded as in Glance v2: ``POST`` a ``queued`` record, ``PUT`` its ``file``,
+after which size, md5 ``checksum`` and sha512 ``os_hash_value`` are set and it is ``active``)::
 
     python standin.py --port 9999 --token admin
 
@@ -15,6 +17,8 @@ keystonemiddleware would.
 from __future__ import annotations
 
 import argparse
+import copy
+import hashlib
 import ipaddress
 import json
 import sys
@@ -258,8 +262,112 @@ class Neutron:
         return out
 
 
+class Glance:
+    """In-memory images with their bytes; starts with ``IMAGES`` (``cirros``)."""
+
+    # what a client may set at create time (Glance refuses other base properties)
+    SETTABLE = ("name", "disk_format", "container_format", "min_disk", "min_ram", "visibility",
+                "tags", "protected")  # fmt: skip
+    DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso",
+                    "ploop")  # fmt: skip
+    CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.images: dict[str, dict[str, Any]] = {i["id"]: copy.deepcopy(i) for i in IMAGES}
+        self.data: dict[str, bytes] = {}
+
+    @staticmethod
+    def error(status: int, message: str) -> tuple[int, Any]:
+        title = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}
+        return status, {"message": message, "code": f"{status} {title.get(status, '')}"}
+
+    def get(self, image_id: str) -> dict[str, Any] | None:
+        return self.images.get(image_id)
+
+    def listing(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        names, status = query.get("name"), query.get("status")
+        return [
+            i
+            for i in self.images.values()
+            if (not names or i["name"] in names) and (not status or i["status"] in status)
+        ]
+
+    def create(self, body: dict[str, Any]) -> tuple[int, Any]:
+        unknown = sorted(k for k in body if k in IMAGE_SCHEMA["properties"] and k not in
+                         self.SETTABLE)  # fmt: skip
+        if unknown:
+            return self.error(403, f"Attribute '{unknown[0]}' is read-only.")
+        for key, allowed in (
+            ("disk_format", self.DISK_FORMATS),
+            ("container_format", self.CONTAINER_FORMATS),
+        ):
+            if body.get(key) is not None and body[key] not in allowed:
+                return self.error(400, f"Invalid value '{body[key]}' for {key}")
+        stamp = now()
+        image = {
+            "id": str(uuid.uuid4()),
+            "name": body.get("name"),
+            "status": "queued",
+            "visibility": body.get("visibility", "shared"),
+            "disk_format": body.get("disk_format"),
+            "container_format": body.get("container_format"),
+            "size": None,
+            "virtual_size": None,
+            "min_disk": int(body.get("min_disk") or 0),
+            "min_ram": int(body.get("min_ram") or 0),
+            "checksum": None,
+            "os_hash_algo": None,
+            "os_hash_value": None,
+            "protected": bool(body.get("protected", False)),
+            "os_hidden": False,
+            "tags": list(body.get("tags") or []),
+            "created_at": stamp,
+            "updated_at": stamp,
+            "owner": "nfvo",
+        }
+        image["self"] = f"/v2/images/{image['id']}"
+        image["file"] = f"/v2/images/{image['id']}/file"
+        self.images[image["id"]] = image
+        return 201, image
+
+    def upload(self, image_id: str, data: bytes) -> tuple[int, Any]:
+        image = self.images.get(image_id)
+        if image is None:
+            return self.error(404, f"No image found with ID {image_id}")
+        if image["status"] != "queued":
+            return self.error(
+                409, f"Image status transition from {image['status']} to saving is not allowed"
+            )
+        if not image["disk_format"] or not image["container_format"]:
+            return self.error(
+                400, "Properties disk_format, container_format must be set prior to saving data."
+            )
+        self.data[image_id] = data
+        image.update(
+            status="active",
+            size=len(data),
+            virtual_size=len(data),
+            checksum=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+            os_hash_algo="sha512",
+            os_hash_value=hashlib.sha512(data).hexdigest(),
+            updated_at=now(),
+        )
+        return 204, None
+
+    def delete(self, image_id: str) -> tuple[int, Any]:
+        image = self.images.get(image_id)
+        if image is None:
+            return self.error(404, f"No image found with ID {image_id}")
+        if image["protected"]:
+            return self.error(403, f"Image {image_id} is protected and cannot be deleted.")
+        del self.images[image_id]
+        self.data.pop(image_id, None)
+        return 204, None
+
+
 class Handler(BaseHTTPRequestHandler):
-    """Routes ``/network/...`` to Neutron and ``/image/...`` to the Glance images."""
+    """Routes ``/network/...`` to Neutron and ``/image/...`` to Glance."""
 
     server: Any
     protocol_version = "HTTP/1.1"
@@ -273,21 +381,42 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _body(self) -> bytes:
+        """The request body, of a Content-Length or in chunked transfer encoding."""
+        if "chunked" in str(self.headers.get("Transfer-Encoding") or "").lower():
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()  # the CRLF after each chunk
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
     def _handle(self) -> None:
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body()
         if str(self.headers.get("X-Auth-Token") or "").partition(":")[0] != self.server.token:
             self._send(401, {"error": {"code": 401, "message": "Authentication required"}})
             return
         try:
-            body = json.loads(raw) if raw else {}
             path = parts.path.rstrip("/")
             query = parse_qs(parts.query)
+            if path.startswith("/image"):
+                with self.server.glance.lock:
+                    status, out = self.image(path[len("/image") :], query, raw)
+                if isinstance(out, bytes):
+                    self._send_bytes(status, out)
+                    return
+                self._log(status)
+                self._send(status, out)
+                return
+            body = json.loads(raw) if raw else {}
             if path.startswith("/identity"):
                 status, out = self.identity(path[len("/identity") :])
-            elif path.startswith("/image"):
-                status, out = self.image(path[len("/image") :], query)
             elif path.startswith("/network"):
                 with self.server.neutron.lock:
                     status, out = self.network(path[len("/network") :], query, body)
@@ -296,9 +425,21 @@ class Handler(BaseHTTPRequestHandler):
         except NeutronError as exc:
             status = exc.status
             out = {"NeutronError": {"type": exc.kind, "message": exc.message, "detail": ""}}
+        self._log(status)
+        self._send(status, out)
+
+    def _log(self, status: int) -> None:
         if self.server.verbose:
             print(self.command, self.path, status, file=sys.stderr, flush=True)
-        self._send(status, out)
+
+    def _send_bytes(self, status: int, data: bytes) -> None:
+        self._log(status)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-Openstack-Request-Id", "req-" + str(uuid.uuid4()))
+        self.end_headers()
+        self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_DELETE = _handle
 
@@ -319,19 +460,41 @@ class Handler(BaseHTTPRequestHandler):
             return 200, {"project": {"id": pid, "name": pid, "domain_id": "default"}}
         return 404, {"error": {"code": 404, "message": f"no route {path}"}}
 
-    def image(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
+    def image(self, path: str, query: dict[str, list[str]], raw: bytes) -> tuple[int, Any]:
+        """Glance v2: versions, the image schema, list (``?name=``, ``?status=``), create,
+        show, delete, and upload / download of an image's ``file``."""
+        glance: Glance = self.server.glance
         if path == "":
             link = {"href": self._base() + "/image/v2/", "rel": "self"}
             return 300, {"versions": [{"id": "v2.16", "status": "CURRENT", "links": [link]}]}
         if path == "/v2/schemas/image":
             return 200, IMAGE_SCHEMA
         if path == "/v2/images":
-            names = query.get("name")
-            return 200, {"images": [i for i in IMAGES if not names or i["name"] in names]}
-        for image in IMAGES:
-            if path == f"/v2/images/{image['id']}":
-                return 200, image
-        return 404, {"message": "image not found", "code": "404 Not Found"}
+            if self.command == "POST":
+                try:
+                    body = json.loads(raw) if raw else {}
+                except ValueError:
+                    return glance.error(400, "Malformed JSON in request body.")
+                return glance.create(body if isinstance(body, dict) else {})
+            return 200, {"images": glance.listing(query), "schema": "/v2/schemas/images"}
+        segs = path.split("/")[1:]  # ["v2", "images", id, "file"?]
+        if segs[:2] != ["v2", "images"] or len(segs) not in (3, 4):
+            return glance.error(404, f"no route {path}")
+        image_id = segs[2]
+        if len(segs) == 4 and segs[3] == "file":
+            if self.command == "PUT":
+                return glance.upload(image_id, raw)
+            if self.command == "GET" and image_id in glance.data:
+                return 200, glance.data[image_id]
+            return glance.error(404 if self.command == "GET" else 405, f"no data for {image_id}")
+        if len(segs) == 4:
+            return glance.error(404, f"no route {path}")
+        if self.command == "DELETE":
+            return glance.delete(image_id)
+        image = glance.get(image_id)
+        if image is None:
+            return glance.error(404, f"No image found with ID {image_id}")
+        return 200, image
 
     def network(self, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
         neutron: Neutron = self.server.neutron
@@ -369,6 +532,7 @@ def serve(port: int, token: str, verbose: bool = False) -> ThreadingHTTPServer:
     httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     httpd.daemon_threads = True
     httpd.neutron = Neutron()  # type: ignore[attr-defined]
+    httpd.glance = Glance()  # type: ignore[attr-defined]
     httpd.token = token  # type: ignore[attr-defined]
     httpd.verbose = verbose  # type: ignore[attr-defined]
     threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()

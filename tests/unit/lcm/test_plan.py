@@ -107,6 +107,37 @@ def test_default_flavour_default_level(nsd, vnfds):
     ]
 
 
+def test_vdu_image_artifact_comes_from_the_package_and_round_trips(nsd, vnfds):
+    from dataclasses import asdict
+
+    from nfvo.lcm import codec
+    from nfvo.vnfm.base import ImageArtifact
+
+    p = plan(nsd, vnfds)
+    (web,) = by_profile(p)["vnf_web"]
+    vdus = {v.vdu_id: v for v in web.vdus}
+    assert vdus["web"].image_artifact == ImageArtifact(
+        file="Files/images/web-img.qcow2",
+        disk_format="qcow2",
+        container_format="bare",
+        min_disk_gib=1,
+        min_ram_mib=512,
+        checksum_algorithm="sha-256",
+        checksum_hash="5a3b6e7bb0e90ee91896577f53d51abaa68a63904d30b20e8a76aab955c2e981",
+        size_bytes=1024,
+    )
+    assert vdus["cache"].image is None and vdus["cache"].image_artifact is None
+    stored = codec.to_json(web)  # as the plan is kept in the database
+    assert codec.spec_from_json(stored) == web
+    for vdu in stored["vdus"]:  # a plan stored before image uploads existed still loads
+        del vdu["image_artifact"]
+    old = codec.spec_from_json(stored)
+    assert [v.image_artifact for v in old.vdus] == [None, None]
+    assert [asdict(v) | {"image_artifact": None} for v in old.vdus] == [
+        asdict(v) | {"image_artifact": None} for v in web.vdus
+    ]
+
+
 def test_default_flavour_high_level_counts_and_ids(nsd, vnfds):
     p = plan(nsd, vnfds, nsInstantiationLevelId="high")
     groups = by_profile(p)

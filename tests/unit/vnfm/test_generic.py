@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import ipaddress
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -16,14 +18,22 @@ from nfvo.vim.base import (
     NetworkSpec,
     SecurityRule,
     SubnetSpec,
+    VimBadRequest,
     VimCapacityExceeded,
     VimConflict,
     VimDriver,
     VimTimeout,
     VimUnavailable,
 )
-from nfvo.vnfm.base import CpSpec, VduSpec, VirtualLinkSpec, VnfDeploymentSpec, VnfmError
-from nfvo.vnfm.generic import GenericVnfm, cleanup_by_tags
+from nfvo.vnfm.base import (
+    CpSpec,
+    ImageArtifact,
+    VduSpec,
+    VirtualLinkSpec,
+    VnfDeploymentSpec,
+    VnfmError,
+)
+from nfvo.vnfm.generic import GenericVnfm, cleanup_by_tags, ensure_images
 from nfvo.vnfm.keys import next_generation, split_generation, vnfc_key
 
 NS = "ns-1"
@@ -483,3 +493,73 @@ def test_heal_recreate_resumes_after_a_crash(driver: VimDriver) -> None:
     assert counts(driver) == (3, 5, 2)
     assert healed.vnfcs[2].port_ids == target.port_ids
     assert driver.get_server(healed.vnfcs[2].server_id).status == "ACTIVE"
+
+
+# ---------------------------------------------------------------------- images
+
+
+IMAGE = b"QFI\xfb" + bytes(4092)
+
+
+def image_spec_vnf(ext_id: str) -> VnfDeploymentSpec:
+    """web and db share an image the package carries; a third VDU names a VIM image."""
+    import dataclasses
+
+    art = ImageArtifact(
+        file="Files/images/app.qcow2",
+        disk_format="qcow2",
+        container_format="bare",
+        checksum_algorithm="sha-256",
+        checksum_hash=hashlib.sha256(IMAGE).hexdigest(),
+    )
+    spec = make_spec(ext_id)
+    web, db = spec.vdus
+    spec.vdus = [
+        dataclasses.replace(web, image="app-img", image_artifact=art),
+        dataclasses.replace(db, image="app-img", image_artifact=art),
+        dataclasses.replace(db, vdu_id="tool", image="cirros"),
+    ]
+    return spec
+
+
+def test_ensure_images_uploads_each_package_image_once(driver: VimDriver) -> None:
+    opened: list[str] = []
+
+    def open_file(path: str) -> BinaryIO:
+        opened.append(path)
+        return io.BytesIO(IMAGE)
+
+    spec = image_spec_vnf(ext_network(driver))
+    images = ensure_images(spec, driver, open_file)
+    assert [i.name for i in images] == ["app-img", "cirros"]
+    assert opened == ["Files/images/app.qcow2"]
+    assert {i.name: i.size_bytes for i in driver.list_images()}["app-img"] == len(IMAGE)
+    assert ensure_images(spec, driver, open_file) == images and len(opened) == 1
+    record = fast_vnfm().instantiate(spec, driver)
+    assert {driver.get_server(v.server_id).image for v in record.vnfcs} == {"app-img", "cirros"}
+
+
+def test_ensure_images_errors_name_vnf_vdu_image_and_vim(driver: VimDriver) -> None:
+    spec = image_spec_vnf(ext_network(driver))
+
+    def missing(path: str) -> BinaryIO:
+        raise KeyError(path)
+
+    with pytest.raises(VnfmError) as info:
+        ensure_images(spec, driver, missing)
+    err = info.value
+    assert (err.vdu_id, err.vim_account_id, err.vim_error) == ("web", "vim-1", None)
+    assert "'app-img'" in err.message and "Files/images/app.qcow2" in err.message
+    assert "vnfd-a" in err.message
+
+    with pytest.raises(VnfmError) as info:
+        ensure_images(spec, driver, lambda path: io.BytesIO(IMAGE[:-1]))
+    err = info.value
+    assert err.vdu_id == "web" and isinstance(err.vim_error, VimBadRequest)
+    assert "image 'app-img'" in err.message and "vim-1" in err.message
+    assert err.to_dict()["vimError"] == "VimBadRequest"
+
+    spec.vdus[2].image = "no-such-image"
+    with pytest.raises(VnfmError) as info:
+        ensure_images(spec, driver, lambda path: io.BytesIO(IMAGE))
+    assert info.value.vdu_id == "tool" and "'no-such-image'" in info.value.message

@@ -10,6 +10,7 @@ carries a fresh ``X-OpenStack-Request-ID`` so even a timeout names a request the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from nfvo.vim.base import (
@@ -214,17 +215,27 @@ class OpenStackClient:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        data: bytes | Iterable[bytes] | None = None,
+        content_type: str | None = None,
     ) -> Any:
-        """Send one request; the decoded JSON body (None when empty) or a typed error."""
+        """Send one request; the decoded JSON body (None when empty) or a typed error.
+
+        ``data`` is a raw body instead of ``json``: bytes, or an iterable of chunks streamed
+        with chunked transfer encoding (an image upload) and sent as ``content_type``.
+        """
         url = self.endpoint(service) + path
         request_id = "req-" + str(uuid.uuid4())
+        headers = self._headers(service, request_id)
+        if content_type:
+            headers["Content-Type"] = content_type
         try:
             resp = self.connection.session.request(
                 url,
                 method,
                 json=json,
+                data=data,
                 params=params,
-                headers=self._headers(service, request_id),
+                headers=headers,
                 raise_exc=False,
                 connect_retries=0,
             )

@@ -28,6 +28,7 @@ KNOWN_KEYS = {
     "auth_type",
     "request_timeout",
     "build_timeout",
+    "image_timeout",
     "host_hint",
     "compute_microversion",
     "notifications",  # read by the monitoring component (Nova notifications over AMQP)
@@ -51,6 +52,8 @@ class OpenStackConfig:
     request_timeout: float = 30.0
     # Seconds create_server / migrate_server wait for Nova's scheduler to decide.
     build_timeout: float = 60.0
+    # Seconds ensure_image waits for an uploaded image to become active in Glance.
+    image_timeout: float = 600.0
     host_hint: str = "host"  # "host": microversion 2.74 host field; "zone": "zone:host"
     compute_microversion: str = "2.74"
     notifications: dict[str, Any] | None = None
@@ -65,6 +68,7 @@ class OpenStackConfig:
             "auth_type": self.auth_type,
             "request_timeout": self.request_timeout,
             "build_timeout": self.build_timeout,
+            "image_timeout": self.image_timeout,
             "host_hint": self.host_hint,
             "compute_microversion": self.compute_microversion,
         }
@@ -146,6 +150,7 @@ def parse_openstack_config(config: dict[str, Any]) -> OpenStackConfig:
         auth_type=_choice(config, "auth_type", "password", AUTH_TYPES),
         request_timeout=_positive(config, "request_timeout", 30.0),
         build_timeout=_positive(config, "build_timeout", 60.0),
+        image_timeout=_positive(config, "image_timeout", 600.0),
         host_hint=_choice(config, "host_hint", "host", HOST_HINTS),
         compute_microversion=_text(config, "compute_microversion", "2.74") or "2.74",
         notifications=_notifications(config.get("notifications")),

@@ -34,6 +34,7 @@ from nfvo.vim.base import (
 )
 from nfvo.vim.os.client import OpenStackClient
 from nfvo.vim.os.config import parse_openstack_config
+from nfvo.vim.os.images import ImageOps
 from nfvo.vim.os.inventory import InventoryOps
 from nfvo.vim.os.networks import NeutronOps, decode_tags, encode_tags
 
@@ -55,7 +56,7 @@ def _server_tags(body: dict[str, Any]) -> dict[str, str]:
     return {**decode_tags(body.get("tags")), **meta}
 
 
-class OpenStackVim(NeutronOps, InventoryOps, VimDriver):
+class OpenStackVim(NeutronOps, ImageOps, InventoryOps, VimDriver):
     """A VIM account on an OpenStack cloud (Nova + Neutron + Glance + Placement)."""
 
     vim_type: ClassVar[str] = "openstack"
@@ -87,7 +88,7 @@ class OpenStackVim(NeutronOps, InventoryOps, VimDriver):
         """Release the connection."""
         self.client.close()
 
-    # ------------------------------------------------------------------ flavors / images
+    # ------------------------------------------------------------------ flavors
 
     def _flavor_for(self, spec: ServerSpec) -> Flavor:
         flavors = self.list_flavors()
@@ -102,15 +103,6 @@ class OpenStackVim(NeutronOps, InventoryOps, VimDriver):
                 f"no flavor has {spec.vcpus} vCPU / {spec.ram_mib} MiB / {spec.disk_gib} GiB"
             )
         return chosen
-
-    def _image_id(self, image: str) -> str:
-        found = self.client.get("image", "/images", name=image).get("images") or []
-        if found:
-            return found[0]["id"]
-        try:
-            return self.client.get("image", f"/images/{image}")["id"]
-        except VimNotFound:
-            raise VimBadRequest(f"image {image!r} does not exist on VIM {self.vim_id}") from None
 
     # ------------------------------------------------------------------ servers
 

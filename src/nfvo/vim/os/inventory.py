@@ -11,6 +11,7 @@ from typing import Any
 
 from nfvo.vim.base import Flavor, Host, Image, Zone
 from nfvo.vim.os.client import OpenStackClient
+from nfvo.vim.os.images import to_image
 
 INTERNAL_ZONE = "internal"
 
@@ -121,14 +122,4 @@ class InventoryOps:
     def list_images(self) -> list[Image]:
         """Glance images visible to the project."""
         found = self.client.get("image", "/images").get("images") or []
-        return [
-            Image(
-                id=i["id"],
-                name=i.get("name") or i["id"],
-                disk_format=i.get("disk_format"),
-                container_format=i.get("container_format"),
-                size_bytes=i.get("size"),
-                checksum=i.get("checksum"),
-            )
-            for i in found
-        ]
+        return [to_image(i) for i in found]

@@ -35,6 +35,7 @@ OPERATIONS: tuple[str, ...] = (
     "server_reboot",
     "server_migrate",
     "metrics",
+    "image_create",
 )
 
 ERROR_NAMES = (

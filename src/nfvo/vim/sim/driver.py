@@ -22,6 +22,7 @@ from nfvo.vim.base import (
     Flavor,
     Host,
     Image,
+    ImageSpec,
     Server,
     ServerMetrics,
     ServerSpec,
@@ -33,6 +34,7 @@ from nfvo.vim.base import (
     VimQuotaExceeded,
     Zone,
 )
+from nfvo.vim.images import HashingReader, check_declared, declared_algorithm
 from nfvo.vim.sim.behaviour import cpu_percent, dumps, load_for, request_id, tags_match
 from nfvo.vim.sim.config import SimConfig
 from nfvo.vim.sim.core import iso, operation
@@ -53,6 +55,7 @@ _PLACE = (
     "AND COALESCE(u.d, 0) + :d <= h.disk_gib * h.disk_ratio "
     "ORDER BY h.name LIMIT 1"
 )
+_IMAGE_COLS = "id, name, disk_format, container_format, size_bytes, checksum"
 _SERVER_COLS = (
     "id, name, status, host, zone, vcpus, ram_mib, disk_gib, image, flavor, tags, fault, created_at"
 )
@@ -136,11 +139,62 @@ class SimVim(NetworkOps, VimDriver):
     @operation("list")
     def list_images(self) -> list[Image]:
         """Images, by name."""
-        rows = self.store.conn().execute(
-            "SELECT id, name, disk_format, container_format, size_bytes, checksum "
-            "FROM images ORDER BY name"
-        )
+        rows = self.store.conn().execute(f"SELECT {_IMAGE_COLS} FROM images ORDER BY name")
         return [Image(*r) for r in rows]
+
+    # ------------------------------------------------------------------ images
+
+    @operation("get")
+    def ensure_image(self, spec: ImageSpec) -> Image:
+        """The image of that name (or id); without one, ``spec.open()``'s bytes are read
+        (size and md5 computed, the declared checksum verified) and the image added."""
+        found = self._find_image(spec.name)
+        if found is not None:
+            return found
+        if spec.open is None:
+            raise VimBadRequest(
+                f"image {spec.name!r} does not exist on VIM {self.vim_id}, and the VNF package "
+                "carries no image file to upload",
+                request_id=request_id(),
+            )
+        return self._upload_image(spec)
+
+    def _find_image(self, ref: str) -> Image | None:
+        row = (
+            self.store.conn()
+            .execute(
+                f"SELECT {_IMAGE_COLS} FROM images WHERE name = ? OR id = ? "
+                "ORDER BY name = ? DESC LIMIT 1",
+                (ref, ref, ref),
+            )
+            .fetchone()
+        )
+        return Image(*row) if row else None
+
+    @operation("image_create")
+    def _upload_image(self, spec: ImageSpec) -> Image:
+        assert spec.open is not None
+        rid = request_id()
+        algorithm = declared_algorithm(spec, rid)
+        with spec.open() as stream:  # read outside any transaction: images may be large
+            reader = HashingReader(stream, {"md5", *([algorithm] if algorithm else [])})
+            reader.drain()
+        check_declared(spec, reader, rid)
+        with self.store.write() as c:  # a concurrent upload of the same name wins: keep it
+            c.execute(
+                f"INSERT OR IGNORE INTO images ({_IMAGE_COLS}) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    str(uuid.uuid4()),
+                    spec.name,
+                    spec.disk_format,
+                    spec.container_format,
+                    reader.size,
+                    reader.hexdigest("md5"),
+                ),
+            )
+        found = self._find_image(spec.name)
+        assert found is not None
+        return found
 
     # ------------------------------------------------------------------ servers
 
