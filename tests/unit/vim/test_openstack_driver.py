@@ -355,10 +355,27 @@ def test_zone_host_hint_form(cloud: Canned) -> None:
     cloud.on("GET", "/compute/v2.1/flavors/detail", body={"flavors": FLAVORS})
     cloud.on("POST", "/compute/v2.1/servers", 202, {"server": {"id": "s1"}})
     cloud.on("GET", "/compute/v2.1/servers/s1", body={"server": server_body()})
+    cloud.on("GET", "/image/v2/images", body={"images": [{"id": "img-1", "name": "cirros"}]})
     driver = token_driver(cloud, host_hint="zone")
-    driver.create_server(ServerSpec(key="k1", name="v", flavor="m1.tiny", zone="az1", host="cmp1"))
+    spec = ServerSpec(key="k1", name="v", image="cirros", flavor="m1.tiny", zone="az1", host="cmp1")
+    driver.create_server(spec)
     posted = next(b for m, p, _, b in cloud.requests if m == "POST")["server"]
     assert posted["availability_zone"] == "az1:cmp1" and "host" not in posted
+
+
+def test_a_server_without_image_boots_the_default_image_or_is_refused(cloud: Canned) -> None:
+    cloud.on("GET", "/compute/v2.1/servers/detail", body={"servers": []})
+    cloud.on("GET", "/compute/v2.1/flavors/detail", body={"flavors": FLAVORS})
+    cloud.on("GET", "/image/v2/images", body={"images": [{"id": "img-1", "name": "cirros"}]})
+    cloud.on("POST", "/compute/v2.1/servers", 202, {"server": {"id": "s1"}})
+    cloud.on("GET", "/compute/v2.1/servers/s1", body={"server": server_body()})
+    spec = ServerSpec(key="k1", name="v", flavor="m1.tiny")
+    with pytest.raises(VimBadRequest, match="default_image"):
+        token_driver(cloud).create_server(spec)
+    assert not [r for r in cloud.requests if r[0] == "POST"]
+    token_driver(cloud, default_image="cirros").create_server(spec)
+    posted = next(b for m, p, _, b in cloud.requests if m == "POST")["server"]
+    assert posted["imageRef"] == "img-1"
 
 
 def test_create_server_is_idempotent_on_the_key(cloud: Canned) -> None:
@@ -391,9 +408,34 @@ def test_no_valid_host_is_capacity_and_the_server_is_deleted(cloud: Canned) -> N
     failed = server_body(status="ERROR", fault=fault, **{"OS-EXT-SRV-ATTR:host": None})
     cloud.on("GET", "/compute/v2.1/servers/s1", body={"server": failed})
     cloud.on("DELETE", "/compute/v2.1/servers/s1", 204)
+    cloud.on("GET", "/image/v2/images", body={"images": [{"id": "img-1", "name": "cirros"}]})
+    spec = ServerSpec(key="k", name="v", image="cirros", flavor="m1.tiny")
     with pytest.raises(VimCapacityExceeded, match="No valid host"):
-        token_driver(cloud).create_server(ServerSpec(key="k", name="v", flavor="m1.tiny"))
+        token_driver(cloud).create_server(spec)
     assert ("DELETE", "/compute/v2.1/servers/s1") in [(r[0], r[1]) for r in cloud.requests]
+
+
+def test_error_before_nova_recorded_the_fault_still_reports_the_fault(cloud: Canned) -> None:
+    """Nova sets vm_state ERROR before it writes the fault: the driver re-reads for it."""
+    cloud.on("GET", "/compute/v2.1/servers/detail", body={"servers": []})
+    cloud.on("GET", "/compute/v2.1/flavors/detail", body={"flavors": FLAVORS})
+    cloud.on("GET", "/image/v2/images", body={"images": [{"id": "img-1", "name": "cirros"}]})
+    cloud.on("POST", "/compute/v2.1/servers", 202, {"server": {"id": "s1"}})
+    cloud.on("DELETE", "/compute/v2.1/servers/s1", 204)
+    reads = []
+    fault = {"message": "No valid host was found. "}
+
+    def show(*_: Any) -> tuple[int, Any, dict[str, str]]:
+        reads.append(1)
+        extra = {"fault": fault} if len(reads) > 2 else {}
+        body = server_body(status="ERROR", **{"OS-EXT-SRV-ATTR:host": None}, **extra)
+        return 200, {"server": body}, {}
+
+    cloud.routes[("GET", "/compute/v2.1/servers/s1")] = show
+    spec = ServerSpec(key="k", name="v", image="cirros", flavor="m1.tiny")
+    with pytest.raises(VimCapacityExceeded, match="No valid host"):
+        token_driver(cloud).create_server(spec)
+    assert len(reads) == 3
 
 
 # ------------------------------------------------------------------ inventory / networks

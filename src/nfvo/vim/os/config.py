@@ -32,6 +32,7 @@ KNOWN_KEYS = {
     "host_hint",
     "compute_microversion",
     "notifications",  # read by the monitoring component (Nova notifications over AMQP)
+    "default_image",
 }
 
 
@@ -57,6 +58,7 @@ class OpenStackConfig:
     host_hint: str = "host"  # "host": microversion 2.74 host field; "zone": "zone:host"
     compute_microversion: str = "2.74"
     notifications: dict[str, Any] | None = None
+    default_image: str | None = None  # for VDUs whose descriptor names no software image
 
     def normalised(self) -> dict[str, Any]:
         """The config as JSON; absent optional keys are left out."""
@@ -78,6 +80,7 @@ class OpenStackConfig:
             out["endpoint_override"] = dict(self.endpoint_override)
         for key in (
             "region_name",
+            "default_image",
             "cacert",
             "application_credential_id",
             "application_credential_secret",
@@ -154,6 +157,7 @@ def parse_openstack_config(config: dict[str, Any]) -> OpenStackConfig:
         host_hint=_choice(config, "host_hint", "host", HOST_HINTS),
         compute_microversion=_text(config, "compute_microversion", "2.74") or "2.74",
         notifications=_notifications(config.get("notifications")),
+        default_image=_text(config, "default_image", None),
     )
     if bool(cfg.application_credential_id) != bool(cfg.application_credential_secret):
         raise VimConfigError(

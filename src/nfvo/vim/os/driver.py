@@ -156,7 +156,13 @@ class OpenStackVim(NeutronOps, ImageOps, InventoryOps, VimDriver):
             "tags": [t for t in encode_tags(tags) if _NOVA_TAG.match(t)],
             "networks": [{"port": p} for p in spec.ports] or "none",
         }
-        body["imageRef"] = self._image_id(spec.image) if spec.image else ""
+        image = spec.image or self.cfg.default_image
+        if image is None:
+            raise VimBadRequest(
+                f"server {spec.name!r} names no image and VIM {self.vim_id} has no "
+                "config.default_image (Nova boots only from an image or a volume)"
+            )
+        body["imageRef"] = self._image_id(image)
         if spec.user_data:
             body["user_data"] = base64.b64encode(spec.user_data.encode()).decode()
         if spec.host and self.cfg.host_hint == "zone":
@@ -181,6 +187,15 @@ class OpenStackVim(NeutronOps, ImageOps, InventoryOps, VimDriver):
         server_id = made["server"]["id"]
         return self._await_scheduled(server_id)
 
+    def _fault_of(self, server: Server, wait: float = 2.0) -> str | None:
+        """The fault of a server in ERROR. Nova sets the vm_state before it records the
+        fault, so a read in between shows ERROR without one: re-read briefly."""
+        deadline = time.monotonic() + wait
+        while not server.fault and time.monotonic() < deadline:
+            time.sleep(0.1)
+            server = self.get_server(server.id)
+        return server.fault
+
     def _await_scheduled(self, server_id: str) -> Server:
         """Poll until Nova placed the server (or refused); refusals leave nothing behind."""
         deadline = time.monotonic() + self.cfg.build_timeout
@@ -188,7 +203,7 @@ class OpenStackVim(NeutronOps, ImageOps, InventoryOps, VimDriver):
         while True:
             server = self.get_server(server_id)
             if server.status == "ERROR":
-                fault = server.fault or "the server went to ERROR"
+                fault = self._fault_of(server) or "the server went to ERROR"
                 self.delete_server(server_id)
                 if any(word in fault.lower() for word in _NO_HOST):
                     raise VimCapacityExceeded(f"no host has room: {fault}", vim_message=fault)
