@@ -12,8 +12,8 @@ What it starts, all on 127.0.0.1 and recorded by PID in ``DIR/pids`` for ``down.
   ``auth_strategy = noauth2``);
 * Nova API under gunicorn (PostgreSQL ``nova_api``/``nova``/``nova_cell0`` databases, a token
   paste filter in place of keystonemiddleware), conductor, scheduler and N nova-compute
-  services with ``fake.PredictableNodeUUIDDriver`` (2 vCPU / 8 GiB each, CPU ratio 2.0,
-  RAM ratio 1.5),
+  services with Nova's fake hypervisor (``nfvo_fake_driver.py``: 4 vCPU / 12 GiB / 200 GiB each,
+  CPU ratio 1.0, RAM ratio 1.5),
   half of them in zone ``zone-a``, half in ``zone-b`` (host aggregates);
 * a Neutron + Glance stand-in (``standin.py``) with one image, ``cirros``;
 * flavors ``nfvo.tiny`` (1 vCPU, 512 MiB, 1 GiB) ... ``nfvo.xlarge`` (4 vCPU, 8 GiB, 40 GiB)
@@ -142,11 +142,11 @@ class BringUp:
                 "state_path": state,
                 "instances_path": state / "instances",
                 "transport_url": f"{RABBIT}/nfvo_os_{self.suffix}",
-                "compute_driver": "fake.PredictableNodeUUIDDriver",
+                "compute_driver": "nfvo_fake.NfvoFakeDriver",
                 "my_ip": "127.0.0.1",
                 "report_interval": 2,
                 "service_down_time": 20,
-                "cpu_allocation_ratio": 2.0,
+                "cpu_allocation_ratio": 1.0,
                 "ram_allocation_ratio": 1.5,
                 "disk_allocation_ratio": 1.0,
                 "reserved_host_memory_mb": 512,
@@ -343,7 +343,8 @@ class BringUp:
         self.spawn("scheduler", [self.bin("nova-scheduler"), "--config-file", conf])
         for host in self.compute_hosts():
             cconf = str(self.root / host / "nova.conf")
-            self.spawn(host, [self.bin("nova-compute"), "--config-file", cconf])
+            driver = str(HERE / "nfvo_fake_driver.py")  # nova-compute with a sized fake driver
+            self.spawn(host, [self.bin("python"), driver, "--config-file", cconf])
 
     # ------------------------------------------------------------------ API calls
 
