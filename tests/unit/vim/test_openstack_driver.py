@@ -406,13 +406,43 @@ def test_no_valid_host_is_capacity_and_the_server_is_deleted(cloud: Canned) -> N
     cloud.on("POST", "/compute/v2.1/servers", 202, {"server": {"id": "s1"}})
     fault = {"message": "No valid host was found. There are not enough hosts available."}
     failed = server_body(status="ERROR", fault=fault, **{"OS-EXT-SRV-ATTR:host": None})
-    cloud.on("GET", "/compute/v2.1/servers/s1", body={"server": failed})
-    cloud.on("DELETE", "/compute/v2.1/servers/s1", 204)
+    deletable(cloud, "s1", failed)
     cloud.on("GET", "/image/v2/images", body={"images": [{"id": "img-1", "name": "cirros"}]})
     spec = ServerSpec(key="k", name="v", image="cirros", flavor="m1.tiny")
     with pytest.raises(VimCapacityExceeded, match="No valid host"):
         token_driver(cloud).create_server(spec)
     assert ("DELETE", "/compute/v2.1/servers/s1") in [(r[0], r[1]) for r in cloud.requests]
+
+
+def deletable(cloud: Canned, server_id: str, body: dict[str, Any], reads_after: int = 0) -> None:
+    """Nova's asynchronous delete: GET shows the server ``reads_after`` more times after the
+    DELETE (task_state deleting), then 404."""
+    path = f"/compute/v2.1/servers/{server_id}"
+    left = [reads_after]
+
+    def show(*_: Any) -> tuple[int, Any, dict[str, str]]:
+        if not any(r[0] == "DELETE" and r[1] == path for r in cloud.requests):
+            return 200, {"server": body}, {}
+        if left[0] > 0:
+            left[0] -= 1
+            return 200, {"server": {**body, "OS-EXT-STS:task_state": "deleting"}}, {}
+        return 404, {"itemNotFound": {"message": f"Instance {server_id} could not be found."}}, {}
+
+    cloud.routes[("GET", path)] = show
+    cloud.on("DELETE", path, 204)
+
+
+def test_delete_server_waits_until_nova_has_deleted_it(cloud: Canned) -> None:
+    deletable(cloud, "s1", server_body(), reads_after=3)
+    token_driver(cloud).delete_server("s1")
+    gets = [r for r in cloud.requests if r[0] == "GET" and r[1].endswith("/servers/s1")]
+    assert len(gets) == 4  # three still "deleting", then 404
+    cloud.on("GET", "/compute/v2.1/servers/s2", body={"server": server_body(id="s2")})
+    cloud.on("DELETE", "/compute/v2.1/servers/s2", 204)
+    with pytest.raises(VimTimeout, match="s2 still ACTIVE"):
+        token_driver(cloud, build_timeout=0.3).delete_server("s2")
+    cloud.on("DELETE", "/compute/v2.1/servers/s3", 404, {"itemNotFound": {"message": "no"}})
+    token_driver(cloud).delete_server("s3")  # absent is fine
 
 
 def test_error_before_nova_recorded_the_fault_still_reports_the_fault(cloud: Canned) -> None:
@@ -426,6 +456,8 @@ def test_error_before_nova_recorded_the_fault_still_reports_the_fault(cloud: Can
     fault = {"message": "No valid host was found. "}
 
     def show(*_: Any) -> tuple[int, Any, dict[str, str]]:
+        if any(r[0] == "DELETE" for r in cloud.requests):
+            return 404, {"itemNotFound": {"message": "gone"}}, {}
         reads.append(1)
         extra = {"fault": fault} if len(reads) > 2 else {}
         body = server_body(status="ERROR", **{"OS-EXT-SRV-ATTR:host": None}, **extra)

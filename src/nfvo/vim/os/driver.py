@@ -233,11 +233,28 @@ class OpenStackVim(NeutronOps, ImageOps, InventoryOps, VimDriver):
         return [s for s in servers if wanted.items() <= s.tags.items()]
 
     def delete_server(self, server_id: str) -> None:
-        """Delete; absent is fine."""
+        """Delete and wait until Nova no longer has the server (its capacity freed, its ports
+        unbound); absent is fine. Nova deletes asynchronously: the DELETE only starts it."""
         try:
             self.client.request("compute", "DELETE", f"/servers/{server_id}")
         except VimNotFound:
-            pass
+            return
+        deadline = time.monotonic() + self.cfg.build_timeout
+        delay = 0.05
+        while True:
+            try:
+                body = self.client.get("compute", f"/servers/{server_id}")["server"]
+            except VimNotFound:
+                return
+            if body.get("status") == "DELETED":
+                return
+            if time.monotonic() > deadline:
+                raise VimTimeout(
+                    f"server {server_id} still {body.get('status')} "
+                    f"{self.cfg.build_timeout:g} s after its delete"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
     def _action(self, server_id: str, action: dict[str, Any]) -> None:
         self.client.request("compute", "POST", f"/servers/{server_id}/action", json=action)
