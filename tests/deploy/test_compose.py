@@ -73,6 +73,13 @@ def test_health_and_start_order(services: dict[str, dict]) -> None:
     assert services["api"]["ports"] == ["127.0.0.1:${NFVO_PORT:-8080}:8080"]
 
 
+def test_nodes_share_one_data_volume(services: dict[str, dict]) -> None:
+    mounts = {services[n]["volumes"][0] for n in ("api", "worker-1", "worker-2")}
+    assert mounts == {"nfvo-data:/var/lib/nfvo"}
+    declared = yaml.safe_load(COMPOSE.read_text())["volumes"]
+    assert set(declared) == {"nfvo-data", "postgres-data"}
+
+
 def _compose_command() -> list[str] | None:
     docker = shutil.which("docker")
     if docker:

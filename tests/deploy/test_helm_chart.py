@@ -216,3 +216,15 @@ def test_schema_rejects_a_string_replica_count() -> None:
     r = helm("template", "rel", str(CHART), "--set-string", "worker.replicas=two")
     assert r.returncode != 0
     assert "worker.replicas: Invalid type. Expected: integer, given: string" in r.stderr
+
+
+def test_data_volume_from_an_existing_claim() -> None:
+    def data_volume(*sets: str) -> dict:
+        pod = by_kind(render(*sets), "StatefulSet", "rel-nfvo-worker")["spec"]["template"]["spec"]
+        (vol,) = [v for v in pod["volumes"] if v["name"] == "data"]
+        return vol
+
+    assert data_volume()["emptyDir"] == {"sizeLimit": "2Gi"}
+    claimed = data_volume("dataVolume.existingClaim=nfvo-shared")
+    assert claimed["persistentVolumeClaim"] == {"claimName": "nfvo-shared"}
+    assert "emptyDir" not in claimed

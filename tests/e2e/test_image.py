@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from tests.support.container import Engine, EngineUnavailable, engine_from_env
+from tests.support.proc import free_port
 
 from nfvo.samples import NSD_WEBAPP_ID, build_sample
 
@@ -50,7 +51,12 @@ def containers(engine: Engine) -> Iterator[list[str]]:
 
 
 def start(
-    engine: Engine, image: str, containers: list[str], *args: str, opts: tuple[str, ...] = ()
+    engine: Engine,
+    image: str,
+    containers: list[str],
+    *args: str,
+    opts: tuple[str, ...] = (),
+    publish: bool = True,
 ) -> str:
     name = f"nfvo-test-{uuid.uuid4().hex[:8]}"
     engine.run(
@@ -59,8 +65,7 @@ def start(
         *opts,
         "--name",
         name,
-        "--publish",
-        "127.0.0.1::8080",
+        *(("--publish", "127.0.0.1::8080") if publish else ()),
         "--env",
         f"NFVO_ADMIN_PASSWORD={ADMIN_PASSWORD}",
         "--health-interval",
@@ -122,67 +127,126 @@ def test_image_configuration(engine: Engine, image: str) -> None:
     assert engine.run("run", "--rm", "--entrypoint", "ls", image, "/run/secrets", check=False) == ""
 
 
-def test_container_serves_the_ns_life_cycle(
-    engine: Engine, image: str, containers: list[str]
-) -> None:
-    name = start(engine, image, containers)
-    seconds = engine.wait_healthy(name)
-    print(f"\n{name}: healthy {seconds:.1f} s after docker run")
-    assert engine.run("exec", name, "id", "-u") != "0"
-    base = published(engine, name)
-    assert httpx.get(f"{base}/nslcm/api_versions").json()["apiVersions"][0]["version"]
+def token_client(base: str) -> httpx.Client:
     tok = httpx.post(
         f"{base}/oauth2/token",
         data={"grant_type": "client_credentials"},
         auth=("admin", ADMIN_PASSWORD),
     )
     assert tok.status_code == 200, tok.text
-    assert httpx.get(f"{base}/vnfpkgm/v2/vnf_packages").status_code == 401  # auth is on
     headers = {"Authorization": f"Bearer {tok.json()['access_token']}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
-        vnfs = "/vnfpkgm/v2/vnf_packages"
-        onboard(c, vnfs, "package_content", "onboardingState", build_sample("vnf-web"))
-        onboard(c, vnfs, "package_content", "onboardingState", build_sample("vnf-db"))
-        nsds = "/nsd/v2/ns_descriptors"
-        onboard(c, nsds, "nsd_content", "nsdOnboardingState", build_sample("ns-webapp"))
-        vim = c.post(
-            "/admin/v1/vim_accounts",
-            json={
-                "name": "lab",
-                "vim_type": "sim",
-                "config": {
-                    "zones": 2,
-                    "hosts": 6,
-                    "images": [{"name": n} for n in ("cirros", "web-img", "db-img")],
-                },
+    return httpx.Client(base_url=base, headers=headers, timeout=60)
+
+
+def ns_life_cycle(c: httpx.Client) -> None:
+    """Onboard the samples, register a sim VIM, create/instantiate/terminate/delete the NS."""
+    vnfs = "/vnfpkgm/v2/vnf_packages"
+    onboard(c, vnfs, "package_content", "onboardingState", build_sample("vnf-web"))
+    onboard(c, vnfs, "package_content", "onboardingState", build_sample("vnf-db"))
+    nsds = "/nsd/v2/ns_descriptors"
+    onboard(c, nsds, "nsd_content", "nsdOnboardingState", build_sample("ns-webapp"))
+    vim = c.post(
+        "/admin/v1/vim_accounts",
+        json={
+            "name": "lab",
+            "vim_type": "sim",
+            "config": {
+                "zones": 2,
+                "hosts": 6,
+                "images": [{"name": n} for n in ("cirros", "web-img", "db-img")],
             },
-        )
-        assert vim.status_code in (201, 202), vim.text
-        vim_id = vim.json()["id"]
-        deadline = time.monotonic() + 30
-        while c.get(f"/admin/v1/vim_accounts/{vim_id}").json()["_admin"]["operationalState"] != (
-            "ENABLED"
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        ns = c.post(NS, json={"nsdId": NSD_WEBAPP_ID, "nsName": "in-a-container"})
-        assert ns.status_code == 201, ns.text
-        ns_id = ns.json()["id"]
-        r = c.post(
-            f"{NS}/{ns_id}/instantiate",
-            json={"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}},
-        )
-        assert r.status_code == 202, r.text
-        assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
-        assert c.get(f"{NS}/{ns_id}").json()["nsState"] == "INSTANTIATED"
-        r = c.post(f"{NS}/{ns_id}/terminate", json={})
-        assert r.status_code == 202, r.text
-        assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
-        assert c.delete(f"{NS}/{ns_id}").status_code == 204
-        assert c.get(f"{NS}/{ns_id}").status_code == 404
+        },
+    )
+    assert vim.status_code in (201, 202), vim.text
+    vim_id = vim.json()["id"]
+    deadline = time.monotonic() + 30
+    while c.get(f"/admin/v1/vim_accounts/{vim_id}").json()["_admin"]["operationalState"] != (
+        "ENABLED"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    ns = c.post(NS, json={"nsdId": NSD_WEBAPP_ID, "nsName": "in-a-container"})
+    assert ns.status_code == 201, ns.text
+    ns_id = ns.json()["id"]
+    r = c.post(
+        f"{NS}/{ns_id}/instantiate",
+        json={"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}},
+    )
+    assert r.status_code == 202, r.text
+    assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
+    got = c.get(f"{NS}/{ns_id}").json()
+    assert got["nsState"] == "INSTANTIATED"
+    servers = c.get(f"/admin/v1/vim_accounts/{vim_id}/resources").json()["servers"]
+    assert len([s for s in servers if s["nsInstanceId"] == ns_id]) >= 2
+    r = c.post(f"{NS}/{ns_id}/terminate", json={})
+    assert r.status_code == 202, r.text
+    assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
+    assert c.delete(f"{NS}/{ns_id}").status_code == 204
+    assert c.get(f"{NS}/{ns_id}").status_code == 404
+
+
+def test_container_serves_the_ns_life_cycle(
+    engine: Engine, image: str, containers: list[str]
+) -> None:
+    # run as a Kubernetes pod of the Helm chart would: read-only root, no capabilities
+    hardened = ("--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL")
+    name = start(engine, image, containers, opts=(*hardened, "--security-opt", "no-new-privileges"))
+    seconds = engine.wait_healthy(name)
+    print(f"\n{name}: healthy {seconds:.1f} s after docker run")
+    assert engine.run("exec", name, "id", "-u") != "0"
+    base = published(engine, name)
+    assert httpx.get(f"{base}/nslcm/api_versions").json()["apiVersions"][0]["version"]
+    assert httpx.get(f"{base}/vnfpkgm/v2/vnf_packages").status_code == 401  # auth is on
+    with token_client(base) as c:
+        ns_life_cycle(c)
     # the state lives in the data volume, written by the non-root user
     listing = engine.run("exec", name, "ls", "-ln", "/var/lib/nfvo")
     assert "nfvo.db" in listing and " 0 0 " not in listing
+
+
+def test_api_and_two_workers_on_postgresql(
+    engine: Engine, image: str, containers: list[str], pg_url: str
+) -> None:
+    """compose.yaml's topology on the test PostgreSQL: the API node only queues operations,
+    the two worker containers run them. Host networking, so PostgreSQL on the host's loopback
+    is reachable; every node listens on loopback only."""
+    volume = f"nfvo-test-{uuid.uuid4().hex[:8]}"  # one data volume: the sim VIM's state
+    key = "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleS0="
+    ports = {role: free_port() for role in ("api", "worker-1", "worker-2")}
+    try:
+        # started in compose.yaml's order: workers once the API node is healthy (it has
+        # migrated the schema and created the admin client)
+        for role, port in ports.items():
+            env = [
+                *("--env", f"NFVO_DATABASE_URL={pg_url}"),
+                *("--env", f"NFVO_SECRET_KEY={key}"),
+                *("--env", f"NFVO_HEALTH_URL=http://127.0.0.1:{port}"),
+                *("--env", f"NFVO_EXECUTOR_ID={role}"),
+            ]
+            args = ("serve", "--host", "127.0.0.1", "--port", str(port))
+            name = start(
+                engine,
+                image,
+                containers,
+                *args,
+                "--role",
+                "api" if role == "api" else "worker",
+                opts=("--network", "host", "--volume", f"{volume}:/var/lib/nfvo", *env),
+                publish=False,
+            )
+            if role == "api":
+                engine.wait_healthy(name)
+        for name in containers[1:]:
+            engine.wait_healthy(name)
+        base = f"http://127.0.0.1:{ports['api']}"
+        with token_client(base) as c:
+            ns_life_cycle(c)
+        worker = f"http://127.0.0.1:{ports['worker-1']}"
+        assert httpx.get(f"{worker}/healthz").json()["role"] == "worker"
+    finally:
+        for name in containers:
+            engine.run("rm", "-f", name, check=False)
+        engine.run("volume", "rm", "-f", volume, check=False)
 
 
 def test_worker_role_is_healthy_without_an_api(

@@ -166,6 +166,11 @@ class Engine:
             raise AssertionError("docker build failed:\n" + "\n".join(tail))
         return time.monotonic() - started
 
+    def logs(self, container: str, tail: int = 40) -> str:
+        """The container's last output lines (stdout and stderr)."""
+        r = _run([self.client, "logs", "--tail", str(tail), container])
+        return r.stdout + r.stderr
+
     def health(self, container: str) -> str:
         return self.run("inspect", "--format", "{{.State.Health.Status}}", container)
 
@@ -175,7 +180,7 @@ class Engine:
         while (status := self.health(container)) != "healthy":
             running = self.run("inspect", "--format", "{{.State.Running}}", container)
             if running != "true" or time.monotonic() - started > timeout:
-                logs = self.run("logs", "--tail", "40", container, check=False)
+                logs = self.logs(container)
                 raise AssertionError(f"{container} is {status} (running={running}):\n{logs}")
             time.sleep(0.2)
         return time.monotonic() - started

@@ -80,8 +80,13 @@ securityContext:
   {{- toYaml .Values.podSecurityContext | nindent 2 }}
 volumes:
   - name: data
+    {{- if .Values.dataVolume.existingClaim }}
+    persistentVolumeClaim:
+      claimName: {{ .Values.dataVolume.existingClaim }}
+    {{- else }}
     emptyDir:
       sizeLimit: {{ .Values.dataVolume.sizeLimit }}
+    {{- end }}
   - name: tmp
     emptyDir:
       medium: Memory
