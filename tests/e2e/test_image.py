@@ -15,7 +15,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from tests.support.container import Engine, EngineUnavailable, engine_from_env
+from tests.support.container import (
+    DEFAULT_BASE,
+    Engine,
+    EngineUnavailable,
+    engine_from_env,
+    image_exists,
+)
 from tests.support.proc import free_port
 
 from nfvo.samples import NSD_WEBAPP_ID, build_sample
@@ -36,7 +42,12 @@ def engine() -> Engine:
 def image(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
     tag = "nfvo:test"
     log = tmp_path_factory.mktemp("image") / "build.log"
-    seconds = engine.build(tag, os.environ.get("NFVO_TEST_BASE_IMAGE"), log)
+    # NFVO_TEST_BASE_IMAGE, else a local build-base.sh image if there is one, else the
+    # Dockerfile's default (pulled from a registry)
+    base = os.environ.get("NFVO_TEST_BASE_IMAGE")
+    if not base and image_exists(engine.client, DEFAULT_BASE):
+        base = DEFAULT_BASE
+    seconds = engine.build(tag, base, log)
     size = int(engine.run("image", "inspect", "--format", "{{.Size}}", tag))
     print(f"\nimage {tag}: built in {seconds:.1f} s, {size / 1e6:.0f} MB")
     return tag
