@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -126,8 +127,9 @@ DEMO_VIM = {
 }
 
 
-def _demo_ns(client: httpx.Client, base: str, vim_id: str) -> bool:
-    """Create and instantiate the sample NS on the demo VIM (once), print where it runs."""
+def _demo_ns(client: httpx.Client, base: str, vim_id: str) -> dict[str, Any]:
+    """Create and instantiate the sample NS on the demo VIM (once), print where it runs;
+    the NS instance as the API shows it."""
     from nfvo.samples import NSD_WEBAPP_ID
 
     found = [
@@ -165,28 +167,34 @@ def _demo_ns(client: httpx.Client, base: str, vim_id: str) -> bool:
     ns = client.get(f"/nslcm/v2/ns_instances/{ns['id']}").json()
     state = ns["nsState"]
     colour = "green" if state == "INSTANTIATED" else "red"
+    vnfs = ns.get("vnfInstance", [])
+    vnfcs = [
+        (vnf, vnfc)
+        for vnf in vnfs
+        for vnfc in (vnf.get("instantiatedVnfInfo") or {}).get("vnfcResourceInfo", [])
+    ]
     console.print(
-        f"\nNS instance:\n  [{colour}]{state}[/{colour}]  demo-webapp (flavour "
-        f"{ns.get('flavourId', '-')})",
+        "\n[bold]3. The sample NS instantiated on it[/bold] (nslcm/v2: placement, networks, "
+        f"servers)\n  [{colour}]{state}[/{colour}]  demo-webapp (flavour "
+        f"{ns.get('flavourId', '-')}, {len(vnfs)} VNFs, {len(vnfcs)} VNFCs); where it runs:",
         soft_wrap=True,
     )
-    for vnf in ns.get("vnfInstance", []):
-        info = vnf.get("instantiatedVnfInfo") or {}
-        for vnfc in info.get("vnfcResourceInfo", []):
-            meta = vnfc.get("metadata", {})
-            console.print(
-                f"      {vnf['vnfProfileId']}/{vnfc['vduId']}: {meta.get('status')} on "
-                f"{meta.get('host')} ({meta.get('zone')}), "
-                f"{', '.join(a for ips in meta.get('addresses', {}).values() for a in ips)}",
-                soft_wrap=True,
-                highlight=False,
-            )
+    for vnf, vnfc in vnfcs:
+        meta = vnfc.get("metadata", {})
+        console.print(
+            f"      {vnf['vnfProfileId']}/{vnfc['vduId']}: {meta.get('status')} on "
+            f"{meta.get('host')} ({meta.get('zone')}), "
+            f"{', '.join(a for ips in meta.get('addresses', {}).values() for a in ips)}",
+            soft_wrap=True,
+            highlight=False,
+        )
     console.print(f"      {base}/nslcm/v2/ns_instances/{ns['id']}", soft_wrap=True, highlight=False)
-    return state == "INSTANTIATED"
+    return ns
 
 
-def _demo_vim(client: httpx.Client, base: str) -> bool:
-    """Register the demo's sim VIM (once) and wait for its check and sync."""
+def _demo_vim(client: httpx.Client, base: str) -> dict[str, Any] | None:
+    """Register the demo's sim VIM (once), wait for its check and sync, instantiate the
+    sample NS on it; the NS instance (None when the VIM is not usable)."""
     existing = [
         v for v in client.get("/admin/v1/vim_accounts").json() if v["name"] == DEMO_VIM["name"]
     ]
@@ -200,14 +208,51 @@ def _demo_vim(client: httpx.Client, base: str) -> bool:
     colour = "green" if state == "ENABLED" else "red"
     vcpus = sum(h["capacity"]["vcpus"] for h in res.get("hosts", []))
     console.print(
-        f"\nVIM account:\n  [{colour}]{state}[/{colour}]  {vim['name']} (sim: "
+        "\n[bold]2. A VIM account registered, checked and synced[/bold] (/admin/v1)\n"
+        f"  [{colour}]{state}[/{colour}]  {vim['name']} (sim: "
         f"{len(res.get('zones', []))} zones, {len(res.get('hosts', []))} hosts, {vcpus} vCPU)",
         soft_wrap=True,
     )
     console.print(
         f"      {base}/admin/v1/vim_accounts/{vim['id']}/resources", soft_wrap=True, highlight=False
     )
-    return state == "ENABLED" and _demo_ns(client, base, vim["id"])
+    return _demo_ns(client, base, vim["id"]) if state == "ENABLED" else None
+
+
+def cli_name() -> str:
+    """How to call this command line: the ``nfvo`` script as it was started (e.g.
+    ``.venv/bin/nfvo`` under ``make demo``), else ``nfvo``."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    return argv0 if Path(argv0).name == "nfvo" else "nfvo"
+
+
+def next_commands(base: str, creds: Path, ns: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(command, what it shows) to try against the demo server with the ``nfvo`` client."""
+    nfvo = cli_name()
+    out = [
+        (
+            f"sed -n 's/^NFVO_PASSWORD=//p' {creds} | {nfvo} login --url {base} --user admin "
+            "--password-stdin",
+            "once: log in (the token is kept in ~/.config/nfvo, mode 0600)",
+        ),
+        (f"{nfvo} pkg list", "the VNF packages above"),
+        (f"{nfvo} vim resources {DEMO_VIM['name']}", "hosts, their usage, the servers nfvo owns"),
+    ]
+    if ns is not None and ns.get("nsState") == "INSTANTIATED":
+        name = ns["nsInstanceName"]
+        out += [
+            (f"{nfvo} ns show {name}", "VNFs, VNFCs, hosts, zones, addresses"),
+            (
+                f"{nfvo} ns scale {name} --vnf vnf_web --aspect web_scale --out --wait",
+                "one more web VDU, with live progress",
+            ),
+            (
+                f"{nfvo} ns heal {name} --vnf vnf_db --recreate --wait",
+                "recreate the database VDU",
+            ),
+            (f"{nfvo} op list --ns {name}", "every operation and its state"),
+        ]
+    return out
 
 
 def run_demo(port: int, data_dir: Path | None, exit_after: bool) -> int:
@@ -232,7 +277,7 @@ def _tour(port: int, data_dir: Path | None, exit_after: bool) -> int:
     ok = True
     with _client(base, settings) as client:
         done = _existing(client)
-        console.print("\nOnboarding the sample packages through the SOL005 API:")
+        console.print("\n[bold]1. Sample packages onboarded[/bold] (SOL005 vnfpkgm/v2 and nsd/v2)")
         for name in sample_names():
             info = done.get(name) or onboard(client, name)
             api, coll, _ = _COLLECTION[_kind(name)]
@@ -251,20 +296,19 @@ def _tour(port: int, data_dir: Path | None, exit_after: bool) -> int:
             )
             if state == "ERROR":
                 console.print(f"[red]{name} failed:[/red] {info.get('onboardingFailureDetails')}")
-        ok &= _demo_vim(client, base)
+        ns = _demo_vim(client, base)
+        ok &= ns is not None and ns["nsState"] == "INSTANTIATED"
     creds = settings.data_dir / "admin-credentials"
+    console.print(
+        "\n[bold]4. Your turn[/bold]: the nfvo command line on this server (docs/cli.md)",
+        soft_wrap=True,
+    )
+    for command, what in next_commands(base, creds, ns):
+        for line in (f"  # {what}", f"  {command}"):
+            console.print(line, soft_wrap=True, highlight=False, markup=False)
     out = [
         f"\nAPI        {base}   (OpenAPI: {base}/docs)",
         f"Admin      credentials in {creds} (mode 0600)",
-        "Try it:",
-        f"  TOKEN=$(curl -s -u admin:$(sed -n 's/NFVO_PASSWORD=//p' {creds}) "
-        f"-d grant_type=client_credentials {base}/oauth2/token | python3 -c "
-        "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/vnfpkgm/v2/vnf_packages',
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/nsd/v2/ns_descriptors',
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/admin/v1/vim_accounts',
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/nslcm/v2/ns_instances',
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/nslcm/v2/ns_lcm_op_occs',
     ]
     console.print("\n".join(out), soft_wrap=True, highlight=False, markup=False)
     if exit_after:

@@ -1,4 +1,6 @@
-"""``nfvo`` command line: ``serve`` runs the API, ``demo`` shows it working end to end."""
+"""``nfvo`` command line: ``serve`` runs the API, ``demo`` shows it working end to end, and
+the client commands (``login``, ``vim``, ``pkg``, ``nsd``, ``ns``, ``op``...) drive a running
+server over its REST API (see :mod:`nfvo.cli.client`)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ from typing import Annotated
 import typer
 
 from nfvo import __version__
+from nfvo.cli.client import context, register
 from nfvo.config import Settings
 
 app = typer.Typer(
     name="nfvo",
-    help="nfvo: an ETSI NFV Orchestrator (SOL005 APIs).",
+    help="nfvo: an ETSI NFV Orchestrator (SOL005 APIs). `serve` runs it; the client commands "
+    "drive a running server (`nfvo login` first, or NFVO_URL/NFVO_USER/NFVO_PASSWORD).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -36,13 +40,32 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-@app.callback()
-def _main(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         typer.echo(__version__)
         raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of client errors (also NFVO_DEBUG=1).")
+    ] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", "-p", help="Server profile kept by `nfvo login` (also NFVO_PROFILE)."
+        ),
+    ] = None,
+) -> None:
+    """nfvo: an ETSI NFV Orchestrator (SOL005 APIs): the server, and a client for its API."""
+    context.reset(debug=debug, profile=profile)
 
 
 @app.command()
@@ -96,6 +119,9 @@ def demo(
     from nfvo.cli.demo import run_demo
 
     raise typer.Exit(run_demo(port=port, data_dir=data_dir, exit_after=exit_after))
+
+
+register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -1,0 +1,69 @@
+"""What the client prints: tables for people (API text never read as markup), JSON/YAML
+alone on stdout for scripts, notes on stderr in those modes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from nfvo.cli.client.output import Format, details, emit, note, table, text_of, value_at, when
+
+ROWS = [
+    {"id": "a1", "name": "[red]web[/red]", "_admin": {"operationalState": "ENABLED"}},
+    {"id": "b2", "name": None, "_admin": {"operationalState": "ERROR"}},
+]
+COLUMNS = [("ID", "id"), ("NAME", "name"), ("STATE", "_admin.operationalState")]
+
+
+def test_cells() -> None:
+    assert text_of(None) == "-" and text_of("") == "-" and text_of([]) == "-"
+    assert text_of(True) == "yes" and text_of(False) == "no"
+    assert text_of(["a", "b"]) == "a, b"
+    assert text_of({"k": 1}) == '{"k": 1}'
+    assert text_of([{"k": 1}]) == '[{"k": 1}]'
+    assert value_at({"a": {"b": 3}}, "a.b") == 3
+    assert value_at({"a": None}, "a.b") is None
+    assert value_at({"x": 2}, lambda o: o["x"] * 2) == 4
+    assert when("2024-05-01T10:20:30+02:00") == "2024-05-01 08:20:30"
+    assert when(0) == "1970-01-01 00:00:00"
+    assert when(None) == "-" and when("not a date") == "not a date"
+
+
+def test_table_prints_api_text_literally(capsys: pytest.CaptureFixture[str]) -> None:
+    emit(ROWS, Format.table, table(ROWS, COLUMNS))
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    header = next(line for line in lines if "ID" in line and "NAME" in line)
+    assert header.split() == ["ID", "NAME", "STATE"]
+    assert "[red]web[/red]" in out  # not swallowed as rich markup
+    row = next(line for line in lines if "b2" in line)
+    assert row.split() == ["b2", "-", "ERROR"]
+    assert "\x1b[" not in out  # no colours when stdout is not a terminal
+
+
+def test_details_table(capsys: pytest.CaptureFixture[str]) -> None:
+    emit(ROWS[0], Format.table, details(ROWS[0], COLUMNS))
+    lines = [line.split(None, 1) for line in capsys.readouterr().out.splitlines() if line]
+    assert [(k, v.strip()) for k, v in lines] == [
+        ("ID", "a1"),
+        ("NAME", "[red]web[/red]"),
+        ("STATE", "ENABLED"),
+    ]
+
+
+@pytest.mark.parametrize("fmt", [Format.json, Format.yaml])
+def test_machine_output_is_alone_on_stdout(fmt: Format, capsys: pytest.CaptureFixture[str]) -> None:
+    note(fmt, "accepted: op occurrence 42")
+    emit(ROWS, fmt, table(ROWS, COLUMNS))
+    captured = capsys.readouterr()
+    parsed = json.loads(captured.out) if fmt is Format.json else yaml.safe_load(captured.out)
+    assert parsed == ROWS
+    assert "accepted: op occurrence 42" in captured.err
+
+
+def test_notes_go_to_stdout_for_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    note(Format.table, "Deleted [x].")
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "Deleted [x]." and captured.err == ""
