@@ -13,6 +13,7 @@ from enum import IntEnum
 from pathlib import Path
 
 import jwt
+from sqlalchemy.exc import IntegrityError
 
 from nfvo.config import Settings
 from nfvo.inventory.db import Database
@@ -102,21 +103,26 @@ class TokenService:
 def bootstrap_admin(db: Database, settings: Settings) -> str | None:
     """Create the admin client on first start. Returns the path of the credentials
     file when a random password was generated and written (mode 0600), else None."""
-    with db.session() as s:
-        repo = ClientRepository(s)
-        if repo.get(settings.admin_user) is not None:
-            return None
-        password = settings.admin_password
-        generated = password is None
-        if password is None:
-            password = secrets.token_urlsafe(18)
-        repo.add(
-            OAuthClient(
-                client_id=settings.admin_user,
-                secret_hash=hash_secret(password),
-                role=Role.admin.name,
+    try:
+        with db.session() as s:
+            repo = ClientRepository(s)
+            if repo.get(settings.admin_user) is not None:
+                return None
+            password = settings.admin_password
+            generated = password is None
+            if password is None:
+                password = secrets.token_urlsafe(18)
+            repo.add(
+                OAuthClient(
+                    client_id=settings.admin_user,
+                    secret_hash=hash_secret(password),
+                    role=Role.admin.name,
+                )
             )
-        )
+    except IntegrityError:
+        # another node (API and workers starting together on one database) created it
+        # between our check and our insert: its password is the admin's, ours is void
+        return None
     if not generated:
         return None
     path = Path(settings.data_dir) / "admin-credentials"
