@@ -16,6 +16,7 @@ from tests.support.fake_nfvo import FakeApi, problem
 from typer.testing import CliRunner
 
 from nfvo.catalog.builder import digest
+from nfvo.cli.client.config import ConfigFile
 from nfvo.cli.main import app
 from nfvo.samples import SAMPLES_DIR
 
@@ -286,3 +287,16 @@ def test_version() -> None:
 
     r = RUNNER.invoke(app, ["--version"])
     assert r.exit_code == 0 and r.stdout.strip() == __version__
+
+
+def test_login_again_renews_the_current_profile(
+    api: FakeApi, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NFVO_URL", "NFVO_USER", "NFVO_PASSWORD"):
+        monkeypatch.delenv(name)
+    first = ("login", "--profile", "lab", "--url", "http://nfvo.test", "--password-stdin")
+    assert nfvo(*first, input=api.password + "\n").exit_code == 0
+    assert nfvo("login", "--password-stdin", input=api.password + "\n").exit_code == 0
+    cfg = ConfigFile.load(env)
+    assert set(cfg.profiles) == {"lab"} and cfg.current == "lab"
+    assert cfg.profiles["lab"].token == "tok-2" and cfg.profiles["lab"].url == "http://nfvo.test"

@@ -61,9 +61,16 @@ def login(
     ] = False,
     profile: ProfileOpt = None,
 ) -> None:
-    """Get a token and keep it (0600 file in ~/.config/nfvo) for the next commands."""
+    """Get a token and keep it (0600 file in ~/.config/nfvo) for the next commands; the
+    profile (--profile, NFVO_PROFILE, else the current one, else 'default') becomes current."""
     config = ConfigFile.load()
-    name = profile or context.STATE.profile or os.environ.get("NFVO_PROFILE") or DEFAULT_PROFILE
+    name = (
+        profile
+        or context.STATE.profile
+        or os.environ.get("NFVO_PROFILE")
+        or config.current
+        or DEFAULT_PROFILE
+    )
     known = config.profiles.get(name)
     base = normalize_url(
         url or os.environ.get("NFVO_URL") or (known.url if known else None) or DEFAULT_URL

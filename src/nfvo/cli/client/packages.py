@@ -115,9 +115,8 @@ def _manifest_text(path: Path) -> str:
     """The manifest of a package folder or CSAR, '' when it cannot be told."""
     try:
         if path.is_dir():
-            files = read_package_dir(path)
-            names = [n for n in files if n.endswith(".mf") and "/" not in n]
-            return files[names[0]].decode("utf-8", "replace") if names else ""
+            names = sorted(path.glob("*.mf"))
+            return names[0].read_text("utf-8", "replace") if names else ""
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as z:
                 names = [n for n in z.namelist() if n.endswith(".mf") and "/" not in n]
