@@ -10,8 +10,20 @@ from typing import Any
 
 from tests.support.proc import NFVO
 
-# client settings a developer's shell may carry; a test must not inherit them
-CLIENT_ENV = ("NFVO_URL", "NFVO_USER", "NFVO_PASSWORD", "NFVO_PROFILE", "NFVO_DEBUG")
+# client settings a developer's shell or a CI runner may carry; a test must not inherit them
+CLIENT_ENV = (
+    "NFVO_URL",
+    "NFVO_USER",
+    "NFVO_PASSWORD",
+    "NFVO_PROFILE",
+    "NFVO_DEBUG",
+    "FORCE_COLOR",
+    "NO_COLOR",
+    "TTY_COMPATIBLE",
+    "TTY_INTERACTIVE",
+    "COLUMNS",
+    "LINES",
+)
 
 
 class Cli:
