@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, BinaryIO, ClassVar
 
 # --------------------------------------------------------------------------- errors
@@ -155,18 +155,11 @@ class Image:
     checksum: str | None = None
 
 
-@dataclass
-class ImageSpec:
-    """What to ensure: a software image of this ``name`` on the VIM.
+@dataclass(kw_only=True)
+class ImageFacts:
+    """What a VNFD says of a software image (its ``SwImage`` artifact): formats, minimum disk
+    and RAM, checksum (``checksum_algorithm`` as the VNFD writes it, ``sha-256``...), size."""
 
-    Images are looked up by name and shared by everything deployed on the VIM (they are not
-    per NS and never deleted by nfvo). ``open`` gives the image's bytes (a fresh stream per
-    call, closed by the caller) when the VNF package carries them; a driver uploads them only
-    if the VIM lacks an image of that name. ``checksum_algorithm`` is as the VNFD writes it
-    (``sha-256``...); the bytes are verified against ``checksum_hash`` while they stream.
-    """
-
-    name: str
     disk_format: str | None = None
     container_format: str | None = None
     min_disk_gib: int = 0
@@ -174,6 +167,24 @@ class ImageSpec:
     checksum_algorithm: str | None = None
     checksum_hash: str | None = None
     size_bytes: int | None = None
+
+    def facts(self) -> dict[str, Any]:
+        """These fields alone (without a subclass's own), as keyword arguments."""
+        return {f.name: getattr(self, f.name) for f in fields(ImageFacts)}
+
+
+@dataclass(kw_only=True)
+class ImageSpec(ImageFacts):
+    """What to ensure: a software image of this ``name`` on the VIM.
+
+    Images are looked up by name and shared by everything deployed on the VIM (they are not
+    per NS and never deleted by nfvo). ``open`` gives the image's bytes (a fresh stream per
+    call, closed by the caller) when the VNF package carries them; a driver uploads them only
+    if the VIM lacks an image of that name; the bytes are verified against ``checksum_hash``
+    while they stream.
+    """
+
+    name: str
     open: Callable[[], BinaryIO] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-from nfvo.vim.base import SecurityRule, VimDriver, VimError
+from nfvo.vim.base import ImageFacts, SecurityRule, VimDriver, VimError
 
 
 @dataclass
@@ -38,8 +38,8 @@ class CpSpec:
     security_rules: list[SecurityRule] = field(default_factory=list)
 
 
-@dataclass
-class ImageArtifact:
+@dataclass(kw_only=True)
+class ImageArtifact(ImageFacts):
     """A VDU's software image carried by the VNF package: where it is and what it is.
 
     Lets the deploy step upload the image to a VIM that lacks one of that name; the facts come
@@ -47,13 +47,6 @@ class ImageArtifact:
     """
 
     file: str  # package-relative path of the image file
-    disk_format: str | None = None
-    container_format: str | None = None
-    min_disk_gib: int = 0
-    min_ram_mib: int = 0
-    checksum_algorithm: str | None = None
-    checksum_hash: str | None = None
-    size_bytes: int | None = None
 
 
 @dataclass

@@ -458,18 +458,7 @@ def _image_spec(ctx: _Ctx, spec: VnfDeploymentSpec, vdu: VduSpec, open_file: Ope
                 vdu.vdu_id,
             ) from exc
 
-    return ImageSpec(
-        name=vdu.image,
-        disk_format=art.disk_format,
-        container_format=art.container_format,
-        min_disk_gib=art.min_disk_gib,
-        min_ram_mib=art.min_ram_mib,
-        checksum_algorithm=art.checksum_algorithm,
-        checksum_hash=art.checksum_hash,
-        size_bytes=art.size_bytes,
-        open=open_image,
-        tags={TAG_VNFD: spec.vnfd_id},
-    )
+    return ImageSpec(name=vdu.image, open=open_image, tags={TAG_VNFD: spec.vnfd_id}, **art.facts())
 
 
 def cleanup_by_tags(
