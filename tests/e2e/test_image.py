@@ -22,6 +22,7 @@ from tests.support.container import (
     engine_from_env,
     image_exists,
 )
+from tests.support.live import wait_op
 from tests.support.proc import free_port
 
 from nfvo.samples import NSD_WEBAPP_ID, build_sample
@@ -92,16 +93,6 @@ def published(engine: Engine, name: str) -> str:
     host_port = engine.run("port", name, "8080/tcp").splitlines()[0]
     assert host_port.startswith("127.0.0.1:"), host_port  # loopback only
     return f"http://{host_port}"
-
-
-def wait_op(c: httpx.Client, location: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        op = c.get(location).json()
-        if op["operationState"] not in ("STARTING", "PROCESSING", "ROLLING_BACK"):
-            return op
-        assert time.monotonic() < deadline, f"operation still {op['operationState']}"
-        time.sleep(0.2)
 
 
 def onboard(c: httpx.Client, collection: str, content: str, state: str, data: bytes) -> None:
@@ -184,14 +175,14 @@ def ns_life_cycle(c: httpx.Client) -> None:
         json={"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}},
     )
     assert r.status_code == 202, r.text
-    assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
+    assert wait_op(c, r.headers["location"], 120)["operationState"] == "COMPLETED"
     got = c.get(f"{NS}/{ns_id}").json()
     assert got["nsState"] == "INSTANTIATED"
     servers = c.get(f"/admin/v1/vim_accounts/{vim_id}/resources").json()["servers"]
     assert len([s for s in servers if s["nsInstanceId"] == ns_id]) >= 2
     r = c.post(f"{NS}/{ns_id}/terminate", json={})
     assert r.status_code == 202, r.text
-    assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
+    assert wait_op(c, r.headers["location"], 120)["operationState"] == "COMPLETED"
     assert c.delete(f"{NS}/{ns_id}").status_code == 204
     assert c.get(f"{NS}/{ns_id}").status_code == 404
 

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 from tests.support import etsi_openapi
-from tests.support.live import LiveApi
+from tests.support.live import LiveApi, wait_op
 
 from nfvo.resources.service import Scope
 from nfvo.samples import NSD_WEBAPP_ID, build_sample
@@ -52,16 +52,6 @@ def ready(live: LiveApi) -> tuple[LiveApi, str]:
         assert time.monotonic() < deadline
         time.sleep(0.02)
     return live, vim["id"]
-
-
-def wait_op(c: httpx.Client, location: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        op = c.get(location).json()
-        if op["operationState"] not in ("STARTING", "PROCESSING", "ROLLING_BACK"):
-            return op
-        assert time.monotonic() < deadline, f"op still {op['operationState']}"
-        time.sleep(0.05)
 
 
 def vim_resources(live: LiveApi, vim_id: str, ns_id: str) -> dict[str, int]:

@@ -4,12 +4,11 @@ namespace."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 from tests.support.fake_kube import FakeKube
-from tests.support.live import LiveApi
+from tests.support.live import LiveApi, wait_for, wait_op
 
 from nfvo.samples import NSD_WEBAPP_ID, build_sample
 
@@ -23,17 +22,6 @@ def kube() -> Iterator[FakeKube]:
         yield fake
     finally:
         fake.stop()
-
-
-def _wait(c, url: str, key: str, pending: tuple[str, ...], timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = c.get(url).json()
-        value = body.get(key) or body.get("_admin", {}).get(key)
-        if value not in pending:
-            return body
-        assert time.monotonic() < deadline, f"{url}: still {value}"
-        time.sleep(0.05)
 
 
 def test_cnf_on_kubernetes(live: LiveApi, kube: FakeKube) -> None:
@@ -51,7 +39,9 @@ def test_cnf_on_kubernetes(live: LiveApi, kube: FakeKube) -> None:
         },
     )
     assert r.status_code == 201, r.text
-    vim = _wait(c, f"/admin/v1/vim_accounts/{r.json()['id']}", "operationalState", ("PROCESSING",))
+    vim = wait_for(
+        c, f"/admin/v1/vim_accounts/{r.json()['id']}", "operationalState", ("PROCESSING",)
+    )
     assert vim["_admin"]["operationalState"] == "ENABLED", vim
     res = c.get(f"/admin/v1/vim_accounts/{vim['id']}/resources").json()
     assert res["hosts"] and all(h["capacity"]["vcpus"] > 0 for h in res["hosts"])
@@ -60,7 +50,7 @@ def test_cnf_on_kubernetes(live: LiveApi, kube: FakeKube) -> None:
         f"{NS}/{ns['id']}/instantiate",
         json={"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim["id"]}},
     )
-    op = _wait(c, r.headers["location"], "operationState", ("STARTING", "PROCESSING"))
+    op = wait_op(c, r.headers["location"])
     assert op["operationState"] == "COMPLETED", op
     namespace = f"nfvo-{ns['id']}"
     deployments = kube.objects("deployments", namespace)
@@ -76,7 +66,7 @@ def test_cnf_on_kubernetes(live: LiveApi, kube: FakeKube) -> None:
     assert db["resources"]["requests"]["cpu"] == "4" and db["resources"]["limits"]["memory"]
     assert kube.objects("services", namespace), "ports on NS virtual links get Services"
     r = c.post(f"{NS}/{ns['id']}/terminate", json={})
-    op = _wait(c, r.headers["location"], "operationState", ("STARTING", "PROCESSING"))
+    op = wait_op(c, r.headers["location"])
     assert op["operationState"] == "COMPLETED", op
     assert kube.objects("deployments", namespace) == []
     assert namespace not in {n["metadata"]["name"] for n in kube.objects("namespaces")}

@@ -112,3 +112,30 @@ def start_live(data_dir: Path, db_url: str, **settings: Any) -> LiveApi:
     ).json()["access_token"]
     client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tok}"}, timeout=60)
     return LiveApi(base, client, services, server, thread)
+
+
+OP_PENDING = ("STARTING", "PROCESSING", "ROLLING_BACK")
+
+
+def wait_for(
+    c: httpx.Client,
+    url: str,
+    key: str,
+    pending: tuple[str, ...],
+    timeout: float = 60,
+    interval: float = 0.05,
+) -> dict[str, Any]:
+    """GET ``url`` until its ``key`` (top level or under ``_admin``) leaves ``pending``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = c.get(url).json()
+        value = body.get(key, body.get("_admin", {}).get(key))
+        if value not in pending:
+            return body
+        assert time.monotonic() < deadline, f"{url}: still {value} after {timeout} s"
+        time.sleep(interval)
+
+
+def wait_op(c: httpx.Client, location: str, timeout: float = 60) -> dict[str, Any]:
+    """The NS LCM operation occurrence at ``location`` once it has settled."""
+    return wait_for(c, location, "operationState", OP_PENDING, timeout)

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.integration.openstack.test_openstack_contract import URL, RealNovaAdapter
-from tests.support.live import LiveApi
+from tests.support.live import LiveApi, wait_for, wait_op
 
 from nfvo.resources.service import Scope
 from nfvo.samples import NSD_WEBAPP_ID, VNF_WEB_ID, build_sample
@@ -43,21 +43,10 @@ def nova(path: str, method: str = "GET") -> Any:
     return json.loads(raw) if raw else None
 
 
-def wait(c: httpx.Client, url: str, key: str, pending: tuple[str, ...], timeout: float) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = c.get(url).json()
-        value = body.get(key, body.get("_admin", {}).get(key))
-        if value not in pending:
-            return body
-        assert time.monotonic() < deadline, f"{url}: still {value} after {timeout} s"
-        time.sleep(0.1)
-
-
 def run_op(c: httpx.Client, ns_id: str, what: str, body: dict) -> dict:
     r = c.post(f"{NS}/{ns_id}/{what}", json=body)
     assert r.status_code == 202, r.text
-    op = wait(c, r.headers["location"], "operationState", ("STARTING", "PROCESSING"), 240)
+    op = wait_op(c, r.headers["location"], 240)
     assert op["operationState"] == "COMPLETED", op
     return op
 
@@ -120,7 +109,7 @@ def test_ns_life_cycle_on_real_nova(live: LiveApi) -> None:
         },
     )
     assert r.status_code == 201, r.text
-    vim = wait(
+    vim = wait_for(
         c, f"/admin/v1/vim_accounts/{r.json()['id']}", "operationalState", ("PROCESSING",), 60
     )
     assert vim["_admin"]["operationalState"] == "ENABLED", vim
