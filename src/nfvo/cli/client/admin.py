@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from nfvo.cli.client.common import OutputOpt, open_session
+from nfvo.cli.client.common import OutputOpt, emit_list, open_session
 from nfvo.cli.client.errors import handled
-from nfvo.cli.client.output import Format, details, emit, note, table, when
+from nfvo.cli.client.output import Format, details, emit, note, when
 
 TENANTS = "/admin/v1/tenants"
 USERS = "/admin/v1/users"
@@ -29,9 +29,7 @@ USER_COLUMNS = [("CLIENT ID", "clientId"), ("ROLE", "role"), ("TENANT", "tenantI
 @handled
 def tenant_list(output: OutputOpt = Format.table) -> None:
     """Tenants you can see."""
-    with open_session() as s:
-        rows = s.list(TENANTS)
-    emit(rows, output, table(rows, TENANT_COLUMNS))
+    emit_list(TENANTS, TENANT_COLUMNS, output)
 
 
 @tenant_app.command("create")
@@ -74,9 +72,7 @@ def tenant_delete(tenant: Annotated[str, typer.Argument(help="Tenant id or name.
 @handled
 def user_list(output: OutputOpt = Format.table) -> None:
     """API clients you can see (secrets are never shown)."""
-    with open_session() as s:
-        rows = s.list(USERS)
-    emit(rows, output, table(rows, USER_COLUMNS + [("DISABLED", "disabled")]))
+    emit_list(USERS, USER_COLUMNS + [("DISABLED", "disabled")], output)
 
 
 @user_app.command("create")

@@ -7,6 +7,7 @@ behave the same on every command, and every command opens its session the same w
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ import yaml
 from nfvo.cli.client import context
 from nfvo.cli.client.config import ConfigFile, resolve
 from nfvo.cli.client.errors import CliError, UsageError
-from nfvo.cli.client.output import Format
+from nfvo.cli.client.output import Column, Format, details, emit, table
 from nfvo.cli.client.progress import DEFAULT_TIMEOUT
 from nfvo.cli.client.session import ApiSession
 
@@ -44,6 +45,20 @@ DEFAULT_WAIT_TIMEOUT = DEFAULT_TIMEOUT
 def open_session() -> ApiSession:
     """The session for this command: profile and environment resolved."""
     return ApiSession(resolve(ConfigFile.load(), context.STATE.profile))
+
+
+def emit_list(path: str, columns: Sequence[Column], output: Format) -> None:
+    """Every item of the collection at ``path``, as a table of ``columns`` (or -o json|yaml)."""
+    with open_session() as s:
+        rows = s.list(path)
+    emit(rows, output, table(rows, columns))
+
+
+def emit_one(path: str, item_id: str, columns: Sequence[Column], output: Format) -> None:
+    """The item ``path/item_id``, as a table of ``columns`` (or -o json|yaml)."""
+    with open_session() as s:
+        item = s.get(f"{path}/{item_id}")
+    emit(item, output, details(item, columns))
 
 
 def load_document(value: str, what: str) -> Any:

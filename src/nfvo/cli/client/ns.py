@@ -19,16 +19,17 @@ from nfvo.cli.client.common import (
     OutputOpt,
     TimeoutOpt,
     WaitOpt,
+    emit_list,
     load_object,
     op_id_of,
     open_session,
     parse_pairs,
 )
 from nfvo.cli.client.errors import ApiError, UsageError, handled
-from nfvo.cli.client.ops import accepted
+from nfvo.cli.client.ops import follow
 from nfvo.cli.client.output import Format, details, emit, note, table
 from nfvo.cli.client.packages import NSD
-from nfvo.cli.client.progress import NS, wait_op
+from nfvo.cli.client.progress import NS
 from nfvo.cli.client.session import ApiSession
 from nfvo.cli.client.vim import VIMS, find_vim
 
@@ -143,22 +144,15 @@ def _operation(
 ) -> None:
     r = s.post(f"{NS}/{ns['id']}/{verb}", body)
     op_id = op_id_of(r.headers.get("location"))
-    if wait:
-        op = wait_op(s, op_id, fmt=output, timeout=timeout)
-        emit(op, output, None)
-        if output is Format.table:
-            note(output, f"op occurrence {op_id}; see `nfvo ns show {ns['id']}`", style="dim")
-        return
-    accepted(s, op_id, output)
+    see = f"op occurrence {op_id}; see `nfvo ns show {ns['id']}`"
+    follow(s, op_id, wait, timeout, output, lambda _op: see)
 
 
 @ns_app.command("list")
 @handled
 def ns_list(output: OutputOpt = Format.table) -> None:
     """NS instances."""
-    with open_session() as s:
-        rows = s.list(NS)
-    emit(rows, output, table(rows, NS_COLUMNS))
+    emit_list(NS, NS_COLUMNS, output)
 
 
 @ns_app.command("show")

@@ -3,6 +3,7 @@ fail, cancel)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from nfvo.cli.client.common import (
     OutputOpt,
     TimeoutOpt,
     WaitOpt,
+    emit_one,
     op_id_of,
     open_session,
 )
@@ -43,6 +45,9 @@ OP_DETAILS = OP_COLUMNS + [
         lambda o: "\n".join(format_problem(o["error"], prefix="")) if o.get("error") else None,
     ),
 ]
+
+
+_DONE = frozenset({"COMPLETED"})
 
 
 class CancelMode(StrEnum):
@@ -93,9 +98,7 @@ def op_list(
 @handled
 def op_show(op: OpArg, output: OutputOpt = Format.table) -> None:
     """One operation occurrence, with its error when it failed."""
-    with open_session() as s:
-        item = s.get(f"{OPS}/{op}")
-    emit(item, output, details(item, OP_DETAILS))
+    emit_one(OPS, op, OP_DETAILS, output)
 
 
 @op_app.command("wait")
@@ -111,6 +114,26 @@ def op_wait(
     emit(item, output, None)
 
 
+def follow(
+    s: ApiSession,
+    op_id: str,
+    wait: bool,
+    timeout: float,
+    output: Format,
+    see: Callable[[dict[str, Any]], str],
+    success: frozenset[str] = _DONE,
+) -> None:
+    """An accepted operation: followed to its end (``--wait``; then ``see(op)`` is the dim
+    note under the table), else reported accepted."""
+    if not wait:
+        accepted(s, op_id, output)
+        return
+    op = wait_op(s, op_id, fmt=output, timeout=timeout, success=success)
+    emit(op, output, None)
+    if output is Format.table:
+        note(output, see(op), style="dim")
+
+
 def _task(
     op: str,
     task: str,
@@ -123,53 +146,40 @@ def _task(
     with open_session() as s:
         r = s.post(f"{OPS}/{op}/{task}", body)
         op_id = op_id_of(r.headers.get("location")) if r.status_code == 202 else op
-        if wait:
-            item = wait_op(s, op_id, fmt=output, timeout=timeout, success=success)
-            emit(item, output, None)
-            if output is Format.table:
-                ns_id = item.get("nsInstanceId")
-                note(output, f"see `nfvo ns show {ns_id}`", style="dim")
-        else:
-            accepted(s, op_id, output)
+        follow(
+            s,
+            op_id,
+            wait,
+            timeout,
+            output,
+            lambda item: f"see `nfvo ns show {item.get('nsInstanceId')}`",
+            success,
+        )
 
 
-_DONE = frozenset({"COMPLETED"})
+def _task_command(task: str, success: frozenset[str], text: str) -> None:
+    """Register ``nfvo op TASK OP`` (help ``text``), which ends well in a ``success`` state."""
+
+    @op_app.command(task, help=text)
+    @handled
+    def command(
+        op: OpArg,
+        wait: WaitOpt = False,
+        timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
+        output: OutputOpt = Format.table,
+    ) -> None:
+        _task(op, task, wait, timeout, output, success)
 
 
-@op_app.command("retry")
-@handled
-def op_retry(
-    op: OpArg,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
-    output: OutputOpt = Format.table,
-) -> None:
-    """Run a FAILED_TEMP operation again (finished steps are not repeated)."""
-    _task(op, "retry", wait, timeout, output, _DONE)
-
-
-@op_app.command("rollback")
-@handled
-def op_rollback(
-    op: OpArg,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
-    output: OutputOpt = Format.table,
-) -> None:
-    """Undo what a FAILED_TEMP operation created (ends ROLLED_BACK)."""
-    _task(op, "rollback", wait, timeout, output, frozenset({"ROLLED_BACK"}))
-
-
-@op_app.command("continue")
-@handled
-def op_continue(
-    op: OpArg,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
-    output: OutputOpt = Format.table,
-) -> None:
-    """Continue a FAILED_TEMP operation past its failed step."""
-    _task(op, "continue", wait, timeout, output, _DONE)
+_task_command(
+    "retry", _DONE, "Run a FAILED_TEMP operation again (finished steps are not repeated)."
+)
+_task_command(
+    "rollback",
+    frozenset({"ROLLED_BACK"}),
+    "Undo what a FAILED_TEMP operation created (ends ROLLED_BACK).",
+)
+_task_command("continue", _DONE, "Continue a FAILED_TEMP operation past its failed step.")
 
 
 @op_app.command("fail")

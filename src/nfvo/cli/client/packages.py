@@ -22,11 +22,12 @@ from nfvo.cli.client.common import (
     OutputOpt,
     TimeoutOpt,
     WaitOpt,
+    emit_list,
     open_session,
     parse_pairs,
 )
 from nfvo.cli.client.errors import UsageError, handled
-from nfvo.cli.client.output import Column, Format, details, emit, note, table
+from nfvo.cli.client.output import Column, Format, details, emit, note
 from nfvo.cli.client.progress import wait_state
 from nfvo.cli.client.session import ApiSession
 
@@ -216,11 +217,12 @@ def _patch_state(s: ApiSession, kind: Kind, pkg_id: str, state: str) -> None:
     )
 
 
-def _set_state(kind: Kind, ref: str, state: str) -> dict[str, Any]:
+def _set_state(kind: Kind, ref: str, state: str, output: Format) -> None:
     with open_session() as s:
         item = _find(s, kind, ref)
         _patch_state(s, kind, item["id"], state)
-        return s.get(f"{kind.path}/{item['id']}")
+        item = s.get(f"{kind.path}/{item['id']}")
+    emit(item, output, details(item, kind.columns))
 
 
 def _delete(kind: Kind, ref: str, force: bool) -> None:
@@ -262,110 +264,71 @@ def pkg_build(
     note(Format.table, f"Wrote {target} ({len(data)} bytes; manifest hashes of {hashed} files).")
 
 
-@pkg_app.command("onboard")
-@handled
-def pkg_onboard(
-    path: PathArg,
-    user_data: UserDataOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
-    output: OutputOpt = Format.table,
-) -> None:
-    """Create a VNF package and upload the CSAR (a folder is built first)."""
-    _onboard(VNF, path, user_data, wait, timeout, output)
+# -- the commands both groups have ------------------------------------------------------
+def _add_commands(app: typer.Typer, kind: Kind, helps: dict[str, str]) -> None:
+    """Register onboard, list, show, enable, disable and delete of ``kind`` on ``app``;
+    ``helps`` holds each command's help text."""
+
+    @app.command("onboard", help=helps["onboard"])
+    @handled
+    def onboard(
+        path: PathArg,
+        user_data: UserDataOpt = None,
+        wait: WaitOpt = False,
+        timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
+        output: OutputOpt = Format.table,
+    ) -> None:
+        _onboard(kind, path, user_data, wait, timeout, output)
+
+    @app.command("list", help=helps["list"])
+    @handled
+    def list_(output: OutputOpt = Format.table) -> None:
+        emit_list(kind.path, kind.columns, output)
+
+    @app.command("show", help=helps["show"])
+    @handled
+    def show(ref: RefArg, output: OutputOpt = Format.table) -> None:
+        with open_session() as s:
+            item = _find(s, kind, ref)
+        emit(item, output, details(item, kind.columns + kind.details))
+
+    @app.command("enable", help=helps["enable"])
+    @handled
+    def enable(ref: RefArg, output: OutputOpt = Format.table) -> None:
+        _set_state(kind, ref, "ENABLED", output)
+
+    @app.command("disable", help=helps["disable"])
+    @handled
+    def disable(ref: RefArg, output: OutputOpt = Format.table) -> None:
+        _set_state(kind, ref, "DISABLED", output)
+
+    @app.command("delete", help=helps["delete"])
+    @handled
+    def delete(ref: RefArg, force: ForceOpt = False) -> None:
+        _delete(kind, ref, force)
 
 
-@pkg_app.command("list")
-@handled
-def pkg_list(output: OutputOpt = Format.table) -> None:
-    """VNF packages."""
-    with open_session() as s:
-        rows = s.list(VNF.path)
-    emit(rows, output, table(rows, VNF.columns))
-
-
-@pkg_app.command("show")
-@handled
-def pkg_show(ref: RefArg, output: OutputOpt = Format.table) -> None:
-    """One VNF package."""
-    with open_session() as s:
-        item = _find(s, VNF, ref)
-    emit(item, output, details(item, VNF.columns + VNF.details))
-
-
-@pkg_app.command("enable")
-@handled
-def pkg_enable(ref: RefArg, output: OutputOpt = Format.table) -> None:
-    """Enable a VNF package (NSDs using it can be instantiated)."""
-    item = _set_state(VNF, ref, "ENABLED")
-    emit(item, output, details(item, VNF.columns))
-
-
-@pkg_app.command("disable")
-@handled
-def pkg_disable(ref: RefArg, output: OutputOpt = Format.table) -> None:
-    """Disable a VNF package."""
-    item = _set_state(VNF, ref, "DISABLED")
-    emit(item, output, details(item, VNF.columns))
-
-
-@pkg_app.command("delete")
-@handled
-def pkg_delete(ref: RefArg, force: ForceOpt = False) -> None:
-    """Delete a VNF package (it must be disabled and not in use)."""
-    _delete(VNF, ref, force)
-
-
-# -- nfvo nsd ------------------------------------------------------------------------------
-@nsd_app.command("onboard")
-@handled
-def nsd_onboard(
-    path: PathArg,
-    user_data: UserDataOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
-    output: OutputOpt = Format.table,
-) -> None:
-    """Create an NSD resource and upload the NSD archive (a folder is built first)."""
-    _onboard(NSD, path, user_data, wait, timeout, output)
-
-
-@nsd_app.command("list")
-@handled
-def nsd_list(output: OutputOpt = Format.table) -> None:
-    """NS descriptors."""
-    with open_session() as s:
-        rows = s.list(NSD.path)
-    emit(rows, output, table(rows, NSD.columns))
-
-
-@nsd_app.command("show")
-@handled
-def nsd_show(ref: RefArg, output: OutputOpt = Format.table) -> None:
-    """One NS descriptor."""
-    with open_session() as s:
-        item = _find(s, NSD, ref)
-    emit(item, output, details(item, NSD.columns + NSD.details))
-
-
-@nsd_app.command("enable")
-@handled
-def nsd_enable(ref: RefArg, output: OutputOpt = Format.table) -> None:
-    """Enable an NSD (NS instances can be created from it)."""
-    item = _set_state(NSD, ref, "ENABLED")
-    emit(item, output, details(item, NSD.columns))
-
-
-@nsd_app.command("disable")
-@handled
-def nsd_disable(ref: RefArg, output: OutputOpt = Format.table) -> None:
-    """Disable an NSD."""
-    item = _set_state(NSD, ref, "DISABLED")
-    emit(item, output, details(item, NSD.columns))
-
-
-@nsd_app.command("delete")
-@handled
-def nsd_delete(ref: RefArg, force: ForceOpt = False) -> None:
-    """Delete an NSD (it must be disabled and not in use)."""
-    _delete(NSD, ref, force)
+_add_commands(
+    pkg_app,
+    VNF,
+    {
+        "onboard": "Create a VNF package and upload the CSAR (a folder is built first).",
+        "list": "VNF packages.",
+        "show": "One VNF package.",
+        "enable": "Enable a VNF package (NSDs using it can be instantiated).",
+        "disable": "Disable a VNF package.",
+        "delete": "Delete a VNF package (it must be disabled and not in use).",
+    },
+)
+_add_commands(
+    nsd_app,
+    NSD,
+    {
+        "onboard": "Create an NSD resource and upload the NSD archive (a folder is built first).",
+        "list": "NS descriptors.",
+        "show": "One NS descriptor.",
+        "enable": "Enable an NSD (NS instances can be created from it).",
+        "disable": "Disable an NSD.",
+        "delete": "Delete an NSD (it must be disabled and not in use).",
+    },
+)

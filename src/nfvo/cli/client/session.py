@@ -114,40 +114,6 @@ class ApiSession:
         return NotAuthenticated(f"{t.url} requires authentication: {detail}", hint=LOGIN_HINT)
 
     # -- requests --------------------------------------------------------------------------
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-        upload: Path | bytes | None = None,
-    ) -> httpx.Response:
-        hdrs = dict(headers or {})
-        if self._token:
-            hdrs["Authorization"] = f"Bearer {self._token}"
-        try:
-            if isinstance(upload, bytes):
-                return self._client.request(
-                    method, path, content=upload, params=params, headers=hdrs
-                )
-            if upload is not None:
-                with upload.open("rb") as f:
-                    return self._client.request(
-                        method, path, content=f, params=params, headers=hdrs
-                    )
-            return self._client.request(method, path, json=json, params=params, headers=hdrs)
-        except httpx.TimeoutException as exc:
-            raise ConnectionFailed(
-                f"{self.target.url} did not answer {method} {path} in time ({exc})",
-                connection_hint(self.target.url),
-            ) from None
-        except httpx.TransportError as exc:
-            raise ConnectionFailed(
-                f"cannot reach nfvo at {self.target.url}: {exc}", connection_hint(self.target.url)
-            ) from None
-
     def request(
         self,
         method: str,
@@ -159,13 +125,39 @@ class ApiSession:
         upload: Path | bytes | None = None,
     ) -> httpx.Response:
         """Send; a 401 with credentials at hand renews the token once; 4xx/5xx raise."""
+
+        def send() -> httpx.Response:  # one attempt, with the token of the moment
+            hdrs = dict(headers or {})
+            if self._token:
+                hdrs["Authorization"] = f"Bearer {self._token}"
+            try:
+                if isinstance(upload, bytes):
+                    return self._client.request(
+                        method, path, content=upload, params=params, headers=hdrs
+                    )
+                if upload is not None:
+                    with upload.open("rb") as f:
+                        return self._client.request(
+                            method, path, content=f, params=params, headers=hdrs
+                        )
+                return self._client.request(method, path, json=json, params=params, headers=hdrs)
+            except httpx.TimeoutException as exc:
+                raise ConnectionFailed(
+                    f"{self.target.url} did not answer {method} {path} in time ({exc})",
+                    connection_hint(self.target.url),
+                ) from None
+            except httpx.TransportError as exc:
+                raise ConnectionFailed(
+                    f"cannot reach nfvo at {self.target.url}: {exc}",
+                    connection_hint(self.target.url),
+                ) from None
+
         if self._token is None and self.target.can_login:
             self._login()
-        kw = {"json": json, "params": params, "headers": headers, "upload": upload}
-        r = self._send(method, path, **kw)
+        r = send()
         if r.status_code == 401 and self.target.can_login and not self._fresh:
             self._login()
-            r = self._send(method, path, **kw)
+            r = send()
         if r.status_code == 401:
             raise self._unauthenticated(r)
         if r.status_code >= 400:

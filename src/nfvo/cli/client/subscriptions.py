@@ -6,9 +6,16 @@ from typing import Annotated, Any
 
 import typer
 
-from nfvo.cli.client.common import BodyOpt, OutputOpt, load_object, open_session
+from nfvo.cli.client.common import (
+    BodyOpt,
+    OutputOpt,
+    emit_list,
+    emit_one,
+    load_object,
+    open_session,
+)
 from nfvo.cli.client.errors import UsageError, handled
-from nfvo.cli.client.output import Format, details, emit, note, table
+from nfvo.cli.client.output import Format, details, emit, note
 
 SUBS = "/nslcm/v2/subscriptions"
 sub_app = typer.Typer(help="Notification subscriptions: list, create, show, delete.")
@@ -26,9 +33,7 @@ Many = list[str] | None
 @handled
 def sub_list(output: OutputOpt = Format.table) -> None:
     """Subscriptions."""
-    with open_session() as s:
-        rows = s.list(SUBS)
-    emit(rows, output, table(rows, COLUMNS))
+    emit_list(SUBS, COLUMNS, output)
 
 
 @sub_app.command("show")
@@ -38,9 +43,7 @@ def sub_show(
     output: OutputOpt = Format.table,
 ) -> None:
     """One subscription."""
-    with open_session() as s:
-        item = s.get(f"{SUBS}/{sub}")
-    emit(item, output, details(item, COLUMNS))
+    emit_one(SUBS, sub, COLUMNS, output)
 
 
 @sub_app.command("create")

@@ -13,6 +13,7 @@ from nfvo.cli.client.common import (
     OutputOpt,
     TimeoutOpt,
     WaitOpt,
+    emit_list,
     load_object,
     open_session,
 )
@@ -53,6 +54,7 @@ DETAILS = COLUMNS + [
     ("LAST SYNC", lambda v: when((v.get("_admin") or {}).get("lastSync"))),
     ("CONFIG", "config"),
 ]
+VimArg = Annotated[str, typer.Argument(help="VIM account id or name.")]
 ConfigOpt = Annotated[
     str | None,
     typer.Option(
@@ -64,6 +66,24 @@ ConfigOpt = Annotated[
 def find_vim(s: ApiSession, ref: str) -> dict[str, Any]:
     """A VIM account by id or name."""
     return s.find(VIMS, ref)
+
+
+def _given(
+    url: str | None,
+    user: str | None,
+    password: str | None,
+    tenant: str | None,
+    description: str | None,
+) -> dict[str, str]:
+    """The account fields of ``register`` / ``update`` options that were given."""
+    fields = {
+        "vim_url": url,
+        "vim_user": user,
+        "vim_password": password,
+        "vim_tenant_name": tenant,
+        "description": description,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def _wait_vim(s: ApiSession, vim: dict[str, Any], fmt: Format, timeout: float) -> dict[str, Any]:
@@ -105,15 +125,7 @@ def register(
 ) -> None:
     """Register a VIM account; it is checked and synced in the background (--wait for it)."""
     body: dict[str, Any] = {"name": name, "vim_type": vim_type.value}
-    for key, value in (
-        ("vim_url", url),
-        ("vim_user", user),
-        ("vim_password", password),
-        ("vim_tenant_name", tenant),
-        ("description", description),
-    ):
-        if value is not None:
-            body[key] = value
+    body |= _given(url, user, password, tenant, description)
     body["config"] = load_object(config, "--config")
     with open_session() as s:
         if owner:
@@ -128,15 +140,13 @@ def register(
 @handled
 def vim_list(output: OutputOpt = Format.table) -> None:
     """VIM accounts you can see."""
-    with open_session() as s:
-        rows = s.list(VIMS)
-    emit(rows, output, table(rows, COLUMNS))
+    emit_list(VIMS, COLUMNS, output)
 
 
 @vim_app.command("show")
 @handled
 def vim_show(
-    vim: Annotated[str, typer.Argument(help="VIM account id or name.")],
+    vim: VimArg,
     output: OutputOpt = Format.table,
 ) -> None:
     """One VIM account."""
@@ -148,7 +158,7 @@ def vim_show(
 @vim_app.command("resources")
 @handled
 def vim_resources(
-    vim: Annotated[str, typer.Argument(help="VIM account id or name.")],
+    vim: VimArg,
     output: OutputOpt = Format.table,
 ) -> None:
     """Zones and hosts (as last synced) and the servers nfvo owns there."""
@@ -185,7 +195,7 @@ def vim_resources(
 @vim_app.command("sync")
 @handled
 def vim_sync(
-    vim: Annotated[str, typer.Argument(help="VIM account id or name.")],
+    vim: VimArg,
     output: OutputOpt = Format.table,
 ) -> None:
     """Read zones, hosts, flavors, images and networks from the VIM now."""
@@ -199,7 +209,7 @@ def vim_sync(
 @vim_app.command("update")
 @handled
 def vim_update(
-    vim: Annotated[str, typer.Argument(help="VIM account id or name.")],
+    vim: VimArg,
     name: Annotated[str | None, typer.Option(help="New name.")] = None,
     url: Annotated[str | None, typer.Option(help="New endpoint.")] = None,
     user: Annotated[str | None, typer.Option(help="New VIM user.")] = None,
@@ -219,17 +229,8 @@ def vim_update(
     output: OutputOpt = Format.table,
 ) -> None:
     """Change a VIM account; it is checked and synced again."""
-    body: dict[str, Any] = {}
-    for key, value in (
-        ("name", name),
-        ("vim_url", url),
-        ("vim_user", user),
-        ("vim_password", password),
-        ("vim_tenant_name", tenant),
-        ("description", description),
-    ):
-        if value is not None:
-            body[key] = value
+    body: dict[str, Any] = {"name": name} if name is not None else {}
+    body |= _given(url, user, password, tenant, description)
     if config is not None:
         body["config"] = load_object(config, "--config")
     with open_session() as s:
@@ -243,7 +244,7 @@ def vim_update(
 @vim_app.command("delete")
 @handled
 def vim_delete(
-    vim: Annotated[str, typer.Argument(help="VIM account id or name.")],
+    vim: VimArg,
     force: Annotated[
         bool, typer.Option("--force", help="Delete even if nfvo resources remain on it.")
     ] = False,
