@@ -9,7 +9,7 @@ resource created the first time, never a duplicate. Deleting an absent resource 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, BinaryIO, ClassVar
 
@@ -442,6 +442,12 @@ class VimDriver(ABC):
     @abstractmethod
     def delete_server(self, server_id: str) -> None:
         """Delete (frees its capacity, unbinds its ports); absent is fine."""
+
+    def delete_servers(self, server_ids: Sequence[str]) -> None:
+        """Delete several servers; returns when all are gone (absent ones are fine). A VIM that
+        deletes asynchronously overrides this to start every delete before waiting."""
+        for server_id in server_ids:
+            self.delete_server(server_id)
 
     @abstractmethod
     def start_server(self, server_id: str) -> Server:

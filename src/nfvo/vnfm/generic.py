@@ -161,8 +161,7 @@ class GenericVnfm(Vnfm):
         counts = {vdu.vdu_id: vdu.count for vdu in spec.vdus}
         keep = [v for v in record.vnfcs if v.index < counts.get(v.vdu_id, 0)]
         drop = [v for v in record.vnfcs if v.index >= counts.get(v.vdu_id, 0)]
-        for vnfc in sorted(drop, key=lambda v: (v.vdu_id, -v.index)):
-            self._remove_vnfc(ctx, vnfc, driver)
+        _remove_vnfcs(ctx, sorted(drop, key=lambda v: (v.vdu_id, -v.index)), driver)
         vls = self._ensure_vls(ctx, spec, driver)
         nets = {vl.vl_id: vl.network_id for vl in vls}
         have = {(v.vdu_id, v.index) for v in keep}
@@ -217,13 +216,7 @@ class GenericVnfm(Vnfm):
     def terminate(self, record: VnfRecord, driver: VimDriver) -> None:
         """Delete servers, then ports, then subnets and networks; then sweep by the VNF tag."""
         ctx = _Ctx(record.vnf_instance_id, record.vim_account_id)
-        for vnfc in record.vnfcs:
-            with ctx.vim(f"delete of server {vnfc.server_id}", vnfc.vdu_id):
-                driver.delete_server(vnfc.server_id)
-        for vnfc in record.vnfcs:
-            for port_id in vnfc.port_ids.values():
-                with ctx.vim(f"delete of port {port_id}", vnfc.vdu_id):
-                    driver.delete_port(port_id)
+        _remove_vnfcs(ctx, record.vnfcs, driver)
         for vl in record.vls:
             if vl.subnet_id:
                 with ctx.vim(f"delete of subnet {vl.subnet_id} of VL {vl.vl_id}"):
@@ -378,13 +371,6 @@ class GenericVnfm(Vnfm):
         key = keys.next_generation(old.key)
         return self._create_server(ctx, spec, vdu, old.index, key, ports, driver)
 
-    def _remove_vnfc(self, ctx: _Ctx, vnfc: VnfcRecord, driver: VimDriver) -> None:
-        with ctx.vim(f"delete of server {vnfc.server_id}", vnfc.vdu_id):
-            driver.delete_server(vnfc.server_id)
-        for port_id in vnfc.port_ids.values():
-            with ctx.vim(f"delete of port {port_id}", vnfc.vdu_id):
-                driver.delete_port(port_id)
-
     def _settle(self, ctx: _Ctx, pending: list[_Pending], driver: VimDriver) -> None:
         """Poll until every server has left BUILD/REBOOT; then the first ERROR (or a timeout)
         raises. All servers settle first, so that a retry finds no server still booting
@@ -421,6 +407,20 @@ class GenericVnfm(Vnfm):
 
 
 # ---------------------------------------------------------------------- module functions
+
+
+def _remove_vnfcs(ctx: _Ctx, vnfcs: list[VnfcRecord], driver: VimDriver) -> None:
+    """Delete the VNFCs' servers (every delete started before waiting), then their ports."""
+    if not vnfcs:
+        return
+    vdus = {v.vdu_id for v in vnfcs}
+    servers = ", ".join(v.server_id for v in vnfcs)
+    with ctx.vim(f"delete of server {servers}", next(iter(vdus)) if len(vdus) == 1 else None):
+        driver.delete_servers([v.server_id for v in vnfcs])
+    for vnfc in vnfcs:
+        for port_id in vnfc.port_ids.values():
+            with ctx.vim(f"delete of port {port_id}", vnfc.vdu_id):
+                driver.delete_port(port_id)
 
 
 def ensure_images(spec: VnfDeploymentSpec, driver: VimDriver, open_file: OpenFile) -> list[Image]:
@@ -490,10 +490,10 @@ def _purge(
     deleted = 0
     with ctx.vim(f"listing of servers tagged {what}"):
         servers = driver.list_servers(tags=tags)
-    for server in servers:
-        with ctx.vim(f"delete of server {server.id}", server.tags.get(keys.TAG_VDU)):
-            driver.delete_server(server.id)
-        deleted += 1
+    if servers:
+        with ctx.vim(f"delete of server {', '.join(s.id for s in servers)}"):
+            driver.delete_servers([s.id for s in servers])
+        deleted += len(servers)
     with ctx.vim(f"listing of ports tagged {what}"):
         ports = driver.list_ports(tags=tags)
     for port in ports:

@@ -439,10 +439,22 @@ def test_delete_server_waits_until_nova_has_deleted_it(cloud: Canned) -> None:
     assert len(gets) == 4  # three still "deleting", then 404
     cloud.on("GET", "/compute/v2.1/servers/s2", body={"server": server_body(id="s2")})
     cloud.on("DELETE", "/compute/v2.1/servers/s2", 204)
-    with pytest.raises(VimTimeout, match="s2 still ACTIVE"):
+    with pytest.raises(VimTimeout, match="s2 ACTIVE: still there"):
         token_driver(cloud, build_timeout=0.3).delete_server("s2")
     cloud.on("DELETE", "/compute/v2.1/servers/s3", 404, {"itemNotFound": {"message": "no"}})
     token_driver(cloud).delete_server("s3")  # absent is fine
+
+
+def test_delete_servers_starts_every_delete_before_waiting(cloud: Canned) -> None:
+    for sid in ("a", "b", "c"):
+        deletable(cloud, sid, server_body(id=sid), reads_after=2)
+    token_driver(cloud).delete_servers(["a", "b", "c", "a"])
+    calls = [(m, p.rsplit("/", 1)[1]) for m, p, _, _ in cloud.requests if "/servers/" in p]
+    deletes = [i for i, (m, _) in enumerate(calls) if m == "DELETE"]
+    assert [calls[i][1] for i in deletes] == ["a", "b", "c"]  # each once, all first
+    assert deletes == [0, 1, 2]
+    gets = [s for m, s in calls if m == "GET"]
+    assert sorted(set(gets)) == ["a", "b", "c"] and len(gets) == 9  # 2 x deleting + 404 each
 
 
 def test_error_before_nova_recorded_the_fault_still_reports_the_fault(cloud: Canned) -> None:

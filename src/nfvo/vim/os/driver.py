@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import re
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -235,24 +236,37 @@ class OpenStackVim(NeutronOps, ImageOps, InventoryOps, VimDriver):
     def delete_server(self, server_id: str) -> None:
         """Delete and wait until Nova no longer has the server (its capacity freed, its ports
         unbound); absent is fine. Nova deletes asynchronously: the DELETE only starts it."""
-        try:
-            self.client.request("compute", "DELETE", f"/servers/{server_id}")
-        except VimNotFound:
-            return
+        self.delete_servers([server_id])
+
+    def delete_servers(self, server_ids: Sequence[str]) -> None:
+        """Start every delete, then wait until Nova has deleted them all (so N servers take
+        about as long as one), bounded by ``build_timeout``."""
+        pending = []
+        for server_id in dict.fromkeys(server_ids):
+            try:
+                self.client.request("compute", "DELETE", f"/servers/{server_id}")
+            except VimNotFound:
+                continue
+            pending.append(server_id)
         deadline = time.monotonic() + self.cfg.build_timeout
         delay = 0.05
-        while True:
-            try:
-                body = self.client.get("compute", f"/servers/{server_id}")["server"]
-            except VimNotFound:
-                return
-            if body.get("status") == "DELETED":
+        while pending:
+            still: dict[str, str] = {}
+            for server_id in pending:
+                try:
+                    body = self.client.get("compute", f"/servers/{server_id}")["server"]
+                except VimNotFound:
+                    continue
+                if body.get("status") != "DELETED":
+                    still[server_id] = str(body.get("status"))
+            if not still:
                 return
             if time.monotonic() > deadline:
+                states = ", ".join(f"{k} {v}" for k, v in still.items())
                 raise VimTimeout(
-                    f"server {server_id} still {body.get('status')} "
-                    f"{self.cfg.build_timeout:g} s after its delete"
+                    f"server {states}: still there {self.cfg.build_timeout:g} s after its delete"
                 )
+            pending = list(still)
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 
