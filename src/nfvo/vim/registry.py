@@ -6,6 +6,7 @@ driver (OpenStack, Kubernetes) means adding it here and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,33 +53,7 @@ def create_driver(
     """A driver for one VIM account; VimConfigError for an unknown type."""
     if vim_type not in VIM_TYPES:
         raise VimConfigError("vim_type", f"unknown VIM type {vim_type!r}; one of {VIM_TYPES}")
-    if vim_type == "sim":
-        from nfvo.vim.sim.driver import SimVim
-
-        return SimVim(
-            vim_id=vim_id,
-            config=config,
-            data_dir=data_dir,
-            vim_url=vim_url,
-            vim_user=vim_user,
-            vim_password=vim_password,
-            vim_tenant_name=vim_tenant_name,
-        )
-    if vim_type == "kubernetes":
-        from nfvo.vim.kubernetes import KubernetesVim
-
-        return KubernetesVim(
-            vim_id=vim_id,
-            config=config,
-            vim_url=vim_url,
-            vim_user=vim_user,
-            vim_password=vim_password,
-            vim_tenant_name=vim_tenant_name,
-            data_dir=data_dir,
-        )
-    from nfvo.vim.os.driver import OpenStackVim
-
-    return OpenStackVim(
+    return _driver_class(vim_type)(
         vim_id=vim_id,
         config=config,
         vim_url=vim_url,
@@ -87,3 +62,18 @@ def create_driver(
         vim_tenant_name=vim_tenant_name,
         data_dir=data_dir,
     )
+
+
+def _driver_class(vim_type: str) -> Callable[..., VimDriver]:
+    """The driver class of a known VIM type, imported only when first needed."""
+    if vim_type == "sim":
+        from nfvo.vim.sim.driver import SimVim
+
+        return SimVim
+    if vim_type == "kubernetes":
+        from nfvo.vim.kubernetes import KubernetesVim
+
+        return KubernetesVim
+    from nfvo.vim.os.driver import OpenStackVim
+
+    return OpenStackVim
