@@ -123,6 +123,11 @@ class BringUp:
         self.pids[name] = proc.pid
         self.save()
 
+    def spawn_wsgi(self, name: str, port: int, app: str, env: dict[str, str]) -> None:
+        """A WSGI API under gunicorn on loopback: one worker, eight threads."""
+        cmd = [self.bin("gunicorn"), "-w", "1", "--threads", "8", "-b", f"127.0.0.1:{port}", app]
+        self.spawn(name, cmd, env)
+
     def save(self) -> None:
         self.state["pids"] = self.pids
         (self.root / "state.json").write_text(json.dumps(self.state, indent=1))
@@ -271,21 +276,7 @@ class BringUp:
                 "sync",
             ]
         )
-        port = self.ports["placement"]
-        self.spawn(
-            "placement",
-            [
-                self.bin("gunicorn"),
-                "-w",
-                "1",
-                "--threads",
-                "8",
-                "-b",
-                f"127.0.0.1:{port}",
-                "placement.wsgi.api:application",
-            ],
-            env,
-        )
+        self.spawn_wsgi("placement", self.ports["placement"], "placement.wsgi.api:application", env)
 
     def sync_nova(self) -> None:
         conf = ["--config-file", str(self.root / "controller" / "nova.conf")]
@@ -325,20 +316,7 @@ class BringUp:
             "OS_NOVA_CONFIG_DIR": str(self.root / "controller"),
             "PYTHONPATH": str(HERE),
         }
-        self.spawn(
-            "nova-api",
-            [
-                self.bin("gunicorn"),
-                "-w",
-                "1",
-                "--threads",
-                "8",
-                "-b",
-                f"127.0.0.1:{self.ports['api']}",
-                "nfvo_nova_api:application",
-            ],
-            env,
-        )
+        self.spawn_wsgi("nova-api", self.ports["api"], "nfvo_nova_api:application", env)
         self.spawn("conductor", [self.bin("nova-conductor"), "--config-file", conf])
         self.spawn("scheduler", [self.bin("nova-scheduler"), "--config-file", conf])
         for host in self.compute_hosts():
