@@ -1,13 +1,31 @@
-"""Repositories for NS instances and their life-cycle operation occurrences."""
+"""Repositories for NS instances, what they are made of, and their operation occurrences.
+
+Concurrency rules (they hold on SQLite, which has no row locks, as on PostgreSQL):
+
+- An NS's one open operation is taken and given back only by conditional UPDATEs
+  (``claim``/``release``): the database decides which of two racing requests wins.
+- An NS is deleted by a conditional DELETE (``delete_if_idle``).
+- Every other row (a VNF instance, its VNFCs and VLs, an NS VL) is written only by the step
+  acting on it, so concurrent steps of one operation never rewrite each other's data.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, undefer
 
-from nfvo.inventory.models import NsInstance, NsLcmOpOcc
+from nfvo.inventory.models import (
+    NsInstance,
+    NsLcmOpOcc,
+    NsVl,
+    NsVnf,
+    NsVnfc,
+    NsVnfVl,
+    utcnow,
+)
 
 
 class NsRepository:
@@ -22,11 +40,12 @@ class NsRepository:
         self.s.flush()
         return ns
 
-    def get(self, ns_id: str, *, lock: bool = False) -> NsInstance | None:
-        """An NS instance by id (optionally locked for update)."""
+    def get(self, ns_id: str, *, with_plan: bool = False) -> NsInstance | None:
+        """An NS instance by id, read fresh (``with_plan``: its NS-level plan loaded too)."""
         q = select(NsInstance).where(NsInstance.id == ns_id)
-        if lock:
-            q = q.with_for_update()
+        if with_plan:
+            q = q.options(undefer(NsInstance.plan))
+        q = q.execution_options(populate_existing=True)
         return self.s.execute(q).scalar_one_or_none()
 
     def list(self) -> Sequence[NsInstance]:
@@ -36,13 +55,319 @@ class NsRepository:
 
     def using_nsd(self, nsd_info_id: str) -> int:
         """How many NS instances were created from an NSD."""
-        q = select(NsInstance.id).where(NsInstance.nsd_info_id == nsd_info_id)
-        return len(self.s.execute(q).all())
+        q = select(func.count()).select_from(NsInstance)
+        return int(self.s.execute(q.where(NsInstance.nsd_info_id == nsd_info_id)).scalar_one())
 
-    def delete(self, ns: NsInstance) -> None:
-        """Remove an NS instance."""
-        self.s.delete(ns)
+    def claim(self, ns_id: str, op_id: str, needed_state: str) -> bool:
+        """Make ``op_id`` the NS's open operation if it has none and is in ``needed_state``
+        (one conditional UPDATE: of racing callers exactly one gets True)."""
+        q = (
+            update(NsInstance)
+            .where(
+                NsInstance.id == ns_id,
+                NsInstance.current_op_id.is_(None),
+                NsInstance.ns_state == needed_state,
+            )
+            .values(current_op_id=op_id, revision=NsInstance.revision + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return self.s.execute(q).rowcount == 1
+
+    def release(self, ns_id: str, op_id: str, **values: Any) -> bool:
+        """Clear the open operation ``op_id`` (and set ``values``), only if it still is the
+        NS's open operation."""
+        q = (
+            update(NsInstance)
+            .where(NsInstance.id == ns_id, NsInstance.current_op_id == op_id)
+            .values(current_op_id=None, revision=NsInstance.revision + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return self.s.execute(q).rowcount == 1
+
+    def set_values(self, ns_id: str, **values: Any) -> None:
+        """Set columns of an NS row (written by the one open operation only)."""
+        q = (
+            update(NsInstance)
+            .where(NsInstance.id == ns_id)
+            .values(revision=NsInstance.revision + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        self.s.execute(q)
+
+    def delete_if_idle(self, ns_id: str, idle_state: str) -> bool:
+        """Delete the NS if it is in ``idle_state`` with no open operation (conditional
+        DELETE: of racing callers exactly one gets True)."""
+        q = (
+            delete(NsInstance)
+            .where(
+                NsInstance.id == ns_id,
+                NsInstance.current_op_id.is_(None),
+                NsInstance.ns_state == idle_state,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return self.s.execute(q).rowcount == 1
+
+
+class NsRecordsRepository:
+    """What an NS is made of: VNF instances, their VNFCs and VLs, the NS virtual links."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    # -- VNF instances -----------------------------------------------------------------------
+    def add_vnfs(self, rows: Iterable[NsVnf]) -> None:
+        """Insert VNF instances that are not there yet (a re-run plan step adds nothing)."""
+        rows = list(rows)
+        if not rows:
+            return
+        have = set(
+            self.s.execute(select(NsVnf.id).where(NsVnf.id.in_([r.id for r in rows]))).scalars()
+        )
+        self.s.add_all(r for r in rows if r.id not in have)
         self.s.flush()
+
+    def vnf(self, vnf_id: str) -> NsVnf | None:
+        """One VNF instance, read fresh."""
+        q = select(NsVnf).where(NsVnf.id == vnf_id).execution_options(populate_existing=True)
+        return self.s.execute(q).scalar_one_or_none()
+
+    def vnfs(self, ns_id: str) -> Sequence[NsVnf]:
+        """The VNF instances of an NS in plan order."""
+        q = select(NsVnf).where(NsVnf.ns_instance_id == ns_id).order_by(NsVnf.seq, NsVnf.id)
+        return self.s.execute(q).scalars().all()
+
+    def vnfs_of(self, ns_ids: Sequence[str]) -> dict[str, list[NsVnf]]:
+        """The VNF instances of several NS instances (one query), by NS id."""
+        out: dict[str, list[NsVnf]] = {n: [] for n in ns_ids}
+        if ns_ids:
+            q = (
+                select(NsVnf)
+                .where(NsVnf.ns_instance_id.in_(list(ns_ids)))
+                .order_by(NsVnf.seq, NsVnf.id)
+            )
+            for row in self.s.execute(q).scalars():
+                out[row.ns_instance_id].append(row)
+        return out
+
+    def next_seq(self, ns_id: str) -> int:
+        """The plan position after the last VNF instance of the NS."""
+        q = select(func.max(NsVnf.seq)).where(NsVnf.ns_instance_id == ns_id)
+        top = self.s.execute(q).scalar_one()
+        return 0 if top is None else int(top) + 1
+
+    def update_vnf(self, vnf_id: str, **values: Any) -> None:
+        """Set columns of one VNF instance."""
+        q = (
+            update(NsVnf)
+            .where(NsVnf.id == vnf_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        self.s.execute(q)
+
+    def delete_vnfs(self, vnf_ids: Iterable[str]) -> None:
+        """Remove VNF instances (their VNFCs and VLs go with them)."""
+        ids = list(vnf_ids)
+        if ids:
+            self.s.execute(delete(NsVnfc).where(NsVnfc.vnf_instance_id.in_(ids)))
+            self.s.execute(delete(NsVnfVl).where(NsVnfVl.vnf_instance_id.in_(ids)))
+            self.s.execute(delete(NsVnf).where(NsVnf.id.in_(ids)))
+
+    # -- VNFCs and VNF VLs -------------------------------------------------------------------
+    def vnfcs(self, vnf_id: str) -> Sequence[NsVnfc]:
+        """The VNFC rows of one VNF instance."""
+        q = (
+            select(NsVnfc)
+            .where(NsVnfc.vnf_instance_id == vnf_id)
+            .order_by(NsVnfc.vdu_id, NsVnfc.idx)
+            .execution_options(populate_existing=True)
+        )
+        return self.s.execute(q).scalars().all()
+
+    def vnfcs_of(self, ns_ids: Sequence[str]) -> dict[str, list[NsVnfc]]:
+        """The VNFC rows of several NS instances, by VNF instance id."""
+        out: dict[str, list[NsVnfc]] = {}
+        if ns_ids:
+            q = (
+                select(NsVnfc)
+                .where(NsVnfc.ns_instance_id.in_(list(ns_ids)))
+                .order_by(NsVnfc.vdu_id, NsVnfc.idx)
+            )
+            for row in self.s.execute(q).scalars():
+                out.setdefault(row.vnf_instance_id, []).append(row)
+        return out
+
+    def vnf_vls(self, vnf_id: str) -> Sequence[NsVnfVl]:
+        """The internal VLs of one VNF instance."""
+        q = select(NsVnfVl).where(NsVnfVl.vnf_instance_id == vnf_id).order_by(NsVnfVl.vl_id)
+        return self.s.execute(q).scalars().all()
+
+    def vnf_vls_of(self, ns_ids: Sequence[str]) -> dict[str, list[NsVnfVl]]:
+        """The internal VLs of several NS instances, by VNF instance id."""
+        out: dict[str, list[NsVnfVl]] = {}
+        if ns_ids:
+            q = (
+                select(NsVnfVl)
+                .where(NsVnfVl.ns_instance_id.in_(list(ns_ids)))
+                .order_by(NsVnfVl.vl_id)
+            )
+            for row in self.s.execute(q).scalars():
+                out.setdefault(row.vnf_instance_id, []).append(row)
+        return out
+
+    def add_vnfc_intents(self, vnf: NsVnf, wanted: Iterable[tuple[str, int, str]]) -> None:
+        """Rows for VNFCs about to be created (``(vdu_id, index, key)``), where none exists:
+        written before the VIM is asked, so a crash in between leaves a trace."""
+        have = {(c.vdu_id, c.idx) for c in self.vnfcs(vnf.id)}
+        for vdu_id, index, key in wanted:
+            if (vdu_id, index) in have:
+                continue
+            self.s.add(
+                NsVnfc(
+                    vnf_instance_id=vnf.id,
+                    vdu_id=vdu_id,
+                    idx=index,
+                    ns_instance_id=vnf.ns_instance_id,
+                    vim_account_id=vnf.vim_account_id,
+                    key=key,
+                    server_id=None,
+                    status="PENDING",
+                    port_ids={},
+                    addresses={},
+                )
+            )
+        self.s.flush()
+
+    def put_vnf_state(
+        self, vnf: NsVnf, vnfcs: Sequence[dict[str, Any]], vls: Sequence[dict[str, Any]]
+    ) -> None:
+        """Make the VNF's VNFC and VL rows exactly ``vnfcs`` / ``vls`` (column dicts keyed by
+        ``vdu_id``+``idx`` / ``vl_id``): rows not given are removed, others updated or added."""
+        current = {(c.vdu_id, c.idx): c for c in self.vnfcs(vnf.id)}
+        seen = set()
+        for data in vnfcs:
+            k = (data["vdu_id"], data["idx"])
+            seen.add(k)
+            row = current.get(k)
+            if row is None:
+                row = NsVnfc(
+                    vnf_instance_id=vnf.id,
+                    ns_instance_id=vnf.ns_instance_id,
+                    vim_account_id=vnf.vim_account_id,
+                )
+                self.s.add(row)
+            for name, value in data.items():
+                setattr(row, name, value)
+        for k, row in current.items():
+            if k not in seen:
+                self.s.delete(row)
+        have_vls = {v.vl_id: v for v in self.vnf_vls(vnf.id)}
+        for data in vls:
+            row = have_vls.pop(data["vl_id"], None)
+            if row is None:
+                self.s.add(
+                    NsVnfVl(vnf_instance_id=vnf.id, ns_instance_id=vnf.ns_instance_id, **data)
+                )
+            else:
+                row.network_id, row.subnet_id = data["network_id"], data.get("subnet_id")
+        for row in have_vls.values():
+            self.s.delete(row)
+        self.s.flush()
+
+    def clear_vnf(self, vnf_id: str) -> None:
+        """Forget what a VNF instance had on its VIM (it stays planned, NOT_INSTANTIATED)."""
+        self.s.execute(delete(NsVnfc).where(NsVnfc.vnf_instance_id == vnf_id))
+        self.s.execute(delete(NsVnfVl).where(NsVnfVl.vnf_instance_id == vnf_id))
+        self.update_vnf(vnf_id, instantiated=False)
+
+    def set_vnfc_status(self, vnf_id: str, statuses: dict[tuple[str, int], str]) -> None:
+        """Set the status of VNFCs of one VNF instance."""
+        for (vdu_id, index), status in statuses.items():
+            self.s.execute(
+                update(NsVnfc)
+                .where(
+                    NsVnfc.vnf_instance_id == vnf_id,
+                    NsVnfc.vdu_id == vdu_id,
+                    NsVnfc.idx == index,
+                )
+                .values(status=status, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+
+    # -- NS virtual links --------------------------------------------------------------------
+    def ns_vls(self, ns_id: str) -> Sequence[NsVl]:
+        """The NS virtual links of an NS, per VIM."""
+        q = (
+            select(NsVl)
+            .where(NsVl.ns_instance_id == ns_id)
+            .order_by(NsVl.vl_id, NsVl.vim_account_id)
+        )
+        return self.s.execute(q).scalars().all()
+
+    def ns_vls_of(self, ns_ids: Sequence[str]) -> dict[str, list[NsVl]]:
+        """The NS virtual links of several NS instances, by NS id."""
+        out: dict[str, list[NsVl]] = {n: [] for n in ns_ids}
+        if ns_ids:
+            q = (
+                select(NsVl)
+                .where(NsVl.ns_instance_id.in_(list(ns_ids)))
+                .order_by(NsVl.vl_id, NsVl.vim_account_id)
+            )
+            for row in self.s.execute(q).scalars():
+                out[row.ns_instance_id].append(row)
+        return out
+
+    def put_ns_vl(
+        self, ns_id: str, vl_id: str, vim_id: str, network_id: str, subnet_id: str | None
+    ) -> None:
+        """Record an NS virtual link on one VIM (again: the same row)."""
+        row = self.s.get(NsVl, (ns_id, vl_id, vim_id))
+        if row is None:
+            self.s.add(
+                NsVl(
+                    ns_instance_id=ns_id,
+                    vl_id=vl_id,
+                    vim_account_id=vim_id,
+                    network_id=network_id,
+                    subnet_id=subnet_id,
+                )
+            )
+        else:
+            row.network_id, row.subnet_id = network_id, subnet_id
+        self.s.flush()
+
+    def vims_of(self, ns_id: str) -> set[str]:
+        """Every VIM an NS has (or had planned) anything on."""
+        vims = set(
+            self.s.execute(
+                select(NsVnf.vim_account_id).where(NsVnf.ns_instance_id == ns_id)
+            ).scalars()
+        )
+        vims |= set(
+            self.s.execute(
+                select(NsVl.vim_account_id).where(NsVl.ns_instance_id == ns_id)
+            ).scalars()
+        )
+        return vims
+
+    def has_resources(self, ns_id: str) -> bool:
+        """Whether anything of the NS is recorded as created on a VIM."""
+        q1 = select(NsVnf.id).where(NsVnf.ns_instance_id == ns_id, NsVnf.instantiated.is_(True))
+        q2 = select(NsVl.vl_id).where(NsVl.ns_instance_id == ns_id)
+        q3 = select(NsVnfc.idx).where(NsVnfc.ns_instance_id == ns_id)
+        return any(self.s.execute(q.limit(1)).first() is not None for q in (q1, q2, q3))
+
+    def clear_ns_vls(self, ns_id: str) -> None:
+        """Forget the NS virtual links of an NS (after they were deleted on the VIMs)."""
+        self.s.execute(delete(NsVl).where(NsVl.ns_instance_id == ns_id))
+
+    def clear_ns(self, ns_id: str) -> None:
+        """Forget everything the NS is made of (after terminate or rollback)."""
+        self.s.execute(delete(NsVnfc).where(NsVnfc.ns_instance_id == ns_id))
+        self.s.execute(delete(NsVnfVl).where(NsVnfVl.ns_instance_id == ns_id))
+        self.s.execute(delete(NsVnf).where(NsVnf.ns_instance_id == ns_id))
+        self.s.execute(delete(NsVl).where(NsVl.ns_instance_id == ns_id))
 
 
 class OpOccRepository:
@@ -58,10 +383,11 @@ class OpOccRepository:
         return op
 
     def get(self, op_id: str, *, lock: bool = False) -> NsLcmOpOcc | None:
-        """An op occurrence by id."""
+        """An op occurrence by id, read fresh."""
         q = select(NsLcmOpOcc).where(NsLcmOpOcc.id == op_id)
         if lock:
             q = q.with_for_update()
+        q = q.execution_options(populate_existing=True)
         return self.s.execute(q).scalar_one_or_none()
 
     def list(self, ns_instance_id: str | None = None) -> Sequence[NsLcmOpOcc]:
@@ -71,8 +397,26 @@ class OpOccRepository:
             q = q.where(NsLcmOpOcc.ns_instance_id == ns_instance_id)
         return self.s.execute(q.order_by(NsLcmOpOcc.start_time, NsLcmOpOcc.id)).scalars().all()
 
+    def last_of(self, ns_instance_id: str, operation: str) -> NsLcmOpOcc | None:
+        """The latest op occurrence of one type on an NS."""
+        q = (
+            select(NsLcmOpOcc)
+            .where(NsLcmOpOcc.ns_instance_id == ns_instance_id, NsLcmOpOcc.operation == operation)
+            .order_by(NsLcmOpOcc.start_time.desc(), NsLcmOpOcc.id.desc())
+            .limit(1)
+        )
+        return self.s.execute(q).scalar_one_or_none()
+
     def delete_for(self, ns_instance_id: str) -> None:
         """Remove the op history of a deleted NS instance."""
-        for op in self.list(ns_instance_id):
-            self.s.delete(op)
-        self.s.flush()
+        self.s.execute(delete(NsLcmOpOcc).where(NsLcmOpOcc.ns_instance_id == ns_instance_id))
+
+    def set_state_if(self, op_id: str, expected: Iterable[str], **values: Any) -> bool:
+        """Set columns of an op occurrence only while it is in one of ``expected`` states."""
+        q = (
+            update(NsLcmOpOcc)
+            .where(NsLcmOpOcc.id == op_id, NsLcmOpOcc.state.in_(list(expected)))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return self.s.execute(q).rowcount == 1

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -252,8 +253,13 @@ class SdnController(Base):
 
 
 class NsInstance(Base):
-    """An NS instance: its descriptor, state, the plan it was deployed from, and the records of
-    what each VNFM and the NS virtual links created on the VIMs."""
+    """An NS instance: its descriptor, state and NS-level plan. What it is made of (VNF
+    instances, VNFCs, virtual links) lives in rows of their own (``NsVnf``, ``NsVnfc``,
+    ``NsVnfVl``, ``NsVl``), each written by the step that created it.
+
+    ``current_op_id`` is the one open operation; it is only ever set or cleared by a
+    conditional UPDATE (see ``NsRepository.claim``), which is what makes "one open operation
+    per NS" hold on SQLite, where ``FOR UPDATE`` does nothing."""
 
     __tablename__ = "ns_instances"
 
@@ -267,9 +273,10 @@ class NsInstance(Base):
     flavour_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     instantiation_level_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     current_op_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    vnf_records: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    vl_records: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # NS-level plan only ({"virtual_links", "vnf_layers", "placement"}); each VNF's spec is a
+    # row of ns_vnfs. Deferred: only the steps that order the VNFs read it.
+    plan: Mapped[dict[str, Any] | None] = deferred(mapped_column(JSON, nullable=True))
+    # NS scaling aspect id -> level (per-VNF levels are on ns_vnfs)
     scale_status: Mapped[dict[str, Any]] = mapped_column(default=dict)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -352,3 +359,81 @@ class NsEvent(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+
+
+class NsVnf(Base):
+    """One VNF instance of an NS: its deployment spec (the plan for this VNF), where it stands
+    and its scale levels. Written only by the steps acting on this VNF."""
+
+    __tablename__ = "ns_vnfs"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    ns_instance_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("ns_instances.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, default=0)  # order in the plan
+    vnf_profile_id: Mapped[str] = mapped_column(String(255))
+    vnfd_id: Mapped[str] = mapped_column(String(255))
+    flavour_id: Mapped[str] = mapped_column(String(255))
+    vim_account_id: Mapped[str] = mapped_column(String(36), index=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    instantiated: Mapped[bool] = mapped_column(default=False)
+    scale_levels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class NsVnfc(Base):
+    """One VDU instance (VNFC) of a VNF instance. The row is written before its server is
+    created (``server_id`` empty, the key the VIM create will carry) and completed after, so a
+    crash in between leaves a row that the next attempt reconciles by key."""
+
+    __tablename__ = "ns_vnfcs"
+
+    vnf_instance_id: Mapped[str] = mapped_column(
+        String(255), ForeignKey("ns_vnfs.id", ondelete="CASCADE"), primary_key=True
+    )
+    vdu_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ns_instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    vim_account_id: Mapped[str] = mapped_column(String(36))
+    key: Mapped[str] = mapped_column(String(512))
+    server_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    status: Mapped[str] = mapped_column(String(32))
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    zone: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    flavor: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    image: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    port_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)  # cp_id -> VIM port id
+    addresses: Mapped[dict[str, Any]] = mapped_column(default=dict)  # cp_id -> [IP, ...]
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    __table_args__ = (Index("ix_ns_vnfcs_vim_server", "vim_account_id", "server_id"),)
+
+
+class NsVnfVl(Base):
+    """An internal virtual link of a VNF instance as created on its VIM."""
+
+    __tablename__ = "ns_vnf_vls"
+
+    vnf_instance_id: Mapped[str] = mapped_column(
+        String(255), ForeignKey("ns_vnfs.id", ondelete="CASCADE"), primary_key=True
+    )
+    vl_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    ns_instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    network_id: Mapped[str] = mapped_column(String(255))
+    subnet_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class NsVl(Base):
+    """An NS virtual link on one VIM (network + subnet), created by its own step."""
+
+    __tablename__ = "ns_vls"
+
+    ns_instance_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("ns_instances.id", ondelete="CASCADE"), primary_key=True
+    )
+    vl_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    vim_account_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    network_id: Mapped[str] = mapped_column(String(255))
+    subnet_id: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -1,24 +1,27 @@
-"""Repository for what monitoring learns from the VIMs: NS events and host states."""
+"""Repository for what monitoring learns from the VIMs: VNFC statuses, NS events and host
+states."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from nfvo.inventory.models import NsEvent, NsInstance, VimHost
+from nfvo.inventory.models import NsEvent, NsInstance, NsVnfc, VimHost, utcnow
 
 
 @dataclass(frozen=True)
-class VnfcRef:
-    """Where a server sits in an NS instance's ``vnf_records``."""
+class VnfcStatusChange:
+    """A VNFC whose status an event changed, and what it was."""
 
     ns_instance_id: str
     vnf_instance_id: str
-    index: int
+    vnfc_key: str
+    vdu_id: str
+    previous_status: str
+    current_op_id: str | None
 
 
 class MonitoringRepository:
@@ -27,18 +30,40 @@ class MonitoringRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def vnfcs_of_server(self, vim_id: str, server_id: str) -> list[VnfcRef]:
-        """Every VNFC (of any NS instance) deployed as ``server_id`` on ``vim_id``."""
-        q = select(NsInstance.id, NsInstance.vnf_records)
+    def mark_server(
+        self, vim_id: str, server_id: str, status: str, *, final: str
+    ) -> list[VnfcStatusChange]:
+        """Set ``status`` on every VNFC (of any NS) deployed as ``server_id`` on ``vim_id``,
+        unless it already has that status or the ``final`` one. Each row changes by a
+        conditional UPDATE, so a duplicate event changes (and reports) nothing."""
+        q = select(NsVnfc).where(NsVnfc.vim_account_id == vim_id, NsVnfc.server_id == server_id)
         out = []
-        for ns_id, records in self.s.execute(q):
-            out.extend(find_vnfcs(ns_id, records or {}, vim_id, server_id))
+        for row in self.s.execute(q).scalars().all():
+            previous = row.status
+            if previous in (status, final):
+                continue
+            changed = self.s.execute(
+                update(NsVnfc)
+                .where(
+                    NsVnfc.vnf_instance_id == row.vnf_instance_id,
+                    NsVnfc.vdu_id == row.vdu_id,
+                    NsVnfc.idx == row.idx,
+                    NsVnfc.status == previous,
+                )
+                .values(status=status, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not changed:
+                continue
+            op_id = self.s.execute(
+                select(NsInstance.current_op_id).where(NsInstance.id == row.ns_instance_id)
+            ).scalar_one_or_none()
+            out.append(
+                VnfcStatusChange(
+                    row.ns_instance_id, row.vnf_instance_id, row.key, row.vdu_id, previous, op_id
+                )
+            )
         return out
-
-    def lock_ns(self, ns_id: str) -> NsInstance | None:
-        """An NS instance locked for update (fresh ``vnf_records``)."""
-        q = select(NsInstance).where(NsInstance.id == ns_id).with_for_update()
-        return self.s.execute(q.execution_options(populate_existing=True)).scalar_one_or_none()
 
     def add_event(self, event: NsEvent) -> NsEvent:
         """Record an NS event."""
@@ -62,15 +87,3 @@ class MonitoringRepository:
         short = name.split(".", 1)[0]
         matches = [r for r in rows if r.name.split(".", 1)[0] == short]
         return matches[0] if len(matches) == 1 else None
-
-
-def find_vnfcs(ns_id: str, records: dict[str, Any], vim_id: str, server_id: str) -> list[VnfcRef]:
-    """The VNFCs of one NS instance's ``vnf_records`` that are ``server_id`` on ``vim_id``."""
-    out = []
-    for vnf_id, record in records.items():
-        if not isinstance(record, dict) or record.get("vim_account_id") != vim_id:
-            continue
-        for i, vnfc in enumerate(record.get("vnfcs") or []):
-            if isinstance(vnfc, dict) and vnfc.get("server_id") == server_id:
-                out.append(VnfcRef(ns_id, vnf_id, i))
-    return out

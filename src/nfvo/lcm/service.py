@@ -6,16 +6,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.catalog.service import CatalogService
 from nfvo.catalog.states import OperationalState, PackageKind, UsageState
 from nfvo.errors import BadRequest, Conflict, NotFound
 from nfvo.inventory.db import Database
-from nfvo.inventory.lcm_repo import NsRepository, OpOccRepository
+from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
 from nfvo.inventory.repositories import CatalogRepository
 from nfvo.lcm import changes, codec, engine, events
 from nfvo.lcm.plan import PlanError, plan_instantiation
+from nfvo.lcm.read import NsReadModel
 from nfvo.lcm.states import (
     IllegalTransition,
     NsState,
@@ -43,6 +46,7 @@ class LcmService:
     def __init__(self, db: Database, catalog: CatalogService) -> None:
         self.db = db
         self.catalog = catalog
+        self.read = NsReadModel(db, catalog)
 
     # -- NS instances --------------------------------------------------------------------
     def create(self, body: dict[str, Any], tenant: str | None) -> NsInstance:
@@ -69,8 +73,6 @@ class LcmService:
             name=name,
             description=body.get("nsDescription"),
             ns_state=NsState.NOT_INSTANTIATED,
-            vnf_records={},
-            vl_records={},
             scale_status={},
         )
         with self.db.session() as s:
@@ -96,24 +98,32 @@ class LcmService:
         return [n for n in rows if Scope(tenant).owns(n.tenant_id)]
 
     def delete(self, ns_id: str, tenant: str | None) -> None:
-        """Delete an NS instance: only NOT_INSTANTIATED and with no operation running."""
+        """Delete an NS instance: only NOT_INSTANTIATED and with no operation running (one
+        conditional DELETE decides between racing requests)."""
         self.get(ns_id, tenant)
         with self.db.session() as s:
             repo = NsRepository(s)
-            ns = repo.get(ns_id, lock=True)
-            assert ns is not None
-            if ns.ns_state != NsState.NOT_INSTANTIATED or ns.current_op_id:
+            ns = repo.get(ns_id)
+            if ns is None:
+                raise NotFound(f"NS instance {ns_id} does not exist")
+            events.deleted(s, ns)  # before the row goes: subscription filters may read it
+            if not repo.delete_if_idle(ns_id, NsState.NOT_INSTANTIATED):
+                s.rollback()
+                current = repo.get(ns_id)
+                if current is None:
+                    raise NotFound(f"NS instance {ns_id} does not exist")
                 raise Conflict(
-                    f"NS instance {ns_id} is {ns.ns_state}"
-                    + (f" with operation {ns.current_op_id} open" if ns.current_op_id else "")
+                    f"NS instance {ns_id} is {current.ns_state}"
+                    + (
+                        f" with operation {current.current_op_id} open"
+                        if current.current_op_id
+                        else ""
+                    )
                     + "; terminate it first"
                 )
-            nsd_info_id = ns.nsd_info_id
-            events.deleted(s, ns)
             OpOccRepository(s).delete_for(ns_id)
-            repo.delete(ns)
-            if repo.using_nsd(nsd_info_id) == 0:
-                pkg = CatalogRepository(s).lock(nsd_info_id)
+            if repo.using_nsd(ns.nsd_info_id) == 0:
+                pkg = CatalogRepository(s).lock(ns.nsd_info_id)
                 if pkg is not None:
                     pkg.usage_state = UsageState.NOT_IN_USE
 
@@ -141,35 +151,41 @@ class LcmService:
             and current.ns_state == NsState.INSTANTIATED
         ):
             change_set = self._changes(current, op, params)
+        op_id = str(uuid.uuid4())
         with self.db.session() as s:
-            ns = NsRepository(s).get(ns_id, lock=True)
-            assert ns is not None
-            if ns.current_op_id:
-                raise Conflict(
-                    f"NS instance {ns_id} has operation {ns.current_op_id} that is not finished; "
-                    "wait for it, or fail / roll it back",
-                    nsLcmOpOccId=ns.current_op_id,
-                )
-            if ns.ns_state != _NEEDS[op]:
-                raise Conflict(
-                    f"{op.value} needs an NS in {_NEEDS[op].value}; "
-                    f"NS instance {ns_id} is {ns.ns_state}"
-                )
+            repo = NsRepository(s)
+            if not repo.claim(ns_id, op_id, _NEEDS[op]):
+                s.rollback()
+                self._refuse(repo.get(ns_id), ns_id, op)
             occ = OpOccRepository(s).add(
                 NsLcmOpOcc(
-                    id=str(uuid.uuid4()),
+                    id=op_id,
                     ns_instance_id=ns_id,
-                    tenant_id=ns.tenant_id,
+                    tenant_id=current.tenant_id,
                     operation=op.value,
                     state=OpState.STARTING,
                     params=params,
                     changes=change_set,
                 )
             )
-            ns.current_op_id = occ.id
             events.op_event(s, occ, start=True)
         engine.start(occ.id, occ.operation, occ.generation)
         return occ
+
+    @staticmethod
+    def _refuse(ns: NsInstance | None, ns_id: str, op: OpType) -> None:
+        """Why an operation could not take the NS (409, or 404 when it is gone)."""
+        if ns is None:
+            raise NotFound(f"NS instance {ns_id} does not exist")
+        if ns.current_op_id:
+            raise Conflict(
+                f"NS instance {ns_id} has operation {ns.current_op_id} that is not finished; "
+                "wait for it, or fail / roll it back",
+                nsLcmOpOccId=ns.current_op_id,
+            )
+        raise Conflict(
+            f"{op.value} needs an NS in {_NEEDS[op].value}; NS instance {ns_id} is {ns.ns_state}"
+        )
 
     def _changes(self, ns: NsInstance, op: OpType, params: dict[str, Any]) -> dict[str, Any]:
         """Validated change set of a SCALE/HEAL/UPDATE request (400 naming the field)."""
@@ -180,14 +196,26 @@ class LcmService:
         ) -> dict[str, Any]:
             return self._replan(ns, nsd, vnfds, profile_id, index, vnf_id, flavour, level)
 
+        with self.db.session() as s:
+            repo = NsRecordsRepository(s)
+            vnfs = list(repo.vnfs(ns.id))
+            vnfcs = repo.vnfcs_of([ns.id])
+        specs = {v.id: v.spec for v in vnfs}
         try:
             return changes.compute(
                 op,
                 params,
                 ns_id=ns.id,
-                plan=ns.plan or {"vnfs": {}},
-                records=ns.vnf_records or {},
-                scale_status=ns.scale_status or {},
+                plan={"vnfs": specs},
+                records={
+                    v.id: {"vnfcs": [{"key": c.key} for c in vnfcs.get(v.id, []) if c.server_id]}
+                    for v in vnfs
+                    if v.instantiated
+                },
+                scale_status={
+                    "vnf": {v.id: dict(v.scale_levels or {}) for v in vnfs},
+                    "ns": dict(ns.scale_status or {}),
+                },
                 nsd=nsd,
                 vnfds=vnfds,
                 flavour_id=ns.flavour_id,
@@ -213,9 +241,11 @@ class LcmService:
         profile = next(p for p in ns_flavour.vnf_profiles if p.id == profile_id)
         profile.flavour_id, profile.instantiation_level = flavour, level
         with self.db.session() as s:
-            inst = [o for o in OpOccRepository(s).list(ns.id) if o.operation == OpType.INSTANTIATE]
-            request = dict(inst[-1].params) if inst else {}
-        current = (ns.plan or {})["vnfs"][vnf_id]
+            inst = OpOccRepository(s).last_of(ns.id, OpType.INSTANTIATE)
+            request = dict(inst.params) if inst else {}
+            row = NsRecordsRepository(s).vnf(vnf_id)
+            assert row is not None, f"VNF instance {vnf_id} vanished"
+            current = row.spec
         artifacts = self.catalog.vnfd_artifacts(vnfds)
         plan = plan_instantiation(
             ns.id,
@@ -286,10 +316,10 @@ class LcmService:
         return self.op(op_id, tenant)
 
     @staticmethod
-    def _release(s: Any, occ: NsLcmOpOcc) -> None:
-        ns = NsRepository(s).get(occ.ns_instance_id, lock=True)
-        if ns is not None and ns.current_op_id == occ.id:
-            ns.current_op_id = None
-            if ns.vnf_records or ns.vl_records:
-                # resources remain: INSTANTIATED lets the client terminate them
-                ns.ns_state = NsState.INSTANTIATED
+    def _release(s: Session, occ: NsLcmOpOcc) -> None:
+        """A FAILED op gives the NS back; resources that remain make it INSTANTIATED, so the
+        client can terminate them."""
+        values: dict[str, Any] = {}
+        if NsRecordsRepository(s).has_resources(occ.ns_instance_id):
+            values["ns_state"] = NsState.INSTANTIATED
+        NsRepository(s).release(occ.ns_instance_id, occ.id, **values)

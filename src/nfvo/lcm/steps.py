@@ -8,14 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.catalog.service import CatalogService
 from nfvo.catalog.states import PackageKind
 from nfvo.inventory.db import Database
-from nfvo.inventory.lcm_repo import NsRepository, OpOccRepository
-from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
+from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepository
+from nfvo.inventory.models import NsInstance, NsLcmOpOcc, NsVnf, utcnow
 from nfvo.lcm import codec, events, placement
 from nfvo.lcm.plan import PlanError, plan_instantiation
 from nfvo.lcm.states import NsState, OpState, Trigger, engine_failure, transition
@@ -28,9 +28,9 @@ from nfvo.vim.base import (
     VimCapacityExceeded,
     VimError,
 )
+from nfvo.vnfm import keys
 from nfvo.vnfm.base import VnfDeploymentSpec, Vnfm, VnfmError, VnfRecord
 from nfvo.vnfm.generic import cleanup_by_tags, ensure_images
-from nfvo.vnfm.keys import split_generation
 
 
 @dataclass
@@ -71,12 +71,16 @@ class OpFailure(Exception):
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _load(op_id: str, s: Any, *, lock: bool = True) -> tuple[NsLcmOpOcc, NsInstance]:
-    op = OpOccRepository(s).get(op_id, lock=lock)
+def _op(s: Session, op_id: str) -> NsLcmOpOcc:
+    op = OpOccRepository(s).get(op_id)
     assert op is not None, f"op {op_id} vanished"
-    ns = NsRepository(s).get(op.ns_instance_id, lock=lock)
+    return op
+
+
+def _ns_of(s: Session, op: NsLcmOpOcc, *, with_plan: bool = False) -> NsInstance:
+    ns = NsRepository(s).get(op.ns_instance_id, with_plan=with_plan)
     assert ns is not None, f"NS {op.ns_instance_id} vanished"
-    return op, ns
+    return ns
 
 
 def _set_state(op: NsLcmOpOcc, state: OpState) -> None:
@@ -87,6 +91,11 @@ def _set_state(op: NsLcmOpOcc, state: OpState) -> None:
         session = object_session(op)
         assert session is not None
         events.op_event(session, op)
+
+
+def _start_processing(op: NsLcmOpOcc) -> None:
+    if op.state == OpState.STARTING:
+        _set_state(op, transition(op.state, Trigger.ENGINE))
 
 
 def _driver(vim_id: str) -> Any:
@@ -104,6 +113,60 @@ def _package_file(vnfd_id: str) -> Callable[[str], BinaryIO]:
         return catalog.files(PackageKind.vnf, pkg.id)[1].open(path)
 
     return open_file
+
+
+def _spec(s: Session, vnf: NsVnf) -> VnfDeploymentSpec:
+    """A VNF's spec from its row, its NS virtual links resolved to the VIM's network ids."""
+    spec = codec.spec_from_json(vnf.spec)
+    spec.ext_networks = {
+        vl.vl_id: vl.network_id
+        for vl in NsRecordsRepository(s).ns_vls(vnf.ns_instance_id)
+        if vl.vim_account_id == spec.vim_account_id
+    }
+    return spec
+
+
+def _vnf(s: Session, vnf_id: str) -> NsVnf:
+    vnf = NsRecordsRepository(s).vnf(vnf_id)
+    assert vnf is not None, f"VNF instance {vnf_id} vanished"
+    return vnf
+
+
+def _spec_and_record(vnf_id: str) -> tuple[VnfDeploymentSpec, VnfRecord]:
+    with ctx().db.session() as s:
+        vnf = _vnf(s, vnf_id)
+        repo = NsRecordsRepository(s)
+        return _spec(s, vnf), codec.record_of(vnf, repo.vnfcs(vnf_id), repo.vnf_vls(vnf_id))
+
+
+def _intend(vnf_id: str, spec: VnfDeploymentSpec) -> None:
+    """VNFC rows for every VDU instance of ``spec`` that has none yet, before the VIM is
+    asked to create anything (keyed: the create after a crash returns the same server)."""
+    wanted = [
+        (vdu.vdu_id, index, keys.vnfc_key(vnf_id, vdu.vdu_id, index))
+        for vdu in spec.vdus
+        for index in range(vdu.count)
+    ]
+    with ctx().db.session() as s:
+        NsRecordsRepository(s).add_vnfc_intents(_vnf(s, vnf_id), wanted)
+
+
+def _save(vnf_id: str, spec: VnfDeploymentSpec, record: VnfRecord, *, counts: bool = False) -> None:
+    """Record what the VNFM reports for one VNF (its rows only; ``counts``: the VDU counts
+    of ``spec`` become the VNF's planned counts)."""
+    with ctx().db.session() as s:
+        repo = NsRecordsRepository(s)
+        vnf = _vnf(s, vnf_id)
+        repo.put_vnf_state(vnf, codec.vnfc_columns(spec, record), codec.vl_columns(record))
+        values: dict[str, Any] = {"instantiated": True}
+        if counts:
+            stored = dict(vnf.spec)
+            wanted = {v.vdu_id: v.count for v in spec.vdus}
+            stored["vdus"] = [
+                {**v, "count": wanted.get(v["vdu_id"], v["count"])} for v in stored["vdus"]
+            ]
+            values["spec"] = stored
+        repo.update_vnf(vnf_id, **values)
 
 
 def problem_of(exc: BaseException) -> dict[str, Any]:
@@ -140,37 +203,59 @@ def _default_vim(tenant_id: str | None) -> str | None:
 
 
 def plan(op_id: str) -> dict[str, Any]:
-    """Plan and place the NS (reusing the stored plan on retry, so keys stay the same)."""
+    """Plan and place the NS (reusing the stored plan on retry, so keys stay the same).
+    The VNF instances become rows and the NS-level plan is stored, in one transaction."""
     with ctx().db.session() as s:
-        op, ns = _load(op_id, s)
-        if op.state == OpState.STARTING:
-            _set_state(op, transition(op.state, Trigger.ENGINE))
+        op = _op(s, op_id)
+        ns = _ns_of(s, op, with_plan=True)
+        _start_processing(op)
         if ns.plan:
             return dict(ns.plan)
-        request, tenant, ns_id = dict(op.params), ns.tenant_id, ns.id
-    nsd, vnfds = ctx().catalog.ns_descriptors(ns.nsd_info_id)
+        request, tenant, ns_id, nsd_info_id = dict(op.params), ns.tenant_id, ns.id, ns.nsd_info_id
+    nsd, vnfds = ctx().catalog.ns_descriptors(nsd_info_id)
     artifacts = ctx().catalog.vnfd_artifacts(vnfds)
     ns_plan = plan_instantiation(
         ns_id, nsd, vnfds, request, default_vim=_default_vim(tenant), artifacts=artifacts
     )
     stored = placement.place_plan(ns_plan, vnfds, nsd, ctx().resources)
-    scale_status = initial_scale_status(
+    vnf_levels, ns_levels = initial_scale_status(
         nsd, vnfds, stored, ns_plan.flavour_id, ns_plan.instantiation_level_id
     )
+    ns_level_plan = {k: v for k, v in stored.items() if k != "vnfs"}
     with ctx().db.session() as s:
-        _, ns = _load(op_id, s)
-        ns.plan = stored
-        ns.scale_status = scale_status
-        ns.flavour_id = ns_plan.flavour_id
-        ns.instantiation_level_id = ns_plan.instantiation_level_id
-    return stored
+        NsRecordsRepository(s).add_vnfs(
+            _vnf_row(ns_id, seq, spec, vnf_levels.get(vnf_id) or {})
+            for seq, (vnf_id, spec) in enumerate(stored["vnfs"].items())
+        )
+        NsRepository(s).set_values(
+            ns_id,
+            plan=ns_level_plan,
+            scale_status=ns_levels,
+            flavour_id=ns_plan.flavour_id,
+            instantiation_level_id=ns_plan.instantiation_level_id,
+        )
+    return ns_level_plan
+
+
+def _vnf_row(ns_id: str, seq: int, spec: dict[str, Any], levels: dict[str, int]) -> NsVnf:
+    return NsVnf(
+        id=spec["vnf_instance_id"],
+        ns_instance_id=ns_id,
+        seq=seq,
+        vnf_profile_id=spec["vnf_profile_id"],
+        vnfd_id=spec["vnfd_id"],
+        flavour_id=spec["flavour_id"],
+        vim_account_id=spec["vim_account_id"],
+        spec=spec,
+        instantiated=False,
+        scale_levels=levels,
+    )
 
 
 def create_ns_vl(op_id: str, vl: dict[str, Any]) -> None:
     """One NS virtual link on one VIM (network + subnet, keyed)."""
     with ctx().db.session() as s:
-        _, ns = _load(op_id, s, lock=False)
-        ns_id = ns.id
+        ns_id = _op(s, op_id).ns_instance_id
     key = f"{ns_id}/nsvl/{vl['vl_id']}/{vl['vim_account_id']}"
     tags = {TAG_KEY: key, TAG_NS: ns_id}
     driver = _driver(vl["vim_account_id"])
@@ -191,31 +276,14 @@ def create_ns_vl(op_id: str, vl: dict[str, Any]) -> None:
     finally:
         driver.close()
     with ctx().db.session() as s:
-        _, ns = _load(op_id, s)
-        records = dict(ns.vl_records or {})
-        records.setdefault(vl["vl_id"], {})[vl["vim_account_id"]] = {
-            "network_id": net.id,
-            "subnet_id": sub.id,
-        }
-        ns.vl_records = records
-
-
-def _current_spec(ns: NsInstance, vnf_instance_id: str) -> VnfDeploymentSpec:
-    """A VNF's spec from the plan, its NS virtual links resolved to the VIM's network ids."""
-    spec = codec.spec_from_json(ns.plan["vnfs"][vnf_instance_id])
-    spec.ext_networks = {
-        vl_id: per_vim[spec.vim_account_id]["network_id"]
-        for vl_id, per_vim in (ns.vl_records or {}).items()
-        if spec.vim_account_id in per_vim
-    }
-    return spec
+        NsRecordsRepository(s).put_ns_vl(ns_id, vl["vl_id"], vl["vim_account_id"], net.id, sub.id)
 
 
 def deploy_vnf(op_id: str, vnf_instance_id: str) -> None:
     """Deploy one VNF through the VNFM (idempotent by keys) and record what it created."""
     with ctx().db.session() as s:
-        _, ns = _load(op_id, s, lock=False)
-        spec = _current_spec(ns, vnf_instance_id)
+        spec = _spec(s, _vnf(s, vnf_instance_id))
+    _intend(vnf_instance_id, spec)
     driver = _driver(spec.vim_account_id)
     try:
         ensure_images(spec, driver, _package_file(spec.vnfd_id))
@@ -230,19 +298,16 @@ def deploy_vnf(op_id: str, vnf_instance_id: str) -> None:
             record = ctx().vnfm.instantiate(spec, driver)
     finally:
         driver.close()
-    with ctx().db.session() as s:
-        _, ns = _load(op_id, s)
-        ns.vnf_records = {**(ns.vnf_records or {}), vnf_instance_id: codec.to_json(record)}
+    _save(vnf_instance_id, spec, record)
 
 
 def finish_instantiate(op_id: str) -> None:
     """NS INSTANTIATED, op COMPLETED, NS unlocked."""
     with ctx().db.session() as s:
-        op, ns = _load(op_id, s)
+        op = _op(s, op_id)
         if op.state == OpState.COMPLETED:
             return
-        ns.ns_state = NsState.INSTANTIATED
-        ns.current_op_id = None
+        NsRepository(s).release(op.ns_instance_id, op.id, ns_state=NsState.INSTANTIATED)
         _set_state(op, transition(op.state, Trigger.ENGINE))
 
 
@@ -250,11 +315,11 @@ def finish_instantiate(op_id: str) -> None:
 def terminate_layers(op_id: str) -> list[list[str]]:
     """VNF instance ids to remove, in reverse dependency order; moves the op to PROCESSING."""
     with ctx().db.session() as s:
-        op, ns = _load(op_id, s)
-        if op.state == OpState.STARTING:
-            _set_state(op, transition(op.state, Trigger.ENGINE))
+        op = _op(s, op_id)
+        ns = _ns_of(s, op, with_plan=True)
+        _start_processing(op)
         layers = list((ns.plan or {}).get("vnf_layers", []))
-        present = set((ns.vnf_records or {}).keys())
+        present = {v.id for v in NsRecordsRepository(s).vnfs(ns.id) if v.instantiated}
     out = [[v for v in layer if v in present] for layer in reversed(layers)]
     leftovers = present - {v for layer in out for v in layer}
     if leftovers:
@@ -283,17 +348,22 @@ def _stop_gracefully(driver: Any, record: Any, timeout: float) -> None:
 
 
 def terminate_vnf(op_id: str, vnf_instance_id: str) -> None:
-    """Remove one VNF's resources and forget its record (TERMINATE with
-    ``terminationType: GRACEFUL`` stops the VDUs first, within ``gracefulTerminationTimeout``
-    seconds; FORCEFUL, the default, deletes at once)."""
+    """Remove one VNF's resources and forget them (TERMINATE with ``terminationType:
+    GRACEFUL`` stops the VDUs first, within ``gracefulTerminationTimeout`` seconds; FORCEFUL,
+    the default, deletes at once)."""
     with ctx().db.session() as s:
-        op, ns = _load(op_id, s, lock=False)
-        data = (ns.vnf_records or {}).get(vnf_instance_id)
+        op = _op(s, op_id)
         params = dict(op.params or {}) if op.operation == "TERMINATE" else {}
+        repo = NsRecordsRepository(s)
+        vnf = repo.vnf(vnf_instance_id)
+        record = (
+            codec.record_of(vnf, repo.vnfcs(vnf.id), repo.vnf_vls(vnf.id))
+            if vnf is not None and vnf.instantiated
+            else None
+        )
     graceful = params.get("terminationType") == "GRACEFUL"
     timeout = float(params.get("gracefulTerminationTimeout") or 30)
-    if data is not None:
-        record = codec.record_from_json(data)
+    if record is not None:
         driver = _driver(record.vim_account_id)
         try:
             if graceful:
@@ -302,22 +372,18 @@ def terminate_vnf(op_id: str, vnf_instance_id: str) -> None:
         finally:
             driver.close()
     with ctx().db.session() as s:
-        _, ns = _load(op_id, s)
-        records = dict(ns.vnf_records or {})
-        records.pop(vnf_instance_id, None)
-        ns.vnf_records = records
+        NsRecordsRepository(s).clear_vnf(vnf_instance_id)
 
 
 def delete_ns_vls(op_id: str) -> None:
     """Remove what is left of the NS once its VNFs are gone: the NS virtual links (and anything
     a crashed attempt created but never recorded), then the VIM's NS grouping."""
     with ctx().db.session() as s:
-        _, ns = _load(op_id, s, lock=False)
-        ns_id, vims = ns.id, _vims_of(ns)
+        ns_id = _op(s, op_id).ns_instance_id
+        vims = NsRecordsRepository(s).vims_of(ns_id)
     _purge_ns(ns_id, vims)
     with ctx().db.session() as s:
-        _, ns = _load(op_id, s)
-        ns.vl_records = {}
+        NsRecordsRepository(s).clear_ns_vls(ns_id)
 
 
 def _purge_ns(ns_id: str, vims: set[str]) -> None:
@@ -334,51 +400,47 @@ def _purge_ns(ns_id: str, vims: set[str]) -> None:
             driver.close()
 
 
+def _forget_ns(s: Session, op: NsLcmOpOcc) -> None:
+    """The NS is NOT_INSTANTIATED again: its rows go, its plan and scale levels are cleared,
+    the op gives the NS back."""
+    NsRecordsRepository(s).clear_ns(op.ns_instance_id)
+    NsRepository(s).release(
+        op.ns_instance_id,
+        op.id,
+        ns_state=NsState.NOT_INSTANTIATED,
+        plan=None,
+        scale_status={},
+    )
+    _set_state(op, transition(op.state, Trigger.ENGINE))
+
+
 def finish_terminate(op_id: str) -> None:
     """NS NOT_INSTANTIATED, op COMPLETED, NS unlocked."""
     with ctx().db.session() as s:
-        op, ns = _load(op_id, s)
+        op = _op(s, op_id)
         if op.state == OpState.COMPLETED:
             return
-        ns.ns_state = NsState.NOT_INSTANTIATED
-        ns.plan = None
-        ns.vnf_records = {}
-        ns.vl_records = {}
-        ns.scale_status = {}
-        ns.current_op_id = None  # terminate finished
-        _set_state(op, transition(op.state, Trigger.ENGINE))
+        _forget_ns(s, op)
 
 
 # -- rollback, failure, cancel -------------------------------------------------------------
-def _vims_of(ns: NsInstance) -> set[str]:
-    vims = {r["vim_account_id"] for r in (ns.vnf_records or {}).values()}
-    for per_vim in (ns.vl_records or {}).values():
-        vims |= set(per_vim)
-    for spec in ((ns.plan or {}).get("vnfs") or {}).values():
-        vims.add(spec["vim_account_id"])
-    return vims
-
-
 def rollback_instantiate(op_id: str) -> None:
     """Remove everything the instantiation created (all resources tagged with the NS)."""
     with ctx().db.session() as s:
-        op, ns = _load(op_id, s, lock=False)
+        op = _op(s, op_id)
         if op.state == OpState.ROLLED_BACK:
             return
-        ns_id, vims = ns.id, _vims_of(ns)
+        ns_id = op.ns_instance_id
+        vims = NsRecordsRepository(s).vims_of(ns_id)
     _purge_ns(ns_id, vims)
     with ctx().db.session() as s:
-        op, ns = _load(op_id, s)
-        ns.ns_state = NsState.NOT_INSTANTIATED
-        ns.plan, ns.vnf_records, ns.vl_records, ns.scale_status = None, {}, {}, {}
-        ns.current_op_id = None
-        _set_state(op, transition(op.state, Trigger.ENGINE))
+        _forget_ns(s, _op(s, op_id))
 
 
 def record_failure(op_id: str, problem: dict[str, Any]) -> None:
     """The op goes FAILED_TEMP with the ProblemDetails; the NS stays locked by it."""
     with ctx().db.session() as s:
-        op, _ = _load(op_id, s)
+        op = _op(s, op_id)
         if OpState(op.state) in (
             OpState.COMPLETED,
             OpState.FAILED,
@@ -394,8 +456,7 @@ def record_failure(op_id: str, problem: dict[str, Any]) -> None:
 def check_cancel(op_id: str) -> None:
     """Stop at this checkpoint when the client asked to cancel."""
     with ctx().db.session() as s:
-        op, _ = _load(op_id, s, lock=False)
-        pending = op.cancel_pending
+        pending = _op(s, op_id).cancel_pending
     if pending:
         raise Cancelled("the operation was cancelled by the client (POST .../cancel)")
 
@@ -404,14 +465,13 @@ def check_cancel(op_id: str) -> None:
 def operation_of(op_id: str) -> str:
     """The op's type (fixed at creation, so safe to read inside a workflow)."""
     with ctx().db.session() as s:
-        op, _ = _load(op_id, s, lock=False)
-        return op.operation
+        return _op(s, op_id).operation
 
 
 def initial_scale_status(
     nsd: Nsd, vnfds: dict[str, Vnfd], stored: dict[str, Any], flavour_id: str, level_id: str | None
-) -> dict[str, Any]:
-    """Scale levels right after instantiation: per VNF aspect and per NS aspect."""
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Scale levels right after instantiation: (per VNF instance and aspect, per NS aspect)."""
     flavour = next((f for f in nsd.flavours if f.flavour_id == flavour_id), None)
     profiles = {p.id: p for p in (flavour.vnf_profiles if flavour else [])}
     vnf_levels: dict[str, dict[str, int]] = {}
@@ -436,134 +496,128 @@ def initial_scale_status(
         a.id: (ns_level.scale_info.get(a.id, 0) if ns_level else 0)
         for a in (flavour.scaling_aspects if flavour else [])
     }
-    return {"vnf": vnf_levels, "ns": ns_levels}
+    return vnf_levels, ns_levels
 
 
 def begin_modify(op_id: str) -> dict[str, Any]:
-    """PROCESSING; VNFs to add join the plan (as a last layer). Returns the change set."""
+    """PROCESSING; VNFs to add become VNF instance rows (as a last layer of the plan).
+    Returns the change set."""
     with ctx().db.session() as s:
-        op, ns = _load(op_id, s)
-        if op.state == OpState.STARTING:
-            _set_state(op, transition(op.state, Trigger.ENGINE))
+        op = _op(s, op_id)
+        _start_processing(op)
         changes = dict(op.changes or {})
         add = changes.get("add") or {}
         if add:
-            plan_ = dict(ns.plan or {})
-            vnfs = dict(plan_.get("vnfs") or {})
-            new = [v for v in add if v not in vnfs]
-            vnfs.update(add)
-            plan_["vnfs"] = vnfs
+            repo = NsRecordsRepository(s)
+            ns = _ns_of(s, op, with_plan=True)
+            have = {v.id for v in repo.vnfs(ns.id)}
+            new = [v for v in add if v not in have]
+            seq = repo.next_seq(ns.id)
+            repo.add_vnfs(_vnf_row(ns.id, seq + i, add[v], {}) for i, v in enumerate(new))
             if new:
+                plan_ = dict(ns.plan or {})
                 plan_["vnf_layers"] = [*plan_.get("vnf_layers", []), new]
-            ns.plan = plan_
+                NsRepository(s).set_values(ns.id, plan=plan_)
         return changes
-
-
-def _spec_and_record(op_id: str, vnf_id: str) -> tuple[VnfDeploymentSpec, VnfRecord]:
-    with ctx().db.session() as s:
-        _, ns = _load(op_id, s, lock=False)
-        return _current_spec(ns, vnf_id), codec.record_from_json(ns.vnf_records[vnf_id])
-
-
-def _save(op_id: str, vnf_id: str, record: Any, counts: dict[str, int] | None = None) -> None:
-    with ctx().db.session() as s:
-        _, ns = _load(op_id, s)
-        ns.vnf_records = {**(ns.vnf_records or {}), vnf_id: codec.to_json(record)}
-        if counts is not None:
-            plan_ = dict(ns.plan)
-            spec = dict(plan_["vnfs"][vnf_id])
-            spec["vdus"] = [
-                {**v, "count": counts.get(v["vdu_id"], v["count"])} for v in spec["vdus"]
-            ]
-            plan_["vnfs"] = {**plan_["vnfs"], vnf_id: spec}
-            ns.plan = plan_
 
 
 def scale_vnf(op_id: str, vnf_id: str, counts: dict[str, int]) -> None:
     """Bring one VNF to ``counts`` VDU instances (idempotent: keyed creates, highest removed)."""
-    spec, record = _spec_and_record(op_id, vnf_id)
+    spec, record = _spec_and_record(vnf_id)
     for vdu in spec.vdus:
         vdu.count = counts.get(vdu.vdu_id, vdu.count)
+    _intend(vnf_id, spec)
     driver = _driver(spec.vim_account_id)
     try:
         ensure_images(spec, driver, _package_file(spec.vnfd_id))
         record = ctx().vnfm.scale(spec, record, driver)
     finally:
         driver.close()
-    _save(op_id, vnf_id, record, counts)
+    _save(vnf_id, spec, record, counts=True)
 
 
-def heal_vnf(op_id: str, vnf_id: str, keys: list[str], recreate: bool) -> None:
+def heal_vnf(op_id: str, vnf_id: str, keys_: list[str], recreate: bool) -> None:
     """Restart or recreate VNFCs of one VNF."""
-    spec, record = _spec_and_record(op_id, vnf_id)
+    spec, record = _spec_and_record(vnf_id)
     # the keys were taken when the heal was requested; a VNFC recreated since then carries a
     # newer generation of the same base key
-    current = {split_generation(c.key)[0]: c.key for c in record.vnfcs}
-    keys = [current[base] for base, _ in map(split_generation, keys) if base in current]
+    current = {keys.split_generation(c.key)[0]: c.key for c in record.vnfcs}
+    wanted = [current[base] for base, _ in map(keys.split_generation, keys_) if base in current]
     driver = _driver(spec.vim_account_id)
     try:
         if recreate:
             ensure_images(spec, driver, _package_file(spec.vnfd_id))
-        record = ctx().vnfm.heal(spec, record, driver, keys, recreate=recreate)
+        record = ctx().vnfm.heal(spec, record, driver, wanted, recreate=recreate)
     finally:
         driver.close()
-    _save(op_id, vnf_id, record)
+    _save(vnf_id, spec, record)
 
 
 def operate_vnf(op_id: str, vnf_id: str, state: str) -> None:
     """Start or stop every VDU instance of one VNF."""
-    spec, record = _spec_and_record(op_id, vnf_id)
-    driver = _driver(spec.vim_account_id)
+    _, record = _spec_and_record(vnf_id)
+    statuses = {}
+    driver = _driver(record.vim_account_id)
     try:
         for vnfc in record.vnfcs:
             server = (driver.start_server if state == "STARTED" else driver.stop_server)(
                 vnfc.server_id
             )
-            vnfc.status = server.status
+            statuses[(vnfc.vdu_id, vnfc.index)] = server.status
     finally:
         driver.close()
-    _save(op_id, vnf_id, record)
+    with ctx().db.session() as s:
+        NsRecordsRepository(s).set_vnfc_status(vnf_id, statuses)
 
 
 def set_spec(op_id: str, vnf_id: str, which: str) -> None:
     """CHANGE_VNF_DF: make the ``before`` or ``after`` spec of a replaced VNF the current one."""
     with ctx().db.session() as s:
-        op, ns = _load(op_id, s)
-        spec = (op.changes or {})["replace"][vnf_id][which]
-        plan_ = dict(ns.plan or {})
-        plan_["vnfs"] = {**plan_.get("vnfs", {}), vnf_id: spec}
-        ns.plan = plan_
+        spec = (_op(s, op_id).changes or {})["replace"][vnf_id][which]
+        NsRecordsRepository(s).update_vnf(
+            vnf_id, spec=spec, vnfd_id=spec["vnfd_id"], flavour_id=spec["flavour_id"]
+        )
+
+
+def _drop_from_layers(s: Session, ns_id: str, gone: set[str]) -> None:
+    ns = NsRepository(s).get(ns_id, with_plan=True)
+    if ns is None or not gone:
+        return
+    plan_ = dict(ns.plan or {})
+    plan_["vnf_layers"] = [
+        kept
+        for layer in plan_.get("vnf_layers", [])
+        if (kept := [v for v in layer if v not in gone])
+    ]
+    NsRepository(s).set_values(ns_id, plan=plan_)
 
 
 def finish_modify(op_id: str) -> None:
-    """Removed VNFs leave the plan, scale levels update, op COMPLETED, NS unlocked."""
+    """Removed VNFs leave the NS, scale levels update, op COMPLETED, NS unlocked."""
     with ctx().db.session() as s:
-        op, ns = _load(op_id, s)
+        op = _op(s, op_id)
         if op.state == OpState.COMPLETED:
             return
         changes = op.changes or {}
+        repo = NsRecordsRepository(s)
         removed = set(changes.get("remove") or [])
-        plan_ = dict(ns.plan or {})
-        plan_["vnfs"] = {k: v for k, v in plan_.get("vnfs", {}).items() if k not in removed}
-        plan_["vnf_layers"] = [
-            [v for v in layer if v not in removed] for layer in plan_.get("vnf_layers", [])
-        ]
-        ns.plan = plan_
-        status = {
-            "vnf": dict((ns.scale_status or {}).get("vnf", {})),
-            "ns": dict((ns.scale_status or {}).get("ns", {})),
-        }
+        repo.delete_vnfs(removed)
+        _drop_from_layers(s, op.ns_instance_id, removed)
         for vnf_id, sc in (changes.get("scale") or {}).items():
-            status["vnf"][vnf_id] = {
-                **status["vnf"].get(vnf_id, {}),
-                sc["aspect"]: sc["level_after"],
-            }
-        for aspect, sc in (changes.get("ns_scale") or {}).items():
-            status["ns"][aspect] = sc["after"]
-        for vnf_id in [*removed, *(changes.get("replace") or {})]:
-            status["vnf"].pop(vnf_id, None)
-        ns.scale_status = status
-        ns.current_op_id = None
+            vnf = repo.vnf(vnf_id)
+            if vnf is not None:
+                levels = {**(vnf.scale_levels or {}), sc["aspect"]: sc["level_after"]}
+                repo.update_vnf(vnf_id, scale_levels=levels)
+        for vnf_id in changes.get("replace") or {}:
+            repo.update_vnf(vnf_id, scale_levels={})
+        values: dict[str, Any] = {}
+        if changes.get("ns_scale"):
+            ns = _ns_of(s, op)
+            status = dict(ns.scale_status or {})
+            for aspect, sc in changes["ns_scale"].items():
+                status[aspect] = sc["after"]
+            values["scale_status"] = status
+        NsRepository(s).release(op.ns_instance_id, op.id, **values)
         events.vnf_changes(s, op, changes)
         _set_state(op, transition(op.state, Trigger.ENGINE))
 
@@ -571,10 +625,10 @@ def finish_modify(op_id: str) -> None:
 def rollback_modify(op_id: str) -> None:
     """Undo a SCALE/UPDATE: added VNFs removed, scaled VNFs back to their former counts."""
     with ctx().db.session() as s:
-        op, ns = _load(op_id, s, lock=False)
+        op = _op(s, op_id)
         if op.state == OpState.ROLLED_BACK:
             return
-        changes, ns_id = dict(op.changes or {}), ns.id
+        changes, ns_id = dict(op.changes or {}), op.ns_instance_id
     for vnf_id, spec in (changes.get("add") or {}).items():
         driver = _driver(spec["vim_account_id"])
         try:
@@ -588,16 +642,9 @@ def rollback_modify(op_id: str) -> None:
         set_spec(op_id, vnf_id, "before")
         deploy_vnf(op_id, vnf_id)
     with ctx().db.session() as s:
-        op, ns = _load(op_id, s)
+        op = _op(s, op_id)
         added = set((changes.get("add") or {}).keys())
-        plan_ = dict(ns.plan or {})
-        plan_["vnfs"] = {k: v for k, v in plan_.get("vnfs", {}).items() if k not in added}
-        plan_["vnf_layers"] = [
-            [v for v in layer if v not in added]
-            for layer in plan_.get("vnf_layers", [])
-            if set(layer) - added
-        ]
-        ns.plan = plan_
-        ns.vnf_records = {k: v for k, v in (ns.vnf_records or {}).items() if k not in added}
-        ns.current_op_id = None
+        NsRecordsRepository(s).delete_vnfs(added)
+        _drop_from_layers(s, ns_id, added)
+        NsRepository(s).release(ns_id, op.id)
         _set_state(op, transition(op.state, Trigger.ENGINE))

@@ -9,14 +9,13 @@ NS event is recorded per (VNFC, kind) until something (e.g. a heal) changes the 
 
 from __future__ import annotations
 
-import copy
 import logging
 import uuid
 from typing import Any
 
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import NsEvent
-from nfvo.inventory.monitoring_repo import MonitoringRepository, find_vnfcs
+from nfvo.inventory.monitoring_repo import MonitoringRepository
 from nfvo.monitoring.nova import HostDown, HostUp, NovaEvent, ServerError, ServerGone
 
 log = logging.getLogger(__name__)
@@ -53,49 +52,29 @@ def _server(
     recorded: list[dict[str, Any]] = []
     with db.session() as s:
         repo = MonitoringRepository(s)
-        refs = repo.vnfcs_of_server(vim_id, server_id)
-        for ns_id in sorted({r.ns_instance_id for r in refs}):
-            ns = repo.lock_ns(ns_id)
-            if ns is None:
-                continue
-            records = copy.deepcopy(ns.vnf_records or {})
-            changed = False
-            for ref in find_vnfcs(ns_id, records, vim_id, server_id):
-                vnfc = records[ref.vnf_instance_id]["vnfcs"][ref.index]
-                if not _changes(vnfc.get("status"), status):
-                    continue
-                previous = vnfc.get("status")
-                vnfc["status"] = status
-                changed = True
-                row = repo.add_event(
-                    NsEvent(
-                        id=str(uuid.uuid4()),
-                        ns_instance_id=ns_id,
-                        vnf_instance_id=ref.vnf_instance_id,
-                        vnfc_key=vnfc.get("key"),
-                        kind=kind,
-                        detail={
-                            "vimId": vim_id,
-                            "serverId": server_id,
-                            "vduId": vnfc.get("vdu_id"),
-                            "previousStatus": previous,
-                            "reason": reason,
-                            "messageId": event.message_id,
-                            "duringOperation": ns.current_op_id,
-                        },
-                    )
+        for change in repo.mark_server(vim_id, server_id, status, final=LOST):
+            row = repo.add_event(
+                NsEvent(
+                    id=str(uuid.uuid4()),
+                    ns_instance_id=change.ns_instance_id,
+                    vnf_instance_id=change.vnf_instance_id,
+                    vnfc_key=change.vnfc_key,
+                    kind=kind,
+                    detail={
+                        "vimId": vim_id,
+                        "serverId": server_id,
+                        "vduId": change.vdu_id,
+                        "previousStatus": change.previous_status,
+                        "reason": reason,
+                        "messageId": event.message_id,
+                        "duringOperation": change.current_op_id,
+                    },
                 )
-                recorded.append(event_dict(row))
-            if changed:
-                ns.vnf_records = records
+            )
+            recorded.append(event_dict(row))
     for r in recorded:
         log.info("NS %s: VNFC %s %s (%s)", r["nsInstanceId"], r["vnfcKey"], r["kind"], reason)
     return recorded
-
-
-def _changes(current: Any, new: str) -> bool:
-    """Whether moving a VNFC from ``current`` to ``new`` is a change (LOST is final)."""
-    return current != new and current != LOST
 
 
 def _host(db: Database, vim_id: str, event: HostDown | HostUp) -> None:

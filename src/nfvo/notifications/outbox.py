@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from nfvo.inventory.models import LccnSubscriptionRow, NotificationDelivery, NsInstance
+from nfvo.inventory.models import LccnSubscriptionRow, NotificationDelivery, NsInstance, NsVnf
 
 OP_OCC = "NsLcmOperationOccurrenceNotification"
 # The ETSI OpenAPI enum of LifecycleChangeNotificationsFilter.notificationTypes spells it so.
@@ -130,7 +131,17 @@ def change_notification(
 
 # --------------------------------------------------------------------------- filters
 
-NsLookup = Callable[[str], NsInstance | None]
+
+@dataclass(frozen=True)
+class NsFacts:
+    """What subscription filters read of an NS instance."""
+
+    name: str
+    nsd_id: str
+    vnfd_ids: frozenset[str]
+
+
+NsLookup = Callable[[str], NsFacts | None]
 
 
 def _one_of(wanted: Any, value: Any) -> bool:
@@ -161,8 +172,7 @@ def _ns_matches(ns_filter: dict[str, Any] | None, ns_id: str | None, lookup: NsL
     if ns_filter.get("nsdIds") and ns.nsd_id not in ns_filter["nsdIds"]:
         return False
     if ns_filter.get("vnfdIds"):
-        vnfds = {v.get("vnfd_id") for v in ((ns.plan or {}).get("vnfs") or {}).values()}
-        if not vnfds & set(ns_filter["vnfdIds"]):
+        if not ns.vnfd_ids & set(ns_filter["vnfdIds"]):
             return False
     # nfvo manages no PNFs: a pnfdIds filter selects nothing
     return not ns_filter.get("pnfdIds")
@@ -209,11 +219,13 @@ def enqueue(session: Session, *, tenant_id: str | None, notification: dict[str, 
         query = query.where(
             or_(LccnSubscriptionRow.tenant_id.is_(None), LccnSubscriptionRow.tenant_id == tenant_id)
         )
-    cache: dict[str, NsInstance | None] = {}
+    cache: dict[str, NsFacts | None] = {}
 
-    def lookup(ns_id: str) -> NsInstance | None:
+    def lookup(ns_id: str) -> NsFacts | None:
         if ns_id not in cache:
-            cache[ns_id] = session.get(NsInstance, ns_id)
+            ns = session.get(NsInstance, ns_id)
+            vnfds = session.scalars(select(NsVnf.vnfd_id).where(NsVnf.ns_instance_id == ns_id))
+            cache[ns_id] = NsFacts(ns.name, ns.nsd_id, frozenset(vnfds)) if ns else None
         return cache[ns_id]
 
     now = datetime.now(UTC)

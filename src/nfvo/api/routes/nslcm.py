@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
@@ -12,10 +11,8 @@ from nfvo.api.deps import Services, operator, reader, services
 from nfvo.api.listing import page_of
 from nfvo.api.routes.packages import api_base
 from nfvo.api.security import Principal
-from nfvo.catalog.states import PackageKind
 from nfvo.errors import BadRequest
-from nfvo.inventory.models import CatalogPackage, NsInstance, NsLcmOpOcc
-from nfvo.lcm.codec import vnfc_id
+from nfvo.lcm import read
 from nfvo.lcm.states import OpType, Trigger
 
 router = APIRouter()
@@ -30,220 +27,11 @@ NS_DEFAULT_EXCLUDED = [
 OP_DEFAULT_EXCLUDED = [("operationParams",), ("changedVnfInfo",), ("error",), ("resourceChanges",)]
 
 
-def _vnf_instance(
-    vnf_id: str,
-    spec: dict[str, Any],
-    record: dict[str, Any] | None,
-    pkg: CatalogPackage,
-    levels: dict[str, int],
-) -> dict[str, Any]:
-    info = pkg.info or {}
-    out: dict[str, Any] = {
-        "id": vnf_id,
-        "vnfInstanceName": f"{spec['vnf_profile_id']}",
-        "vnfdId": spec["vnfd_id"],
-        "vnfProvider": info.get("vnfProvider") or "",
-        "vnfProductName": info.get("vnfProductName") or "",
-        "vnfSoftwareVersion": info.get("vnfSoftwareVersion") or "",
-        "vnfdVersion": info.get("vnfdVersion") or "",
-        "vnfPkgId": pkg.id,
-        "vnfProfileId": spec["vnf_profile_id"],
-        "vimId": spec["vim_account_id"],
-        "instantiationState": "INSTANTIATED" if record else "NOT_INSTANTIATED",
-    }
-    if record:
-        vnfcs = []
-        for c in record["vnfcs"]:
-            vnfcs.append(
-                {
-                    "id": vnfc_id(c["key"]),
-                    "vduId": c["vdu_id"],
-                    "computeResource": {
-                        "vimId": record["vim_account_id"],
-                        "resourceId": c["server_id"],
-                        "vimLevelResourceType": "OS::Nova::Server",
-                    },
-                    "vnfcCpInfo": [
-                        {"id": cp, "cpdId": cp, "vnfLinkPortId": port}
-                        for cp, port in c["port_ids"].items()
-                    ],
-                    "metadata": {
-                        "host": c["host"],
-                        "zone": c["zone"],
-                        "status": c["status"],
-                        "addresses": c["addresses"],
-                    },
-                }
-            )
-        vls = [
-            {
-                "id": v["vl_id"],
-                "vnfVirtualLinkDescId": v["vl_id"],
-                "networkResource": {
-                    "vimId": record["vim_account_id"],
-                    "resourceId": v["network_id"],
-                    "vimLevelResourceType": "OS::Neutron::Net",
-                },
-                "vnfLinkPorts": [],
-            }
-            for v in record["vls"]
-        ]
-        out["instantiatedVnfInfo"] = {
-            "flavourId": spec["flavour_id"],
-            "vnfState": "STARTED",
-            "scaleStatus": [{"aspectId": a, "scaleLevel": lvl} for a, lvl in levels.items()],
-            "extCpInfo": _ext_cps(spec, record) or [_placeholder_ext_cp(vnf_id)],
-            "vnfcResourceInfo": vnfcs,
-            "vnfVirtualLinkResourceInfo": vls,
-        }
-    return out
-
-
-def _ext_cps(spec: dict[str, Any], record: dict[str, Any]) -> list[dict[str, Any]]:
-    """One VnfExtCpInfo per VDU CP that sits on an NS virtual link."""
-    ext = set(spec.get("ext_networks") or {})
-    ext_cps = {
-        (v["vdu_id"], c["cp_id"]) for v in spec["vdus"] for c in v["cps"] if c["network"] in ext
-    }
-    out = []
-    for c in record["vnfcs"]:
-        vnfc = vnfc_id(c["key"])
-        for cp, addrs in c["addresses"].items():
-            if (c["vdu_id"], cp) not in ext_cps:
-                continue
-            out.append(
-                {
-                    "id": f"{vnfc}-{cp}",
-                    "cpdId": cp,
-                    "associatedVnfcCpId": cp,
-                    "cpProtocolInfo": [
-                        {
-                            "layerProtocol": "IP_OVER_ETHERNET",
-                            "ipOverEthernet": {
-                                "ipAddresses": [{"type": "IPV4", "addresses": addrs}]
-                            },
-                        }
-                    ],
-                }
-            )
-    return out
-
-
-def _placeholder_ext_cp(vnf_id: str) -> dict[str, Any]:
-    # SOL005 requires at least one extCpInfo; a VNF without external CPs reports its id only
-    return {
-        "id": f"{vnf_id}-none",
-        "cpdId": "none",
-        "associatedVnfcCpId": "none",
-        "cpProtocolInfo": [{"layerProtocol": "IP_OVER_ETHERNET"}],
-    }
-
-
-def ns_view(
-    svc: Services, ns: NsInstance, base: str, packages: dict[str, CatalogPackage] | None = None
-) -> dict[str, Any]:
-    """NsInstance (SOL005 §6.5.2.10). ``packages`` caches VNF packages by vnfdId across the
-    NS instances of one response."""
-    href = f"{base}/ns_instances/{ns.id}"
-    plan = ns.plan or {}
-    packages = {} if packages is None else packages
-    vnfs = []
-    for vid, spec in (plan.get("vnfs") or {}).items():
-        vnfd_id = spec["vnfd_id"]
-        if vnfd_id not in packages:
-            packages[vnfd_id] = svc.catalog.find_onboarded(PackageKind.vnf, vnfd_id)
-        levels = (ns.scale_status or {}).get("vnf", {}).get(vid) or {}
-        record = (ns.vnf_records or {}).get(vid)
-        vnfs.append(_vnf_instance(vid, spec, record, packages[vnfd_id], levels))
-    vls = []
-    for vl_id, per_vim in (ns.vl_records or {}).items():
-        vls.append(
-            {
-                "id": vl_id,
-                "nsVirtualLinkDescId": vl_id,
-                "nsVirtualLinkProfileId": vl_id,
-                "resourceHandle": [
-                    {
-                        "vimId": vim,
-                        "resourceId": r["network_id"],
-                        "vimLevelResourceType": "OS::Neutron::Net",
-                    }
-                    for vim, r in per_vim.items()
-                ],
-            }
-        )
-    body: dict[str, Any] = {
-        "id": ns.id,
-        "nsInstanceName": ns.name,
-        "nsInstanceDescription": ns.description or "",
-        "nsdId": ns.nsd_id,
-        "nsdInfoId": ns.nsd_info_id,
-        "nsState": ns.ns_state,
-        "_links": {
-            "self": {"href": href},
-            "instantiate": {"href": f"{href}/instantiate"},
-            "terminate": {"href": f"{href}/terminate"},
-            "scale": {"href": f"{href}/scale"},
-            "update": {"href": f"{href}/update"},
-            "heal": {"href": f"{href}/heal"},
-        },
-    }
-    if ns.flavour_id:
-        body["flavourId"] = ns.flavour_id
-    if vnfs:
-        body["vnfInstance"] = vnfs
-    if vls:
-        body["virtualLinkInfo"] = vls
-    ns_scale = (ns.scale_status or {}).get("ns") or {}
-    if ns_scale:
-        body["nsScaleStatus"] = [
-            {"nsScalingAspectId": a, "nsScaleLevelId": str(lvl)} for a, lvl in ns_scale.items()
-        ]
-    if ns.current_op_id:
-        body["_links"]["currentLcmOpOcc"] = {"href": f"{base}/ns_lcm_op_occs/{ns.current_op_id}"}
-    return body
-
-
-def op_view(op: NsLcmOpOcc, base: str) -> dict[str, Any]:
-    """NsLcmOpOcc (SOL005 §6.5.2.3)."""
-    href = f"{base}/ns_lcm_op_occs/{op.id}"
-    body: dict[str, Any] = {
-        "id": op.id,
-        "operationState": op.state,
-        "statusEnteredTime": iso(op.state_entered_time),
-        "nsInstanceId": op.ns_instance_id,
-        "lcmOperationType": op.operation,
-        "startTime": iso(op.start_time),
-        "isAutomaticInvocation": op.is_automatic_invocation,
-        "operationParams": op.params or {},
-        "isCancelPending": op.cancel_pending,
-        "_links": {
-            "self": {"href": href},
-            "nsInstance": {"href": f"{base}/ns_instances/{op.ns_instance_id}"},
-            "retry": {"href": f"{href}/retry"},
-            "rollback": {"href": f"{href}/rollback"},
-            "continue": {"href": f"{href}/continue"},
-            "fail": {"href": f"{href}/fail"},
-            "cancel": {"href": f"{href}/cancel"},
-        },
-    }
-    if op.cancel_mode:
-        body["cancelMode"] = op.cancel_mode
-    if op.error:
-        body["error"] = op.error
-    return body
-
-
-def iso(dt: datetime) -> str:
-    """RFC 3339 with an explicit UTC offset (SQLite hands back naive UTC datetimes)."""
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).isoformat()
-
-
 def _tenant(p: Principal) -> str | None:
     return p.tenant_id
 
 
-def _accepted(op: NsLcmOpOcc, base: str) -> Response:
+def _accepted(op: Any, base: str) -> Response:
     return Response(status_code=202, headers={"Location": f"{base}/ns_lcm_op_occs/{op.id}"})
 
 
@@ -255,7 +43,7 @@ def create_ns(
     who: Principal = Depends(operator),
 ) -> JSONResponse:
     ns = svc.lcm.create(body, _tenant(who))
-    out = ns_view(svc, ns, api_base(request))
+    out = svc.lcm.read.ns_view(ns, api_base(request))
     return JSONResponse(out, status_code=201, headers={"Location": out["_links"]["self"]["href"]})
 
 
@@ -264,12 +52,11 @@ def list_ns(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
     base = api_base(request)
-    packages: dict[str, CatalogPackage] = {}
     return page_of(
         request,
         svc.lcm.list(_tenant(who)),
         key=lambda n: f"{n.created_at.isoformat()}|{n.id}",
-        render=lambda n: ns_view(svc, n, base, packages),
+        render=lambda n: svc.lcm.read.ns_view(n, base),
         page_size=svc.settings.page_size,
         default_excluded=NS_DEFAULT_EXCLUDED,
         mandatory=MANDATORY,
@@ -283,7 +70,7 @@ def get_ns(
     svc: Services = Depends(services),
     who: Principal = Depends(reader),
 ) -> JSONResponse:
-    return JSONResponse(ns_view(svc, svc.lcm.get(ns_id, _tenant(who)), api_base(request)))
+    return JSONResponse(svc.lcm.read.ns_view(svc.lcm.get(ns_id, _tenant(who)), api_base(request)))
 
 
 @router.delete("/ns_instances/{ns_id}", status_code=204)
@@ -335,7 +122,7 @@ def list_ops(
         request,
         svc.lcm.ops(_tenant(who)),
         key=lambda o: f"{o.start_time.isoformat()}|{o.id}",
-        render=lambda o: op_view(o, base),
+        render=lambda o: read.op_view(o, base),
         page_size=svc.settings.page_size,
         default_excluded=OP_DEFAULT_EXCLUDED,
         mandatory=MANDATORY,
@@ -349,7 +136,7 @@ def get_op(
     svc: Services = Depends(services),
     who: Principal = Depends(reader),
 ) -> JSONResponse:
-    return JSONResponse(op_view(svc.lcm.op(op_id, _tenant(who)), api_base(request)))
+    return JSONResponse(read.op_view(svc.lcm.op(op_id, _tenant(who)), api_base(request)))
 
 
 def _task(trigger: Trigger):  # noqa: ANN202 - returns a route handler
@@ -365,7 +152,7 @@ def _task(trigger: Trigger):  # noqa: ANN202 - returns a route handler
             raise BadRequest("cancelMode must be GRACEFUL or FORCEFUL", field="cancelMode")
         op = svc.lcm.act(op_id, trigger, _tenant(who), cancel_mode=mode)
         if trigger is Trigger.FAIL:
-            return JSONResponse(op_view(op, api_base(request)))
+            return JSONResponse(read.op_view(op, api_base(request)))
         return _accepted(op, api_base(request))
 
     return handler
