@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from nfvo.inventory.db import Database
-from nfvo.inventory.models import NsInstance, VimAccount, VimHost
+from nfvo.inventory.models import NsInstance, NsVnf, NsVnfc, VimAccount, VimHost
 from nfvo.inventory.monitoring_repo import MonitoringRepository
 from nfvo.monitoring import events
 from nfvo.monitoring.nova import HostDown, HostUp, ServerError, ServerGone
@@ -44,32 +44,8 @@ def make_vim(db: Database, vim_id: str, hosts: tuple[str, ...] = ("compute-1",))
             )
 
 
-def vnfc(vdu: str, index: int, server_id: str) -> dict[str, Any]:
-    """A VNFC record as the VNFM stores it."""
-    return {
-        "vdu_id": vdu,
-        "index": index,
-        "key": f"{vdu}-{index}",
-        "server_id": server_id,
-        "status": "ACTIVE",
-        "host": "compute-1",
-        "zone": "nova",
-        "port_ids": {},
-        "addresses": {},
-    }
-
-
 def make_ns(db: Database, vim_id: str, servers: dict[str, list[str]]) -> str:
     """An INSTANTIATED NS whose VNFs (vnf id -> server ids) run on ``vim_id``."""
-    records = {
-        vnf_id: {
-            "vnf_instance_id": vnf_id,
-            "vim_account_id": vim_id,
-            "vnfcs": [vnfc("vdu", i, sid) for i, sid in enumerate(sids)],
-            "vls": [],
-        }
-        for vnf_id, sids in servers.items()
-    }
     ns_id = str(uuid.uuid4())
     with db.session() as s:
         s.add(
@@ -79,19 +55,51 @@ def make_ns(db: Database, vim_id: str, servers: dict[str, list[str]]) -> str:
                 nsd_id="nsd",
                 name="ns",
                 ns_state="INSTANTIATED",
-                vnf_records=records,
-                vl_records={},
                 scale_status={},
             )
         )
+        s.flush()
+        for seq, (vnf_id, sids) in enumerate(servers.items()):
+            s.add(
+                NsVnf(
+                    id=vnf_id,
+                    ns_instance_id=ns_id,
+                    seq=seq,
+                    vnf_profile_id="p",
+                    vnfd_id="vnfd",
+                    flavour_id="default",
+                    vim_account_id=vim_id,
+                    spec={},
+                    instantiated=True,
+                    scale_levels={},
+                )
+            )
+            s.flush()
+            for i, sid in enumerate(sids):
+                s.add(
+                    NsVnfc(
+                        vnf_instance_id=vnf_id,
+                        vdu_id="vdu",
+                        idx=i,
+                        ns_instance_id=ns_id,
+                        vim_account_id=vim_id,
+                        key=f"vdu-{i}",
+                        server_id=sid,
+                        status="ACTIVE",
+                        host="compute-1",
+                        zone="nova",
+                        port_ids={},
+                        addresses={},
+                    )
+                )
     return ns_id
 
 
 def statuses(db: Database, ns_id: str) -> dict[str, str]:
     """server id -> VNFC status of an NS."""
     with db.session() as s:
-        ns = s.get(NsInstance, ns_id)
-        return {c["server_id"]: c["status"] for r in ns.vnf_records.values() for c in r["vnfcs"]}
+        rows = s.scalars(select(NsVnfc).where(NsVnfc.ns_instance_id == ns_id))
+        return {c.server_id: c.status for c in rows}
 
 
 def host_state(db: Database, vim_id: str, name: str) -> tuple[str, str]:
