@@ -26,7 +26,7 @@ from nfvo.monitoring.amqp import NotificationConsumers
 from nfvo.notifications import NotificationService
 from nfvo.resources.service import ResourceService
 from nfvo.resources.vault import Vault, load_key
-from nfvo.vnfm.generic import GenericVnfm
+from nfvo.vnfm.builtin import BuiltinVnfm
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,12 @@ def build_services(settings: Settings) -> Services:
     engine.launch(
         settings.effective_database_url,
         str(settings.data_dir),
-        steps.Context(db=db, catalog=catalog, resources=resources, vnfm=GenericVnfm()),
+        steps.Context(
+            db=db,
+            catalog=catalog,
+            resources=resources,
+            vnfm=BuiltinVnfm(resources.driver, catalog.open_vnf_file),
+        ),
         role=settings.role,
         executor_id=settings.executor_id,
     )

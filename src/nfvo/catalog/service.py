@@ -13,7 +13,7 @@ import socket
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from nfvo.catalog.csar import CsarLimits
 from nfvo.catalog.descriptors import Nsd, Vnfd
@@ -142,6 +142,11 @@ class CatalogService:
         pkg = self.onboarded(kind, pkg_id, tenant_id)
         assert pkg.blob_id is not None
         return pkg, self.cache.files(pkg.blob_id)
+
+    def open_vnf_file(self, vnfd_id: str, path: str) -> BinaryIO:
+        """A file of the onboarded VNF package of ``vnfd_id`` (e.g. a software image)."""
+        pkg = self.find_onboarded(PackageKind.vnf, vnfd_id)
+        return self.files(PackageKind.vnf, pkg.id)[1].open(path)
 
     def content(self, pkg: CatalogPackage, start: int, end: int | None) -> Iterator[bytes]:
         """Bytes ``start..end`` of an onboarded package's stored archive, streamed."""

@@ -3,16 +3,13 @@ wraps them as DBOS steps). Every function is idempotent: it may run again after 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy.orm import Session, object_session
 
 from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.catalog.service import CatalogService
-from nfvo.catalog.states import PackageKind
 from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, NsVnf, utcnow
@@ -25,12 +22,10 @@ from nfvo.vim.base import (
     TAG_NS,
     NetworkSpec,
     SubnetSpec,
-    VimCapacityExceeded,
     VimError,
 )
 from nfvo.vnfm import keys
 from nfvo.vnfm.base import VnfDeploymentSpec, Vnfm, VnfmError, VnfRecord
-from nfvo.vnfm.generic import cleanup_by_tags, ensure_images
 
 
 @dataclass
@@ -96,23 +91,6 @@ def _set_state(op: NsLcmOpOcc, state: OpState) -> None:
 def _start_processing(op: NsLcmOpOcc) -> None:
     if op.state == OpState.STARTING:
         _set_state(op, transition(op.state, Trigger.ENGINE))
-
-
-def _driver(vim_id: str) -> Any:
-    res = ctx().resources
-    return res.driver_for(res.get_vim(vim_id, Scope(None)))
-
-
-def _package_file(vnfd_id: str) -> Callable[[str], BinaryIO]:
-    """Opens a file of the onboarded VNF package of ``vnfd_id`` (looked up only when used:
-    an image the VIM already has is never read)."""
-
-    def open_file(path: str) -> BinaryIO:
-        catalog = ctx().catalog
-        pkg = catalog.find_onboarded(PackageKind.vnf, vnfd_id)
-        return catalog.files(PackageKind.vnf, pkg.id)[1].open(path)
-
-    return open_file
 
 
 def _spec(s: Session, vnf: NsVnf) -> VnfDeploymentSpec:
@@ -258,23 +236,20 @@ def create_ns_vl(op_id: str, vl: dict[str, Any]) -> None:
         ns_id = _op(s, op_id).ns_instance_id
     key = f"{ns_id}/nsvl/{vl['vl_id']}/{vl['vim_account_id']}"
     tags = {TAG_KEY: key, TAG_NS: ns_id}
-    driver = _driver(vl["vim_account_id"])
-    try:
-        net = driver.create_network(
-            NetworkSpec(key=key, name=f"ns-{ns_id[:8]}-{vl['vl_id']}", tags=tags)
+    driver = ctx().resources.driver(vl["vim_account_id"])
+    net = driver.create_network(
+        NetworkSpec(key=key, name=f"ns-{ns_id[:8]}-{vl['vl_id']}", tags=tags)
+    )
+    sub = driver.create_subnet(
+        SubnetSpec(
+            key=key + "/subnet",
+            name=f"{vl['vl_id']}-subnet",
+            network_id=net.id,
+            cidr=vl["cidr"],
+            ip_version=vl.get("ip_version", 4),
+            tags={**tags, TAG_KEY: key + "/subnet"},
         )
-        sub = driver.create_subnet(
-            SubnetSpec(
-                key=key + "/subnet",
-                name=f"{vl['vl_id']}-subnet",
-                network_id=net.id,
-                cidr=vl["cidr"],
-                ip_version=vl.get("ip_version", 4),
-                tags={**tags, TAG_KEY: key + "/subnet"},
-            )
-        )
-    finally:
-        driver.close()
+    )
     with ctx().db.session() as s:
         NsRecordsRepository(s).put_ns_vl(ns_id, vl["vl_id"], vl["vim_account_id"], net.id, sub.id)
 
@@ -284,20 +259,7 @@ def deploy_vnf(op_id: str, vnf_instance_id: str) -> None:
     with ctx().db.session() as s:
         spec = _spec(s, _vnf(s, vnf_instance_id))
     _intend(vnf_instance_id, spec)
-    driver = _driver(spec.vim_account_id)
-    try:
-        ensure_images(spec, driver, _package_file(spec.vnfd_id))
-        try:
-            record = ctx().vnfm.instantiate(spec, driver)
-        except VnfmError as exc:
-            # The placement was computed from the last sync; operations running at the same
-            # time may have taken the room since. The VIM is authoritative: let it choose.
-            if not (spec.hosts and isinstance(exc.vim_error, VimCapacityExceeded)):
-                raise
-            spec.hosts = {}
-            record = ctx().vnfm.instantiate(spec, driver)
-    finally:
-        driver.close()
+    record = ctx().vnfm.instantiate(spec)
     _save(vnf_instance_id, spec, record)
 
 
@@ -327,26 +289,6 @@ def terminate_layers(op_id: str) -> list[list[str]]:
     return [layer for layer in out if layer]
 
 
-def _stop_gracefully(driver: Any, record: Any, timeout: float) -> None:
-    """Stop every VDU instance and wait (up to ``timeout``) for SHUTOFF before deletion."""
-    for vnfc in record.vnfcs:
-        try:
-            driver.stop_server(vnfc.server_id)
-        except VimError:
-            pass  # absent or already stopped: deletion follows anyway
-    deadline = time.monotonic() + timeout
-    pending = {v.server_id for v in record.vnfcs}
-    while pending and time.monotonic() < deadline:
-        for server_id in list(pending):
-            try:
-                if driver.get_server(server_id).status in ("SHUTOFF", "ERROR"):
-                    pending.discard(server_id)
-            except VimError:
-                pending.discard(server_id)
-        if pending:
-            time.sleep(0.05)
-
-
 def terminate_vnf(op_id: str, vnf_instance_id: str) -> None:
     """Remove one VNF's resources and forget them (TERMINATE with ``terminationType:
     GRACEFUL`` stops the VDUs first, within ``gracefulTerminationTimeout`` seconds; FORCEFUL,
@@ -364,13 +306,7 @@ def terminate_vnf(op_id: str, vnf_instance_id: str) -> None:
     graceful = params.get("terminationType") == "GRACEFUL"
     timeout = float(params.get("gracefulTerminationTimeout") or 30)
     if record is not None:
-        driver = _driver(record.vim_account_id)
-        try:
-            if graceful:
-                _stop_gracefully(driver, record, timeout)
-            ctx().vnfm.terminate(record, driver)
-        finally:
-            driver.close()
+        ctx().vnfm.terminate(record, graceful_timeout_s=timeout if graceful else None)
     with ctx().db.session() as s:
         NsRecordsRepository(s).clear_vnf(vnf_instance_id)
 
@@ -381,23 +317,9 @@ def delete_ns_vls(op_id: str) -> None:
     with ctx().db.session() as s:
         ns_id = _op(s, op_id).ns_instance_id
         vims = NsRecordsRepository(s).vims_of(ns_id)
-    _purge_ns(ns_id, vims)
+    ctx().vnfm.release_ns(ns_id, vims)
     with ctx().db.session() as s:
         NsRecordsRepository(s).clear_ns_vls(ns_id)
-
-
-def _purge_ns(ns_id: str, vims: set[str]) -> None:
-    """Delete every resource tagged with the NS on its VIMs, then let VIMs that group an NS's
-    resources (a Kubernetes namespace) drop the group."""
-    for vim_id in sorted(vims):
-        driver = _driver(vim_id)
-        try:
-            cleanup_by_tags(driver, ns_instance_id=ns_id)
-            release = getattr(driver, "delete_namespace_for", None)
-            if callable(release):
-                release(ns_id)
-        finally:
-            driver.close()
 
 
 def _forget_ns(s: Session, op: NsLcmOpOcc) -> None:
@@ -432,7 +354,7 @@ def rollback_instantiate(op_id: str) -> None:
             return
         ns_id = op.ns_instance_id
         vims = NsRecordsRepository(s).vims_of(ns_id)
-    _purge_ns(ns_id, vims)
+    ctx().vnfm.release_ns(ns_id, vims)
     with ctx().db.session() as s:
         _forget_ns(s, _op(s, op_id))
 
@@ -527,12 +449,7 @@ def scale_vnf(op_id: str, vnf_id: str, counts: dict[str, int]) -> None:
     for vdu in spec.vdus:
         vdu.count = counts.get(vdu.vdu_id, vdu.count)
     _intend(vnf_id, spec)
-    driver = _driver(spec.vim_account_id)
-    try:
-        ensure_images(spec, driver, _package_file(spec.vnfd_id))
-        record = ctx().vnfm.scale(spec, record, driver)
-    finally:
-        driver.close()
+    record = ctx().vnfm.scale(spec, record)
     _save(vnf_id, spec, record, counts=True)
 
 
@@ -543,31 +460,18 @@ def heal_vnf(op_id: str, vnf_id: str, keys_: list[str], recreate: bool) -> None:
     # newer generation of the same base key
     current = {keys.split_generation(c.key)[0]: c.key for c in record.vnfcs}
     wanted = [current[base] for base, _ in map(keys.split_generation, keys_) if base in current]
-    driver = _driver(spec.vim_account_id)
-    try:
-        if recreate:
-            ensure_images(spec, driver, _package_file(spec.vnfd_id))
-        record = ctx().vnfm.heal(spec, record, driver, wanted, recreate=recreate)
-    finally:
-        driver.close()
+    record = ctx().vnfm.heal(spec, record, wanted, recreate=recreate)
     _save(vnf_id, spec, record)
 
 
 def operate_vnf(op_id: str, vnf_id: str, state: str) -> None:
     """Start or stop every VDU instance of one VNF."""
     _, record = _spec_and_record(vnf_id)
-    statuses = {}
-    driver = _driver(record.vim_account_id)
-    try:
-        for vnfc in record.vnfcs:
-            server = (driver.start_server if state == "STARTED" else driver.stop_server)(
-                vnfc.server_id
-            )
-            statuses[(vnfc.vdu_id, vnfc.index)] = server.status
-    finally:
-        driver.close()
+    record = ctx().vnfm.operate(record, state)
     with ctx().db.session() as s:
-        NsRecordsRepository(s).set_vnfc_status(vnf_id, statuses)
+        NsRecordsRepository(s).set_vnfc_status(
+            vnf_id, {(c.vdu_id, c.index): c.status for c in record.vnfcs}
+        )
 
 
 def set_spec(op_id: str, vnf_id: str, which: str) -> None:
@@ -630,11 +534,7 @@ def rollback_modify(op_id: str) -> None:
             return
         changes, ns_id = dict(op.changes or {}), op.ns_instance_id
     for vnf_id, spec in (changes.get("add") or {}).items():
-        driver = _driver(spec["vim_account_id"])
-        try:
-            cleanup_by_tags(driver, ns_instance_id=ns_id, vnf_instance_id=vnf_id)
-        finally:
-            driver.close()
+        ctx().vnfm.remove_vnf(ns_id, vnf_id, spec["vim_account_id"])
     for vnf_id, sc in (changes.get("scale") or {}).items():
         scale_vnf(op_id, vnf_id, sc["before"])
     for vnf_id in changes.get("replace") or {}:

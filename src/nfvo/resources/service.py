@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -77,6 +78,9 @@ class ResourceService:
         self.vault = vault
         self.data_dir = data_dir
         self._driver_factory = driver_factory
+        # (VIM id, thread) -> (account revision, driver): see ``driver``
+        self._drivers: dict[tuple[str, int], tuple[int, vim_base.VimDriver]] = {}
+        self._drivers_lock = threading.Lock()
 
     # -- tenants -------------------------------------------------------------
     def create_tenant(self, name: str, description: str | None) -> Tenant:
@@ -221,6 +225,24 @@ class ResourceService:
             config=config,
             data_dir=self.data_dir,
         )
+
+    def driver(self, vim_id: str) -> vim_base.VimDriver:
+        """A connected driver of a VIM account for the calling thread, built once and reused
+        until the account changes (its revision), so a step costs one query instead of a new
+        connection. The caller must not close it; a deleted account raises NotFound."""
+        vim = self.get_vim(vim_id, Scope(None))
+        key = (vim_id, threading.get_ident())
+        with self._drivers_lock:
+            cached = self._drivers.get(key)
+        if cached is not None and cached[0] == vim.revision:
+            return cached[1]
+        driver = self.driver_for(vim)
+        with self._drivers_lock:
+            old = self._drivers.get(key)
+            self._drivers[key] = (vim.revision, driver)
+        if old is not None:
+            old[1].close()
+        return driver
 
     def check_and_sync(self, vim_id: str) -> None:
         """Connectivity check then inventory sync; sets ENABLED, or ERROR with the VIM's words."""

@@ -469,5 +469,9 @@ class VimDriver(ABC):
     def server_metrics(self, server_id: str) -> ServerMetrics:
         """Current usage sample of a server."""
 
+    def release_ns_group(self, ns_instance_id: str) -> None:  # noqa: B027 - optional hook
+        """Drop the VIM's own grouping of an NS's resources once they are gone (a Kubernetes
+        namespace); VIMs without one do nothing."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

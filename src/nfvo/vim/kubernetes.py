@@ -468,6 +468,10 @@ class KubernetesVim(VimDriver):
 
     # ------------------------------------------------------------------ NS namespaces
 
+    def release_ns_group(self, ns_instance_id: str) -> None:
+        """The NS's namespace goes once its resources are gone."""
+        self.delete_namespace_for(ns_instance_id)
+
     def delete_namespace_for(self, ns_instance_id: str) -> None:
         """Delete an NS's namespace once its servers, ports and networks are gone.
 

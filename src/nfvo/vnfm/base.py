@@ -160,7 +160,52 @@ class VnfmError(Exception):
 
 
 class Vnfm(ABC):
-    """Deploys one VNF; implementations: the built-in generic VNFM (and, later, SOL003)."""
+    """What the NFVO's life-cycle engine asks of a VNFM, one VNF at a time.
+
+    Everything is given by the VNF's plan (``VnfDeploymentSpec``, which names its VIM
+    account) and the record of what exists; how the VIM is reached, which images it needs,
+    how leftovers are found and any VIM-specific grouping stay inside the VNFM, so an
+    external SOL003 VNFM can implement this as well as the built-in one. Every call is
+    idempotent: it may be repeated after a crash and finishes the job without duplicates.
+    """
+
+    @abstractmethod
+    def instantiate(self, spec: VnfDeploymentSpec) -> VnfRecord:
+        """Create (or finish creating) everything of the VNF; wait for its VDUs to be ACTIVE."""
+
+    @abstractmethod
+    def scale(self, spec: VnfDeploymentSpec, record: VnfRecord) -> VnfRecord:
+        """Bring the VNF to the VDU counts of ``spec``."""
+
+    @abstractmethod
+    def heal(
+        self, spec: VnfDeploymentSpec, record: VnfRecord, vnfc_keys: list[str], *, recreate: bool
+    ) -> VnfRecord:
+        """Restart (reboot) or recreate the given VNFCs."""
+
+    @abstractmethod
+    def operate(self, record: VnfRecord, state: str) -> VnfRecord:
+        """Start (``STARTED``) or stop (``STOPPED``) every VNFC of the VNF."""
+
+    @abstractmethod
+    def terminate(self, record: VnfRecord, *, graceful_timeout_s: float | None = None) -> None:
+        """Remove the VNF (after stopping its VNFCs, for up to ``graceful_timeout_s``, when
+        given); anything an interrupted attempt created is removed too."""
+
+    @abstractmethod
+    def remove_vnf(self, ns_instance_id: str, vnf_instance_id: str, vim_account_id: str) -> None:
+        """Remove whatever exists of a VNF instance whose record may be incomplete (rollback
+        of a VNF added by a failed operation)."""
+
+    @abstractmethod
+    def release_ns(self, ns_instance_id: str, vim_account_ids: set[str]) -> None:
+        """Remove whatever is left of an NS on its VIMs once its VNFs are gone (resources an
+        interrupted attempt never recorded, the NS virtual links, a VIM's NS grouping)."""
+
+
+class DriverVnfm(ABC):
+    """A VNFM that drives a ``VimDriver`` handed to it per call (the built-in generic VNFM's
+    engine, which the built-in ``Vnfm`` wraps)."""
 
     @abstractmethod
     def instantiate(self, spec: VnfDeploymentSpec, driver: VimDriver) -> VnfRecord:

@@ -35,11 +35,11 @@ from nfvo.vim.base import (
 from nfvo.vnfm import keys
 from nfvo.vnfm.base import (
     CpSpec,
+    DriverVnfm,
     VduSpec,
     VlRecord,
     VnfcRecord,
     VnfDeploymentSpec,
-    Vnfm,
     VnfmError,
     VnfRecord,
 )
@@ -116,7 +116,7 @@ class _Pending:
     fault: str | None = None
 
 
-class GenericVnfm(Vnfm):
+class GenericVnfm(DriverVnfm):
     """The VNFM nfvo ships: drives any ``VimDriver`` directly, no external VNFM needed.
 
     ``replace_failed``: when ``instantiate`` or ``scale`` finds a server of a previous attempt
