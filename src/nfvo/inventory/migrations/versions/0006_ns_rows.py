@@ -151,7 +151,16 @@ def _rows_of(ns: Any) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _convert() -> None:
+def _read_documents() -> list[Any]:
+    conn = op.get_bind()
+    ns_t = sa.Table("ns_instances", sa.MetaData(), autoload_with=conn)
+    q = sa.select(
+        ns_t.c.id, ns_t.c.plan, ns_t.c.vnf_records, ns_t.c.vl_records, ns_t.c.scale_status
+    )
+    return list(conn.execute(q).all())
+
+
+def _write_rows(documents: list[Any]) -> None:
     conn = op.get_bind()
     meta = sa.MetaData()
     ns_t = sa.Table("ns_instances", meta, autoload_with=conn)
@@ -164,27 +173,26 @@ def _convert() -> None:
             ("vls", "ns_vls"),
         )
     }
-    q = sa.select(
-        ns_t.c.id, ns_t.c.plan, ns_t.c.vnf_records, ns_t.c.vl_records, ns_t.c.scale_status
-    )
-    for ns in conn.execute(q).all():
+    for ns in documents:
         rows = _rows_of(ns)
         for name in ("vnfs", "vnfcs", "vnf_vls", "vls"):
             if rows[name]:
                 conn.execute(targets[name].insert(), rows[name])
         plan = {k: v for k, v in (ns.plan or {}).items() if k != "vnfs"} if ns.plan else None
-        scale = {"ns": (ns.scale_status or {}).get("ns") or {}}
-        conn.execute(
-            ns_t.update().where(ns_t.c.id == ns.id).values(plan=plan, scale_status=scale["ns"])
-        )
+        levels = (ns.scale_status or {}).get("ns") or {}
+        conn.execute(ns_t.update().where(ns_t.c.id == ns.id).values(plan=plan, scale_status=levels))
 
 
 def upgrade() -> None:
-    _create_tables()
-    _convert()
+    # Read the documents and drop their columns before the child tables exist: on SQLite the
+    # batch column drop recreates ns_instances, and dropping the old table would cascade-delete
+    # rows that already referenced it.
+    documents = _read_documents()
     with op.batch_alter_table("ns_instances", schema=None) as batch_op:
         batch_op.drop_column("vnf_records")
         batch_op.drop_column("vl_records")
+    _create_tables()
+    _write_rows(documents)
 
 
 def downgrade() -> None:
