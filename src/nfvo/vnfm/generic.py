@@ -93,7 +93,7 @@ class PollSchedule:
 
 # Server boots: quick first looks, then every 50 ms for 5 s, then up to 2 s apart.
 BOOT_POLL = PollSchedule()
-# Retries of a refused delete: no steady phase, 50 ms doubling to 1 s (about 13 tries in 10 s).
+# Retries of a refused delete: no steady phase, 50 ms doubling to 1 s (14 tries in 10 s).
 RETRY_POLL = PollSchedule(first_s=0.05, steady_s=0.05, steady_until_s=0.0, growth=2.0, max_s=1.0)
 
 
