@@ -16,8 +16,17 @@ Rules chosen here (documented because the standard leaves them to the NFVO):
   on the NS VL instead. Ext CPs the flavour leaves unconnected keep the internal VL; a
   directly exposed VDU CP that is unconnected gets no port.
 - CIDRs: an internal VL uses its descriptor's CIDR, else the first free ``10.<n>.0.0/24``
-  (n = 1, 2, ...) not used by another VL of the same VNF; NS VL number ``n`` (0-based, in
-  flavour order) gets ``172.16.<n>.0/24`` (``fd00:<n>::/64`` for an IPv6-only VL).
+  (n = 1, 2, ...) not used by another VL of the same VNF. An NS VL is sized for the ports
+  the NS can put on it: per VNF profile connected to it, the VDU instances at the VNF's full
+  scale-out (every aspect at ``max_scale_level``, capped by ``max_number_of_instances``)
+  times the VDU's CPs on the VL, times the profile's ``max_number_of_instances`` (or its
+  instances at the highest level of an NS scaling aspect, if more); plus ``NS_VL_RESERVED``
+  addresses for the VIM; never smaller than a /24. In flavour order, each NS VL takes the
+  lowest free block of that size in ``172.16.0.0/12`` (so small NSs get ``172.16.<n>.0/24``
+  for VL number ``n``), or the CIDR given in ``additionalParamsForNs.nsVirtualLinkCidrs``
+  (``{vl_id: cidr}``; checked: a valid CIDR of the VL's IP version, large enough, overlapping
+  no other given one). An IPv6-only NS VL gets ``fd00:<n>::/64``. (The NSD model carries no
+  CIDR for NS VLs, hence the request parameter.)
 - Day-0 data: a VDU's ``boot_data`` content (inline, or the ``source_path`` artifact taken
   from ``artifacts[vnfd_id][path]``) is rendered with the values, in increasing priority,
   of the flavour's input defaults, the boot data's ``data`` entries (a ``get_input`` there,
@@ -141,6 +150,27 @@ def vdu_initial_counts(
     level = _vnf_level(flavour, instantiation_level_id)
     counts = level.vdu_instances if level is not None else {}
     return {vdu.id: counts.get(vdu.id, vdu.min_number_of_instances) for vdu in flavour.vdus}
+
+
+def vdu_max_counts(
+    vnfd: Vnfd, flavour_id: str, instantiation_level_id: str | None
+) -> dict[str, int]:
+    """VDU instance counts the VNF reaches when every scaling aspect is scaled out from the
+    instantiation level to its ``max_scale_level`` (capped by each VDU's
+    ``max_number_of_instances``, never below the initial count)."""
+    flavour = _vnf_flavour(vnfd, flavour_id)
+    level = _vnf_level(flavour, instantiation_level_id)
+    initial = vdu_initial_counts(vnfd, flavour_id, instantiation_level_id)
+    counts = dict(initial)
+    for aspect in flavour.scaling_aspects:
+        start = level.scale_info.get(aspect.id, 0) if level is not None else 0
+        for step in range(start, aspect.max_scale_level):
+            delta_id = _step_delta(aspect.step_deltas, step)
+            for vdu_id, deltas in aspect.vdu_deltas.items():
+                number = deltas.get(delta_id, 0) if delta_id else next(iter(deltas.values()), 0)
+                counts[vdu_id] = counts.get(vdu_id, 0) + number
+    caps = {vdu.id: vdu.max_number_of_instances for vdu in flavour.vdus}
+    return {v: max(n, min(counts.get(v, n), caps.get(v, n))) for v, n in initial.items()}
 
 
 def _step_delta(aspect_deltas: list[str], level: int) -> str | None:
@@ -332,10 +362,115 @@ def _internal_vls(vls: list[VnfVirtualLink], external: set[str]) -> list[Virtual
     return out
 
 
-def _ns_vl_cidr(index: int, layer_protocols: list[str]) -> tuple[str, int]:
-    if "ipv6" in layer_protocols and "ipv4" not in layer_protocols:
-        return f"fd00:{index}::/64", 6
-    return f"172.16.{index}.0/24", 4
+# NS VL subnets: taken in flavour order from this pool, each at least a /24 and large enough
+# for the ports the NS can put on it (scale-out included); the VIM keeps a few addresses of
+# every subnet for itself (network, broadcast, gateway, DHCP and router ports).
+NS_VL_POOL = ipaddress.IPv4Network("172.16.0.0/12")
+NS_VL_MIN_PREFIX = 24
+NS_VL_RESERVED = 8
+NS_VL_CIDRS_PARAM = "nsVirtualLinkCidrs"
+_CIDRS_FIELD = f"additionalParamsForNs.{NS_VL_CIDRS_PARAM}"
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _ns_vl_version(layer_protocols: list[str]) -> int:
+    return 6 if "ipv6" in layer_protocols and "ipv4" not in layer_protocols else 4
+
+
+def usable_addresses(net: IpNetwork) -> int:
+    """Addresses of ``net`` left for ports once the VIM took its own (``NS_VL_RESERVED``)."""
+    return max(net.num_addresses - NS_VL_RESERVED, 0)
+
+
+def ns_vl_prefix(ports: int) -> int:
+    """The IPv4 prefix length an NS VL carrying ``ports`` ports gets (at most ``/24``)."""
+    prefix = NS_VL_MIN_PREFIX
+    while (1 << (32 - prefix)) - NS_VL_RESERVED < ports:
+        prefix -= 1
+    return prefix
+
+
+def requested_ns_vl_cidrs(ns_params: Mapping[str, Any]) -> dict[str, IpNetwork]:
+    """``additionalParamsForNs.nsVirtualLinkCidrs`` ({NS VL id: CIDR}) parsed and checked
+    (a CIDR each, none overlapping another); PlanError naming the field otherwise."""
+    raw = ns_params.get(NS_VL_CIDRS_PARAM) if isinstance(ns_params, Mapping) else None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise PlanError(_CIDRS_FIELD, "must be an object mapping NS virtual link ids to CIDRs")
+    out: dict[str, IpNetwork] = {}
+    for vl_id, text in raw.items():
+        try:
+            net = ipaddress.ip_network(text if isinstance(text, str) else "", strict=True)
+        except ValueError as exc:
+            raise PlanError(
+                f"{_CIDRS_FIELD}.{vl_id}", f"{text!r} is not a network in CIDR notation: {exc}"
+            ) from None
+        for other_id, other in out.items():
+            if net.version == other.version and net.overlaps(other):
+                raise PlanError(
+                    f"{_CIDRS_FIELD}.{vl_id}", f"{net} overlaps {other} given for {other_id!r}"
+                )
+        out[str(vl_id)] = net
+    return out
+
+
+def _first_free(size_prefix: int, taken: list[IpNetwork]) -> ipaddress.IPv4Network | None:
+    """The lowest block of that prefix in ``NS_VL_POOL`` overlapping nothing taken."""
+    if size_prefix < NS_VL_POOL.prefixlen:
+        return None
+    for candidate in NS_VL_POOL.subnets(new_prefix=size_prefix):
+        if not any(candidate.version == t.version and candidate.overlaps(t) for t in taken):
+            return candidate
+    return None
+
+
+def ns_vl_cidrs(
+    flavour: NsFlavour, ports: Mapping[str, int], given: dict[str, IpNetwork]
+) -> dict[str, tuple[str, int]]:
+    """NS VL id -> (CIDR, IP version): a given CIDR if large enough, else the first free block
+    of ``NS_VL_POOL`` sized for the VL's ports (IPv6: ``fd00:<n>::/64``)."""
+    vls = {vl.id: vl for vl in flavour.virtual_links}
+    unknown = sorted(set(given) - set(vls))
+    if unknown:
+        raise PlanError(
+            f"{_CIDRS_FIELD}.{unknown[0]}",
+            f"the NS flavour {flavour.flavour_id!r} has no virtual link {unknown[0]!r}; "
+            f"valid: {', '.join(vls) or 'none'}",
+        )
+    taken: list[IpNetwork] = list(given.values())
+    out: dict[str, tuple[str, int]] = {}
+    for index, vl in enumerate(flavour.virtual_links):
+        version, need = _ns_vl_version(vl.layer_protocols), ports.get(vl.id, 0)
+        net = given.get(vl.id)
+        if net is not None:
+            if net.version != version:
+                raise PlanError(
+                    f"{_CIDRS_FIELD}.{vl.id}", f"{net} is not IPv{version}, as the VL is"
+                )
+            if usable_addresses(net) < need:
+                raise PlanError(
+                    f"{_CIDRS_FIELD}.{vl.id}",
+                    f"{net} has room for {usable_addresses(net)} ports; the NS can put {need} "
+                    f"on {vl.id!r} (a /{ns_vl_prefix(need)} or larger is needed)",
+                )
+        elif version == 6:
+            n = index
+            while any(t.overlaps(ipaddress.ip_network(f"fd00:{n}::/64")) for t in taken):
+                n += 1
+            net = ipaddress.ip_network(f"fd00:{n}::/64")
+        else:
+            net = _first_free(ns_vl_prefix(need), taken)
+            if net is None:
+                raise PlanError(
+                    "virtualLinks",
+                    f"no free /{ns_vl_prefix(need)} left in {NS_VL_POOL} for NS virtual link "
+                    f"{vl.id!r} ({need} ports); give its CIDR in {_CIDRS_FIELD}",
+                )
+        taken.append(net)
+        out[vl.id] = (str(net), version)
+    return out
 
 
 def _external_bindings(
@@ -569,15 +704,52 @@ def _vnfd_of(profile: VnfProfile, vnfds: Mapping[str, Vnfd]) -> Vnfd:
     return vnfd
 
 
-def _ns_vls(flavour: NsFlavour, used: dict[str, set[str]]) -> list[NsVlPlan]:
+def _ns_vls(
+    flavour: NsFlavour,
+    used: dict[str, set[str]],
+    ports: Mapping[str, int],
+    given: dict[str, IpNetwork],
+) -> list[NsVlPlan]:
     known = {vl.id for vl in flavour.virtual_links}
     unknown = sorted(set(used) - known)
     if unknown:
         raise PlanError("virtualLinks", f"VNF profiles connect to unknown NS VLs {unknown}")
+    cidrs = ns_vl_cidrs(flavour, ports, given)
     out = []
-    for index, vl in enumerate(flavour.virtual_links):
-        cidr, version = _ns_vl_cidr(index, vl.layer_protocols)
+    for vl in flavour.virtual_links:
+        cidr, version = cidrs[vl.id]
         out.extend(NsVlPlan(vl.id, cidr, version, vim) for vim in sorted(used.get(vl.id, ())))
+    return out
+
+
+def _profile_max_instances(flavour: NsFlavour, profile_id: str, count: int) -> int:
+    """Most instances a VNF profile can have: its ``max_number_of_instances`` or its count at
+    the highest level of an NS scaling aspect naming it (ADD_VNF and SCALE_NS add more)."""
+    profile = next((p for p in flavour.vnf_profiles if p.id == profile_id), None)
+    most = max(count, profile.max_number_of_instances if profile else 0)
+    for aspect in flavour.scaling_aspects:
+        per_level = aspect.vnf_instances.get(profile_id) or {}
+        most = max([most, *per_level.values()])
+    return most
+
+
+def ns_vl_ports(
+    flavour: NsFlavour, vnfs: list[tuple[VnfDeploymentSpec, Vnfd, int]]
+) -> dict[str, int]:
+    """NS VL id -> the ports the NS can put on it: for each VNF profile (one spec, its VNFD
+    and its instance count), VDU instances at the VNF's full scale-out times the VDU's CPs on
+    that VL, times the profile's most instances (``_profile_max_instances``)."""
+    out: dict[str, int] = {}
+    for spec, vnfd, count in vnfs:
+        profile = next((p for p in flavour.vnf_profiles if p.id == spec.vnf_profile_id), None)
+        level = profile.instantiation_level if profile else None
+        counts = vdu_max_counts(vnfd, spec.flavour_id, level)
+        instances = _profile_max_instances(flavour, spec.vnf_profile_id, count)
+        for vdu in spec.vdus:
+            for cp in vdu.cps:
+                if cp.network in spec.ext_networks:
+                    n = counts.get(vdu.vdu_id, vdu.count) * instances
+                    out[cp.network] = out.get(cp.network, 0) + n
     return out
 
 
@@ -623,16 +795,19 @@ def plan_instantiation(
     layers = _layers(present, deps)
     rank = {pid: n for n, layer in enumerate(layers) for pid in layer}
     pending.sort(key=lambda entry: rank[entry[0].profile.id])  # stable: flavour order inside
+    per_profile: list[tuple[VnfDeploymentSpec, Vnfd, int]] = []
     for ctx, count in pending:
         for index in range(count):
             vid = vnf_instance_id_for(ns_instance_id, ctx.profile.id, index, vnf_instance_ids)
             vnfs.append(VnfPlan(_vnf_spec(ctx, vid), list(deps[ctx.profile.id])))
+        per_profile.append((vnfs[-1].spec, ctx.vnfd, count))
+    ports = ns_vl_ports(flavour, per_profile)
     return NsPlan(
         ns_instance_id=ns_instance_id,
         nsd_id=nsd.nsd_id,
         flavour_id=flavour.flavour_id,
         instantiation_level_id=level.id if level else None,
-        virtual_links=_ns_vls(flavour, used),
+        virtual_links=_ns_vls(flavour, used, ports, requested_ns_vl_cidrs(ns_params)),
         vnfs=vnfs,
         layers=layers,
     )

@@ -17,7 +17,7 @@ from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepo
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
 from nfvo.inventory.repositories import CatalogRepository
 from nfvo.lcm import changes, codec, engine, events
-from nfvo.lcm.plan import PlanError, plan_instantiation
+from nfvo.lcm.plan import PlanError, plan_instantiation, requested_ns_vl_cidrs
 from nfvo.lcm.read import NsReadModel
 from nfvo.lcm.states import (
     IllegalTransition,
@@ -136,6 +136,11 @@ class LcmService:
             raise Conflict(f"{op.value} is not available in this release")
         if op is OpType.INSTANTIATE and not isinstance(params.get("nsFlavourId"), str):
             raise BadRequest("nsFlavourId is required", field="nsFlavourId")
+        if op is OpType.INSTANTIATE:
+            try:
+                requested_ns_vl_cidrs(params.get("additionalParamsForNs") or {})
+            except PlanError as exc:
+                raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
         if op is OpType.TERMINATE and params.get("terminationType") not in (
             None,
             "GRACEFUL",

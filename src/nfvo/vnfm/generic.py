@@ -2,8 +2,10 @@
 
 Every create carries a key derived from the deployment spec (see ``nfvo.vnfm.keys``), so
 ``instantiate`` can be called again after a crash half-way and finishes the job without
-creating anything twice. Waiting for servers polls with a growing interval (no fixed long
-sleeps) and takes an injectable ``sleep``/``clock`` so tests run in milliseconds.
+creating anything twice. Waiting for servers follows ``PollSchedule``: short first polls, a
+small steady interval for the first seconds (a VDU that is ACTIVE after a second is seen
+within 50 ms), then backoff to a few seconds for long boots; it takes an injectable
+``sleep``/``clock`` so tests run in milliseconds.
 """
 
 from __future__ import annotations
@@ -52,26 +54,72 @@ OpenFile = Callable[[str], BinaryIO]  # a package-relative path -> a stream of t
 _TRANSIENT = frozenset({"BUILD", "REBOOT", "HARD_REBOOT", "MIGRATING", "RESIZE"})
 
 
+@dataclass(frozen=True)
+class PollSchedule:
+    """When to look again at something that changes by itself (a booting server, a network
+    whose ports are still being released).
+
+    The gaps start at ``first_s`` and double up to ``steady_s``; they stay there until
+    ``steady_until_s`` has elapsed (so a server that becomes ACTIVE after about a second is
+    seen within ``steady_s``); then they grow by ``growth`` per poll up to ``max_s``, which
+    bounds the calls a long boot costs the VIM. ``steady_until_s=0`` gives plain backoff.
+    """
+
+    first_s: float = 0.01
+    steady_s: float = 0.05
+    steady_until_s: float = 5.0
+    growth: float = 1.5
+    max_s: float = 2.0
+
+    def next_delay(self, elapsed_s: float, previous_s: float | None) -> float:
+        """The gap before the next poll, ``elapsed_s`` after the first one."""
+        steady = min(self.steady_s, self.max_s)
+        if previous_s is None:
+            return min(self.first_s, steady)
+        if elapsed_s < self.steady_until_s:
+            return min(previous_s * 2, steady)
+        return min(max(previous_s, steady) * self.growth, self.max_s)
+
+    def delays(self, total_s: float) -> list[float]:
+        """The gaps of a wait of ``total_s`` seconds (each sleep taken in full)."""
+        out: list[float] = []
+        elapsed, previous = 0.0, None
+        while elapsed < total_s:
+            previous = self.next_delay(elapsed, previous)
+            out.append(previous)
+            elapsed += previous
+        return out
+
+
+# Server boots: quick first looks, then every 50 ms for 5 s, then up to 2 s apart.
+BOOT_POLL = PollSchedule()
+# Retries of a refused delete: no steady phase, 50 ms doubling to 1 s (14 tries in 10 s).
+RETRY_POLL = PollSchedule(first_s=0.05, steady_s=0.05, steady_until_s=0.0, growth=2.0, max_s=1.0)
+
+
 @dataclass
 class _Waiter:
-    """Polling policy shared by the VNFM and ``cleanup_by_tags``: growing interval, deadline."""
+    """Polling loop shared by the VNFM and ``cleanup_by_tags``: a schedule and a deadline."""
 
     sleep: Sleep = time.sleep
     clock: Clock = time.monotonic
-    first_s: float = 0.01
-    max_s: float = 1.0
+    schedule: PollSchedule = BOOT_POLL
 
     def intervals(self, timeout_s: float) -> Iterator[float]:
-        """Yield once per attempt (sleeping between attempts) until ``timeout_s`` has passed."""
-        deadline = self.clock() + timeout_s
-        delay = self.first_s
+        """Yield once per attempt (the seconds elapsed since the first), sleeping between
+        attempts as the schedule says, until ``timeout_s`` has passed."""
+        start = self.clock()
+        deadline = start + timeout_s
+        delay: float | None = None
         while True:
-            yield delay
-            left = deadline - self.clock()
+            now = self.clock()
+            yield now - start
+            now = self.clock()
+            left = deadline - now
             if left <= 0:
                 return
+            delay = self.schedule.next_delay(now - start, delay)
             self.sleep(min(delay, left))
-            delay = min(delay * 2, self.max_s)
 
 
 @dataclass
@@ -128,12 +176,22 @@ class GenericVnfm(DriverVnfm):
         *,
         sleep: Sleep = time.sleep,
         clock: Clock = time.monotonic,
-        poll_first_s: float = 0.01,
-        poll_max_s: float = 1.0,
+        poll_first_s: float = BOOT_POLL.first_s,
+        poll_steady_s: float = BOOT_POLL.steady_s,
+        poll_steady_until_s: float = BOOT_POLL.steady_until_s,
+        poll_max_s: float = BOOT_POLL.max_s,
         conflict_retry_s: float = 10.0,
         replace_failed: bool = True,
     ) -> None:
-        self._waiter = _Waiter(sleep, clock, poll_first_s, poll_max_s)
+        boot = replace(
+            BOOT_POLL,
+            first_s=poll_first_s,
+            steady_s=poll_steady_s,
+            steady_until_s=poll_steady_until_s,
+            max_s=poll_max_s,
+        )
+        self._waiter = _Waiter(sleep, clock, boot)
+        self._retry_waiter = _Waiter(sleep, clock, RETRY_POLL)
         self._conflict_retry_s = conflict_retry_s
         self._replace_failed = replace_failed
 
@@ -221,9 +279,10 @@ class GenericVnfm(DriverVnfm):
             if vl.subnet_id:
                 with ctx.vim(f"delete of subnet {vl.subnet_id} of VL {vl.vl_id}"):
                     driver.delete_subnet(vl.subnet_id)
-            _delete_network(ctx, driver, vl.network_id, self._waiter, self._conflict_retry_s)
+            _delete_network(ctx, driver, vl.network_id, self._retry_waiter, self._conflict_retry_s)
         # anything created by an attempt that crashed before it could be recorded
-        _purge(ctx, driver, {TAG_VNF: record.vnf_instance_id}, self._waiter, self._conflict_retry_s)
+        tags = {TAG_VNF: record.vnf_instance_id}
+        _purge(ctx, driver, tags, self._retry_waiter, self._conflict_retry_s)
 
     # ------------------------------------------------------------------ building blocks
 
@@ -381,12 +440,8 @@ class GenericVnfm(DriverVnfm):
         budget = max((p.timeout_s for p in pending), default=0.0)
         for _ in self._waiter.intervals(budget):
             still = []
+            _poll(ctx, [p for p in waiting if p.vnfc.status in _TRANSIENT], driver)
             for p in waiting:
-                if p.vnfc.status in _TRANSIENT:
-                    with ctx.vim(f"status poll of server {p.vnfc.server_id}", p.vnfc.vdu_id):
-                        server = driver.get_server(p.vnfc.server_id)
-                    _refresh(p.vnfc, server)
-                    p.fault = server.fault
                 if p.vnfc.status == "ERROR":
                     first_error = first_error or ctx.error(
                         f"server {p.vnfc.server_id} ({p.vnfc.key}) went to ERROR: "
@@ -407,6 +462,24 @@ class GenericVnfm(DriverVnfm):
 
 
 # ---------------------------------------------------------------------- module functions
+
+
+def _poll(ctx: _Ctx, moving: list[_Pending], driver: VimDriver) -> None:
+    """Refresh the status of the moving servers: one ``get_server`` for a single server, one
+    listing of the VNF's servers for several (the VIM's load per poll stays one call)."""
+    if not moving:
+        return
+    found: dict[str, Server] = {}
+    if len(moving) > 1:
+        with ctx.vim("status poll of the VNF's servers"):
+            found = {s.id: s for s in driver.list_servers(tags={TAG_VNF: ctx.vnf_instance_id})}
+    for p in moving:
+        server = found.get(p.vnfc.server_id)
+        if server is None:
+            with ctx.vim(f"status poll of server {p.vnfc.server_id}", p.vnfc.vdu_id):
+                server = driver.get_server(p.vnfc.server_id)
+        _refresh(p.vnfc, server)
+        p.fault = server.fault
 
 
 def _remove_vnfcs(ctx: _Ctx, vnfcs: list[VnfcRecord], driver: VimDriver) -> None:
@@ -480,7 +553,7 @@ def cleanup_by_tags(
     if vnf_instance_id is not None:
         tags[TAG_VNF] = vnf_instance_id
     ctx = _Ctx(vnf_instance_id or "", None)
-    return _purge(ctx, driver, tags, _Waiter(sleep, clock), conflict_retry_s)
+    return _purge(ctx, driver, tags, _Waiter(sleep, clock, RETRY_POLL), conflict_retry_s)
 
 
 def _purge(
@@ -515,7 +588,8 @@ def _purge(
 def _delete_network(
     ctx: _Ctx, driver: VimDriver, network_id: str, waiter: _Waiter, retry_s: float
 ) -> None:
-    """Delete a network, retrying briefly while the VIM still releases its ports."""
+    """Delete a network, retrying (``RETRY_POLL``: backoff from 50 ms to 1 s) while the VIM
+    still releases its ports."""
     last: VimConflict | None = None
     for _ in waiter.intervals(retry_s):
         try:

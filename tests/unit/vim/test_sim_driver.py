@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -457,6 +458,26 @@ def test_ports_get_addresses_bind_to_servers_and_unbind_on_delete(make) -> None:
     vim.delete_server(s.id)
     free = vim.get_port(ports[0].id)
     assert (free.status, free.server_id) == ("DOWN", None)
+
+
+@pytest.mark.parametrize(("cidr", "ports"), [("10.0.0.0/30", 1), ("10.8.0.0/22", 1021)])
+def test_addresses_come_from_any_prefix_until_the_subnet_is_full(make, cidr, ports) -> None:
+    vim = make()
+    net = vim.create_network(NetworkSpec(key="n", name="n"))
+    vim.create_subnet(SubnetSpec(key="s", name="s", network_id=net.id, cidr=cidr))
+    got = [
+        vim.create_port(PortSpec(key=f"p{i}", name="p", network_id=net.id)).ip_addresses[0]
+        for i in range(ports)
+    ]
+    subnet = ipaddress.ip_network(cidr)
+    assert len(set(got)) == ports
+    assert all(ipaddress.ip_address(a) in subnet for a in got)
+    # every host address but the gateway (the first) is handed out, past any /24 boundary
+    assert set(got) == {str(h) for h in list(subnet.hosts())[1:]}
+    with pytest.raises(VimConflict) as err:
+        vim.create_port(PortSpec(key="full", name="p", network_id=net.id))
+    assert "No more IP addresses" in str(err.value) and cidr in str(err.value)
+    assert not [p for p in vim.list_ports() if p.name == "full"]
 
 
 def test_subnet_validation_and_provider_networks(make) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import io
 import ipaddress
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -33,7 +34,13 @@ from nfvo.vnfm.base import (
     VnfDeploymentSpec,
     VnfmError,
 )
-from nfvo.vnfm.generic import GenericVnfm, cleanup_by_tags, ensure_images
+from nfvo.vnfm.generic import (
+    BOOT_POLL,
+    RETRY_POLL,
+    GenericVnfm,
+    cleanup_by_tags,
+    ensure_images,
+)
 from nfvo.vnfm.keys import next_generation, split_generation, vnfc_key
 
 NS = "ns-1"
@@ -318,7 +325,104 @@ def test_boot_timeout_is_retryable_and_waits_with_few_polls(make_driver) -> None
     assert isinstance(err.value.vim_error, VimTimeout) and err.value.retryable
     assert "BUILD" in str(err.value) and err.value.vdu_id == "web"
     assert 60.0 <= sum(t.sleeps) <= 61.0
-    assert len(t.sleeps) < 30  # backs off instead of spinning
+    # 50 ms apart for the first 5 s, then backing off to the 5 s cap instead of spinning
+    assert len(t.sleeps) < 5 / 0.05 + 30
+    assert t.sleeps[-2] == 5.0
+
+
+class BootsAt:
+    """Delegates to a driver, but its servers stay BUILD until the fake clock reaches
+    ``active_at`` (seconds after the first create); counts the status polls."""
+
+    def __init__(self, inner: VimDriver, t: FakeTime, active_at: float) -> None:
+        self.inner, self.t, self.active_at = inner, t, active_at
+        self.started: float | None = None
+        self.polls: list[float] = []  # fake time of each get_server, relative to the create
+        self.lists: list[float] = []  # same for list_servers
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def create_server(self, spec: Any) -> Any:
+        self.started = self.t.now if self.started is None else self.started
+        return replace(self.inner.create_server(spec), status="BUILD")
+
+    def get_server(self, server_id: str) -> Any:
+        assert self.started is not None
+        elapsed = self.t.now - self.started
+        self.polls.append(elapsed)
+        server = self.inner.get_server(server_id)
+        return replace(server, status="ACTIVE" if elapsed >= self.active_at else "BUILD")
+
+    def list_servers(self, tags: dict[str, str] | None = None) -> list[Any]:
+        if self.started is None:  # the look for servers of an earlier attempt
+            return self.inner.list_servers(tags)
+        elapsed = self.t.now - self.started
+        self.lists.append(elapsed)
+        status = "ACTIVE" if elapsed >= self.active_at else "BUILD"
+        return [replace(s, status=status) for s in self.inner.list_servers(tags)]
+
+
+def boot_once(
+    driver: VimDriver, active_at: float, timeout_s: float = 3600.0, web: int = 1
+) -> BootsAt:
+    t = FakeTime()
+    booting = BootsAt(driver, t, active_at)
+    spec = make_spec(ext_network(driver), web=web, db=0)
+    spec.vdus[0].boot_timeout_s = timeout_s
+    record = GenericVnfm(sleep=t.sleep, clock=t.clock).instantiate(spec, booting)  # type: ignore[arg-type]
+    assert [v.status for v in record.vnfcs] == ["ACTIVE"] * web
+    return booting
+
+
+def test_a_server_active_after_one_second_is_seen_within_a_tenth_of_a_second(driver) -> None:
+    booting = boot_once(driver, active_at=1.0)
+    seen = booting.polls[-1]
+    assert 1.0 <= seen <= 1.1
+    assert booting.polls[-2] < 1.0  # the poll before still saw BUILD
+    # a few short first looks (a fast VIM is seen quickly), then a steady 50 ms
+    gaps = [b - a for a, b in zip(booting.polls, booting.polls[1:], strict=False)]
+    assert gaps[0] <= 0.011 and max(gaps) <= 0.05 + 1e-9
+    assert len(booting.polls) <= 1.1 / 0.05 + 5
+
+
+def test_a_long_boot_costs_few_polls(driver) -> None:
+    booting = boot_once(driver, active_at=300.0)
+    polls = booting.polls
+    assert 300.0 <= polls[-1] <= 302.0
+    gaps = [b - a for a, b in zip(polls, polls[1:], strict=False)]
+    early = [g for p, g in zip(polls, gaps, strict=False) if p < 5.0]
+    late = [g for p, g in zip(polls, gaps, strict=False) if p >= 30.0]
+    assert max(early) <= 0.1  # responsive for the first seconds
+    assert min(late) >= 1.0 and max(late) <= 2.0  # then bounded load: one poll per 1-2 s
+    # about 100 polls in the first 5 s, then one every 2 s: far fewer than one per second
+    assert len(polls) < 5 / 0.05 + 300 / 2 + 20
+
+
+def test_several_booting_servers_cost_one_vim_call_per_poll(driver) -> None:
+    booting = boot_once(driver, active_at=1.0, web=3)
+    assert booting.polls == []  # no per-server gets
+    assert 1.0 <= booting.lists[-1] <= 1.1
+    assert len(booting.lists) == len(boot_once(driver, active_at=1.0).polls)
+
+
+def test_a_fast_vim_is_seen_after_the_first_short_poll(driver) -> None:
+    booting = boot_once(driver, active_at=0.005)
+    assert len(booting.polls) == 2 and booting.polls[-1] <= 0.011
+
+
+def test_poll_schedule_phases() -> None:
+    delays = BOOT_POLL.delays(300.0)
+    assert delays[:4] == pytest.approx([0.01, 0.02, 0.04, 0.05])
+    elapsed = 0.0
+    for gap in delays:
+        if elapsed < 5.0:
+            assert gap <= 0.05
+        elapsed += gap
+    assert delays[-1] == BOOT_POLL.max_s
+    # a refused delete is retried with backoff from the start, no steady phase
+    assert RETRY_POLL.delays(10.0)[:5] == pytest.approx([0.05, 0.1, 0.2, 0.4, 0.8])
+    assert len(RETRY_POLL.delays(10.0)) < 16
 
 
 # --------------------------------------------------------------------------- scale
@@ -431,10 +535,16 @@ def test_terminate_retries_a_network_still_in_use(driver: VimDriver) -> None:
     assert len(vnfm_time.sleeps) == 2
 
     record = fast_vnfm().instantiate(make_spec(ext_network(driver)), driver)
+    busy = Busy(driver, 10_000)
+    vnfm_time.sleeps.clear()
     with pytest.raises(VnfmError) as err:
-        vnfm.terminate(record, Busy(driver, 10_000))  # type: ignore[arg-type]
+        vnfm.terminate(record, busy)  # type: ignore[arg-type]
     assert isinstance(err.value.vim_error, VimConflict)
     assert "ports are being released" in str(err.value)
+    # retried with backoff (50 ms, 100 ms, ... up to 1 s) for 5 s: a handful of tries
+    assert vnfm_time.sleeps[:3] == pytest.approx([0.05, 0.1, 0.2])
+    assert sum(vnfm_time.sleeps) == pytest.approx(5.0)
+    assert 5 <= 10_000 - busy.conflicts <= 10
 
 
 def test_cleanup_by_tags_after_a_partial_failure(driver: VimDriver) -> None:

@@ -298,7 +298,11 @@ class NetworkOps(SimCore):
             text = str(candidate)
             if text != gateway and text not in used:
                 return [(sid, text)]
-        raise VimConflict(f"No more IP addresses available on subnet {sid}", request_id=rid)
+        raise VimConflict(
+            f"No more IP addresses available on subnet {sid} ({cidr}) of network {network_id}: "
+            f"all {len(used)} port addresses and the gateway are in use",
+            request_id=rid,
+        )
 
     @operation("get")
     def get_port(self, port_id: str) -> Port:
