@@ -13,6 +13,7 @@ import httpx
 import pytest
 from tests.support.live import LiveApi, wait_op
 
+from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository
 from nfvo.resources.service import Scope
 from nfvo.samples.synthetic import nsd_package, vnf_package
 from nfvo.vim.base import TAG_NS
@@ -80,9 +81,13 @@ def test_six_hundred_ports_on_one_ns_virtual_link(live: LiveApi) -> None:
     addresses = [ipaddress.ip_address(a) for p in ports for a in p.ip_addresses]
     assert len(addresses) == 600 and len(set(addresses)) == 600
     # the subnet the plan gave the NS VL: a /22 (600 ports + the VIM's own overflow a /23)
-    ns = live.services.lcm.get(ns_id, None)
-    (vl,) = ns.plan["virtual_links"]
-    assert ns.vl_records["data_vl"][vim_id]["subnet_id"] == subnet_id
+    with live.services.db.session() as s:
+        ns = NsRepository(s).get(ns_id, with_plan=True)
+        (vl,) = ns.plan["virtual_links"]
+        (row,) = NsRecordsRepository(s).ns_vls(ns_id)
+    assert (row.vl_id, row.network_id, row.subnet_id) == ("data_vl", net.id, subnet_id)
+    (info,) = got["virtualLinkInfo"]
+    assert info["resourceHandle"][0]["resourceId"] == net.id
     cidr = ipaddress.ip_network(vl["cidr"])
     assert cidr.prefixlen == 22 and cidr.subnet_of(ipaddress.ip_network("172.16.0.0/12"))
     assert all(a in cidr for a in addresses)
