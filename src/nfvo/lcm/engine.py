@@ -4,10 +4,10 @@ Each operation occurrence runs as a DBOS workflow on the nfvo database (SQLite e
 PostgreSQL in production). Every VIM/VNFM call is a checkpointed step whose VIM creates carry
 idempotency keys, so a process killed anywhere resumes on restart from the last finished step
 and never duplicates a resource. Independent VNFs of one dependency layer are deployed
-concurrently as child workflows. A failed step leaves the op in FAILED_TEMP with a
-ProblemDetails naming the VNF, VDU, VIM and the VIM's own message; ``retry`` runs the
-workflow again under a new id (finished steps are idempotent), ``rollback`` removes exactly
-what the operation created.
+concurrently within one step (see ``deploy_layer``). A failed step leaves the op in
+FAILED_TEMP with a ProblemDetails naming the VNF, VDU, VIM and the VIM's own message;
+``retry`` runs the workflow again under a new id (finished steps are idempotent),
+``rollback`` removes exactly what the operation created.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -99,29 +100,53 @@ set_spec_step = _step(steps.set_spec)
 rollback_modify_step = _step(steps.rollback_modify)
 
 
-@DBOS.workflow(name="nfvo.deploy_vnf")
-def deploy_vnf_wf(op_id: str, vnf_instance_id: str) -> None:
-    """One VNF: one coarse idempotent step (creates its VDUs by key)."""
-    deploy_vnf_step(op_id, vnf_instance_id)
+# VNFs of one dependency layer are deployed (or removed) concurrently inside one step: each
+# VNF's own rows, committed when it is done, are its checkpoint, and the VNFM's keyed creates
+# make a re-run after a crash finish the job without duplicates. One DBOS step per layer
+# instead of a child workflow per VNF keeps the engine's bookkeeping independent of the
+# number of VNFs.
+_VNF_WORKERS = int(os.environ.get("NFVO_LCM_VNF_CONCURRENCY", "16"))
+if not 1 <= _VNF_WORKERS <= 256:
+    raise ValueError("NFVO_LCM_VNF_CONCURRENCY must be between 1 and 256")
+_pool = ThreadPoolExecutor(max_workers=_VNF_WORKERS, thread_name_prefix="nfvo-vnf")
 
 
-@DBOS.workflow(name="nfvo.terminate_vnf")
-def terminate_vnf_wf(op_id: str, vnf_instance_id: str) -> None:
-    """Remove one VNF's resources."""
-    terminate_vnf_step(op_id, vnf_instance_id)
+def _each_vnf(op_id: str, vnf_ids: list[str], work: Callable[[str, str], None]) -> None:
+    """``work(op_id, vnf_id)`` for every VNF at once; all finish, then the first error
+    (in layer order) is raised."""
+
+    def one(vnf_id: str) -> None:
+        work(op_id, vnf_id)
+        CRASH.tick()  # a VNF's committed rows are a checkpoint of their own
+
+    futures = [_pool.submit(one, vnf_id) for vnf_id in vnf_ids]
+    errors = []
+    for future in futures:
+        try:
+            future.result()
+        except Exception as exc:  # collect all: the first failure is reported
+            errors.append(exc)
+    if errors:
+        raise errors[0]
 
 
-def _run_layers(op_id: str, layers: list[list[str]], child: Callable[..., None]) -> None:
+def deploy_layer(op_id: str, vnf_ids: list[str]) -> None:
+    """Deploy the VNFs of one layer."""
+    _each_vnf(op_id, vnf_ids, steps.deploy_vnf)
+
+
+def terminate_layer(op_id: str, vnf_ids: list[str]) -> None:
+    """Remove the VNFs of one layer."""
+    _each_vnf(op_id, vnf_ids, steps.terminate_vnf)
+
+
+deploy_layer_step = _step(deploy_layer)
+terminate_layer_step = _step(terminate_layer)
+
+
+def _run_layers(op_id: str, layers: list[list[str]], layer_step: Callable[..., None]) -> None:
     for layer in layers:
-        handles = [DBOS.start_workflow(child, op_id, vnf_id) for vnf_id in layer]
-        errors = []
-        for h in handles:
-            try:
-                h.get_result()
-            except Exception as exc:  # collect all: the first failure is reported
-                errors.append(exc)
-        if errors:
-            raise errors[0]
+        layer_step(op_id, list(layer))
         cancel_check_step(op_id)
 
 
@@ -134,7 +159,7 @@ def instantiate_wf(op_id: str) -> None:
         for vl in plan["virtual_links"]:
             vl_step(op_id, vl)
         cancel_check_step(op_id)
-        _run_layers(op_id, plan["vnf_layers"], deploy_vnf_wf)
+        _run_layers(op_id, plan["vnf_layers"], deploy_layer_step)
         finish_instantiate_step(op_id)
     except Exception as exc:
         fail_step(op_id, steps.problem_of(exc))
@@ -145,7 +170,7 @@ def terminate_wf(op_id: str) -> None:
     """Remove VNFs (reverse dependency order), then NS virtual links, then finish."""
     try:
         layers = layers_step(op_id)
-        _run_layers(op_id, layers, terminate_vnf_wf)
+        _run_layers(op_id, layers, terminate_layer_step)
         delete_vls_step(op_id)
         finish_terminate_step(op_id)
     except Exception as exc:
@@ -158,9 +183,9 @@ def modify_wf(op_id: str) -> None:
     try:
         changes = begin_modify_step(op_id)
         if changes.get("remove"):
-            _run_layers(op_id, [list(changes["remove"])], terminate_vnf_wf)
+            _run_layers(op_id, [list(changes["remove"])], terminate_layer_step)
         if changes.get("add"):
-            _run_layers(op_id, [list(changes["add"])], deploy_vnf_wf)
+            _run_layers(op_id, [list(changes["add"])], deploy_layer_step)
         for vnf_id, sc in (changes.get("scale") or {}).items():
             scale_vnf_step(op_id, vnf_id, sc["after"])
             cancel_check_step(op_id)
