@@ -143,3 +143,16 @@ def tags_match(tags: dict[str, str], wanted: dict[str, str] | None) -> bool:
 def dumps(value: Any) -> str:
     """Compact JSON for storage."""
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def tags_where(tags: dict[str, str] | None) -> tuple[str, tuple[str, ...]]:
+    """SQL narrowing rows to those whose JSON ``tags`` carry every given tag (callers still
+    check each row: this only keeps listings from reading every row of the VIM)."""
+    terms: list[str] = []
+    args: list[str] = []
+    for key, value in (tags or {}).items():
+        if '"' in key or "\\" in key:
+            continue  # not expressible as a JSON path: left to the caller's check
+        terms.append("json_extract(tags, ?) = ?")
+        args += [f'$."{key}"', value]
+    return " AND ".join(terms), tuple(args)

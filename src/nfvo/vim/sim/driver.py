@@ -35,7 +35,7 @@ from nfvo.vim.base import (
     Zone,
 )
 from nfvo.vim.images import HashingReader, check_declared, declared_algorithm
-from nfvo.vim.sim.behaviour import cpu_percent, dumps, load_for, request_id, tags_match
+from nfvo.vim.sim.behaviour import cpu_percent, dumps, load_for, request_id, tags_match, tags_where
 from nfvo.vim.sim.config import SimConfig
 from nfvo.vim.sim.core import iso, operation
 from nfvo.vim.sim.network import NetworkOps
@@ -375,7 +375,7 @@ class SimVim(NetworkOps, VimDriver):
     @operation("list")
     def list_servers(self, tags: dict[str, str] | None = None) -> list[Server]:
         """Servers, optionally only those carrying all ``tags``."""
-        return [s for s in self._servers(None) if tags_match(s.tags, tags)]
+        return [s for s in self._servers(None, tags) if tags_match(s.tags, tags)]
 
     def _server(self, server_id: str) -> Server:
         found = self._servers(server_id)
@@ -383,10 +383,14 @@ class SimVim(NetworkOps, VimDriver):
             raise VimNotFound(f"server {server_id} not found", request_id=request_id())
         return found[0]
 
-    def _servers(self, server_id: str | None) -> list[Server]:
+    def _servers(self, server_id: str | None, tags: dict[str, str] | None = None) -> list[Server]:
         self._settle()
         where, args = ("WHERE id = ?", (server_id,)) if server_id else ("", ())
         pwhere = "AND p.server_id = ?" if server_id else ""
+        tag_sql, tag_args = tags_where(tags)
+        if tag_sql and not server_id:  # only the tagged servers, and only their ports
+            where, args = f"WHERE {tag_sql}", tag_args
+            pwhere = f"AND p.server_id IN (SELECT id FROM servers WHERE {tag_sql})"
         ports: dict[str, list[str]] = {}
         addrs: dict[str, list[str]] = {}
         with self.store.read() as c:

@@ -23,7 +23,7 @@ from nfvo.vim.base import (
     VimNotFound,
     VimQuotaExceeded,
 )
-from nfvo.vim.sim.behaviour import dumps, mac_for, request_id, tags_match
+from nfvo.vim.sim.behaviour import dumps, mac_for, request_id, tags_match, tags_where
 from nfvo.vim.sim.core import SimCore, operation
 
 _NET_COLS = "id, name, status, external, tags"
@@ -83,7 +83,7 @@ class NetworkOps(SimCore):
     @operation("list")
     def list_networks(self, tags: dict[str, str] | None = None) -> list[Network]:
         """Networks, optionally only those carrying all ``tags``."""
-        return [n for n in self._networks(None) if tags_match(n.tags, tags)]
+        return [n for n in self._networks(None, tags) if tags_match(n.tags, tags)]
 
     @operation("network_delete")
     def delete_network(self, network_id: str) -> None:
@@ -116,13 +116,19 @@ class NetworkOps(SimCore):
             c.execute("DELETE FROM networks WHERE id = ?", (network_id,))
             c.execute("DELETE FROM keys WHERE resource_id = ?", (network_id,))
 
-    def _networks(self, network_id: str | None) -> list[Network]:
+    def _networks(
+        self, network_id: str | None, tags: dict[str, str] | None = None
+    ) -> list[Network]:
         where, args = ("WHERE id = ?", (network_id,)) if network_id else ("", ())
+        sub_where = "WHERE network_id = ?" if network_id else ""
+        tag_sql, tag_args = tags_where(tags)
+        if tag_sql and not network_id:  # only the tagged networks, and only their subnets
+            where, args = f"WHERE {tag_sql}", tag_args
+            sub_where = f"WHERE network_id IN (SELECT id FROM networks WHERE {tag_sql})"
         with self.store.read() as c:
             rows = c.execute(
                 f"SELECT {_NET_COLS} FROM networks {where} ORDER BY created, rowid", args
             ).fetchall()
-            sub_where = "WHERE network_id = ?" if network_id else ""
             subnets: dict[str, list[str]] = {}
             for nid, sid in c.execute(
                 f"SELECT network_id, id FROM subnets {sub_where} ORDER BY created, rowid", args
@@ -315,7 +321,7 @@ class NetworkOps(SimCore):
     @operation("list")
     def list_ports(self, tags: dict[str, str] | None = None) -> list[Port]:
         """Ports, optionally only those carrying all ``tags``."""
-        return [p for p in self._ports(None) if tags_match(p.tags, tags)]
+        return [p for p in self._ports(None, tags) if tags_match(p.tags, tags)]
 
     @operation("port_delete")
     def delete_port(self, port_id: str) -> None:
@@ -325,13 +331,17 @@ class NetworkOps(SimCore):
             c.execute("DELETE FROM ports WHERE id = ?", (port_id,))
             c.execute("DELETE FROM keys WHERE resource_id = ?", (port_id,))
 
-    def _ports(self, port_id: str | None) -> list[Port]:
+    def _ports(self, port_id: str | None, tags: dict[str, str] | None = None) -> list[Port]:
         where, args = ("WHERE id = ?", (port_id,)) if port_id else ("", ())
+        ip_where = "WHERE port_id = ?" if port_id else ""
+        tag_sql, tag_args = tags_where(tags)
+        if tag_sql and not port_id:  # only the tagged ports, and only their addresses
+            where, args = f"WHERE {tag_sql}", tag_args
+            ip_where = f"WHERE port_id IN (SELECT id FROM ports WHERE {tag_sql})"
         with self.store.read() as c:
             rows = c.execute(
                 f"SELECT {_PORT_COLS} FROM ports {where} ORDER BY created, rowid", args
             ).fetchall()
-            ip_where = "WHERE port_id = ?" if port_id else ""
             ips: dict[str, list[str]] = {}
             for pid, addr in c.execute(
                 f"SELECT port_id, address FROM ips {ip_where} ORDER BY rowid", args
