@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -50,6 +52,9 @@ class CatalogService:
         self.db = db
         self.cache = PackageCache(db, cache_dir)
         self.limits = limits or CsarLimits()
+        # An onboarded package never changes (new content is a new package), so what is
+        # parsed or read from it is kept per process, by package id and checksum.
+        self._parsed = _Lru(256)
 
     # -- reads -------------------------------------------------------------
     def get(self, kind: PackageKind, pkg_id: str, tenant_id: str | None = None) -> CatalogPackage:
@@ -101,24 +106,34 @@ class CatalogService:
         return found[descriptor_id]
 
     def ns_descriptors(self, nsd_info_id: str) -> tuple[Nsd, dict[str, Vnfd]]:
-        """An onboarded NSD and the onboarded VNFDs it references, by vnfdId."""
-        nsd = Nsd.model_validate(self.descriptor(PackageKind.nsd, nsd_info_id))
-        vnfds = {
-            vnfd_id: Vnfd.model_validate(
-                self.descriptor(PackageKind.vnf, self.find_onboarded(PackageKind.vnf, vnfd_id).id)
+        """An onboarded NSD and the onboarded VNFDs it references, by vnfdId (parsed once per
+        package and process; callers must not change them: copy first, as CHANGE_VNF_DF does)."""
+        pkg = self.get(PackageKind.nsd, nsd_info_id)
+        self._require_onboarded(pkg, PackageKind.nsd)
+        nsd = self._parsed.get_or(
+            ("nsd", pkg.id, _checksum(pkg)),
+            lambda: Nsd.model_validate(self.descriptor(PackageKind.nsd, pkg.id)),
+        )
+        vnfds = {}
+        for vnfd_id in nsd.vnfd_ids:
+            vnf_pkg = self.find_onboarded(PackageKind.vnf, vnfd_id)
+            vnfds[vnfd_id] = self._parsed.get_or(
+                ("vnfd", vnf_pkg.id, _checksum(vnf_pkg)),
+                lambda p=vnf_pkg: Vnfd.model_validate(self.descriptor(PackageKind.vnf, p.id)),
             )
-            for vnfd_id in nsd.vnfd_ids
-        }
         return nsd, vnfds
 
     def vnfd_artifacts(self, vnfd_ids: Iterable[str]) -> dict[str, dict[str, bytes]]:
-        """Small artifacts (day-0 files) of the onboarded VNF packages, by vnfdId."""
-        return {
-            vnfd_id: self.small_artifacts(
-                PackageKind.vnf, self.find_onboarded(PackageKind.vnf, vnfd_id).id
+        """Small artifacts (day-0 files) of the onboarded VNF packages, by vnfdId (read once
+        per package and process)."""
+        out = {}
+        for vnfd_id in vnfd_ids:
+            pkg = self.find_onboarded(PackageKind.vnf, vnfd_id)
+            out[vnfd_id] = self._parsed.get_or(
+                ("artifacts", pkg.id, _checksum(pkg)),
+                lambda p=pkg: self.small_artifacts(PackageKind.vnf, p.id),
             )
-            for vnfd_id in vnfd_ids
-        }
+        return out
 
     def small_artifacts(
         self, kind: PackageKind, pkg_id: str, limit: int = 256 << 10
@@ -392,3 +407,29 @@ class CatalogService:
                 f"{_WORD[kind]} {pkg.id} is {pkg.onboarding_state}, not ONBOARDED",
                 onboardingState=pkg.onboarding_state,
             )
+
+
+def _checksum(pkg: CatalogPackage) -> str:
+    return str(((pkg.info or {}).get("checksum") or {}).get("hash") or pkg.blob_id or "")
+
+
+class _Lru:
+    """A small thread-safe least-recently-used map (values computed outside the lock)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """The value for ``key``, computed and kept when absent."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value

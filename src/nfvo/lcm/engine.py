@@ -81,7 +81,7 @@ def _step(func: Callable[P, R]) -> Callable[P, R]:
 
 
 plan_step = _step(steps.plan)
-vl_step = _step(steps.create_ns_vl)
+vls_step = _step(steps.create_ns_vls)
 deploy_vnf_step = _step(steps.deploy_vnf)
 finish_instantiate_step = _step(steps.finish_instantiate)
 layers_step = _step(steps.terminate_layers)
@@ -131,12 +131,14 @@ def _each_vnf(op_id: str, vnf_ids: list[str], work: Callable[[str, str], None]) 
 
 
 def deploy_layer(op_id: str, vnf_ids: list[str]) -> None:
-    """Deploy the VNFs of one layer."""
+    """Deploy the VNFs of one layer (unless the client cancelled the operation)."""
+    steps.check_cancel(op_id)
     _each_vnf(op_id, vnf_ids, steps.deploy_vnf)
 
 
 def terminate_layer(op_id: str, vnf_ids: list[str]) -> None:
-    """Remove the VNFs of one layer."""
+    """Remove the VNFs of one layer (unless the client cancelled the operation)."""
+    steps.check_cancel(op_id)
     _each_vnf(op_id, vnf_ids, steps.terminate_vnf)
 
 
@@ -145,20 +147,18 @@ terminate_layer_step = _step(terminate_layer)
 
 
 def _run_layers(op_id: str, layers: list[list[str]], layer_step: Callable[..., None]) -> None:
-    for layer in layers:
+    for layer in layers:  # each layer step checks first whether the client cancelled
         layer_step(op_id, list(layer))
-        cancel_check_step(op_id)
 
 
 @DBOS.workflow(name="nfvo.instantiate")
 def instantiate_wf(op_id: str) -> None:
-    """Plan and place, create NS virtual links, deploy VNFs layer by layer, finish."""
+    """Plan and place, create NS virtual links, deploy VNFs layer by layer, finish. The
+    client's cancel is honoured at the start of the plan, of each layer and of the finish."""
     try:
-        cancel_check_step(op_id)
         plan = plan_step(op_id)
-        for vl in plan["virtual_links"]:
-            vl_step(op_id, vl)
-        cancel_check_step(op_id)
+        if plan["virtual_links"]:
+            vls_step(op_id, plan["virtual_links"])
         _run_layers(op_id, plan["vnf_layers"], deploy_layer_step)
         finish_instantiate_step(op_id)
     except Exception as exc:
@@ -183,9 +183,9 @@ def modify_wf(op_id: str) -> None:
     try:
         changes = begin_modify_step(op_id)
         if changes.get("remove"):
-            _run_layers(op_id, [list(changes["remove"])], terminate_layer_step)
+            terminate_layer_step(op_id, list(changes["remove"]))
         if changes.get("add"):
-            _run_layers(op_id, [list(changes["add"])], deploy_layer_step)
+            deploy_layer_step(op_id, list(changes["add"]))
         for vnf_id, sc in (changes.get("scale") or {}).items():
             scale_vnf_step(op_id, vnf_id, sc["after"])
             cancel_check_step(op_id)

@@ -183,6 +183,7 @@ def _default_vim(tenant_id: str | None) -> str | None:
 def plan(op_id: str) -> dict[str, Any]:
     """Plan and place the NS (reusing the stored plan on retry, so keys stay the same).
     The VNF instances become rows and the NS-level plan is stored, in one transaction."""
+    check_cancel(op_id)
     with ctx().db.session() as s:
         op = _op(s, op_id)
         ns = _ns_of(s, op, with_plan=True)
@@ -230,10 +231,17 @@ def _vnf_row(ns_id: str, seq: int, spec: dict[str, Any], levels: dict[str, int])
     )
 
 
-def create_ns_vl(op_id: str, vl: dict[str, Any]) -> None:
-    """One NS virtual link on one VIM (network + subnet, keyed)."""
+def create_ns_vls(op_id: str, vls: list[dict[str, Any]]) -> None:
+    """The NS virtual links, each on each VIM that uses it (keyed: a re-run after a crash
+    gets back what the first run created)."""
     with ctx().db.session() as s:
         ns_id = _op(s, op_id).ns_instance_id
+    for vl in vls:
+        _create_ns_vl(ns_id, vl)
+
+
+def _create_ns_vl(ns_id: str, vl: dict[str, Any]) -> None:
+    """One NS virtual link on one VIM (network + subnet, keyed), recorded as its row."""
     key = f"{ns_id}/nsvl/{vl['vl_id']}/{vl['vim_account_id']}"
     tags = {TAG_KEY: key, TAG_NS: ns_id}
     driver = ctx().resources.driver(vl["vim_account_id"])
@@ -264,7 +272,8 @@ def deploy_vnf(op_id: str, vnf_instance_id: str) -> None:
 
 
 def finish_instantiate(op_id: str) -> None:
-    """NS INSTANTIATED, op COMPLETED, NS unlocked."""
+    """NS INSTANTIATED, op COMPLETED, NS unlocked (unless the client cancelled)."""
+    check_cancel(op_id)
     with ctx().db.session() as s:
         op = _op(s, op_id)
         if op.state == OpState.COMPLETED:
@@ -313,7 +322,9 @@ def terminate_vnf(op_id: str, vnf_instance_id: str) -> None:
 
 def delete_ns_vls(op_id: str) -> None:
     """Remove what is left of the NS once its VNFs are gone: the NS virtual links (and anything
-    a crashed attempt created but never recorded), then the VIM's NS grouping."""
+    a crashed attempt created but never recorded), then the VIM's NS grouping (unless the
+    client cancelled)."""
+    check_cancel(op_id)
     with ctx().db.session() as s:
         ns_id = _op(s, op_id).ns_instance_id
         vims = NsRecordsRepository(s).vims_of(ns_id)
