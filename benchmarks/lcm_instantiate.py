@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -244,10 +245,13 @@ class Bench:
         ).json()["id"]
         body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
         cpu0 = self.s.cpu()
-        t0 = time.perf_counter()
+        t0, started = time.perf_counter(), time.time()
         r = self.c.post(f"/nslcm/v2/ns_instances/{ns_id}/instantiate", json=body)
         op, polls = _wait(self.c, r.headers["location"])
         wall = time.perf_counter() - t0
+        # when the server recorded COMPLETED (same machine, same clock): the wall time
+        # without the delay of this script's polling
+        done = datetime.fromisoformat(op["statusEnteredTime"]).timestamp()
         raw = self.s.cpu() - cpu0
         if op["operationState"] != "COMPLETED":
             raise RuntimeError(f"instantiate ended {op['operationState']}: {op.get('error')}")
@@ -260,6 +264,7 @@ class Bench:
             # VNF instances the completed NS does not show INSTANTIATED (a lost record)
             "vnfs_not_instantiated": missing,
             "wall_s": wall,
+            "wall_s_server": max(done - started, 0.0),
             "cpu_raw_ms": raw * 1000,
             "cpu_ms": max(raw - idle - poll, 0.0) * 1000,
             "polls": polls,
@@ -355,13 +360,16 @@ def part_c(bench: Bench, nsd_id: str, vim_id: str, runs: int) -> dict[str, Any]:
     # by side, and a layer waits for the one before it; so the least wall time the structure
     # allows is (number of dependency layers) x (boot latency). The synthetic NS has no
     # dependencies (one layer), so its critical path is one boot: 1 s. Everything above that
-    # is nfvo's own time: planning, placement, checkpoints, VIM calls, status polls.
+    # is nfvo's own time: planning, placement, checkpoints, VIM calls, status polls. The
+    # ratio uses the time until the server recorded COMPLETED (``statusEnteredTime``), not
+    # until this script's next status poll saw it (also reported, ``observed_wall_s_*``).
     layers = 1
     critical = layers * BOOT_S
     got = [bench.instantiate(nsd_id, vim_id) for _ in range(runs)]
-    walls = [g["wall_s"] for g in got]
+    walls = [g["wall_s_server"] for g in got]
     wall = statistics.median(walls)
     return {
+        "observed_wall_s_median": round(statistics.median(g["wall_s"] for g in got), 3),
         "vnfs": 8,
         "vdus": 16,
         "boot_latency_s": BOOT_S,
