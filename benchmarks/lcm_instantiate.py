@@ -39,9 +39,9 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
