@@ -117,16 +117,15 @@ def _spec_and_record(vnf_id: str) -> tuple[VnfDeploymentSpec, VnfRecord]:
         return _spec(s, vnf), codec.record_of(vnf, repo.vnfcs(vnf_id), repo.vnf_vls(vnf_id))
 
 
-def _intend(vnf_id: str, spec: VnfDeploymentSpec) -> None:
+def _intend(s: Session, vnf: NsVnf, spec: VnfDeploymentSpec) -> None:
     """VNFC rows for every VDU instance of ``spec`` that has none yet, before the VIM is
     asked to create anything (keyed: the create after a crash returns the same server)."""
     wanted = [
-        (vdu.vdu_id, index, keys.vnfc_key(vnf_id, vdu.vdu_id, index))
+        (vdu.vdu_id, index, keys.vnfc_key(vnf.id, vdu.vdu_id, index))
         for vdu in spec.vdus
         for index in range(vdu.count)
     ]
-    with ctx().db.session() as s:
-        NsRecordsRepository(s).add_vnfc_intents(_vnf(s, vnf_id), wanted)
+    NsRecordsRepository(s).add_vnfc_intents(vnf, wanted)
 
 
 def _save(vnf_id: str, spec: VnfDeploymentSpec, record: VnfRecord, *, counts: bool = False) -> None:
@@ -265,8 +264,9 @@ def _create_ns_vl(ns_id: str, vl: dict[str, Any]) -> None:
 def deploy_vnf(op_id: str, vnf_instance_id: str) -> None:
     """Deploy one VNF through the VNFM (idempotent by keys) and record what it created."""
     with ctx().db.session() as s:
-        spec = _spec(s, _vnf(s, vnf_instance_id))
-    _intend(vnf_instance_id, spec)
+        vnf = _vnf(s, vnf_instance_id)
+        spec = _spec(s, vnf)
+        _intend(s, vnf, spec)
     record = ctx().vnfm.instantiate(spec)
     _save(vnf_instance_id, spec, record)
 
@@ -459,7 +459,8 @@ def scale_vnf(op_id: str, vnf_id: str, counts: dict[str, int]) -> None:
     spec, record = _spec_and_record(vnf_id)
     for vdu in spec.vdus:
         vdu.count = counts.get(vdu.vdu_id, vdu.count)
-    _intend(vnf_id, spec)
+    with ctx().db.session() as s:
+        _intend(s, _vnf(s, vnf_id), spec)
     record = ctx().vnfm.scale(spec, record)
     _save(vnf_id, spec, record, counts=True)
 
