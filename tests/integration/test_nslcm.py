@@ -94,6 +94,7 @@ def test_instantiate_terminate_delete(ready: tuple[LiveApi, str]) -> None:
     assert counts["servers"] == len(vnfcs) >= 2
     assert counts["networks"] >= 2  # the NS virtual links (+ internal VLs)
     servers = {v["computeResource"]["resourceId"] for v in vnfcs}
+    assert {v["computeResource"]["vimLevelResourceType"] for v in vnfcs} == {"OS::Nova::Server"}
     res = c.get(f"/admin/v1/vim_accounts/{vim_id}/resources").json()
     assert {s["id"] for s in res["servers"] if s["nsInstanceId"] == ns["id"]} == servers
     # a second operation while one is open is refused; delete of an instantiated NS too

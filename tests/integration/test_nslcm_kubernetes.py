@@ -60,6 +60,8 @@ def test_cnf_on_kubernetes(live: LiveApi, kube: FakeKube) -> None:
         for v in vnf["instantiatedVnfInfo"]["vnfcResourceInfo"]
     ]
     assert len(deployments) == len(vnfcs) >= 3
+    # SOL005 names the Kubernetes resources, not OpenStack's
+    assert {v["computeResource"]["vimLevelResourceType"] for v in vnfcs} == {"Deployment"}
     containers = [d["spec"]["template"]["spec"]["containers"][0] for d in deployments]
     assert {ct["image"] for ct in containers} == {"web-img", "db-img", "busybox"}
     db = next(ct for ct in containers if ct["image"] == "db-img")

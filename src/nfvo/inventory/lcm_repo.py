@@ -24,6 +24,7 @@ from nfvo.inventory.models import (
     NsVnf,
     NsVnfc,
     NsVnfVl,
+    VimAccount,
     utcnow,
 )
 
@@ -350,6 +351,14 @@ class NsRecordsRepository:
             ).scalars()
         )
         return vims
+
+    def vim_types(self, vim_ids: Iterable[str]) -> dict[str, str]:
+        """The VIM type of each of these VIM accounts (absent ones left out)."""
+        ids = sorted(set(vim_ids))
+        if not ids:
+            return {}
+        q = select(VimAccount.id, VimAccount.vim_type).where(VimAccount.id.in_(ids))
+        return {vim_id: vim_type for vim_id, vim_type in self.s.execute(q)}
 
     def has_resources(self, ns_id: str) -> bool:
         """Whether anything of the NS is recorded as created on a VIM."""

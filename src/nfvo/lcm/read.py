@@ -25,6 +25,7 @@ from nfvo.inventory.models import (
     NsVnfVl,
 )
 from nfvo.lcm.codec import vnfc_id
+from nfvo.vim.registry import resource_types
 
 
 def iso(dt: datetime) -> str:
@@ -49,6 +50,7 @@ class NsReadModel:
         vnfcs: dict[str, list[NsVnfc]] = {}
         vnf_vls: dict[str, list[NsVnfVl]] = {}
         ns_vls: dict[str, list[NsVl]] = {}
+        vim_types: dict[str, str] = {}
         if detail and ids:
             with self.db.session() as s:
                 repo = NsRecordsRepository(s)
@@ -56,6 +58,11 @@ class NsReadModel:
                 vnfcs = repo.vnfcs_of(ids)
                 vnf_vls = repo.vnf_vls_of(ids)
                 ns_vls = repo.ns_vls_of(ids)
+                vim_types = repo.vim_types(
+                    [v.vim_account_id for rows in vnfs.values() for v in rows]
+                    + [v.vim_account_id for rows in ns_vls.values() for v in rows]
+                )
+        kinds = _ResourceTypes(vim_types)
         packages: dict[str, CatalogPackage] = {}
         out = []
         for ns in rows:
@@ -73,11 +80,12 @@ class NsReadModel:
                             vnfcs.get(vnf.id, []),
                             vnf_vls.get(vnf.id, []),
                             packages[vnf.vnfd_id],
+                            kinds,
                         )
                     )
                 if vnf_views:
                     body["vnfInstance"] = vnf_views
-                vls = _ns_vl_views(ns_vls.get(ns.id, []))
+                vls = _ns_vl_views(ns_vls.get(ns.id, []), kinds)
                 if vls:
                     body["virtualLinkInfo"] = vls
             out.append(body)
@@ -118,7 +126,20 @@ def _ns_body(ns: NsInstance, base: str) -> dict[str, Any]:
     return body
 
 
-def _ns_vl_views(rows: Sequence[NsVl]) -> list[dict[str, Any]]:
+class _ResourceTypes:
+    """``vimLevelResourceType`` of servers and networks on each VIM (by its type)."""
+
+    def __init__(self, vim_types: dict[str, str]) -> None:
+        self._types = vim_types
+
+    def server(self, vim_id: str) -> str:
+        return resource_types(self._types.get(vim_id, ""))[0]
+
+    def network(self, vim_id: str) -> str:
+        return resource_types(self._types.get(vim_id, ""))[1]
+
+
+def _ns_vl_views(rows: Sequence[NsVl], kinds: _ResourceTypes) -> list[dict[str, Any]]:
     by_vl: dict[str, list[NsVl]] = {}
     for row in rows:
         by_vl.setdefault(row.vl_id, []).append(row)
@@ -131,7 +152,7 @@ def _ns_vl_views(rows: Sequence[NsVl]) -> list[dict[str, Any]]:
                 {
                     "vimId": r.vim_account_id,
                     "resourceId": r.network_id,
-                    "vimLevelResourceType": "OS::Neutron::Net",
+                    "vimLevelResourceType": kinds.network(r.vim_account_id),
                 }
                 for r in per_vim
             ],
@@ -141,7 +162,11 @@ def _ns_vl_views(rows: Sequence[NsVl]) -> list[dict[str, Any]]:
 
 
 def _vnf_instance(
-    vnf: NsVnf, vnfcs: Sequence[NsVnfc], vls: Sequence[NsVnfVl], pkg: CatalogPackage
+    vnf: NsVnf,
+    vnfcs: Sequence[NsVnfc],
+    vls: Sequence[NsVnfVl],
+    pkg: CatalogPackage,
+    kinds: _ResourceTypes,
 ) -> dict[str, Any]:
     info = pkg.info or {}
     spec = vnf.spec
@@ -175,7 +200,7 @@ def _vnf_instance(
                 "computeResource": {
                     "vimId": c.vim_account_id,
                     "resourceId": c.server_id,
-                    "vimLevelResourceType": "OS::Nova::Server",
+                    "vimLevelResourceType": kinds.server(c.vim_account_id),
                 },
                 "vnfcCpInfo": [
                     {"id": cp, "cpdId": cp, "vnfLinkPortId": port}
@@ -197,7 +222,7 @@ def _vnf_instance(
                 "networkResource": {
                     "vimId": vnf.vim_account_id,
                     "resourceId": v.network_id,
-                    "vimLevelResourceType": "OS::Neutron::Net",
+                    "vimLevelResourceType": kinds.network(vnf.vim_account_id),
                 },
                 "vnfLinkPorts": [],
             }

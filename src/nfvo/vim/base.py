@@ -345,6 +345,9 @@ class VimDriver(ABC):
     """A connection to one VIM account. Methods raise only ``VimError`` subclasses."""
 
     vim_type: ClassVar[str]
+    # What SOL005 ``vimLevelResourceType`` calls this VIM's servers and networks
+    server_resource_type: ClassVar[str] = "OS::Nova::Server"
+    network_resource_type: ClassVar[str] = "OS::Neutron::Net"
 
     @abstractmethod
     def check(self) -> dict[str, Any]:

@@ -72,6 +72,8 @@ class KubernetesVim(VimDriver):
     """A VIM account on a Kubernetes cluster, reached through the official client."""
 
     vim_type: ClassVar[str] = "kubernetes"
+    server_resource_type: ClassVar[str] = "Deployment"  # a StatefulSet when tagged stateful
+    network_resource_type: ClassVar[str] = "NetworkAttachmentDefinition"
 
     def __init__(
         self,

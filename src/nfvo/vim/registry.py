@@ -64,6 +64,14 @@ def create_driver(
     )
 
 
+def resource_types(vim_type: str) -> tuple[str, str]:
+    """SOL005 ``vimLevelResourceType`` of a VIM type's servers and networks."""
+    if vim_type not in VIM_TYPES:
+        return VimDriver.server_resource_type, VimDriver.network_resource_type
+    cls = _driver_class(vim_type)
+    return cls.server_resource_type, cls.network_resource_type  # type: ignore[attr-defined]
+
+
 def _driver_class(vim_type: str) -> Callable[..., VimDriver]:
     """The driver class of a known VIM type, imported only when first needed."""
     if vim_type == "sim":
