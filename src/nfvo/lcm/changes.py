@@ -2,52 +2,56 @@
 operation is requested (bad requests are refused before any op occurrence exists) and stored
 with the op occurrence, so the workflow only applies it and a rollback knows the way back.
 
-A change set is plain JSON::
-
-    {"scale":   {vnf_id: {"aspect", "before", "after", "level_before", "level_after"}},
-     "add":     {vnf_id: <VnfDeploymentSpec JSON>},     # SCALE_NS out, ADD_VNF
-     "remove":  [vnf_id, ...],                          # SCALE_NS in, REMOVE_VNF
-     "heal":    {vnf_id: {"keys": [...], "recreate": bool}},
-     "operate": {vnf_id: "STARTED" | "STOPPED"},
-     "replace": {vnf_id: {"before": spec, "after": spec}},  # CHANGE_VNF_DF
-     "ns_scale": {aspect_id: {"before": int, "after": int}}}
+``compute`` returns a ``model.ChangeSet``; ``codec`` stores it as JSON.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.lcm.codec import vnfc_id
+from nfvo.lcm.model import ChangeSet, HealChange, NsScaleChange, ReplaceChange, ScaleChange
 from nfvo.lcm.plan import PlanError, scale_vnf_counts, vnf_instance_id_for
 from nfvo.lcm.states import OpType
+from nfvo.vnfm.base import VnfDeploymentSpec
 
-# (vnf_profile_id, index, vnf_instance_id, new_flavour_id, level_id) -> spec JSON
-Replan = Callable[[str, int, str, str, str | None], dict[str, Any]]
+# (vnf_profile_id, index, vnf_instance_id, new_flavour_id, level_id) -> the VNF's new spec
+Replan = Callable[[str, int, str, str, str | None], VnfDeploymentSpec]
+Specs = Mapping[str, VnfDeploymentSpec]
 
 
-def _vnf(plan: dict[str, Any], vnf_id: Any, field: str) -> dict[str, Any]:
-    spec = (plan.get("vnfs") or {}).get(vnf_id) if isinstance(vnf_id, str) else None
+def _vnf(vnfs: Specs, vnf_id: Any, field: str) -> VnfDeploymentSpec:
+    spec = vnfs.get(vnf_id) if isinstance(vnf_id, str) else None
     if spec is None:
-        known = ", ".join(sorted(plan.get("vnfs") or {})) or "none"
+        known = ", ".join(sorted(vnfs)) or "none"
         raise PlanError(field, f"no VNF instance {vnf_id!r} in this NS (known: {known})")
     return spec
 
 
-def _counts(spec: dict[str, Any]) -> dict[str, int]:
-    return {v["vdu_id"]: v["count"] for v in spec["vdus"]}
+def _counts(spec: VnfDeploymentSpec) -> dict[str, int]:
+    return {v.vdu_id: v.count for v in spec.vdus}
 
 
-def _scale_vnf(plan: dict, levels: dict, vnfds: dict[str, Vnfd], req: dict) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _copy_for(spec: VnfDeploymentSpec, vnf_instance_id: str) -> VnfDeploymentSpec:
+    """Another instance of the same VNF profile (not placed yet)."""
+    new = copy.deepcopy(spec)
+    new.vnf_instance_id, new.hosts = vnf_instance_id, {}
+    return new
+
+
+def _scale_vnf(
+    vnfs: Specs, levels: Mapping[str, Mapping[str, int]], vnfds: Mapping[str, Vnfd], req: dict
+) -> ChangeSet:
+    out: dict[str, ScaleChange] = {}
     items = req.get("scaleVnfData")
     if not isinstance(items, list) or not items:
         raise PlanError("scaleVnfData", "SCALE_VNF needs a non-empty scaleVnfData list")
     for i, item in enumerate(items):
         where = f"scaleVnfData[{i}]"
-        spec = _vnf(plan, item.get("vnfInstanceId"), f"{where}.vnfInstanceId")
+        spec = _vnf(vnfs, item.get("vnfInstanceId"), f"{where}.vnfInstanceId")
         kind = item.get("scaleVnfType")
         if kind not in ("SCALE_OUT", "SCALE_IN"):
             raise PlanError(
@@ -59,24 +63,24 @@ def _scale_vnf(plan: dict, levels: dict, vnfds: dict[str, Vnfd], req: dict) -> d
             raise PlanError(f"{where}.scaleByStepData.aspectId", "is required")
         if not isinstance(steps, int):
             raise PlanError(f"{where}.scaleByStepData.numberOfSteps", "must be an integer")
-        vnf_id = spec["vnf_instance_id"]
+        vnf_id = spec.vnf_instance_id
         prev = out.get(vnf_id)
-        current = prev["after"] if prev else _counts(spec)
-        level = prev["level_after"] if prev else levels.get(vnf_id, {}).get(aspect, 0)
+        current = prev.after if prev else _counts(spec)
+        level = prev.level_after if prev else levels.get(vnf_id, {}).get(aspect, 0)
         try:
             after, new_level = scale_vnf_counts(
-                vnfds[spec["vnfd_id"]], spec["flavour_id"], current, aspect, steps, kind, level
+                vnfds[spec.vnfd_id], spec.flavour_id, current, aspect, steps, kind, level
             )
         except PlanError as exc:
             raise PlanError(f"{where}.scaleByStepData.{exc.field}", exc.message) from None
-        out[vnf_id] = {
-            "aspect": aspect,
-            "before": _counts(spec),
-            "after": after,
-            "level_before": levels.get(vnf_id, {}).get(aspect, 0),
-            "level_after": new_level,
-        }
-    return {"scale": out}
+        out[vnf_id] = ScaleChange(
+            aspect=aspect,
+            before=_counts(spec),
+            after=after,
+            level_before=levels.get(vnf_id, {}).get(aspect, 0),
+            level_after=new_level,
+        )
+    return ChangeSet(scale=out)
 
 
 def _instances_at(mapping: dict[int, int], level: int) -> int:
@@ -85,8 +89,8 @@ def _instances_at(mapping: dict[int, int], level: int) -> int:
 
 
 def _scale_ns(
-    ns_id: str, plan: dict, ns_levels: dict, nsd: Nsd, flavour_id: str, req: dict
-) -> dict[str, Any]:
+    ns_id: str, vnfs: Specs, ns_levels: Mapping[str, int], nsd: Nsd, flavour_id: str, req: dict
+) -> ChangeSet:
     data = (req.get("scaleNsData") or {}).get("scaleNsByStepsData") or {}
     aspect_id, steps = data.get("aspectId"), data.get("numberOfSteps", 1)
     direction = data.get("scalingDirection")
@@ -110,28 +114,21 @@ def _scale_ns(
             f"{direction} by {steps} from level {before} of NS aspect {aspect_id!r} "
             f"would reach {after}; allowed 0..{aspect.max_scale_level}",
         )
-    add: dict[str, Any] = {}
-    remove: list[str] = []
+    out = ChangeSet(ns_scale={aspect_id: NsScaleChange(before=before, after=after)})
     for profile_id, per_level in aspect.vnf_instances.items():
-        mine = [s for s in plan["vnfs"].values() if s["vnf_profile_id"] == profile_id]
+        mine = [s for s in vnfs.values() if s.vnf_profile_id == profile_id]
         want = _instances_at(per_level, after)
         if want > len(mine) and mine:
             for index in range(len(mine), want):
-                new = copy.deepcopy(mine[0])
-                new["vnf_instance_id"] = vnf_instance_id_for(ns_id, profile_id, index)
-                new["hosts"] = {}
-                add[new["vnf_instance_id"]] = new
+                new = _copy_for(mine[0], vnf_instance_id_for(ns_id, profile_id, index))
+                out.add[new.vnf_instance_id] = new
         elif want < len(mine):
-            remove += [s["vnf_instance_id"] for s in mine[want:]]
-    return {
-        "add": add,
-        "remove": remove,
-        "ns_scale": {aspect_id: {"before": before, "after": after}},
-    }
+            out.remove += [s.vnf_instance_id for s in mine[want:]]
+    return out
 
 
-def _heal(plan: dict, records: dict, req: dict) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _heal(vnfs: Specs, vnfc_keys: Mapping[str, list[str]], req: dict) -> ChangeSet:
+    out: dict[str, HealChange] = {}
     items = req.get("healVnfData")
     if items is None and req.get("healNsData") is not None:
         recreate = (req["healNsData"] or {}).get("degreeHealing") in (
@@ -145,16 +142,15 @@ def _heal(plan: dict, records: dict, req: dict) -> dict[str, Any]:
                 "vnfInstanceId": v,
                 "additionalParams": {"healType": "RECREATE" if recreate else "RESTART"},
             }
-            for v in records
+            for v in vnfc_keys
         ]
     if not isinstance(items, list) or not items:
         raise PlanError("healVnfData", "give healVnfData (a list) or healNsData")
     for i, item in enumerate(items):
-        spec = _vnf(plan, item.get("vnfInstanceId"), f"healVnfData[{i}].vnfInstanceId")
-        vnf_id = spec["vnf_instance_id"]
+        spec = _vnf(vnfs, item.get("vnfInstanceId"), f"healVnfData[{i}].vnfInstanceId")
+        vnf_id = spec.vnf_instance_id
         params = item.get("additionalParams") or {}
-        record = records.get(vnf_id) or {"vnfcs": []}
-        by_id = {vnfc_id(c["key"]): c["key"] for c in record["vnfcs"]}
+        by_id = {vnfc_id(key): key for key in vnfc_keys.get(vnf_id, [])}
         wanted = params.get("vnfcInstanceIds")
         if wanted is None:
             keys = list(by_id.values())
@@ -171,80 +167,78 @@ def _heal(plan: dict, records: dict, req: dict) -> dict[str, Any]:
             raise PlanError(
                 f"healVnfData[{i}].additionalParams.healType", "must be RESTART or RECREATE"
             )
-        out[vnf_id] = {"keys": keys, "recreate": heal_type == "RECREATE"}
-    return {"heal": out}
+        out[vnf_id] = HealChange(keys=keys, recreate=heal_type == "RECREATE")
+    return ChangeSet(heal=out)
 
 
-def _change_df(plan: dict, req: dict, replan: Replan | None) -> dict[str, Any]:
+def _change_df(vnfs: Specs, req: dict, replan: Replan | None) -> ChangeSet:
     items = req.get("changeVnfFlavourData") or []
     if not items:
         raise PlanError("changeVnfFlavourData", "CHANGE_VNF_DF needs changeVnfFlavourData")
     if replan is None:
         raise PlanError("updateType", "CHANGE_VNF_DF needs the NS's instantiation request")
-    replace: dict[str, Any] = {}
+    replace: dict[str, ReplaceChange] = {}
     for i, item in enumerate(items):
         where = f"changeVnfFlavourData[{i}]"
-        spec = _vnf(plan, item.get("vnfInstanceId"), f"{where}.vnfInstanceId")
+        spec = _vnf(vnfs, item.get("vnfInstanceId"), f"{where}.vnfInstanceId")
         flavour = item.get("newFlavourId")
         if not isinstance(flavour, str):
             raise PlanError(f"{where}.newFlavourId", "is required")
-        if flavour == spec["flavour_id"]:
+        if flavour == spec.flavour_id:
             raise PlanError(f"{where}.newFlavourId", f"the VNF already uses flavour {flavour!r}")
-        same = [v for v in plan["vnfs"].values() if v["vnf_profile_id"] == spec["vnf_profile_id"]]
-        index = [v["vnf_instance_id"] for v in same].index(spec["vnf_instance_id"])
+        same = [v.vnf_instance_id for v in vnfs.values() if v.vnf_profile_id == spec.vnf_profile_id]
+        index = same.index(spec.vnf_instance_id)
         try:
             new = replan(
-                spec["vnf_profile_id"],
+                spec.vnf_profile_id,
                 index,
-                spec["vnf_instance_id"],
+                spec.vnf_instance_id,
                 flavour,
                 item.get("instantiationLevelId"),
             )
         except PlanError as exc:
             raise PlanError(f"{where}.{exc.field}", exc.message) from None
-        replace[spec["vnf_instance_id"]] = {"before": spec, "after": new}
-    return {"replace": replace}
+        replace[spec.vnf_instance_id] = ReplaceChange(before=spec, after=new)
+    return ChangeSet(replace=replace)
 
 
-def _update(ns_id: str, plan: dict, req: dict, replan: Replan | None = None) -> dict[str, Any]:
+def _update(ns_id: str, vnfs: Specs, req: dict, replan: Replan | None = None) -> ChangeSet:
     kind = req.get("updateType")
     if kind == "CHANGE_VNF_DF":
-        return _change_df(plan, req, replan)
+        return _change_df(vnfs, req, replan)
     if kind == "OPERATE_VNF":
         ops = {}
         for i, item in enumerate(req.get("operateVnfData") or []):
-            spec = _vnf(plan, item.get("vnfInstanceId"), f"operateVnfData[{i}].vnfInstanceId")
+            spec = _vnf(vnfs, item.get("vnfInstanceId"), f"operateVnfData[{i}].vnfInstanceId")
             state = item.get("changeStateTo")
             if state not in ("STARTED", "STOPPED"):
                 raise PlanError(f"operateVnfData[{i}].changeStateTo", "must be STARTED or STOPPED")
-            ops[spec["vnf_instance_id"]] = state
+            ops[spec.vnf_instance_id] = state
         if not ops:
             raise PlanError("operateVnfData", "OPERATE_VNF needs operateVnfData")
-        return {"operate": ops}
+        return ChangeSet(operate=ops)
     if kind == "REMOVE_VNF":
         ids = req.get("removeVnfInstanceId") or []
         if not ids:
             raise PlanError("removeVnfInstanceId", "REMOVE_VNF needs removeVnfInstanceId")
-        return {"remove": [_vnf(plan, v, "removeVnfInstanceId")["vnf_instance_id"] for v in ids]}
+        return ChangeSet(remove=[_vnf(vnfs, v, "removeVnfInstanceId").vnf_instance_id for v in ids])
     if kind == "ADD_VNF":
         add = {}
         for i, item in enumerate(req.get("addVnfInstance") or []):
             vnfd_id = item.get("vnfdId")
-            same = [s for s in plan["vnfs"].values() if s["vnfd_id"] == vnfd_id]
+            same = [s for s in vnfs.values() if s.vnfd_id == vnfd_id]
             if not same:
                 raise PlanError(
                     f"addVnfInstance[{i}].vnfdId",
                     f"no VNF profile of this NS uses vnfdId {vnfd_id!r}",
                 )
-            profile = same[0]["vnf_profile_id"]
-            index = len([s for s in plan["vnfs"].values() if s["vnf_profile_id"] == profile])
-            new = copy.deepcopy(same[0])
-            new["vnf_instance_id"] = vnf_instance_id_for(ns_id, profile, index + i)
-            new["hosts"] = {}
-            add[new["vnf_instance_id"]] = new
+            profile = same[0].vnf_profile_id
+            index = len([s for s in vnfs.values() if s.vnf_profile_id == profile])
+            new = _copy_for(same[0], vnf_instance_id_for(ns_id, profile, index + i))
+            add[new.vnf_instance_id] = new
         if not add:
             raise PlanError("addVnfInstance", "ADD_VNF needs addVnfInstance")
-        return {"add": add}
+        return ChangeSet(add=add)
     raise PlanError(
         "updateType",
         f"updateType {kind!r} is not available; use ADD_VNF, REMOVE_VNF or OPERATE_VNF",
@@ -256,24 +250,30 @@ def compute(
     req: dict[str, Any],
     *,
     ns_id: str,
-    plan: dict[str, Any],
-    records: dict[str, Any],
-    scale_status: dict[str, Any],
+    vnfs: Specs,
+    vnfc_keys: Mapping[str, list[str]],
+    vnf_levels: Mapping[str, Mapping[str, int]],
+    ns_levels: Mapping[str, int],
     nsd: Nsd,
-    vnfds: dict[str, Vnfd],
+    vnfds: Mapping[str, Vnfd],
     flavour_id: str | None,
     replan: Replan | None = None,
-) -> dict[str, Any]:
-    """The change set of a SCALE / HEAL / UPDATE request; PlanError names the bad field."""
+) -> ChangeSet:
+    """The change set of a SCALE / HEAL / UPDATE request; PlanError names the bad field.
+
+    ``vnfs``: the NS's VNF instances' specs (in their order); ``vnfc_keys``: the keys of the
+    VNFCs with a server, per instantiated VNF instance; ``vnf_levels`` / ``ns_levels``: the
+    current scale levels per VNF instance and aspect / per NS aspect.
+    """
     if op is OpType.SCALE:
         kind = req.get("scaleType")
         if kind == "SCALE_VNF":
-            return _scale_vnf(plan, scale_status.get("vnf", {}), vnfds, req)
+            return _scale_vnf(vnfs, vnf_levels, vnfds, req)
         if kind == "SCALE_NS":
-            return _scale_ns(ns_id, plan, scale_status.get("ns", {}), nsd, flavour_id or "", req)
+            return _scale_ns(ns_id, vnfs, ns_levels, nsd, flavour_id or "", req)
         raise PlanError("scaleType", "must be SCALE_NS or SCALE_VNF")
     if op is OpType.HEAL:
-        return _heal(plan, records, req)
+        return _heal(vnfs, vnfc_keys, req)
     if op is OpType.UPDATE:
-        return _update(ns_id, plan, req, replan)
+        return _update(ns_id, vnfs, req, replan)
     raise PlanError("operation", f"{op.value} has no change set")

@@ -1,13 +1,45 @@
-"""Deployment specs as JSON (a VNF instance row keeps its spec) and VNF records from and to
-the inventory's rows."""
+"""The one JSON codec of the LCM's stored records, and VNF records from and to the
+inventory's rows.
+
+``to_json`` / ``from_json`` turn a deployment spec (a VNF instance row keeps its spec), the
+NS-level plan (``NsInstance.plan``) and a change set (``NsLcmOpOcc.changes``) into JSON and
+back. The JSON shapes are those stored since these records exist; decoding tolerates what
+older rows lack or carry in addition::
+
+    plan:    {"virtual_links": [{"vl_id", "cidr", "ip_version", "vim_account_id"}],
+              "vnf_layers": [[vnf_id, ...], ...],
+              "placement": {vim_id: {"algorithm", "objective", "lowerBound", "gap",
+                                     "solveTimeS"}}}
+    changes: {"scale":   {vnf_id: {"aspect", "before", "after", "level_before",
+                                   "level_after"}},
+              "add":     {vnf_id: <spec>},
+              "remove":  [vnf_id, ...],
+              "heal":    {vnf_id: {"keys": [...], "recreate": bool}},
+              "operate": {vnf_id: "STARTED" | "STOPPED"},
+              "replace": {vnf_id: {"before": <spec>, "after": <spec>}},
+              "ns_scale": {aspect_id: {"before": int, "after": int}}}
+
+A change set's empty entries are left out of its JSON (an INSTANTIATE or TERMINATE op stores
+``{}``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from nfvo.inventory.models import NsVnf, NsVnfc, NsVnfVl
+from nfvo.lcm.model import (
+    ChangeSet,
+    HealChange,
+    NsLevelPlan,
+    NsScaleChange,
+    NsVlPlan,
+    PlacementBounds,
+    ReplaceChange,
+    ScaleChange,
+)
 from nfvo.vim.base import SecurityRule
 from nfvo.vnfm.base import (
     CpSpec,
@@ -20,10 +52,25 @@ from nfvo.vnfm.base import (
     VnfRecord,
 )
 
+T = TypeVar("T")
+
 
 def to_json(obj: Any) -> dict[str, Any]:
-    """A dataclass as plain JSON data."""
+    """A spec, NS-level plan or change set (any dataclass) as plain JSON data."""
+    if isinstance(obj, NsLevelPlan):
+        return _plan_to_json(obj)
+    if isinstance(obj, ChangeSet):
+        return _changes_to_json(obj)
     return asdict(obj)
+
+
+def from_json(cls: type[T], data: Mapping[str, Any] | None) -> T:
+    """Inverse of ``to_json`` for ``cls`` (VnfDeploymentSpec, NsLevelPlan or ChangeSet);
+    ``None`` (a column never written) decodes as an empty plan or change set."""
+    decoder = _DECODERS.get(cls)
+    if decoder is None:
+        raise TypeError(f"no JSON decoder for {cls.__name__}")
+    return cast(T, decoder(dict(data or {})))
 
 
 def vnfc_id(key: str) -> str:
@@ -58,6 +105,103 @@ def spec_from_json(d: dict[str, Any]) -> VnfDeploymentSpec:
             "vdus": vdus,
         }
     )
+
+
+# -- NS-level plan --------------------------------------------------------------------------
+def _plan_to_json(plan: NsLevelPlan) -> dict[str, Any]:
+    return {
+        "virtual_links": [asdict(vl) for vl in plan.virtual_links],
+        "vnf_layers": [list(layer) for layer in plan.vnf_layers],
+        "placement": {
+            vim: {
+                "algorithm": b.algorithm,
+                "objective": b.objective,
+                "lowerBound": b.lower_bound,
+                "gap": b.gap,
+                "solveTimeS": b.solve_time_s,
+            }
+            for vim, b in plan.placement.items()
+        },
+    }
+
+
+def _plan_from_json(d: dict[str, Any]) -> NsLevelPlan:
+    # plans stored before the VNF rows existed also carry "vnfs" (ignored: rows now)
+    return NsLevelPlan(
+        virtual_links=[
+            NsVlPlan(
+                vl_id=v["vl_id"],
+                cidr=v["cidr"],
+                ip_version=v.get("ip_version", 4),
+                vim_account_id=v["vim_account_id"],
+            )
+            for v in d.get("virtual_links") or []
+        ],
+        vnf_layers=[list(layer) for layer in d.get("vnf_layers") or []],
+        placement={
+            vim: PlacementBounds(
+                algorithm=b["algorithm"],
+                objective=b["objective"],
+                lower_bound=b["lowerBound"],
+                gap=b["gap"],
+                solve_time_s=b["solveTimeS"],
+            )
+            for vim, b in (d.get("placement") or {}).items()
+        },
+    )
+
+
+# -- change set ----------------------------------------------------------------------------
+def _changes_to_json(c: ChangeSet) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "scale": {v: asdict(sc) for v, sc in c.scale.items()},
+        "add": {v: asdict(spec) for v, spec in c.add.items()},
+        "remove": list(c.remove),
+        "heal": {v: asdict(h) for v, h in c.heal.items()},
+        "operate": dict(c.operate),
+        "replace": {
+            v: {"before": asdict(r.before), "after": asdict(r.after)} for v, r in c.replace.items()
+        },
+        "ns_scale": {a: asdict(n) for a, n in c.ns_scale.items()},
+    }
+    return {k: v for k, v in out.items() if v}
+
+
+def _changes_from_json(d: dict[str, Any]) -> ChangeSet:
+    return ChangeSet(
+        scale={
+            v: ScaleChange(
+                aspect=sc["aspect"],
+                before=dict(sc["before"]),
+                after=dict(sc["after"]),
+                level_before=sc["level_before"],
+                level_after=sc["level_after"],
+            )
+            for v, sc in (d.get("scale") or {}).items()
+        },
+        add={v: spec_from_json(spec) for v, spec in (d.get("add") or {}).items()},
+        remove=list(d.get("remove") or []),
+        heal={
+            v: HealChange(keys=list(h["keys"]), recreate=bool(h["recreate"]))
+            for v, h in (d.get("heal") or {}).items()
+        },
+        operate=dict(d.get("operate") or {}),
+        replace={
+            v: ReplaceChange(before=spec_from_json(r["before"]), after=spec_from_json(r["after"]))
+            for v, r in (d.get("replace") or {}).items()
+        },
+        ns_scale={
+            a: NsScaleChange(before=n["before"], after=n["after"])
+            for a, n in (d.get("ns_scale") or {}).items()
+        },
+    )
+
+
+_DECODERS: dict[type, Callable[[dict[str, Any]], Any]] = {
+    VnfDeploymentSpec: spec_from_json,
+    NsLevelPlan: _plan_from_json,
+    ChangeSet: _changes_from_json,
+}
 
 
 # -- rows of the inventory <-> the VNFM's records ------------------------------------------

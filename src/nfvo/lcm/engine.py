@@ -24,7 +24,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from dbos import DBOS, SetWorkflowID
 
 from nfvo import __version__
-from nfvo.lcm import steps
+from nfvo.lcm import codec, steps
+from nfvo.lcm.model import ChangeSet, NsLevelPlan
 from nfvo.lcm.states import OpType
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,12 @@ deploy_layer_step = _step(deploy_layer)
 terminate_layer_step = _step(terminate_layer)
 
 
+def _typed(cls: type[R], result: Any) -> R:
+    """A step's recorded result as ``cls``: a workflow that recorded the step before it
+    returned typed records (then resumed by this version) holds its JSON form instead."""
+    return result if isinstance(result, cls) else codec.from_json(cls, result)
+
+
 def _run_layers(op_id: str, layers: list[list[str]], layer_step: Callable[..., None]) -> None:
     for layer in layers:  # each layer step checks first whether the client cancelled
         layer_step(op_id, list(layer))
@@ -156,10 +163,10 @@ def instantiate_wf(op_id: str) -> None:
     """Plan and place, create NS virtual links, deploy VNFs layer by layer, finish. The
     client's cancel is honoured at the start of the plan, of each layer and of the finish."""
     try:
-        plan = plan_step(op_id)
-        if plan["virtual_links"]:
-            vls_step(op_id, plan["virtual_links"])
-        _run_layers(op_id, plan["vnf_layers"], deploy_layer_step)
+        plan = _typed(NsLevelPlan, plan_step(op_id))
+        if plan.virtual_links:
+            vls_step(op_id, plan.virtual_links)
+        _run_layers(op_id, plan.vnf_layers, deploy_layer_step)
         finish_instantiate_step(op_id)
     except Exception as exc:
         fail_step(op_id, steps.problem_of(exc))
@@ -181,20 +188,20 @@ def terminate_wf(op_id: str) -> None:
 def modify_wf(op_id: str) -> None:
     """SCALE / HEAL / UPDATE: apply the change set computed when the op was requested."""
     try:
-        changes = begin_modify_step(op_id)
-        if changes.get("remove"):
-            terminate_layer_step(op_id, list(changes["remove"]))
-        if changes.get("add"):
-            deploy_layer_step(op_id, list(changes["add"]))
-        for vnf_id, sc in (changes.get("scale") or {}).items():
-            scale_vnf_step(op_id, vnf_id, sc["after"])
+        changes = _typed(ChangeSet, begin_modify_step(op_id))
+        if changes.remove:
+            terminate_layer_step(op_id, list(changes.remove))
+        if changes.add:
+            deploy_layer_step(op_id, list(changes.add))
+        for vnf_id, sc in changes.scale.items():
+            scale_vnf_step(op_id, vnf_id, sc.after)
             cancel_check_step(op_id)
-        for vnf_id, heal in (changes.get("heal") or {}).items():
-            heal_vnf_step(op_id, vnf_id, heal["keys"], heal["recreate"])
+        for vnf_id, heal in changes.heal.items():
+            heal_vnf_step(op_id, vnf_id, heal.keys, heal.recreate)
             cancel_check_step(op_id)
-        for vnf_id, state in (changes.get("operate") or {}).items():
+        for vnf_id, state in changes.operate.items():
             operate_vnf_step(op_id, vnf_id, state)
-        for vnf_id in changes.get("replace") or {}:  # CHANGE_VNF_DF: retire, then redeploy
+        for vnf_id in changes.replace:  # CHANGE_VNF_DF: retire, then redeploy
             terminate_vnf_step(op_id, vnf_id)
             set_spec_step(op_id, vnf_id, "after")
             deploy_vnf_step(op_id, vnf_id)

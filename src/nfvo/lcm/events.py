@@ -3,11 +3,10 @@ change they report (a notification exists if and only if the change committed)."
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc
+from nfvo.lcm.model import ChangeSet
 from nfvo.lcm.states import TERMINAL, OpState
 from nfvo.notifications import (
     change_notification,
@@ -46,28 +45,15 @@ def deleted(s: Session, ns: NsInstance) -> None:
     enqueue(s, tenant_id=ns.tenant_id, notification=deletion_notification(ns_instance_id=ns.id))
 
 
-# change-set key -> the SOL005 name of the VNF operation it implies
-_VNF_OPS = {
-    "add": "VNF_INSTANTIATE",
-    "remove": "VNF_TERMINATE",
-    "scale": "VNF_SCALE",
-    "heal": "VNF_HEAL",
-    "operate": "VNF_OPERATE",
-    "replace": "VNF_CHANGE_FLAVOUR",
-}
-
-
-def vnf_changes(s: Session, op: NsLcmOpOcc, changes: dict[str, Any]) -> None:
+def vnf_changes(s: Session, op: NsLcmOpOcc, changes: ChangeSet) -> None:
     """NsChangeNotification for every VNF a SCALE/HEAL/UPDATE changed."""
-    for key, op_name in _VNF_OPS.items():
-        entry = changes.get(key) or {}
-        for vnf_id in entry if isinstance(entry, list) else list(entry):
-            note = change_notification(
-                ns_instance_id=op.ns_instance_id,
-                component_type="VNF",
-                component_id=vnf_id,
-                op_occ_id=op.id,
-                op_name=op_name,
-                op_status="COMPLETED",
-            )
-            enqueue(s, tenant_id=op.tenant_id, notification=note)
+    for vnf_id, op_name in changes.vnf_operations():
+        note = change_notification(
+            ns_instance_id=op.ns_instance_id,
+            component_type="VNF",
+            component_id=vnf_id,
+            op_occ_id=op.id,
+            op_name=op_name,
+            op_status="COMPLETED",
+        )
+        enqueue(s, tenant_id=op.tenant_id, notification=note)

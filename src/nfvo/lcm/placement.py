@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import asdict
 from typing import Any
 
 from nfvo import optimizer
 from nfvo.catalog.descriptors import Nsd, Vnfd
-from nfvo.lcm import codec
+from nfvo.lcm.model import NsLevelPlan, PlacementBounds
 from nfvo.lcm.plan import NsPlan, apply_placement, placement_demands
 from nfvo.optimizer.model import HostCapacity
 from nfvo.resources.service import ResourceService
+from nfvo.vnfm.base import VnfDeploymentSpec
 
 # Usage older than this is re-synced from the VIM before placing; newer is reused (operations
 # running at the same moment are covered by the VIM placing a VDU whose planned host is full).
@@ -29,10 +29,11 @@ class PlacementFailed(Exception):
 
 def place_plan(
     ns_plan: NsPlan, vnfds: Mapping[str, Vnfd], nsd: Nsd, resources: ResourceService
-) -> dict[str, Any]:
-    """Place every VDU instance (VIM inventory re-synced when stale); the stored plan, hosts
-    filled in. Demands and rules come from the planner (``placement_demands``)."""
-    bounds = {}
+) -> tuple[NsLevelPlan, list[VnfDeploymentSpec]]:
+    """Place every VDU instance (VIM inventory re-synced when stale): the NS-level plan (VNF
+    instance ids in dependency layers, the optimizer's bounds per VIM) and the VNFs' specs,
+    hosts filled in. Demands and rules come from the planner (``placement_demands``)."""
+    bounds: dict[str, PlacementBounds] = {}
     for vim_id, (demands, rules) in placement_demands(ns_plan, vnfds, nsd).items():
         resources.sync_if_older(vim_id, FRESH_SYNC_S)
         hosts = [HostCapacity(**h) for h in resources.host_capacities(vim_id)]
@@ -51,21 +52,16 @@ def place_plan(
                 }
             )
         apply_placement(ns_plan, result)
-        bounds[vim_id] = {
-            "algorithm": result.algorithm,
-            "objective": result.objective,
-            "lowerBound": result.lower_bound,
-            "gap": result.gap,
-            "solveTimeS": result.solve_time_s,
-        }
+        bounds[vim_id] = PlacementBounds(
+            algorithm=result.algorithm,
+            objective=result.objective,
+            lower_bound=result.lower_bound,
+            gap=result.gap,
+            solve_time_s=result.solve_time_s,
+        )
     profile_to_vnfs: dict[str, list[str]] = defaultdict(list)
     for vnf in ns_plan.vnfs:
         profile_to_vnfs[vnf.spec.vnf_profile_id].append(vnf.spec.vnf_instance_id)
-    return {
-        "virtual_links": [asdict(vl) for vl in ns_plan.virtual_links],
-        "vnfs": {v.spec.vnf_instance_id: codec.to_json(v.spec) for v in ns_plan.vnfs},
-        "vnf_layers": [
-            [vid for p in layer for vid in profile_to_vnfs[p]] for layer in ns_plan.layers
-        ],
-        "placement": bounds,
-    }
+    layers = [[vid for p in layer for vid in profile_to_vnfs[p]] for layer in ns_plan.layers]
+    plan = NsLevelPlan(list(ns_plan.virtual_links), layers, bounds)
+    return plan, [vnf.spec for vnf in ns_plan.vnfs]

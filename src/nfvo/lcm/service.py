@@ -17,6 +17,7 @@ from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepo
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
 from nfvo.inventory.repositories import CatalogRepository
 from nfvo.lcm import changes, codec, engine, events
+from nfvo.lcm.model import ChangeSet
 from nfvo.lcm.plan import PlanError, plan_instantiation, requested_ns_vl_cidrs
 from nfvo.lcm.read import NsReadModel
 from nfvo.lcm.states import (
@@ -28,6 +29,7 @@ from nfvo.lcm.states import (
     transition,
 )
 from nfvo.resources.service import Scope
+from nfvo.vnfm.base import VnfDeploymentSpec
 
 # Which NS state each operation needs.
 _NEEDS = {
@@ -150,7 +152,7 @@ class LcmService:
                 "terminationType must be GRACEFUL or FORCEFUL", field="terminationType"
             )
         current = self.get(ns_id, tenant)
-        change_set: dict[str, Any] = {}
+        change_set = ChangeSet()
         if (
             op in (OpType.SCALE, OpType.HEAL, OpType.UPDATE)
             and current.ns_state == NsState.INSTANTIATED
@@ -170,7 +172,7 @@ class LcmService:
                     operation=op.value,
                     state=OpState.STARTING,
                     params=params,
-                    changes=change_set,
+                    changes=codec.to_json(change_set),
                 )
             )
             events.op_event(s, occ, start=True)
@@ -192,35 +194,32 @@ class LcmService:
             f"{op.value} needs an NS in {_NEEDS[op].value}; NS instance {ns_id} is {ns.ns_state}"
         )
 
-    def _changes(self, ns: NsInstance, op: OpType, params: dict[str, Any]) -> dict[str, Any]:
+    def _changes(self, ns: NsInstance, op: OpType, params: dict[str, Any]) -> ChangeSet:
         """Validated change set of a SCALE/HEAL/UPDATE request (400 naming the field)."""
         nsd, vnfds = self.catalog.ns_descriptors(ns.nsd_info_id)
 
         def replan(
             profile_id: str, index: int, vnf_id: str, flavour: str, level: str | None
-        ) -> dict[str, Any]:
+        ) -> VnfDeploymentSpec:
             return self._replan(ns, nsd, vnfds, profile_id, index, vnf_id, flavour, level)
 
         with self.db.session() as s:
             repo = NsRecordsRepository(s)
             vnfs = list(repo.vnfs(ns.id))
             vnfcs = repo.vnfcs_of([ns.id])
-        specs = {v.id: v.spec for v in vnfs}
         try:
             return changes.compute(
                 op,
                 params,
                 ns_id=ns.id,
-                plan={"vnfs": specs},
-                records={
-                    v.id: {"vnfcs": [{"key": c.key} for c in vnfcs.get(v.id, []) if c.server_id]}
+                vnfs={v.id: codec.from_json(VnfDeploymentSpec, v.spec) for v in vnfs},
+                vnfc_keys={
+                    v.id: [c.key for c in vnfcs.get(v.id, []) if c.server_id]
                     for v in vnfs
                     if v.instantiated
                 },
-                scale_status={
-                    "vnf": {v.id: dict(v.scale_levels or {}) for v in vnfs},
-                    "ns": dict(ns.scale_status or {}),
-                },
+                vnf_levels={v.id: dict(v.scale_levels or {}) for v in vnfs},
+                ns_levels=dict(ns.scale_status or {}),
                 nsd=nsd,
                 vnfds=vnfds,
                 flavour_id=ns.flavour_id,
@@ -239,7 +238,7 @@ class LcmService:
         vnf_id: str,
         flavour: str,
         level: str | None,
-    ) -> dict[str, Any]:
+    ) -> VnfDeploymentSpec:
         """The spec one VNF would have with another deployment flavour (CHANGE_VNF_DF)."""
         altered = nsd.model_copy(deep=True)
         ns_flavour = next(f for f in altered.flavours if f.flavour_id == ns.flavour_id)
@@ -250,20 +249,20 @@ class LcmService:
             request = dict(inst.params) if inst else {}
             row = NsRecordsRepository(s).vnf(vnf_id)
             assert row is not None, f"VNF instance {vnf_id} vanished"
-            current = row.spec
+            vim_account_id = row.vim_account_id
         artifacts = self.catalog.vnfd_artifacts(vnfds)
         plan = plan_instantiation(
             ns.id,
             altered,
             vnfds,
             request,
-            default_vim=current["vim_account_id"],
+            default_vim=vim_account_id,
             vnf_instance_ids={f"{profile_id}-{index}": vnf_id},
             artifacts=artifacts,
         )
         spec = next(v.spec for v in plan.vnfs if v.spec.vnf_instance_id == vnf_id)
-        spec.vim_account_id = current["vim_account_id"]
-        return codec.to_json(spec)
+        spec.vim_account_id = vim_account_id
+        return spec
 
     def op(self, op_id: str, tenant: str | None) -> NsLcmOpOcc:
         """One op occurrence visible to the caller."""

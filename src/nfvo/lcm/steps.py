@@ -4,7 +4,7 @@ wraps them as DBOS steps). Every function is idempotent: it may run again after 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session, object_session
 
@@ -14,6 +14,7 @@ from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, NsVnf, utcnow
 from nfvo.lcm import codec, events, placement
+from nfvo.lcm.model import ChangeSet, NsLevelPlan, NsVlPlan
 from nfvo.lcm.plan import PlanError, plan_instantiation
 from nfvo.lcm.states import NsState, OpState, Trigger, engine_failure, transition
 from nfvo.resources.service import ResourceService, Scope
@@ -137,12 +138,11 @@ def _save(vnf_id: str, spec: VnfDeploymentSpec, record: VnfRecord, *, counts: bo
         repo.put_vnf_state(vnf, codec.vnfc_columns(spec, record), codec.vl_columns(record))
         values: dict[str, Any] = {"instantiated": True}
         if counts:
-            stored = dict(vnf.spec)
+            stored = codec.from_json(VnfDeploymentSpec, vnf.spec)
             wanted = {v.vdu_id: v.count for v in spec.vdus}
-            stored["vdus"] = [
-                {**v, "count": wanted.get(v["vdu_id"], v["count"])} for v in stored["vdus"]
-            ]
-            values["spec"] = stored
+            for vdu in stored.vdus:
+                vdu.count = wanted.get(vdu.vdu_id, vdu.count)
+            values["spec"] = codec.to_json(stored)
         repo.update_vnf(vnf_id, **values)
 
 
@@ -179,7 +179,7 @@ def _default_vim(tenant_id: str | None) -> str | None:
     return vims[0].id if vims else None
 
 
-def plan(op_id: str) -> dict[str, Any]:
+def plan(op_id: str) -> NsLevelPlan:
     """Plan and place the NS (reusing the stored plan on retry, so keys stay the same).
     The VNF instances become rows and the NS-level plan is stored, in one transaction."""
     check_cancel(op_id)
@@ -188,26 +188,25 @@ def plan(op_id: str) -> dict[str, Any]:
         ns = _ns_of(s, op, with_plan=True)
         _start_processing(op)
         if ns.plan:
-            return dict(ns.plan)
+            return codec.from_json(NsLevelPlan, ns.plan)
         request, tenant, ns_id, nsd_info_id = dict(op.params), ns.tenant_id, ns.id, ns.nsd_info_id
     nsd, vnfds = ctx().catalog.ns_descriptors(nsd_info_id)
     artifacts = ctx().catalog.vnfd_artifacts(vnfds)
     ns_plan = plan_instantiation(
         ns_id, nsd, vnfds, request, default_vim=_default_vim(tenant), artifacts=artifacts
     )
-    stored = placement.place_plan(ns_plan, vnfds, nsd, ctx().resources)
+    ns_level_plan, specs = placement.place_plan(ns_plan, vnfds, nsd, ctx().resources)
     vnf_levels, ns_levels = initial_scale_status(
-        nsd, vnfds, stored, ns_plan.flavour_id, ns_plan.instantiation_level_id
+        nsd, vnfds, specs, ns_plan.flavour_id, ns_plan.instantiation_level_id
     )
-    ns_level_plan = {k: v for k, v in stored.items() if k != "vnfs"}
     with ctx().db.session() as s:
         NsRecordsRepository(s).add_vnfs(
-            _vnf_row(ns_id, seq, spec, vnf_levels.get(vnf_id) or {})
-            for seq, (vnf_id, spec) in enumerate(stored["vnfs"].items())
+            _vnf_row(ns_id, seq, spec, vnf_levels.get(spec.vnf_instance_id) or {})
+            for seq, spec in enumerate(specs)
         )
         NsRepository(s).set_values(
             ns_id,
-            plan=ns_level_plan,
+            plan=codec.to_json(ns_level_plan),
             scale_status=ns_levels,
             flavour_id=ns_plan.flavour_id,
             instantiation_level_id=ns_plan.instantiation_level_id,
@@ -215,22 +214,22 @@ def plan(op_id: str) -> dict[str, Any]:
     return ns_level_plan
 
 
-def _vnf_row(ns_id: str, seq: int, spec: dict[str, Any], levels: dict[str, int]) -> NsVnf:
+def _vnf_row(ns_id: str, seq: int, spec: VnfDeploymentSpec, levels: dict[str, int]) -> NsVnf:
     return NsVnf(
-        id=spec["vnf_instance_id"],
+        id=spec.vnf_instance_id,
         ns_instance_id=ns_id,
         seq=seq,
-        vnf_profile_id=spec["vnf_profile_id"],
-        vnfd_id=spec["vnfd_id"],
-        flavour_id=spec["flavour_id"],
-        vim_account_id=spec["vim_account_id"],
-        spec=spec,
+        vnf_profile_id=spec.vnf_profile_id,
+        vnfd_id=spec.vnfd_id,
+        flavour_id=spec.flavour_id,
+        vim_account_id=spec.vim_account_id,
+        spec=codec.to_json(spec),
         instantiated=False,
         scale_levels=levels,
     )
 
 
-def create_ns_vls(op_id: str, vls: list[dict[str, Any]]) -> None:
+def create_ns_vls(op_id: str, vls: list[NsVlPlan]) -> None:
     """The NS virtual links, each on each VIM that uses it (keyed: a re-run after a crash
     gets back what the first run created)."""
     with ctx().db.session() as s:
@@ -239,26 +238,24 @@ def create_ns_vls(op_id: str, vls: list[dict[str, Any]]) -> None:
         _create_ns_vl(ns_id, vl)
 
 
-def _create_ns_vl(ns_id: str, vl: dict[str, Any]) -> None:
+def _create_ns_vl(ns_id: str, vl: NsVlPlan) -> None:
     """One NS virtual link on one VIM (network + subnet, keyed), recorded as its row."""
-    key = f"{ns_id}/nsvl/{vl['vl_id']}/{vl['vim_account_id']}"
+    key = f"{ns_id}/nsvl/{vl.vl_id}/{vl.vim_account_id}"
     tags = {TAG_KEY: key, TAG_NS: ns_id}
-    driver = ctx().resources.driver(vl["vim_account_id"])
-    net = driver.create_network(
-        NetworkSpec(key=key, name=f"ns-{ns_id[:8]}-{vl['vl_id']}", tags=tags)
-    )
+    driver = ctx().resources.driver(vl.vim_account_id)
+    net = driver.create_network(NetworkSpec(key=key, name=f"ns-{ns_id[:8]}-{vl.vl_id}", tags=tags))
     sub = driver.create_subnet(
         SubnetSpec(
             key=key + "/subnet",
-            name=f"{vl['vl_id']}-subnet",
+            name=f"{vl.vl_id}-subnet",
             network_id=net.id,
-            cidr=vl["cidr"],
-            ip_version=vl.get("ip_version", 4),
+            cidr=vl.cidr,
+            ip_version=vl.ip_version,
             tags={**tags, TAG_KEY: key + "/subnet"},
         )
     )
     with ctx().db.session() as s:
-        NsRecordsRepository(s).put_ns_vl(ns_id, vl["vl_id"], vl["vim_account_id"], net.id, sub.id)
+        NsRecordsRepository(s).put_ns_vl(ns_id, vl.vl_id, vl.vim_account_id, net.id, sub.id)
 
 
 def deploy_vnf(op_id: str, vnf_instance_id: str) -> None:
@@ -289,7 +286,7 @@ def terminate_layers(op_id: str) -> list[list[str]]:
         op = _op(s, op_id)
         ns = _ns_of(s, op, with_plan=True)
         _start_processing(op)
-        layers = list((ns.plan or {}).get("vnf_layers", []))
+        layers = codec.from_json(NsLevelPlan, ns.plan).vnf_layers
         present = {v.id for v in NsRecordsRepository(s).vnfs(ns.id) if v.instantiated}
     out = [[v for v in layer if v in present] for layer in reversed(layers)]
     leftovers = present - {v for layer in out for v in layer}
@@ -402,24 +399,28 @@ def operation_of(op_id: str) -> str:
 
 
 def initial_scale_status(
-    nsd: Nsd, vnfds: dict[str, Vnfd], stored: dict[str, Any], flavour_id: str, level_id: str | None
+    nsd: Nsd,
+    vnfds: dict[str, Vnfd],
+    specs: list[VnfDeploymentSpec],
+    flavour_id: str,
+    level_id: str | None,
 ) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     """Scale levels right after instantiation: (per VNF instance and aspect, per NS aspect)."""
     flavour = next((f for f in nsd.flavours if f.flavour_id == flavour_id), None)
     profiles = {p.id: p for p in (flavour.vnf_profiles if flavour else [])}
     vnf_levels: dict[str, dict[str, int]] = {}
-    for vnf_id, spec in stored["vnfs"].items():
+    for spec in specs:
         vflav = next(
-            (f for f in vnfds[spec["vnfd_id"]].flavours if f.flavour_id == spec["flavour_id"]), None
+            (f for f in vnfds[spec.vnfd_id].flavours if f.flavour_id == spec.flavour_id), None
         )
         if vflav is None:
             continue
-        profile = profiles.get(spec["vnf_profile_id"])
+        profile = profiles.get(spec.vnf_profile_id)
         lvl_id = (
             profile.instantiation_level if profile else None
         ) or vflav.default_instantiation_level
         level = next((lv for lv in vflav.instantiation_levels if lv.id == lvl_id), None)
-        vnf_levels[vnf_id] = {
+        vnf_levels[spec.vnf_instance_id] = {
             a.id: (level.scale_info.get(a.id, 0) if level else 0) for a in vflav.scaling_aspects
         }
     ns_level = next(
@@ -432,25 +433,23 @@ def initial_scale_status(
     return vnf_levels, ns_levels
 
 
-def begin_modify(op_id: str) -> dict[str, Any]:
+def begin_modify(op_id: str) -> ChangeSet:
     """PROCESSING; VNFs to add become VNF instance rows (as a last layer of the plan).
     Returns the change set."""
     with ctx().db.session() as s:
         op = _op(s, op_id)
         _start_processing(op)
-        changes = dict(op.changes or {})
-        add = changes.get("add") or {}
-        if add:
+        changes = codec.from_json(ChangeSet, op.changes)
+        if changes.add:
             repo = NsRecordsRepository(s)
             ns = _ns_of(s, op, with_plan=True)
             have = {v.id for v in repo.vnfs(ns.id)}
-            new = [v for v in add if v not in have]
+            new = [v for v in changes.add if v not in have]
             seq = repo.next_seq(ns.id)
-            repo.add_vnfs(_vnf_row(ns.id, seq + i, add[v], {}) for i, v in enumerate(new))
+            repo.add_vnfs(_vnf_row(ns.id, seq + i, changes.add[v], {}) for i, v in enumerate(new))
             if new:
-                plan_ = dict(ns.plan or {})
-                plan_["vnf_layers"] = [*plan_.get("vnf_layers", []), new]
-                NsRepository(s).set_values(ns.id, plan=plan_)
+                plan_ = codec.from_json(NsLevelPlan, ns.plan).with_layer(new)
+                NsRepository(s).set_values(ns.id, plan=codec.to_json(plan_))
         return changes
 
 
@@ -486,12 +485,13 @@ def operate_vnf(op_id: str, vnf_id: str, state: str) -> None:
         )
 
 
-def set_spec(op_id: str, vnf_id: str, which: str) -> None:
+def set_spec(op_id: str, vnf_id: str, which: Literal["before", "after"]) -> None:
     """CHANGE_VNF_DF: make the ``before`` or ``after`` spec of a replaced VNF the current one."""
     with ctx().db.session() as s:
-        spec = (_op(s, op_id).changes or {})["replace"][vnf_id][which]
+        replace = codec.from_json(ChangeSet, _op(s, op_id).changes).replace[vnf_id]
+        spec = replace.before if which == "before" else replace.after
         NsRecordsRepository(s).update_vnf(
-            vnf_id, spec=spec, vnfd_id=spec["vnfd_id"], flavour_id=spec["flavour_id"]
+            vnf_id, spec=codec.to_json(spec), vnfd_id=spec.vnfd_id, flavour_id=spec.flavour_id
         )
 
 
@@ -499,13 +499,8 @@ def _drop_from_layers(s: Session, ns_id: str, gone: set[str]) -> None:
     ns = NsRepository(s).get(ns_id, with_plan=True)
     if ns is None or not gone:
         return
-    plan_ = dict(ns.plan or {})
-    plan_["vnf_layers"] = [
-        kept
-        for layer in plan_.get("vnf_layers", [])
-        if (kept := [v for v in layer if v not in gone])
-    ]
-    NsRepository(s).set_values(ns_id, plan=plan_)
+    plan_ = codec.from_json(NsLevelPlan, ns.plan).without(gone)
+    NsRepository(s).set_values(ns_id, plan=codec.to_json(plan_))
 
 
 def finish_modify(op_id: str) -> None:
@@ -514,24 +509,24 @@ def finish_modify(op_id: str) -> None:
         op = _op(s, op_id)
         if op.state == OpState.COMPLETED:
             return
-        changes = op.changes or {}
+        changes = codec.from_json(ChangeSet, op.changes)
         repo = NsRecordsRepository(s)
-        removed = set(changes.get("remove") or [])
+        removed = set(changes.remove)
         repo.delete_vnfs(removed)
         _drop_from_layers(s, op.ns_instance_id, removed)
-        for vnf_id, sc in (changes.get("scale") or {}).items():
+        for vnf_id, sc in changes.scale.items():
             vnf = repo.vnf(vnf_id)
             if vnf is not None:
-                levels = {**(vnf.scale_levels or {}), sc["aspect"]: sc["level_after"]}
+                levels = {**(vnf.scale_levels or {}), sc.aspect: sc.level_after}
                 repo.update_vnf(vnf_id, scale_levels=levels)
-        for vnf_id in changes.get("replace") or {}:
+        for vnf_id in changes.replace:
             repo.update_vnf(vnf_id, scale_levels={})
         values: dict[str, Any] = {}
-        if changes.get("ns_scale"):
+        if changes.ns_scale:
             ns = _ns_of(s, op)
             status = dict(ns.scale_status or {})
-            for aspect, sc in changes["ns_scale"].items():
-                status[aspect] = sc["after"]
+            for aspect, nsc in changes.ns_scale.items():
+                status[aspect] = nsc.after
             values["scale_status"] = status
         NsRepository(s).release(op.ns_instance_id, op.id, **values)
         events.vnf_changes(s, op, changes)
@@ -544,18 +539,18 @@ def rollback_modify(op_id: str) -> None:
         op = _op(s, op_id)
         if op.state == OpState.ROLLED_BACK:
             return
-        changes, ns_id = dict(op.changes or {}), op.ns_instance_id
-    for vnf_id, spec in (changes.get("add") or {}).items():
-        ctx().vnfm.remove_vnf(ns_id, vnf_id, spec["vim_account_id"])
-    for vnf_id, sc in (changes.get("scale") or {}).items():
-        scale_vnf(op_id, vnf_id, sc["before"])
-    for vnf_id in changes.get("replace") or {}:
+        changes, ns_id = codec.from_json(ChangeSet, op.changes), op.ns_instance_id
+    for vnf_id, spec in changes.add.items():
+        ctx().vnfm.remove_vnf(ns_id, vnf_id, spec.vim_account_id)
+    for vnf_id, sc in changes.scale.items():
+        scale_vnf(op_id, vnf_id, sc.before)
+    for vnf_id in changes.replace:
         terminate_vnf(op_id, vnf_id)
         set_spec(op_id, vnf_id, "before")
         deploy_vnf(op_id, vnf_id)
     with ctx().db.session() as s:
         op = _op(s, op_id)
-        added = set((changes.get("add") or {}).keys())
+        added = set(changes.add)
         NsRecordsRepository(s).delete_vnfs(added)
         _drop_from_layers(s, ns_id, added)
         NsRepository(s).release(ns_id, op.id)
