@@ -13,6 +13,8 @@ The full acceptance numbers (100 rounds per case, 20 wide-NS runs) come from
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from tests.support.lcm_load import (
     CASES,
@@ -69,5 +71,5 @@ def test_exactly_one_concurrent_operation_is_accepted(
     finally:
         racer.close()
     summary = summarise_rounds(results)
-    assert summary["rounds_ok"] == RACE_ROUNDS, summary
+    assert summary["rounds_ok"] == RACE_ROUNDS, json.dumps(summary, indent=1)
     assert summary["http_5xx"] == 0 and summary["rounds_exactly_one_accepted"] == RACE_ROUNDS
