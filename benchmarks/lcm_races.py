@@ -8,14 +8,14 @@ Prints JSON per database:
   terminate then leaves none. Reports runs exact / total, the mismatches and the median
   seconds per run.
 - ``races``: ``--rounds`` rounds per case of concurrent requests against one NS, released
-  together (5 x instantiate; terminate || scale VNF || scale NS || heal || update; DELETE ||
-  DELETE; terminate || DELETE). Reports rounds, rounds with exactly one accepted, the status
-  code histogram, 5xx answers, rounds with two or more unfinished operations, and the first
-  problems seen.
+  together: 5 x instantiate; terminate || scale VNF || scale NS || heal || update; the same
+  with a second heal instead of terminate; DELETE || DELETE; terminate || DELETE. Reports
+  rounds, rounds with exactly one accepted, the status code histogram (overall and per
+  request), 5xx answers, rounds with two or more unfinished operations, the first problems.
 
 PostgreSQL runs in a throw-away schema of ``--pg-url`` (default: ``NFVO_TEST_DATABASE_URL``)
 and is skipped when none is given. The exit status is 1 when any check fails.
-Run from the repository root: ``python benchmarks/lcm_races.py``.
+Run as ``python benchmarks/lcm_races.py`` (it imports the shared helpers of ``tests/``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ import os
 import statistics
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,10 @@ def _database(kind: str, tmp: Path, pg_url: str | None) -> Iterator[str]:
     yield from _pg_schema_url(pg_url)
 
 
+def _histogram(values: Iterable[int]) -> dict[str, int]:
+    return {str(k): n for k, n in sorted(Counter(values).items())}
+
+
 def _exactness(api: Any, vim_id: str, runs: int) -> dict[str, Any]:
     results = [exactness_run(api.client, api.data_dir, vim_id) for _ in range(runs)]
     return {
@@ -65,8 +70,8 @@ def _exactness(api: Any, vim_id: str, runs: int) -> dict[str, Any]:
             r.terminate_state == "COMPLETED" and not any(r.left_after_terminate.values())
             for r in results
         ),
-        "servers_reported": sorted(r.reported["servers"] for r in results),
-        "servers_on_vim": sorted(r.on_vim["servers"] for r in results),
+        "servers_reported": _histogram(r.reported["servers"] for r in results),
+        "servers_on_vim": _histogram(r.on_vim["servers"] for r in results),
         "mismatches": [
             {"reported": r.reported, "on_vim": r.on_vim, "diff": r.mismatch}
             for r in results
