@@ -81,7 +81,10 @@ def wide_nsd_csar(web: int = WIDE_WEB) -> bytes:
 def _settle(c: httpx.Client, url: str, key: str, pending: tuple[str, ...], timeout: float) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        body = c.get(url).json()
+        r = c.get(url)
+        if r.status_code != 200:
+            raise AssertionError(f"GET {url}: {r.status_code} {r.text[:300]}")
+        body = r.json()
         value = body.get(key, body.get("_admin", {}).get(key))
         if value not in pending:
             return body
