@@ -451,6 +451,7 @@ class RoundResult:
     accepted: int
     open_ops_max: int
     op_states: list[str]
+    failed_without_error: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -613,6 +614,9 @@ def race_round(
         accepted=sum(v == case.accepted for v in codes.values()),
         open_ops_max=most,
         op_states=[o["operationState"] for o in ops],
+        failed_without_error=sum(
+            o["operationState"] in ("FAILED_TEMP", "FAILED") and not o.get("error") for o in ops
+        ),
         problems=problems,
     )
 
@@ -634,5 +638,7 @@ def summarise_rounds(results: Iterable[RoundResult]) -> dict[str, Any]:
         "status_codes_by_request": {k: dict(sorted(v.items())) for k, v in per_label.items()},
         "http_5xx": sum(int(k) >= 500 for k in codes.elements()),
         "rounds_with_2plus_open_ops": sum(r.open_ops_max > 1 for r in results),
+        "op_end_states": dict(sorted(Counter(st for r in results for st in r.op_states).items())),
+        "ops_failed_without_error": sum(r.failed_without_error for r in results),
         "first_problems": [p for r in results for p in r.problems][:5],
     }
