@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python benchmarks/sim_vim.py
 	$(BIN)/python benchmarks/placement.py
 	$(BIN)/python benchmarks/lcm_instantiate.py
+	$(BIN)/python benchmarks/lcm_races.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
