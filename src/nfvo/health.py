@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
 PROBLEM = "application/problem+json"
+_MAX_BODY = 1 << 16
 
 
 class _Server(ThreadingHTTPServer):
@@ -57,7 +58,20 @@ class _Handler(BaseHTTPRequestHandler):
         }
         self._send(status, body, PROBLEM, **headers)
 
+    def _discard_body(self) -> None:
+        """Read a small request body so the connection can serve the next request; close
+        the connection after the answer instead of reading a large or chunked one."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if self.headers.get("Transfer-Encoding") or not 0 <= length <= _MAX_BODY:
+            self.close_connection = True
+        elif length:
+            self.rfile.read(length)
+
     def _answer(self) -> None:
+        self._discard_body()
         path = urlsplit(self.path).path
         if path != HEALTH_PATH:
             self._problem(404, f"no resource at {path}")
