@@ -123,37 +123,43 @@ class Runtime:
         return self._started
 
     def start(self) -> None:
-        """Launch the workflow engine for this role, then the background work."""
+        """Launch the workflow engine for this role, then the background work (if a part
+        fails to start, the parts already running are stopped and the error raised)."""
         svc = self.services
         with self._lock:
             if self._started:
                 return
             self._launch_engine(svc)
-            self._start_vim_sync(svc)
-            if svc.notifications is not None:
-                svc.notifications.start()
-            vim_events = NotificationConsumers(svc.db, svc.resources.vault)
-            vim_events.start()
-            svc.vim_events = vim_events
             self._started = True
+            try:
+                self._start_vim_sync(svc)
+                if svc.notifications is not None:
+                    svc.notifications.start()
+                vim_events = NotificationConsumers(svc.db, svc.resources.vault)
+                svc.vim_events = vim_events
+                vim_events.start()
+            except BaseException:
+                self._stop(svc)
+                raise
 
     def stop(self) -> None:
         """Stop the background work (operations in flight resume wherever the engine runs
         next; queued notifications stay queued)."""
         with self._lock:
-            if not self._started or self._services is None:
-                return
-            svc = self._services
-            self._sync_stop.set()
-            if self._sync_thread is not None:
-                self._sync_thread.join(timeout=5)
-                self._sync_thread = None
-            vim_events, svc.vim_events = svc.vim_events, None
-            if vim_events is not None:
-                vim_events.stop()
-            if svc.notifications is not None:
-                svc.notifications.stop()
-            self._started = False
+            if self._started and self._services is not None:
+                self._stop(self._services)
+
+    def _stop(self, svc: Services) -> None:
+        self._sync_stop.set()
+        if self._sync_thread is not None:
+            self._sync_thread.join(timeout=5)
+            self._sync_thread = None
+        vim_events, svc.vim_events = svc.vim_events, None
+        if vim_events is not None:
+            vim_events.stop()
+        if svc.notifications is not None:
+            svc.notifications.stop()
+        self._started = False
 
     def __enter__(self) -> Runtime:
         self.start()
@@ -194,7 +200,10 @@ class Runtime:
 
         def loop() -> None:
             while not self._sync_stop.wait(interval):
-                svc.resources.sync_all()
+                try:
+                    svc.resources.sync_all()
+                except Exception:  # a database hiccup must not end the periodic sync
+                    log.exception("periodic VIM sync failed")
 
         self._sync_thread = threading.Thread(target=loop, name="vim-sync", daemon=True)
         self._sync_thread.start()

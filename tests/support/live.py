@@ -92,7 +92,8 @@ def start_live(data_dir: Path, db_url: str, **settings: Any) -> LiveApi:
     """Start nfvo on a free loopback port with a known admin password."""
     s = Settings(data_dir=data_dir, database_url=db_url, admin_password=ADMIN_PASSWORD, **settings)
     runtime = Runtime(s)
-    services = runtime.services  # built before the server starts: for white-box checks
+    runtime.start()  # before the server: migrations and the engine's launch take their time
+    services = runtime.services
     config = uvicorn.Config(
         create_app(runtime), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
     )

@@ -14,6 +14,7 @@ import pytest
 from nfvo import __version__
 from nfvo.config import Settings
 from nfvo.lcm import steps
+from nfvo.monitoring.amqp import NotificationConsumers
 from nfvo.resources.service import ResourceService
 from nfvo.runtime import ROLES, Runtime, serves_api
 
@@ -71,6 +72,24 @@ def test_sync_interval_zero_starts_no_sync_loop(tmp_path: Path, db_url: str) -> 
     finally:
         runtime.stop()
         runtime.services.db.dispose()
+
+
+def test_a_part_failing_to_start_stops_the_parts_already_running(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: NotificationConsumers, interval: float = 30.0) -> None:
+        raise OSError("no AMQP for you")
+
+    monkeypatch.setattr(NotificationConsumers, "start", broken)
+    runtime = Runtime(_settings(tmp_path, db_url, "all"))
+    with pytest.raises(OSError, match="no AMQP"):
+        runtime.start()
+    assert not runtime.started and runtime.services.vim_events is None
+    deadline = time.monotonic() + 15
+    while _threads() & set(BACKGROUND) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _threads() & set(BACKGROUND)
+    runtime.services.db.dispose()
 
 
 def test_services_are_built_once_before_start(tmp_path: Path, db_url: str) -> None:
