@@ -230,13 +230,15 @@ def serve_worker(
     runtime: Runtime, host: str, port: int, stop: threading.Event | None = None
 ) -> None:
     """Start ``runtime``, answer ``/healthz`` on ``host:port`` and block until ``stop`` is set
-    (by SIGINT or SIGTERM when called from the main thread); then stop everything."""
+    or, when called from the main thread, SIGINT or SIGTERM arrives; then stop everything and,
+    like uvicorn on an API node, re-raise that signal with its previous handler."""
     stop = stop or threading.Event()
+    received: list[int] = []
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
-            log.info("signal %d: shutting down", signum)
+            received.append(signum)
             stop.set()
 
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -248,8 +250,11 @@ def serve_worker(
         log.info("nfvo worker running; health on http://%s:%d/healthz", host, health.port)
         while not stop.wait(1.0):
             pass
+        log.info("nfvo worker shutting down")
     finally:
         health.stop()
         runtime.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    for sig in reversed(received):
+        signal.raise_signal(sig)
