@@ -3,18 +3,24 @@ kill -9, the no-auth guard, and two processes sharing one PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.support.proc import NFVO, Server
+from tests.support.proc import NFVO, Server, free_port
 
+from nfvo import __version__
 from nfvo.samples import build_sample
+
+HEALTHCHECK = Path(__file__).parents[2] / "deploy" / "image" / "healthcheck.py"
 
 
 @pytest.fixture
@@ -139,3 +145,72 @@ def test_demo_onboards_samples(tmp_path: Path) -> None:
     assert "ENABLED  demo-sim (sim: 2 zones, 6 hosts" in r.stdout
     assert "INSTANTIATED  demo-webapp" in r.stdout and "ACTIVE on host-" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
+
+
+# ``nfvo serve --role worker`` in a fresh interpreter; once /healthz answers it prints the
+# web-framework modules it has loaded, then serves on until SIGTERM
+_WORKER = """
+import json, sys, threading, time, urllib.request
+port = sys.argv[1]
+
+def report():
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                health = json.load(r)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        health = None
+    web = sorted(m for m in sys.modules if m.split(".")[0] in ("fastapi", "starlette", "uvicorn"))
+    print(json.dumps({"health": health, "web": web}), flush=True)
+
+threading.Thread(target=report, daemon=True).start()
+from nfvo.cli.main import app
+app(["serve", "--role", "worker", "--port", port, "--data-dir", sys.argv[2]])
+"""
+
+
+def test_worker_serves_health_without_the_web_framework(db_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "NFVO_DATABASE_URL": db_url, "NFVO_EXECUTOR_ID": "worker-t"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WORKER, str(port), str(tmp_path / "d")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        report = json.loads(proc.stdout.readline() or "null")
+        assert report is not None, proc.stderr.read() if proc.stderr else ""
+        assert report["health"] == {"status": "ok", "version": __version__, "role": "worker"}
+        assert report["web"] == []
+        base = f"http://127.0.0.1:{port}"
+        r = httpx.get(base + "/nslcm/v2/ns_instances")
+        assert (
+            r.status_code == 404 and r.json()["detail"] == "no resource at /nslcm/v2/ns_instances"
+        )
+        # the container HEALTHCHECK tells a worker from a broken API node this way
+        check = subprocess.run(
+            [sys.executable, str(HEALTHCHECK)],
+            env={**os.environ, "NFVO_HEALTH_URL": base},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert (check.returncode, check.stdout.strip()) == (0, "worker"), check.stderr
+        proc.send_signal(signal.SIGTERM)
+        # stopped cleanly, then ended by the signal as an API node is (uvicorn re-raises it)
+        assert proc.wait(30) == -signal.SIGTERM
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(base + "/healthz")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    log = proc.stderr.read() if proc.stderr else ""
+    assert "nfvo worker shutting down" in log and "Traceback" not in log

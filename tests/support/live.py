@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import uvicorn
 
-from nfvo.api.app import build_services, create_app
-from nfvo.api.deps import Services
+from nfvo.api.app import create_app
 from nfvo.config import Settings
+from nfvo.runtime import Runtime, Services
 
 ADMIN_PASSWORD = "admin-test-secret"
 COLLECTIONS = {
@@ -91,9 +91,11 @@ class LiveApi:
 def start_live(data_dir: Path, db_url: str, **settings: Any) -> LiveApi:
     """Start nfvo on a free loopback port with a known admin password."""
     s = Settings(data_dir=data_dir, database_url=db_url, admin_password=ADMIN_PASSWORD, **settings)
-    services = build_services(s)
+    runtime = Runtime(s)
+    runtime.start()  # before the server: migrations and the engine's launch take their time
+    services = runtime.services
     config = uvicorn.Config(
-        create_app(s, services), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+        create_app(runtime), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,76 +12,11 @@ from fastapi.responses import JSONResponse
 
 from nfvo import __version__
 from nfvo.api import problems
-from nfvo.api.deps import Services
 from nfvo.api.routes import admin, auth, nslcm, packages, subscriptions
-from nfvo.api.security import TokenService, bootstrap_admin
-from nfvo.catalog.service import CatalogService
-from nfvo.config import Settings
-from nfvo.inventory.db import Database
-from nfvo.lcm import engine, steps
-from nfvo.lcm.service import LcmService
-from nfvo.monitoring.amqp import NotificationConsumers
-from nfvo.notifications import NotificationService
-from nfvo.resources.service import ResourceService
-from nfvo.resources.vault import Vault, load_key
-from nfvo.vnfm.builtin import BuiltinVnfm
-
-log = logging.getLogger(__name__)
+from nfvo.runtime import Runtime, serves_api
 
 # SOL005 API name -> the API version implemented under its v2 paths (v1 paths answer 1.3.0)
 APIS: dict[str, str] = {"vnfpkgm": "2.4.0", "nsd": "2.3.0", "nslcm": "2.3.0"}
-
-
-def build_services(settings: Settings) -> Services:
-    """Open the database, migrate it, and assemble the services."""
-    settings.prepare_dirs()
-    db = Database(settings.effective_database_url)
-    db.migrate()
-    catalog = CatalogService(db, settings.data_dir / "cache")
-    catalog.recover_interrupted()
-    tokens = TokenService(db, settings.token_ttl_seconds)
-    vault = Vault(load_key(settings.data_dir))
-    resources = ResourceService(db, vault, settings.data_dir)
-    lcm = LcmService(db, catalog)
-    created = bootstrap_admin(db, settings)
-    if created:
-        log.warning("admin client created; its credentials are in %s (mode 0600)", created)
-    engine.launch(
-        settings.effective_database_url,
-        str(settings.data_dir),
-        steps.Context(
-            db=db,
-            catalog=catalog,
-            resources=resources,
-            vnfm=BuiltinVnfm(resources.driver, catalog.open_vnf_file),
-        ),
-        role=settings.role,
-        executor_id=settings.executor_id,
-    )
-    return Services(
-        settings=settings,
-        db=db,
-        catalog=catalog,
-        tokens=tokens,
-        resources=resources,
-        lcm=lcm,
-        notifications=NotificationService(db, vault, public_url=settings.public_url),
-    )
-
-
-def _start_periodic_sync(services: Services) -> threading.Event:
-    """Re-sync every VIM account every ``sync_interval_seconds`` (0 disables)."""
-    stop = threading.Event()
-    interval = services.settings.sync_interval_seconds
-    if interval <= 0:
-        return stop
-
-    def loop() -> None:
-        while not stop.wait(interval):
-            services.resources.sync_all()
-
-    threading.Thread(target=loop, name="vim-sync", daemon=True).start()
-    return stop
 
 
 def _versions_body(api: str, prefix: str) -> dict[str, Any]:
@@ -125,29 +58,19 @@ async def _version_header(
     return await call_next(request)
 
 
-def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
-    """The ASGI application. ``services`` may be passed by tests to share a database."""
+def create_app(runtime: Runtime) -> FastAPI:
+    """The ASGI application over ``runtime``'s services; the runtime starts with the
+    application and stops with it."""
+    if not serves_api(runtime.settings.role):
+        raise ValueError(f"a {runtime.settings.role} process serves no API")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if getattr(app.state, "services", None) is None:
-            # off the event loop: migrations and the workflow engine's start-up block
-            app.state.services = await asyncio.to_thread(build_services, settings)
-        stop = _start_periodic_sync(app.state.services)
-        notifications = app.state.services.notifications
-        if notifications is not None:
-            notifications.start()
-        vim_events = NotificationConsumers(
-            app.state.services.db, app.state.services.resources.vault
-        )
-        await asyncio.to_thread(vim_events.start)
-        app.state.services.vim_events = vim_events
+        # off the event loop: migrations and the workflow engine's start-up block
+        await asyncio.to_thread(runtime.start)
+        app.state.services = runtime.services
         yield
-        stop.set()
-        app.state.services.vim_events = None
-        await asyncio.to_thread(vim_events.stop)
-        if notifications is not None:
-            notifications.stop()
+        await asyncio.to_thread(runtime.stop)
 
     app = FastAPI(
         title="nfvo",
@@ -156,16 +79,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
         responses={400: {"description": "Bad request (ProblemDetails)"}},
     )
-    if services is not None:
-        app.state.services = services
     problems.install(app)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__, "role": settings.role}
+    def healthz() -> dict[str, Any]:
+        return runtime.health()
 
-    if settings.role == "worker":  # runs operations only; no API
-        return app
     app.middleware("http")(_version_header)
     app.include_router(auth.router, tags=["auth"])
     app.include_router(admin.router)

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import jwt
 from fastapi import Depends, Request
 
-from nfvo.api.security import Principal, Role, TokenService
-from nfvo.catalog.service import CatalogService
-from nfvo.config import Settings
+from nfvo.api.security import Principal, Role
 from nfvo.errors import Forbidden, NfvoError
-from nfvo.inventory.db import Database
-from nfvo.lcm.service import LcmService
-from nfvo.monitoring.amqp import NotificationConsumers
-from nfvo.notifications.service import NotificationService
-from nfvo.resources.service import ResourceService
+from nfvo.runtime import Services
 
 
 class Unauthorized(NfvoError):
@@ -24,25 +17,6 @@ class Unauthorized(NfvoError):
 
     status = 401
     title = "Unauthorized"
-
-
-@dataclass
-class Services:
-    """Everything a request handler may use, built once per application."""
-
-    settings: Settings
-    db: Database
-    catalog: CatalogService
-    tokens: TokenService
-    resources: ResourceService
-    lcm: LcmService
-    notifications: NotificationService | None = None
-    vim_events: NotificationConsumers | None = None  # set while the app runs
-
-    def refresh_vim_events(self) -> None:
-        """Start or stop VIM notification consumers after a VIM account changed."""
-        if self.vim_events is not None:
-            self.vim_events.refresh()
 
 
 def services(request: Request) -> Services:

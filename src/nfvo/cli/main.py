@@ -86,9 +86,8 @@ def serve(
     ] = "all",
 ) -> None:
     """Run nfvo (embedded SQLite by default; NFVO_DATABASE_URL for PostgreSQL)."""
-    import uvicorn
-
-    from nfvo.api.app import create_app
+    from nfvo.runtime import ROLES
+    from nfvo.runtime import serve as run
 
     if no_auth and not is_loopback(host):
         typer.echo(
@@ -97,14 +96,14 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
-    if role not in ("all", "api", "worker"):
+    if role not in ROLES:
         typer.echo(f"error: --role must be all, api or worker (got {role!r})", err=True)
         raise typer.Exit(2)
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = Settings.from_env(data_dir=data_dir, auth_enabled=not no_auth, role=role)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower())
+    run(settings, host=host, port=port, log_level=log_level)
 
 
 @app.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
@@ -125,6 +125,14 @@ class ClientRepository:
         """Remove a client."""
         self.s.delete(client)
         self.s.flush()
+
+    def remove(self, client_id: str, *, tenant_id: str | None = None) -> bool:
+        """Delete a client by id, only if it belongs to ``tenant_id`` when that is given;
+        whether a row went (one conditional DELETE, so two removers never both succeed)."""
+        q = delete(OAuthClient).where(OAuthClient.client_id == client_id)
+        if tenant_id is not None:
+            q = q.where(OAuthClient.tenant_id == tenant_id)
+        return self.s.execute(q).rowcount == 1  # type: ignore[attr-defined]
 
     def count(self) -> int:
         """Number of clients."""

@@ -1,0 +1,260 @@
+"""The composition root: what one nfvo process builds and runs, for each role.
+
+:class:`Runtime` builds the services (database and its migrations, catalog, API clients and
+tokens, resources, LCM, notifications), launches the workflow engine and owns the background
+work: the periodic VIM sync, the notification delivery worker and the consumers of VIM
+notifications over AMQP. :func:`serve` runs a whole process: an API node (role ``all`` or
+``api``) serves the SOL005 API with uvicorn; a ``worker`` runs operations and answers only
+``/healthz``, from a standard-library thread, and never imports FastAPI or uvicorn.
+
+Every role builds the same services and runs the same background work; the roles differ in
+the HTTP surface and in whether the engine takes operations off the queue (``api`` only
+enqueues them, ``worker`` and ``all`` run them).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from types import FrameType, TracebackType
+from typing import Any
+
+from nfvo import __version__
+from nfvo.auth.service import ClientService, TokenService, bootstrap_admin
+from nfvo.catalog.service import CatalogService
+from nfvo.config import Settings
+from nfvo.health import HealthServer
+from nfvo.inventory.db import Database
+from nfvo.lcm import engine, steps
+from nfvo.lcm.service import LcmService
+from nfvo.monitoring.amqp import NotificationConsumers
+from nfvo.notifications.service import NotificationService
+from nfvo.resources.service import ResourceService
+from nfvo.resources.vault import Vault, load_key
+from nfvo.vnfm.builtin import BuiltinVnfm
+
+log = logging.getLogger(__name__)
+
+ROLES = ("all", "api", "worker")
+
+
+def serves_api(role: str) -> bool:
+    """Whether a process of ``role`` serves the SOL005 API (a worker answers only /healthz)."""
+    return role != "worker"
+
+
+@dataclass
+class Services:
+    """Everything a request handler or a background task may use, built once per process."""
+
+    settings: Settings
+    db: Database
+    catalog: CatalogService
+    tokens: TokenService
+    clients: ClientService
+    resources: ResourceService
+    lcm: LcmService
+    notifications: NotificationService | None = None
+    vim_events: NotificationConsumers | None = None  # set while the runtime runs
+
+    def refresh_vim_events(self) -> None:
+        """Start or stop VIM notification consumers after a VIM account changed."""
+        if self.vim_events is not None:
+            self.vim_events.refresh()
+
+
+def build_services(settings: Settings) -> Services:
+    """Open the database, migrate it, create the admin client on first start, and assemble
+    the services (the engine is not launched: see :meth:`Runtime.start`)."""
+    settings.prepare_dirs()
+    db = Database(settings.effective_database_url)
+    db.migrate()
+    catalog = CatalogService(db, settings.data_dir / "cache")
+    catalog.recover_interrupted()
+    tokens = TokenService(db, settings.token_ttl_seconds)
+    vault = Vault(load_key(settings.data_dir))
+    resources = ResourceService(db, vault, settings.data_dir)
+    created = bootstrap_admin(db, settings)
+    if created:
+        log.warning("admin client created; its credentials are in %s (mode 0600)", created)
+    return Services(
+        settings=settings,
+        db=db,
+        catalog=catalog,
+        tokens=tokens,
+        clients=ClientService(db),
+        resources=resources,
+        lcm=LcmService(db, catalog),
+        notifications=NotificationService(db, vault, public_url=settings.public_url),
+    )
+
+
+class Runtime:
+    """One nfvo process's services and background work, started and stopped as a whole.
+
+    It exists so that the HTTP layer only serves requests: it does not decide what a process
+    runs. ``services`` is built on first use (tests read it before ``start``); ``start`` and
+    ``stop`` are idempotent and block (call them off an event loop).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)} (got {settings.role!r})")
+        self.settings = settings
+        self._services: Services | None = None
+        self._lock = threading.Lock()
+        self._started = False
+        self._sync_stop = threading.Event()
+        self._sync_thread: threading.Thread | None = None
+
+    @property
+    def services(self) -> Services:
+        """The services (the database is opened and migrated on first use)."""
+        with self._lock:
+            if self._services is None:
+                self._services = build_services(self.settings)
+            return self._services
+
+    @property
+    def started(self) -> bool:
+        """Whether the engine and the background work run."""
+        return self._started
+
+    def start(self) -> None:
+        """Launch the workflow engine for this role, then the background work (if a part
+        fails to start, the parts already running are stopped and the error raised)."""
+        svc = self.services
+        with self._lock:
+            if self._started:
+                return
+            self._launch_engine(svc)
+            self._started = True
+            try:
+                self._start_vim_sync(svc)
+                if svc.notifications is not None:
+                    svc.notifications.start()
+                vim_events = NotificationConsumers(svc.db, svc.resources.vault)
+                svc.vim_events = vim_events
+                vim_events.start()
+            except BaseException:
+                self._stop(svc)
+                raise
+
+    def stop(self) -> None:
+        """Stop the background work (operations in flight resume wherever the engine runs
+        next; queued notifications stay queued)."""
+        with self._lock:
+            if self._started and self._services is not None:
+                self._stop(self._services)
+
+    def _stop(self, svc: Services) -> None:
+        self._sync_stop.set()
+        if self._sync_thread is not None:
+            self._sync_thread.join(timeout=5)
+            self._sync_thread = None
+        vim_events, svc.vim_events = svc.vim_events, None
+        if vim_events is not None:
+            vim_events.stop()
+        if svc.notifications is not None:
+            svc.notifications.stop()
+        self._started = False
+
+    def __enter__(self) -> Runtime:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def health(self) -> dict[str, Any]:
+        """The ``/healthz`` body of this process."""
+        return {"status": "ok", "version": __version__, "role": self.settings.role}
+
+    def _launch_engine(self, svc: Services) -> None:
+        engine.launch(
+            self.settings.effective_database_url,
+            str(self.settings.data_dir),
+            steps.Context(
+                db=svc.db,
+                catalog=svc.catalog,
+                resources=svc.resources,
+                vnfm=BuiltinVnfm(svc.resources.driver, svc.catalog.open_vnf_file),
+            ),
+            role=self.settings.role,
+            executor_id=self.settings.executor_id,
+        )
+
+    def _start_vim_sync(self, svc: Services) -> None:
+        """Re-sync every VIM account every ``sync_interval_seconds`` (0 disables)."""
+        interval = self.settings.sync_interval_seconds
+        self._sync_stop.clear()
+        if interval <= 0:
+            return
+
+        def loop() -> None:
+            while not self._sync_stop.wait(interval):
+                try:
+                    svc.resources.sync_all()
+                except Exception:  # a database hiccup must not end the periodic sync
+                    log.exception("periodic VIM sync failed")
+
+        self._sync_thread = threading.Thread(target=loop, name="vim-sync", daemon=True)
+        self._sync_thread.start()
+
+
+def serve(settings: Settings, host: str, port: int, log_level: str = "info") -> None:
+    """Run this process in its role until SIGINT or SIGTERM."""
+    runtime = Runtime(settings)
+    if serves_api(settings.role):
+        _serve_api(runtime, host, port, log_level)
+    else:
+        serve_worker(runtime, host, port)
+
+
+def _serve_api(runtime: Runtime, host: str, port: int, log_level: str) -> None:
+    import uvicorn
+
+    from nfvo.api.app import create_app
+
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level=log_level.lower())
+
+
+def serve_worker(
+    runtime: Runtime, host: str, port: int, stop: threading.Event | None = None
+) -> None:
+    """Start ``runtime``, answer ``/healthz`` on ``host:port`` and block until ``stop`` is set
+    or, when called from the main thread, SIGINT or SIGTERM arrives; then stop everything and,
+    like uvicorn on an API node, re-raise that signal with its previous handler."""
+    stop = stop or threading.Event()
+    received: list[int] = []
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            received.append(signum)
+            stop.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_signal)
+    health = HealthServer(host, port, runtime.health)
+    try:
+        runtime.start()
+        health.start()
+        log.info("nfvo worker running; health on http://%s:%d/healthz", host, health.port)
+        while not stop.wait(1.0):
+            pass
+        log.info("nfvo worker shutting down")
+    finally:
+        health.stop()
+        runtime.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    for sig in reversed(received):
+        signal.raise_signal(sig)
