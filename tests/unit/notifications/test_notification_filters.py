@@ -11,7 +11,7 @@ import pytest
 from tests.support import etsi_openapi
 
 from nfvo.inventory.db import Database
-from nfvo.inventory.models import LccnSubscriptionRow, NotificationDelivery, NsInstance
+from nfvo.inventory.models import LccnSubscriptionRow, NotificationDelivery
 from nfvo.notifications import (
     change_notification,
     creation_notification,
@@ -19,20 +19,14 @@ from nfvo.notifications import (
     enqueue,
     op_occ_notification,
 )
-from nfvo.notifications.outbox import matches
+from nfvo.notifications.outbox import NsFacts, matches
 
-NS = NsInstance(
-    id="ns-1",
-    nsd_id="nsd-a",
-    name="web",
-    nsd_info_id="info",
-    ns_state="INSTANTIATED",
-    plan={"vnfs": {"v1": {"vnfd_id": "vnfd-x"}}},
-)
+NS_ID = "ns-1"
+NS = NsFacts(name="web", nsd_id="nsd-a", vnfd_ids=frozenset({"vnfd-x"}))
 
 
-def lookup(ns_id: str) -> NsInstance | None:
-    return NS if ns_id == NS.id else None
+def lookup(ns_id: str) -> NsFacts | None:
+    return NS if ns_id == NS_ID else None
 
 
 def op(state: str = "COMPLETED", operation: str = "INSTANTIATE", ns: str = "ns-1") -> dict:
