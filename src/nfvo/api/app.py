@@ -36,6 +36,7 @@ APIS: dict[str, str] = {"vnfpkgm": "2.4.0", "nsd": "2.3.0", "nslcm": "2.3.0"}
 
 def build_services(settings: Settings) -> Services:
     """Open the database, migrate it, and assemble the services."""
+    settings.validate()
     settings.prepare_dirs()
     db = Database(settings.effective_database_url)
     db.migrate()

@@ -79,6 +79,15 @@ class Term:
         hit = any(_leaf_matches(positive, leaf, self.values) for leaf in _leaves(obj, self.path))
         return not hit if self.op in _NEGATED else hit
 
+    @property
+    def negated(self) -> bool:
+        """Whether the operator is a negation (``neq``, ``nin``, ``ncont``)."""
+        return self.op in _NEGATED
+
+    def positive(self) -> Term:
+        """This term with a negated operator replaced by the operator it negates."""
+        return Term(_NEGATED.get(self.op, self.op), self.path, self.values, self.position)
+
     def __str__(self) -> str:
         values = ",".join(quote_value(v) for v in self.values)
         return f"({self.op},{'/'.join(self.path)},{values})"

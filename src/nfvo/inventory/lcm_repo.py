@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc
+from nfvo.inventory.paging import PageQuery, fetch_after, owned_by
+
+# The deployment records of an NS instance: large JSON, not needed to show its summary.
+NS_RECORDS = ("plan", "vnf_records", "vl_records")
+_NS_SUMMARY = (
+    *(c for c in NsInstance.__table__.c if c.name not in NS_RECORDS),
+    *(null().label(name) for name in NS_RECORDS),
+)
 
 
 class NsRepository:
@@ -33,6 +42,19 @@ class NsRepository:
         """All NS instances by creation."""
         q = select(NsInstance).order_by(NsInstance.created_at, NsInstance.id)
         return self.s.execute(q).scalars().all()
+
+    def page(self, query: PageQuery, *, tenant: str | None, records: bool = True) -> list[Any]:
+        """One chunk of the NS instances a caller owns, by creation. Without ``records`` the
+        rows are read-only column rows whose deployment records (``NS_RECORDS``) read as null,
+        which spares reading and decoding them."""
+        return fetch_after(
+            self.s,
+            NsInstance,
+            (NsInstance.created_at, NsInstance.id),
+            query,
+            visible=owned_by(NsInstance, tenant),
+            columns=None if records else _NS_SUMMARY,
+        )
 
     def using_nsd(self, nsd_info_id: str) -> int:
         """How many NS instances were created from an NSD."""
@@ -70,6 +92,16 @@ class OpOccRepository:
         if ns_instance_id:
             q = q.where(NsLcmOpOcc.ns_instance_id == ns_instance_id)
         return self.s.execute(q.order_by(NsLcmOpOcc.start_time, NsLcmOpOcc.id)).scalars().all()
+
+    def page(self, query: PageQuery, *, tenant: str | None) -> list[NsLcmOpOcc]:
+        """One chunk of the op occurrences a caller owns, by start time."""
+        return fetch_after(
+            self.s,
+            NsLcmOpOcc,
+            (NsLcmOpOcc.start_time, NsLcmOpOcc.id),
+            query,
+            visible=owned_by(NsLcmOpOcc, tenant),
+        )
 
     def delete_for(self, ns_instance_id: str) -> None:
         """Remove the op history of a deleted NS instance."""

@@ -13,6 +13,7 @@ from nfvo.errors import BadRequest, Conflict, NotFound
 from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
+from nfvo.inventory.paging import PageQuery
 from nfvo.inventory.repositories import CatalogRepository
 from nfvo.lcm import changes, codec, engine, events
 from nfvo.lcm.plan import PlanError, plan_instantiation
@@ -94,6 +95,12 @@ class LcmService:
         with self.db.session() as s:
             rows = list(NsRepository(s).list())
         return [n for n in rows if Scope(tenant).owns(n.tenant_id)]
+
+    def page(self, tenant: str | None, query: PageQuery, *, records: bool = True) -> list[Any]:
+        """One chunk of the NS instances visible to the caller, by creation (without
+        ``records``: read-only rows whose deployment records read as null)."""
+        with self.db.session() as s:
+            return NsRepository(s).page(query, tenant=tenant, records=records)
 
     def delete(self, ns_id: str, tenant: str | None) -> None:
         """Delete an NS instance: only NOT_INSTANTIATED and with no operation running."""
@@ -243,6 +250,11 @@ class LcmService:
         with self.db.session() as s:
             rows = list(OpOccRepository(s).list())
         return [o for o in rows if Scope(tenant).owns(o.tenant_id)]
+
+    def ops_page(self, tenant: str | None, query: PageQuery) -> list[NsLcmOpOcc]:
+        """One chunk of the op occurrences visible to the caller, by start time."""
+        with self.db.session() as s:
+            return OpOccRepository(s).page(query, tenant=tenant)
 
     def act(
         self, op_id: str, trigger: Trigger, tenant: str | None, cancel_mode: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from nfvo.api.deps import Services, operator, reader, services
-from nfvo.api.listing import page_of
+from nfvo.api.listing import Column, Columns, created_key, page_of, parse_list
 from nfvo.api.routes.packages import api_base
 from nfvo.api.security import Principal
 from nfvo.catalog.states import PackageKind
@@ -28,6 +29,24 @@ NS_DEFAULT_EXCLUDED = [
     ("vnfSnapshotInfoIds",),
 ]
 OP_DEFAULT_EXCLUDED = [("operationParams",), ("changedVnfInfo",), ("error",), ("resourceChanges",)]
+# Attributes whose filter terms are evaluated in SQL: each is exactly the column's value.
+NS_COLUMNS: Columns = {
+    ("id",): Column("id"),
+    ("nsInstanceName",): Column("name"),
+    ("nsdId",): Column("nsd_id"),
+    ("nsdInfoId",): Column("nsd_info_id"),
+    ("nsState",): Column("ns_state"),
+}
+OP_COLUMNS: Columns = {
+    ("id",): Column("id"),
+    ("nsInstanceId",): Column("ns_instance_id"),
+    ("operationState",): Column("state"),
+    ("lcmOperationType",): Column("operation"),
+    ("isAutomaticInvocation",): Column("is_automatic_invocation", bool),
+    ("isCancelPending",): Column("cancel_pending", bool),
+}
+# What ns_view builds from the deployment records; lists exclude them by default.
+NS_RECORD_ATTRIBUTES = ("vnfInstance", "virtualLinkInfo")
 
 
 def _vnf_instance(
@@ -204,6 +223,18 @@ def ns_view(
     return body
 
 
+def ns_page_renderer(svc: Services, base: str) -> Callable[[Sequence[Any]], list[dict[str, Any]]]:
+    """``render_page(rows) -> bodies`` for a page of NS instances: the one call that turns the
+    rows of a list page into NsInstance bodies (rows without deployment records render
+    without vnfInstance and virtualLinkInfo)."""
+
+    def render_page(rows: Sequence[Any]) -> list[dict[str, Any]]:
+        packages: dict[str, CatalogPackage] = {}  # VNF packages by vnfdId, across the page
+        return [ns_view(svc, ns, base, packages) for ns in rows]
+
+    return render_page
+
+
 def op_view(op: NsLcmOpOcc, base: str) -> dict[str, Any]:
     """NsLcmOpOcc (SOL005 §6.5.2.3)."""
     href = f"{base}/ns_lcm_op_occs/{op.id}"
@@ -263,16 +294,19 @@ def create_ns(
 def list_ns(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
-    base = api_base(request)
-    packages: dict[str, CatalogPackage] = {}
-    return page_of(
+    q = parse_list(
         request,
-        svc.lcm.list(_tenant(who)),
-        key=lambda n: f"{n.created_at.isoformat()}|{n.id}",
-        render=lambda n: ns_view(svc, n, base, packages),
         page_size=svc.settings.page_size,
         default_excluded=NS_DEFAULT_EXCLUDED,
         mandatory=MANDATORY,
+    )
+    records = any(q.needs(a) for a in NS_RECORD_ATTRIBUTES)
+    tenant = _tenant(who)
+    return q.respond(
+        fetch=lambda page: svc.lcm.page(tenant, page, records=records),
+        key=created_key,
+        render_page=ns_page_renderer(svc, api_base(request)),
+        columns=NS_COLUMNS,
     )
 
 
@@ -331,14 +365,16 @@ def list_ops(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
     base = api_base(request)
+    tenant = _tenant(who)
     return page_of(
         request,
-        svc.lcm.ops(_tenant(who)),
-        key=lambda o: f"{o.start_time.isoformat()}|{o.id}",
-        render=lambda o: op_view(o, base),
+        fetch=lambda page: svc.lcm.ops_page(tenant, page),
+        key=lambda o: (o.start_time, o.id),
+        render_page=lambda rows: [op_view(o, base) for o in rows],
         page_size=svc.settings.page_size,
         default_excluded=OP_DEFAULT_EXCLUDED,
         mandatory=MANDATORY,
+        columns=OP_COLUMNS,
     )
 
 
