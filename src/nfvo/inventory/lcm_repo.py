@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import null, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc
 from nfvo.inventory.paging import PageQuery, fetch_after, owned_by
-
-# The deployment records of an NS instance: large JSON, not needed to show its summary.
-NS_RECORDS = ("plan", "vnf_records", "vl_records")
-_NS_SUMMARY = (
-    *(c for c in NsInstance.__table__.c if c.name not in NS_RECORDS),
-    *(null().label(name) for name in NS_RECORDS),
-)
 
 
 class NsRepository:
@@ -43,17 +36,18 @@ class NsRepository:
         q = select(NsInstance).order_by(NsInstance.created_at, NsInstance.id)
         return self.s.execute(q).scalars().all()
 
-    def page(self, query: PageQuery, *, tenant: str | None, records: bool = True) -> list[Any]:
-        """One chunk of the NS instances a caller owns, by creation. Without ``records`` the
-        rows are read-only column rows whose deployment records (``NS_RECORDS``) read as null,
-        which spares reading and decoding them."""
+    def page(
+        self, query: PageQuery, *, tenant: str | None, without: Collection[str] = ()
+    ) -> list[Any]:
+        """One chunk of the NS instances a caller owns, by creation (``without``: columns
+        left unread, see :func:`fetch_after`)."""
         return fetch_after(
             self.s,
             NsInstance,
             (NsInstance.created_at, NsInstance.id),
             query,
             visible=owned_by(NsInstance, tenant),
-            columns=None if records else _NS_SUMMARY,
+            without=without,
         )
 
     def using_nsd(self, nsd_info_id: str) -> int:
@@ -93,14 +87,18 @@ class OpOccRepository:
             q = q.where(NsLcmOpOcc.ns_instance_id == ns_instance_id)
         return self.s.execute(q.order_by(NsLcmOpOcc.start_time, NsLcmOpOcc.id)).scalars().all()
 
-    def page(self, query: PageQuery, *, tenant: str | None) -> list[NsLcmOpOcc]:
-        """One chunk of the op occurrences a caller owns, by start time."""
+    def page(
+        self, query: PageQuery, *, tenant: str | None, without: Collection[str] = ()
+    ) -> list[Any]:
+        """One chunk of the op occurrences a caller owns, by start time (``without``: columns
+        left unread, see :func:`fetch_after`)."""
         return fetch_after(
             self.s,
             NsLcmOpOcc,
             (NsLcmOpOcc.start_time, NsLcmOpOcc.id),
             query,
             visible=owned_by(NsLcmOpOcc, tenant),
+            without=without,
         )
 
     def delete_for(self, ns_instance_id: str) -> None:

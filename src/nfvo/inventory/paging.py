@@ -11,12 +11,26 @@ the REST filter syntax; the API layer decides which filter terms translate faith
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import namedtuple
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, not_, or_, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    false,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -99,6 +113,11 @@ def own_or_shared(model: type[Any], tenant: str | None) -> ColumnElement[bool]:
     return or_(model.tenant_id == tenant, model.tenant_id.is_(None))
 
 
+@lru_cache(maxsize=64)
+def _record_type(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
+    return namedtuple("Record", names)  # type: ignore[return-value]
+
+
 def fetch_after(
     session: Session,
     model: type[Any],
@@ -107,14 +126,22 @@ def fetch_after(
     *,
     visible: ColumnElement[bool] | None = None,
     options: Sequence[ExecutableOption] = (),
-    columns: Sequence[ColumnElement[Any]] | None = None,
+    without: Collection[str] = (),
 ) -> list[Any]:
     """Up to ``query.limit`` rows of ``model`` ordered by ``sort`` strictly after
-    ``query.after``, visible and passing every test: ORM objects, or read-only rows of
-    ``columns`` (attributes named like the columns) when those are given."""
+    ``query.after``, visible and passing every test.
+
+    The rows are ORM objects; with ``without`` (column names) they are read-only records with
+    an attribute per column, where those columns are not read and hold None: a list spares
+    reading and decoding large columns its page does not show."""
     dialect = session.get_bind().dialect.name
-    stmt = (select(model) if columns is None else select(*columns)).order_by(*sort)
-    stmt = stmt.limit(query.limit)
+    if without:
+        table = model.__table__
+        columns = [null().label(c.name) if c.name in without else c for c in table.c]
+        stmt = select(*columns)
+    else:
+        stmt = select(model)
+    stmt = stmt.order_by(*sort).limit(query.limit)
     if visible is not None:
         stmt = stmt.where(visible)
     if query.after is not None:
@@ -125,4 +152,7 @@ def fetch_after(
     if options:
         stmt = stmt.options(*options)
     result = session.execute(stmt)
-    return list(result.scalars() if columns is None else result)
+    if not without:
+        return list(result.scalars())
+    record = _record_type(tuple(result.keys()))
+    return [record._make(row) for row in result]

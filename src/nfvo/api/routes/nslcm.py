@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from nfvo.api.deps import Services, operator, reader, services
-from nfvo.api.listing import Column, Columns, created_key, page_of, parse_list
+from nfvo.api.listing import Column, Columns, ListQuery, created_key, parse_list
 from nfvo.api.routes.packages import api_base
 from nfvo.api.security import Principal
 from nfvo.catalog.states import PackageKind
@@ -45,8 +45,16 @@ OP_COLUMNS: Columns = {
     ("isAutomaticInvocation",): Column("is_automatic_invocation", bool),
     ("isCancelPending",): Column("cancel_pending", bool),
 }
-# What ns_view builds from the deployment records; lists exclude them by default.
-NS_RECORD_ATTRIBUTES = ("vnfInstance", "virtualLinkInfo")
+# Columns a list page reads only when the response or the filter uses the attributes built
+# from them (those are excluded by default): the NS deployment records, the op parameters
+# and error. ``changes`` is never shown by op_view.
+NS_LAZY = {("plan", "vnf_records", "vl_records"): ("vnfInstance", "virtualLinkInfo")}
+OP_LAZY = {("params",): ("operationParams",), ("error",): ("error",), ("changes",): ()}
+
+
+def _unread(q: ListQuery, lazy: dict[tuple[str, ...], tuple[str, ...]]) -> set[str]:
+    """The lazy columns that this list request does not need."""
+    return {c for cols, attrs in lazy.items() if not any(q.needs(a) for a in attrs) for c in cols}
 
 
 def _vnf_instance(
@@ -300,10 +308,9 @@ def list_ns(
         default_excluded=NS_DEFAULT_EXCLUDED,
         mandatory=MANDATORY,
     )
-    records = any(q.needs(a) for a in NS_RECORD_ATTRIBUTES)
-    tenant = _tenant(who)
+    tenant, unread = _tenant(who), _unread(q, NS_LAZY)
     return q.respond(
-        fetch=lambda page: svc.lcm.page(tenant, page, records=records),
+        fetch=lambda page: svc.lcm.page(tenant, page, without=unread),
         key=created_key,
         render_page=ns_page_renderer(svc, api_base(request)),
         columns=NS_COLUMNS,
@@ -364,16 +371,17 @@ for _op, _path in (
 def list_ops(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
-    base = api_base(request)
-    tenant = _tenant(who)
-    return page_of(
+    q = parse_list(
         request,
-        fetch=lambda page: svc.lcm.ops_page(tenant, page),
-        key=lambda o: (o.start_time, o.id),
-        render_page=lambda rows: [op_view(o, base) for o in rows],
         page_size=svc.settings.page_size,
         default_excluded=OP_DEFAULT_EXCLUDED,
         mandatory=MANDATORY,
+    )
+    base, tenant, unread = api_base(request), _tenant(who), _unread(q, OP_LAZY)
+    return q.respond(
+        fetch=lambda page: svc.lcm.ops_page(tenant, page, without=unread),
+        key=lambda o: (o.start_time, o.id),
+        render_page=lambda rows: [op_view(o, base) for o in rows],
         columns=OP_COLUMNS,
     )
 
