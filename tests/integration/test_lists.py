@@ -4,16 +4,21 @@ tenants see only their rows across pages. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.support.live import LiveApi
+from sqlalchemy import create_engine, text
+from tests.support.live import LiveApi, start_live
 
 from nfvo.api.sol013 import OPERATORS, parse_filter, quote_value
 from nfvo.inventory.models import (
@@ -56,6 +61,7 @@ WORDS = [
     "née",
 ]
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+PG_ENV = "NFVO_TEST_DATABASE_URL"
 
 
 def _id(kind: int, i: int) -> str:
@@ -191,10 +197,40 @@ def ids(items: list[dict], key: str = "id") -> list[str]:
     return [item[key] for item in items]
 
 
-@pytest.fixture
-def seeded(live: LiveApi) -> Iterator[LiveApi]:
-    seed(live, [None])
-    yield live
+@contextmanager
+def _database(kind: str, tmp: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'nfvo.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveApi]:
+    """One server with the seeded rows, shared by the tests that only read (a server start
+    is the slow part of these tests)."""
+    tmp = tmp_path_factory.mktemp("lists")
+    with _database(request.param, tmp) as url:
+        live = start_live(tmp / "data", url)
+        try:
+            seed(live, [None])
+            yield live
+        finally:
+            live.close()
 
 
 # ------------------------------------------------------------------- order and exactly once
@@ -350,12 +386,13 @@ def test_malformed_markers_are_refused(seeded: LiveApi, marker: str) -> None:
     assert r.headers["content-type"].startswith("application/problem+json")
 
 
-def test_a_deleted_marker_row_does_not_break_paging(seeded: LiveApi) -> None:
-    seeded.services.settings.page_size = 5
-    r = seeded.client.get(SUBS)
+def test_a_deleted_marker_row_does_not_break_paging(live: LiveApi) -> None:
+    seed(live, [None])
+    live.services.settings.page_size = 5
+    r = live.client.get(SUBS)
     last = r.json()[-1]["id"]
-    assert seeded.client.delete(f"{SUBS}/{last}").status_code == 204
-    r = seeded.client.get(r.headers["link"].split(";")[0].strip("<>"))
+    assert live.client.delete(f"{SUBS}/{last}").status_code == 204
+    r = live.client.get(r.headers["link"].split(";")[0].strip("<>"))
     assert ids(r.json()) == [_id(6, i) for i in range(5, 10)]
 
 
