@@ -47,9 +47,16 @@ OP_COLUMNS: Columns = {
 }
 # Columns a list page reads only when the response or the filter uses the attributes built
 # from them (those are excluded by default): the NS deployment records, the op parameters
-# and error. ``changes`` is never shown by op_view.
-NS_LAZY = {("plan", "vnf_records", "vl_records"): ("vnfInstance", "virtualLinkInfo")}
-OP_LAZY = {("params",): ("operationParams",), ("error",): ("error",), ("changes",): ()}
+# and error. Columns mapped to no attribute are never read: ns_view and op_view do not use them.
+NS_LAZY = {
+    ("plan", "vnf_records", "vl_records"): ("vnfInstance", "virtualLinkInfo"),
+    ("tenant_id", "instantiation_level_id", "revision", "updated_at"): (),
+}
+OP_LAZY = {
+    ("params",): ("operationParams",),
+    ("error",): ("error",),
+    ("tenant_id", "changes", "generation"): (),
+}
 
 
 def _unread(q: ListQuery, lazy: dict[tuple[str, ...], tuple[str, ...]]) -> set[str]:
