@@ -6,6 +6,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+class SettingsError(ValueError):
+    """A setting has a value nfvo refuses to start with; the message names it."""
+
 
 def default_data_dir() -> Path:
     """``$NFVO_DATA_DIR`` or ``~/.nfvo``."""
@@ -18,6 +25,8 @@ class Settings:
 
     The embedded default is a SQLite file under ``data_dir``; setting
     ``NFVO_DATABASE_URL`` (``postgresql+psycopg://...``) switches to PostgreSQL.
+    ``page_size`` (``NFVO_PAGE_SIZE``) is how many resources one page of a list holds,
+    1 to ``MAX_PAGE_SIZE``.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -26,7 +35,7 @@ class Settings:
     admin_user: str = "admin"
     admin_password: str | None = None
     token_ttl_seconds: int = 3600
-    page_size: int = 100
+    page_size: int = DEFAULT_PAGE_SIZE
     max_upload_bytes: int = 1 << 30
     upload_from_uri_timeout: float = 60.0
     public_url: str | None = None
@@ -46,10 +55,24 @@ class Settings:
             s.sync_interval_seconds = float(os.environ["NFVO_SYNC_INTERVAL"])
         if os.environ.get("NFVO_TOKEN_TTL"):
             s.token_ttl_seconds = int(os.environ["NFVO_TOKEN_TTL"])
+        if os.environ.get("NFVO_PAGE_SIZE"):
+            raw = os.environ["NFVO_PAGE_SIZE"]
+            if not raw.strip().isdigit():
+                raise SettingsError(f"NFVO_PAGE_SIZE must be a whole number, got {raw!r}")
+            s.page_size = int(raw)
         for key, value in overrides.items():
             if value is not None:
                 setattr(s, key, value)
+        s.validate()
         return s
+
+    def validate(self) -> None:
+        """Raise SettingsError naming the first setting nfvo cannot start with."""
+        if not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            raise SettingsError(
+                f"page size (NFVO_PAGE_SIZE) must be between 1 and {MAX_PAGE_SIZE}, "
+                f"got {self.page_size}"
+            )
 
     @property
     def effective_database_url(self) -> str:

@@ -68,6 +68,7 @@ class Services:
 def build_services(settings: Settings) -> Services:
     """Open the database, migrate it, create the admin client on first start, and assemble
     the services (the engine is not launched: see :meth:`Runtime.start`)."""
+    settings.validate()
     settings.prepare_dirs()
     db = Database(settings.effective_database_url)
     db.migrate()

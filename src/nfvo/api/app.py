@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nfvo import __version__
 from nfvo.api import problems
@@ -37,25 +39,42 @@ def _add_api_versions(app: FastAPI, api: str) -> None:
         )
 
 
-async def _version_header(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    parts = request.url.path.split("/")
-    api = parts[1] if len(parts) > 1 else ""
-    if api in APIS:
-        asked = request.headers.get("version")
+class VersionHeader:
+    """SOL013 §4.6 ``Version`` header: refuse a requested version the path's major does not
+    serve (406), and name the version served on every response of a SOL005 API.
+
+    A plain ASGI middleware: it costs a dictionary look-up per request, where an ``http``
+    middleware function would add a task and memory streams to every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        parts = path.split("/")
+        api = parts[1] if len(parts) > 1 else ""
+        if api not in APIS:
+            await self.app(scope, receive, send)
+            return
+        asked = Headers(scope=scope).get("version")
         major = parts[2][1:] if len(parts) > 2 and parts[2] in ("v1", "v2") else None
         if asked and major and not asked.startswith(major + "."):
-            return problems.problem(
+            refusal = problems.problem(
                 406,
                 f"Version {asked!r} is not supported under /{api}/v{major}; "
                 f"see /{api}/api_versions",
-                instance=request.url.path,
+                instance=path,
             )
-        response = await call_next(request)
-        response.headers["Version"] = APIS[api] if major != "1" else "1.3.0"
-        return response
-    return await call_next(request)
+            await refusal(scope, receive, send)
+            return
+        version = APIS[api] if major != "1" else "1.3.0"
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["Version"] = version
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -85,7 +104,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     def healthz() -> dict[str, Any]:
         return runtime.health()
 
-    app.middleware("http")(_version_header)
+    app.add_middleware(VersionHeader)
     app.include_router(auth.router, tags=["auth"])
     app.include_router(admin.router)
     for major in ("v1", "v2"):

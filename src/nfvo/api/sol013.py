@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from operator import eq, ge, gt, le, lt
 from typing import Any
 from urllib.parse import quote
@@ -78,6 +79,15 @@ class Term:
         positive = _NEGATED.get(self.op, self.op)
         hit = any(_leaf_matches(positive, leaf, self.values) for leaf in _leaves(obj, self.path))
         return not hit if self.op in _NEGATED else hit
+
+    @property
+    def negated(self) -> bool:
+        """Whether the operator is a negation (``neq``, ``nin``, ``ncont``)."""
+        return self.op in _NEGATED
+
+    def positive(self) -> Term:
+        """This term with a negated operator replaced by the operator it negates."""
+        return Term(_NEGATED.get(self.op, self.op), self.path, self.values, self.position)
 
     def __str__(self) -> str:
         values = ",".join(quote_value(v) for v in self.values)
@@ -288,21 +298,27 @@ class Selector:
         if self.fields is not None and self.exclude_fields is not None:
             raise QueryError("fields", "'fields' and 'exclude_fields' cannot be combined")
 
-    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
-        """A copy of ``obj`` without the deselected attributes; unchanged sub-objects are shared."""
-        must = frozenset(self.mandatory)
-        if self.all_fields:
-            return dict(obj)
-        if self.fields is not None and not self.exclude_default:
-            return _prune(obj, frozenset(self.fields) | must, ())
+    @cached_property
+    def _removed(self) -> tuple[frozenset[str], tuple[AttrPath, ...]]:
+        """The attributes ``apply`` removes: (top-level names, deeper paths); worked out once
+        per request, not once per resource."""
         removed = list(self.exclude_fields or ())
         if self.exclude_default or self.exclude_fields is None:
             listed = self.fields or ()
             removed += [d for d in self.default_excluded if not any(_related(d, p) for p in listed)]
-        out: Any = dict(obj)
-        for path in removed:
-            if path and not any(_related(path, m) for m in must):
-                out = _remove(out, path)
+        paths = [p for p in removed if p and not any(_related(p, m) for m in self.mandatory)]
+        return frozenset(p[0] for p in paths if len(p) == 1), tuple(p for p in paths if len(p) > 1)
+
+    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of ``obj`` without the deselected attributes; unchanged sub-objects are shared."""
+        if self.all_fields:
+            return dict(obj)
+        if self.fields is not None and not self.exclude_default:
+            return _prune(obj, frozenset(self.fields) | frozenset(self.mandatory), ())
+        top, deep = self._removed
+        out: Any = {k: v for k, v in obj.items() if k not in top}
+        for path in deep:
+            out = _remove(out, path)
         return out
 
 

@@ -8,7 +8,9 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -87,7 +89,14 @@ class ApiClient:
 
 
 class TokenService:
-    """Issues and verifies HS256 JWT bearer tokens with a key shared through the database."""
+    """Issues and verifies HS256 JWT bearer tokens with a key shared through the database.
+
+    The key is read once. A verified token is remembered (a bounded LRU) with its expiry, so a
+    client sending the same token again is not verified again until the token expires: the
+    outcome is the one verification would give, since the signature and claims of a given token
+    string cannot change and nothing else is checked."""
+
+    CACHE_SIZE = 1024
 
     def __init__(self, db: Database, ttl_seconds: int) -> None:
         with db.session() as s:
@@ -95,6 +104,8 @@ class TokenService:
                 "jwt_signing_key", lambda: secrets.token_urlsafe(48)
             )
         self.ttl = ttl_seconds
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def issue(self, client: ApiClient) -> tuple[str, int]:
         """A token for ``client`` and its lifetime in seconds."""
@@ -111,10 +122,20 @@ class TokenService:
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token; raises ``jwt.InvalidTokenError`` otherwise."""
+        with self._lock:
+            hit = self._verified.get(token)
+            if hit is not None and time.time() < hit[1]:
+                self._verified.move_to_end(token)
+                return hit[0]
         claims = jwt.decode(
             token, self._key, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp"]}
         )
-        return Principal(claims["sub"], Role[claims["role"]], claims.get("tenant"))
+        principal = Principal(claims["sub"], Role[claims["role"]], claims.get("tenant"))
+        with self._lock:
+            self._verified[token] = (principal, float(claims["exp"]))
+            if len(self._verified) > self.CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
 
 
 class ClientService:

@@ -33,6 +33,7 @@ from nfvo.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from nfvo.inventory.blobs import BlobRepository
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import CatalogPackage
+from nfvo.inventory.paging import PageQuery
 from nfvo.inventory.repositories import CatalogRepository, DuplicateOnboarded, StaleRevision
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,13 @@ class CatalogService:
         if tenant_id is None:
             return rows
         return [r for r in rows if r.tenant_id in (None, tenant_id)]
+
+    def page(
+        self, kind: PackageKind, query: PageQuery, tenant_id: str | None = None
+    ) -> list[CatalogPackage]:
+        """One chunk of the packages of a kind visible to the tenant, by creation."""
+        with self.db.session() as s:
+            return CatalogRepository(s).page(kind.value, query, tenant=tenant_id)
 
     def descriptor(self, kind: PackageKind, pkg_id: str) -> dict[str, Any]:
         """The stored typed descriptor (JSON) of an onboarded package."""

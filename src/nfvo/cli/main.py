@@ -14,7 +14,7 @@ import typer
 
 from nfvo import __version__
 from nfvo.cli.client import context, register
-from nfvo.config import Settings
+from nfvo.config import Settings, SettingsError
 
 app = typer.Typer(
     name="nfvo",
@@ -102,7 +102,11 @@ def serve(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = Settings.from_env(data_dir=data_dir, auth_enabled=not no_auth, role=role)
+    try:
+        settings = Settings.from_env(data_dir=data_dir, auth_enabled=not no_auth, role=role)
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     run(settings, host=host, port=port, log_level=log_level)
 
 

@@ -11,7 +11,7 @@ Concurrency rules (they hold on SQLite, which has no row locks, as on PostgreSQL
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -27,6 +27,7 @@ from nfvo.inventory.models import (
     VimAccount,
     utcnow,
 )
+from nfvo.inventory.paging import PageQuery, fetch_after, owned_by
 
 
 class NsRepository:
@@ -53,6 +54,20 @@ class NsRepository:
         """All NS instances by creation."""
         q = select(NsInstance).order_by(NsInstance.created_at, NsInstance.id)
         return self.s.execute(q).scalars().all()
+
+    def page(
+        self, query: PageQuery, *, tenant: str | None, without: Collection[str] = ()
+    ) -> list[Any]:
+        """One chunk of the NS instances a caller owns, by creation (``without``: columns
+        left unread, see :func:`fetch_after`)."""
+        return fetch_after(
+            self.s,
+            NsInstance,
+            (NsInstance.created_at, NsInstance.id),
+            query,
+            visible=owned_by(NsInstance, tenant),
+            without=without,
+        )
 
     def using_nsd(self, nsd_info_id: str) -> int:
         """How many NS instances were created from an NSD."""
@@ -405,6 +420,20 @@ class OpOccRepository:
         if ns_instance_id:
             q = q.where(NsLcmOpOcc.ns_instance_id == ns_instance_id)
         return self.s.execute(q.order_by(NsLcmOpOcc.start_time, NsLcmOpOcc.id)).scalars().all()
+
+    def page(
+        self, query: PageQuery, *, tenant: str | None, without: Collection[str] = ()
+    ) -> list[Any]:
+        """One chunk of the op occurrences a caller owns, by start time (``without``: columns
+        left unread, see :func:`fetch_after`)."""
+        return fetch_after(
+            self.s,
+            NsLcmOpOcc,
+            (NsLcmOpOcc.start_time, NsLcmOpOcc.id),
+            query,
+            visible=owned_by(NsLcmOpOcc, tenant),
+            without=without,
+        )
 
     def last_of(self, ns_instance_id: str, operation: str) -> NsLcmOpOcc | None:
         """The latest op occurrence of one type on an NS."""

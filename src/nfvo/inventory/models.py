@@ -65,7 +65,10 @@ class CatalogPackage(Base):
     """
 
     __tablename__ = "catalog_packages"
-    __table_args__ = (UniqueConstraint("onboarded_key", name="uq_catalog_onboarded_key"),)
+    __table_args__ = (
+        UniqueConstraint("onboarded_key", name="uq_catalog_onboarded_key"),
+        Index("ix_catalog_packages_kind_created", "kind", "created_at", "id"),  # list order
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), index=True)
@@ -262,6 +265,12 @@ class NsInstance(Base):
     per NS" hold on SQLite, where ``FOR UPDATE`` does nothing."""
 
     __tablename__ = "ns_instances"
+    __table_args__ = (  # list pages: (created_at, id) ranges, alone or behind a filter column
+        Index("ix_ns_instances_created", "created_at", "id"),
+        Index("ix_ns_instances_tenant_created", "tenant_id", "created_at", "id"),
+        Index("ix_ns_instances_state_created", "ns_state", "created_at", "id"),
+        Index("ix_ns_instances_nsd_id", "nsd_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
@@ -289,6 +298,12 @@ class NsLcmOpOcc(Base):
     """One NS life-cycle operation occurrence and its state (SOL005 NsLcmOpOcc)."""
 
     __tablename__ = "ns_lcm_op_occs"
+    __table_args__ = (  # list pages: (start_time, id) ranges, alone or behind a filter column
+        Index("ix_ns_lcm_op_occs_start", "start_time", "id"),
+        Index("ix_ns_lcm_op_occs_tenant_start", "tenant_id", "start_time", "id"),
+        Index("ix_ns_lcm_op_occs_state_start", "state", "start_time", "id"),
+        Index("ix_ns_lcm_op_occs_ns_start", "ns_instance_id", "start_time", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     ns_instance_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -311,6 +326,7 @@ class LccnSubscriptionRow(Base):
     authenticate there. Callback credentials live only in ``secrets`` (Fernet-encrypted)."""
 
     __tablename__ = "lccn_subscriptions"
+    __table_args__ = (Index("ix_lccn_subscriptions_created", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from nfvo.inventory.models import CatalogPackage, OAuthClient, ServerSetting
+from nfvo.inventory.paging import PageQuery, fetch_after, own_or_shared
 
 
 class StaleRevision(Exception):
@@ -61,6 +62,16 @@ class CatalogRepository:
             q = q.where(CatalogPackage.tenant_id == tenant_id)
         return (
             self.s.execute(q.order_by(CatalogPackage.created_at, CatalogPackage.id)).scalars().all()
+        )
+
+    def page(self, kind: str, query: PageQuery, *, tenant: str | None) -> list[CatalogPackage]:
+        """One chunk of the packages of a kind a caller sees (own and shared), by creation."""
+        return fetch_after(
+            self.s,
+            CatalogPackage,
+            (CatalogPackage.created_at, CatalogPackage.id),
+            query,
+            visible=(CatalogPackage.kind == kind) & own_or_shared(CatalogPackage, tenant),
         )
 
     def find_onboarded(self, kind: str, descriptor_ids: Sequence[str]) -> dict[str, CatalogPackage]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from nfvo.inventory.models import (
@@ -22,6 +22,7 @@ from nfvo.inventory.models import (
     VimNetwork,
     VimZone,
 )
+from nfvo.inventory.paging import PageQuery, fetch_after, own_or_shared
 
 T = TypeVar("T", bound=Base)
 
@@ -59,6 +60,11 @@ class TenantRepository(_Crud):
         """All tenants by creation."""
         return self.s.execute(select(Tenant).order_by(Tenant.created_at, Tenant.id)).scalars().all()
 
+    def page(self, query: PageQuery, *, only: str | None = None) -> list[Tenant]:
+        """One chunk of tenants by creation (``only``: just that tenant)."""
+        visible = true() if only is None else Tenant.id == only
+        return fetch_after(self.s, Tenant, (Tenant.created_at, Tenant.id), query, visible=visible)
+
     def usage(self, tenant_id: str) -> dict[str, int]:
         """How many things still belong to a tenant (deletion is refused while any do)."""
         counts = {}
@@ -87,6 +93,16 @@ class VimRepository(_Crud):
         """All VIM accounts by creation."""
         q = select(VimAccount).order_by(VimAccount.created_at, VimAccount.id)
         return self.s.execute(q).scalars().all()
+
+    def page(self, query: PageQuery, *, tenant: str | None) -> list[VimAccount]:
+        """One chunk of the VIM accounts a caller sees (own and shared), by creation."""
+        return fetch_after(
+            self.s,
+            VimAccount,
+            (VimAccount.created_at, VimAccount.id),
+            query,
+            visible=own_or_shared(VimAccount, tenant),
+        )
 
     def name_taken(self, tenant_id: str | None, name: str, except_id: str | None = None) -> bool:
         """Whether a VIM account of that tenant already has ``name``."""
@@ -182,3 +198,13 @@ class SdnRepository(_Crud):
         """All SDN controllers by creation."""
         q = select(SdnController).order_by(SdnController.created_at, SdnController.id)
         return self.s.execute(q).scalars().all()
+
+    def page(self, query: PageQuery, *, tenant: str | None) -> list[SdnController]:
+        """One chunk of the SDN controllers a caller sees (own and shared), by creation."""
+        return fetch_after(
+            self.s,
+            SdnController,
+            (SdnController.created_at, SdnController.id),
+            query,
+            visible=own_or_shared(SdnController, tenant),
+        )

@@ -4,6 +4,7 @@ roll back, fail or cancel an operation (the API and, later, the policy engine ca
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from nfvo.errors import BadRequest, Conflict, NotFound
 from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
+from nfvo.inventory.paging import PageQuery
 from nfvo.inventory.repositories import CatalogRepository
 from nfvo.lcm import changes, codec, engine, events
 from nfvo.lcm.model import ChangeSet
@@ -98,6 +100,14 @@ class LcmService:
         with self.db.session() as s:
             rows = list(NsRepository(s).list())
         return [n for n in rows if Scope(tenant).owns(n.tenant_id)]
+
+    def page(
+        self, tenant: str | None, query: PageQuery, *, without: Collection[str] = ()
+    ) -> list[Any]:
+        """One chunk of the NS instances visible to the caller, by creation (``without``:
+        columns left unread: read-only rows where they hold None)."""
+        with self.db.session() as s:
+            return NsRepository(s).page(query, tenant=tenant, without=without)
 
     def delete(self, ns_id: str, tenant: str | None) -> None:
         """Delete an NS instance: only NOT_INSTANTIATED and with no operation running (one
@@ -277,6 +287,14 @@ class LcmService:
         with self.db.session() as s:
             rows = list(OpOccRepository(s).list())
         return [o for o in rows if Scope(tenant).owns(o.tenant_id)]
+
+    def ops_page(
+        self, tenant: str | None, query: PageQuery, *, without: Collection[str] = ()
+    ) -> list[Any]:
+        """One chunk of the op occurrences visible to the caller, by start time (``without``:
+        columns left unread: read-only rows where they hold None)."""
+        with self.db.session() as s:
+            return OpOccRepository(s).page(query, tenant=tenant, without=without)
 
     def act(
         self, op_id: str, trigger: Trigger, tenant: str | None, cancel_mode: str | None = None

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from nfvo.errors import BadRequest, NotFound, UnprocessableEntity
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import LccnSubscriptionRow, NotificationDelivery
+from nfvo.inventory.paging import PageQuery, fetch_after, owned_by
 from nfvo.notifications import outbox
 from nfvo.notifications.delivery import (
     BASIC,
@@ -262,6 +263,15 @@ class NotificationService:
                 LccnSubscriptionRow.created_at, LccnSubscriptionRow.id
             )
             return [_view(r) for r in s.scalars(q) if _visible(r.tenant_id, tenant)]
+
+    def page(self, tenant: str | None, query: PageQuery) -> list[Subscription]:
+        """One chunk of the subscriptions the caller may see, oldest first."""
+        row = LccnSubscriptionRow
+        with self.db.session() as s:
+            rows = fetch_after(
+                s, row, (row.created_at, row.id), query, visible=owned_by(row, tenant)
+            )
+            return [_view(r) for r in rows]
 
     def get(self, sub_id: str, tenant: str | None) -> Subscription:
         """One subscription (NotFound also for another tenant's)."""

@@ -16,6 +16,7 @@ from typing import Any
 from nfvo.errors import BadRequest, Conflict, Forbidden, NotFound
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import SdnController, Tenant, VimAccount
+from nfvo.inventory.paging import PageQuery
 from nfvo.inventory.resources_repo import SdnRepository, TenantRepository, VimRepository
 from nfvo.resources import sdn as sdn_drivers
 from nfvo.resources.vault import (
@@ -96,6 +97,11 @@ class ResourceService:
         with self.db.session() as s:
             rows = list(TenantRepository(s).list())
         return [t for t in rows if scope.is_global or t.id == scope.tenant_id]
+
+    def tenants_page(self, scope: Scope, query: PageQuery) -> list[Tenant]:
+        """One chunk of the tenants the caller may see, by creation."""
+        with self.db.session() as s:
+            return TenantRepository(s).page(query, only=scope.tenant_id)
 
     def get_tenant(self, tenant_id: str, scope: Scope) -> Tenant:
         """One tenant or NotFound (also when it is another tenant's)."""
@@ -197,6 +203,11 @@ class ResourceService:
         with self.db.session() as s:
             rows = list(VimRepository(s).list())
         return [v for v in rows if scope.sees(v.tenant_id)]
+
+    def vims_page(self, scope: Scope, query: PageQuery) -> list[VimAccount]:
+        """One chunk of the VIM accounts the caller may see, by creation."""
+        with self.db.session() as s:
+            return VimRepository(s).page(query, tenant=scope.tenant_id)
 
     def get_vim(self, vim_id: str, scope: Scope) -> VimAccount:
         """One VIM account visible to the caller."""
@@ -564,6 +575,11 @@ class ResourceService:
         with self.db.session() as s:
             rows = list(SdnRepository(s).list())
         return [r for r in rows if scope.sees(r.tenant_id)]
+
+    def sdns_page(self, scope: Scope, query: PageQuery) -> list[SdnController]:
+        """One chunk of the SDN controllers the caller may see, by creation."""
+        with self.db.session() as s:
+            return SdnRepository(s).page(query, tenant=scope.tenant_id)
 
     def get_sdn(self, sdn_id: str, scope: Scope) -> SdnController:
         """One SDN controller visible to the caller."""

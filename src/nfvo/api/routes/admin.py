@@ -6,6 +6,7 @@ its users know. Credentials are write-only: the API never returns them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
@@ -13,10 +14,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from nfvo.api.deps import Forbidden, Services, admin, reader, services
-from nfvo.api.listing import page_of
+from nfvo.api.listing import Column, Columns, page_of
 from nfvo.api.security import Principal
 from nfvo.errors import BadRequest
 from nfvo.inventory.models import SdnController, Tenant, VimAccount
+from nfvo.inventory.paging import PageQuery
 from nfvo.resources.service import Scope
 from nfvo.vim import registry
 
@@ -24,6 +26,32 @@ router = APIRouter(prefix="/admin/v1", tags=["admin"])
 MANDATORY = [("_id",), ("id",)]
 _NAME = {"min_length": 1, "max_length": 128, "pattern": r"^[^\x00-\x1f]+$"}
 Name = Field(**_NAME)
+_OWNED: Columns = {
+    ("_id",): Column("id"),
+    ("id",): Column("id"),
+    ("name",): Column("name"),
+    ("description",): Column("description"),
+}
+TENANT_COLUMNS = _OWNED
+_MANAGED: Columns = {
+    **_OWNED,
+    ("tenant_id",): Column("tenant_id"),
+    ("_admin", "operationalState"): Column("operational_state"),
+    ("_admin", "detailed-status"): Column("detailed_status"),
+}
+VIM_COLUMNS: Columns = {
+    **_MANAGED,
+    ("vim_type",): Column("vim_type"),
+    ("vim_url",): Column("vim_url"),
+    ("vim_user",): Column("vim_user"),
+    ("vim_tenant_name",): Column("vim_tenant_name"),
+}
+SDN_COLUMNS: Columns = {
+    **_MANAGED,
+    ("type",): Column("sdn_type"),
+    ("url",): Column("url"),
+    ("user",): Column("user"),
+}
 OptName = Field(None, **_NAME)
 
 
@@ -158,15 +186,21 @@ def _created(body: dict[str, Any], path: str) -> JSONResponse:
     return JSONResponse(body, status_code=201, headers={"Location": f"{path}/{body['id']}"})
 
 
-def _list(request: Request, svc: Services, rows: list[Any], render: Any) -> JSONResponse:
+def _list(
+    request: Request,
+    svc: Services,
+    fetch: Callable[[PageQuery], Sequence[Any]],
+    render: Callable[[Any], dict[str, Any]],
+    columns: Columns,
+) -> JSONResponse:
     return page_of(
         request,
-        rows,
-        key=lambda r: f"{r.created_at.isoformat()}|{r.id}",
-        render=render,
+        fetch=fetch,
+        render_page=lambda rows: [render(r) for r in rows],
         page_size=svc.settings.page_size,
         default_excluded=[],
         mandatory=MANDATORY,
+        columns=columns,
     )
 
 
@@ -183,7 +217,14 @@ def create_tenant(
 def list_tenants(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
-    return _list(request, svc, svc.resources.list_tenants(scope_of(who)), tenant_view)
+    scope = scope_of(who)
+    return _list(
+        request,
+        svc,
+        lambda page: svc.resources.tenants_page(scope, page),
+        tenant_view,
+        TENANT_COLUMNS,
+    )
 
 
 @router.get("/tenants/{tenant_id}")
@@ -235,8 +276,14 @@ def create_vim(
 def list_vims(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
-    rows = svc.resources.list_vims(scope_of(who))
-    return _list(request, svc, rows, lambda v: vim_view(svc, v))
+    scope = scope_of(who)
+    return _list(
+        request,
+        svc,
+        lambda page: svc.resources.vims_page(scope, page),
+        lambda v: vim_view(svc, v),
+        VIM_COLUMNS,
+    )
 
 
 @router.get("/vim_accounts/{vim_id}")
@@ -305,8 +352,14 @@ def create_sdn(
 def list_sdns(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
-    rows = svc.resources.list_sdns(scope_of(who))
-    return _list(request, svc, rows, lambda r: sdn_view(svc, r))
+    scope = scope_of(who)
+    return _list(
+        request,
+        svc,
+        lambda page: svc.resources.sdns_page(scope, page),
+        lambda r: sdn_view(svc, r),
+        SDN_COLUMNS,
+    )
 
 
 @router.get("/sdn_controllers/{sdn_id}")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from nfvo.api.deps import Services, operator, reader, services
-from nfvo.api.listing import page_of
+from nfvo.api.listing import Column, Columns, ListQuery, created_key, parse_list
 from nfvo.api.routes.packages import api_base
 from nfvo.api.security import Principal
 from nfvo.errors import BadRequest
@@ -25,6 +26,53 @@ NS_DEFAULT_EXCLUDED = [
     ("vnfSnapshotInfoIds",),
 ]
 OP_DEFAULT_EXCLUDED = [("operationParams",), ("changedVnfInfo",), ("error",), ("resourceChanges",)]
+# Attributes whose filter terms are evaluated in SQL: each is exactly the column's value.
+NS_COLUMNS: Columns = {
+    ("id",): Column("id"),
+    ("nsInstanceName",): Column("name"),
+    ("nsdId",): Column("nsd_id"),
+    ("nsdInfoId",): Column("nsd_info_id"),
+    ("nsState",): Column("ns_state"),
+}
+OP_COLUMNS: Columns = {
+    ("id",): Column("id"),
+    ("nsInstanceId",): Column("ns_instance_id"),
+    ("operationState",): Column("state"),
+    ("lcmOperationType",): Column("operation"),
+    ("isAutomaticInvocation",): Column("is_automatic_invocation", bool),
+    ("isCancelPending",): Column("cancel_pending", bool),
+}
+# Columns a list page reads only when the response or the filter uses the attributes built
+# from them (those are excluded by default): the NS deployment records, the op parameters
+# and error. Columns mapped to no attribute are never read: ns_view and op_view do not use them.
+NS_LAZY = {
+    ("tenant_id", "instantiation_level_id", "revision", "updated_at"): (),
+}
+# Attributes composed from the NS's own rows (VNF instances, VNFCs, virtual links)
+NS_DETAIL = ("vnfInstance", "virtualLinkInfo")
+OP_LAZY = {
+    ("params",): ("operationParams",),
+    ("error",): ("error",),
+    ("tenant_id", "changes", "generation"): (),
+}
+
+
+def _unread(q: ListQuery, lazy: dict[tuple[str, ...], tuple[str, ...]]) -> set[str]:
+    """The lazy columns that this list request does not need."""
+    return {c for cols, attrs in lazy.items() if not any(q.needs(a) for a in attrs) for c in cols}
+
+
+def ns_page_renderer(
+    svc: Services, base: str, q: ListQuery
+) -> Callable[[Sequence[Any]], list[dict[str, Any]]]:
+    """``render_page(rows) -> bodies`` for a page of NS instances: one call to the LCM read
+    model per page; what lists exclude by default is composed only when asked for."""
+    detail = any(q.needs(a) for a in NS_DETAIL)
+
+    def render_page(rows: Sequence[Any]) -> list[dict[str, Any]]:
+        return svc.lcm.read.ns_views(rows, base, detail=detail)
+
+    return render_page
 
 
 def _tenant(p: Principal) -> str | None:
@@ -51,15 +99,18 @@ def create_ns(
 def list_ns(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
-    base = api_base(request)
-    return page_of(
+    q = parse_list(
         request,
-        svc.lcm.list(_tenant(who)),
-        key=lambda n: f"{n.created_at.isoformat()}|{n.id}",
-        render=lambda n: svc.lcm.read.ns_view(n, base),
         page_size=svc.settings.page_size,
         default_excluded=NS_DEFAULT_EXCLUDED,
         mandatory=MANDATORY,
+    )
+    tenant, unread = _tenant(who), _unread(q, NS_LAZY)
+    return q.respond(
+        fetch=lambda page: svc.lcm.page(tenant, page, without=unread),
+        key=created_key,
+        render_page=ns_page_renderer(svc, api_base(request), q),
+        columns=NS_COLUMNS,
     )
 
 
@@ -117,15 +168,18 @@ for _op, _path in (
 def list_ops(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
-    base = api_base(request)
-    return page_of(
+    q = parse_list(
         request,
-        svc.lcm.ops(_tenant(who)),
-        key=lambda o: f"{o.start_time.isoformat()}|{o.id}",
-        render=lambda o: read.op_view(o, base),
         page_size=svc.settings.page_size,
         default_excluded=OP_DEFAULT_EXCLUDED,
         mandatory=MANDATORY,
+    )
+    base, tenant, unread = api_base(request), _tenant(who), _unread(q, OP_LAZY)
+    return q.respond(
+        fetch=lambda page: svc.lcm.ops_page(tenant, page, without=unread),
+        key=lambda o: (o.start_time, o.id),
+        render_page=lambda rows: [read.op_view(o, base) for o in rows],
+        columns=OP_COLUMNS,
     )
 
 

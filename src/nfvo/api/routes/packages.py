@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from nfvo.api import views
 from nfvo.api.deps import Services, operator, reader, services
-from nfvo.api.listing import page_of
+from nfvo.api.listing import Column, Columns, page_of
 from nfvo.api.routes import transfer
 from nfvo.api.security import Principal
 from nfvo.catalog.errors import PackageError
@@ -35,6 +35,24 @@ class Collection:
     view: Callable[[CatalogPackage, str], dict[str, Any]]
     default_excluded: list[tuple[str, ...]]
     artifacts_field: str  # where the artifact list lives in info
+    columns: Columns  # attributes a list filters on in SQL
+
+
+def _columns(descriptor_id: str, prefix: str, *, operational: bool = True) -> Columns:
+    """Filterable columns of a package list; ``prefix`` is "" (VNF) or "nsd"/"pnfd"."""
+
+    def name(attr: str) -> str:
+        return prefix + attr[0].upper() + attr[1:] if prefix else attr
+
+    cols = {
+        ("id",): Column("id"),
+        (descriptor_id,): Column("descriptor_id"),  # set with the info at onboarding
+        (name("onboardingState"),): Column("onboarding_state"),
+        (name("usageState"),): Column("usage_state"),
+    }
+    if operational:
+        cols[(name("operationalState"),)] = Column("operational_state")
+    return cols
 
 
 VNF = Collection(
@@ -46,6 +64,7 @@ VNF = Collection(
     views.vnf_pkg_info,
     views.VNF_DEFAULT_EXCLUDED,
     "additionalArtifacts",
+    _columns("vnfdId", ""),
 )
 NSD = Collection(
     PackageKind.nsd,
@@ -56,6 +75,7 @@ NSD = Collection(
     views.nsd_info,
     views.NSD_DEFAULT_EXCLUDED,
     "artifacts",
+    _columns("nsdId", "nsd"),
 )
 PNFD = Collection(
     PackageKind.pnfd,
@@ -66,6 +86,7 @@ PNFD = Collection(
     views.pnfd_info,
     views.PNFD_DEFAULT_EXCLUDED,
     "artifacts",
+    _columns("pnfdId", "pnfd", operational=False),
 )
 
 
@@ -132,16 +153,15 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
     def list_(
         request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
     ) -> JSONResponse:
-        rows = svc.catalog.list(c.kind, _tenant(who))
-        base = api_base(request)
+        base, tenant = api_base(request), _tenant(who)
         return page_of(
             request,
-            rows,
-            key=lambda p: f"{p.created_at.isoformat()}|{p.id}",
-            render=lambda p: c.view(p, base),
+            fetch=lambda page: svc.catalog.page(c.kind, page, tenant),
+            render_page=lambda rows: [c.view(p, base) for p in rows],
             page_size=svc.settings.page_size,
             default_excluded=c.default_excluded,
             mandatory=views.MANDATORY,
+            columns=c.columns,
         )
 
     @r.get(item)

@@ -8,13 +8,18 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from nfvo.api.deps import Services, operator, reader, services
-from nfvo.api.listing import page_of
+from nfvo.api.listing import Column, page_of
 from nfvo.api.routes.packages import api_base
 from nfvo.api.security import Principal
 from nfvo.notifications.service import NotificationService, Subscription
 
 router = APIRouter()
 MANDATORY = [("id",), ("_links",)]
+COLUMNS = {
+    ("id",): Column("id"),
+    ("callbackUri",): Column("callback_uri"),
+    ("verbosity",): Column("verbosity"),
+}
 
 
 def _notifications(svc: Services) -> NotificationService:
@@ -54,15 +59,15 @@ def create_subscription(
 def list_subscriptions(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
-    base = api_base(request)
+    base, notifications = api_base(request), _notifications(svc)
     return page_of(
         request,
-        _notifications(svc).list(who.tenant_id),
-        key=lambda s: f"{s.created_at.isoformat()}|{s.id}",
-        render=lambda s: subscription_view(s, base),
+        fetch=lambda page: notifications.page(who.tenant_id, page),
+        render_page=lambda rows: [subscription_view(s, base) for s in rows],
         page_size=svc.settings.page_size,
         default_excluded=[],
         mandatory=MANDATORY,
+        columns=COLUMNS,
     )
 
 
