@@ -42,7 +42,7 @@ import httpx
 from sqlalchemy import create_engine, insert, text
 
 from nfvo.inventory.db import Database
-from nfvo.inventory.models import NsInstance, NsLcmOpOcc, Tenant
+from nfvo.inventory.models import NsInstance, NsLcmOpOcc, NsVl, Tenant
 
 PASSWORD = "bench-admin-pw"
 READER_SECRET = "bench-reader-secret"
@@ -57,7 +57,6 @@ BATCH = 5000
 
 def _ns_row(i: int, t0: datetime, tenant: str | None) -> dict[str, Any]:
     instantiated = i % 5 < 3
-    vls = {f"vl-{k}": {"vim-1": {"network_id": str(uuid.UUID(int=i * 8 + k))}} for k in (1, 2)}
     return {
         "id": str(uuid.UUID(int=(1 << 64) + i)),
         "tenant_id": tenant,
@@ -67,15 +66,29 @@ def _ns_row(i: int, t0: datetime, tenant: str | None) -> dict[str, Any]:
         "description": "seeded by benchmarks/list.py",
         "ns_state": "INSTANTIATED" if instantiated else "NOT_INSTANTIATED",
         "flavour_id": "default" if instantiated else None,
-        "plan": {"seeded": True, "vls": sorted(vls)} if instantiated else None,
-        "vnf_records": {"web": {"vim_account_id": "vim-1", "vnfcs": [], "vls": []}},
-        "vl_records": vls if instantiated else {},
+        "plan": {"seeded": True, "vnf_layers": [], "virtual_links": []} if instantiated else None,
         "scale_status": {},
         "revision": 1,
         # ten rows share each timestamp: the id breaks the tie
         "created_at": t0 + timedelta(milliseconds=i // 10),
         "updated_at": t0,
     }
+
+
+def _vl_rows(i: int) -> list[dict[str, Any]]:
+    """The NS virtual links of an instantiated seeded NS (two, on one VIM)."""
+    if i % 5 >= 3:
+        return []
+    return [
+        {
+            "ns_instance_id": str(uuid.UUID(int=(1 << 64) + i)),
+            "vl_id": f"vl-{k}",
+            "vim_account_id": "vim-1",
+            "network_id": str(uuid.UUID(int=i * 8 + k)),
+            "subnet_id": None,
+        }
+        for k in (1, 2)
+    ]
 
 
 def _op_row(i: int, n_ns: int, t0: datetime, tenant: str | None) -> dict[str, Any]:
@@ -108,13 +121,16 @@ def seed(url: str, n_ns: int, n_ops: int) -> tuple[str, float]:
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
     with db.session() as s:
         s.add(Tenant(id=tenant, name="bench-tenant"))
-    for model, count, row in (
-        (NsInstance, n_ns, lambda i: _ns_row(i, t0, tenant if i % 10 == 0 else None)),
-        (NsLcmOpOcc, n_ops, lambda i: _op_row(i, n_ns, t0, tenant if i % 10 == 0 else None)),
+    for model, count, rows in (
+        (NsInstance, n_ns, lambda i: [_ns_row(i, t0, tenant if i % 10 == 0 else None)]),
+        (NsVl, n_ns, _vl_rows),
+        (NsLcmOpOcc, n_ops, lambda i: [_op_row(i, n_ns, t0, tenant if i % 10 == 0 else None)]),
     ):
         for start in range(0, count, BATCH):
-            with db.session() as s:
-                s.execute(insert(model), [row(i) for i in range(start, min(count, start + BATCH))])
+            batch = [r for i in range(start, min(count, start + BATCH)) for r in rows(i)]
+            if batch:
+                with db.session() as s:
+                    s.execute(insert(model), batch)
     with db.engine.begin() as c:  # fresh statistics for the planner, of these tables only
         for table in ("tenants", "ns_instances", "ns_lcm_op_occs"):
             c.execute(text(f"ANALYZE {table}"))

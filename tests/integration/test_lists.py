@@ -26,6 +26,7 @@ from nfvo.inventory.models import (
     LccnSubscriptionRow,
     NsInstance,
     NsLcmOpOcc,
+    NsVl,
     SdnController,
     Tenant,
     VimAccount,
@@ -88,13 +89,21 @@ def seed(live: LiveApi, owners: list[str | None], n: int = 30) -> None:
                 ns_state=("NOT_INSTANTIATED", "INSTANTIATED", "FAILED_TEMP")[i % 3],
                 flavour_id="default" if i % 3 == 1 else None,
                 plan=None,
-                vnf_records={},
-                vl_records={f"vl-{i % 3}": {"vim": {"network_id": f"net-{i}"}}} if i % 2 else {},
                 scale_status={},
                 created_at=_at(i),
                 updated_at=T0,
             )
         )
+        if i % 2:  # an NS virtual link on one VIM: part of virtualLinkInfo
+            rows.append(
+                NsVl(
+                    ns_instance_id=_id(1, i),
+                    vl_id=f"vl-{i % 3}",
+                    vim_account_id="vim",
+                    network_id=f"net-{i}",
+                    subnet_id=None,
+                )
+            )
         rows.append(
             NsLcmOpOcc(
                 id=_id(2, i),

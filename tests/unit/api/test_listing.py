@@ -154,8 +154,6 @@ def _ns(i: int, tenant: str | None) -> NsInstance:
         name=f"n{i}",
         ns_state="INSTANTIATED" if i % 2 else "NOT_INSTANTIATED",
         plan={"big": "x" * 100},
-        vnf_records={},
-        vl_records={},
         scale_status={},
         created_at=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(microseconds=i // 4),
     )
@@ -214,7 +212,7 @@ def test_page_size_out_of_range_is_refused_at_start(
 
 
 def test_services_do_not_start_with_a_bad_page_size(tmp_path: Path) -> None:
-    from nfvo.api.app import build_services
+    from nfvo.runtime import build_services
 
     settings = Settings(data_dir=tmp_path, database_url="sqlite://", page_size=5000)
     with pytest.raises(SettingsError):
