@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 
 from nfvo.api import sol013
 from nfvo.errors import BadRequest
-from nfvo.inventory.paging import ColumnTest, PageQuery, SortKey, TestOp
+from nfvo.query import ColumnTest, PageQuery, SortKey, TestOp
 
 Path = tuple[str, ...]
 Row = TypeVar("Row")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nfvo.catalog.states import OnboardingState
-from nfvo.inventory.models import CatalogPackage
+
+if TYPE_CHECKING:  # row types only: the API does not use the inventory
+    from nfvo.inventory.models import CatalogPackage
 
 # Attributes excluded by default from lists (SOL005 §9.4.2.3.2 and §5.4.2.3.2).
 VNF_DEFAULT_EXCLUDED = [

@@ -33,8 +33,8 @@ from nfvo.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from nfvo.inventory.blobs import BlobRepository
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import CatalogPackage
-from nfvo.inventory.paging import PageQuery
 from nfvo.inventory.repositories import CatalogRepository, DuplicateOnboarded, StaleRevision
+from nfvo.query import PageQuery
 
 log = logging.getLogger(__name__)
 _NODE = f"{socket.gethostname()}:{os.getpid()}"

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -34,33 +32,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.base import ExecutableOption
 
-SortKey = tuple[datetime, str]
-TestOp = Literal["in", "gt", "gte", "lt", "lte", "contains"]
+from nfvo.query import ColumnTest, PageQuery, SortKey, TestOp
 
-
-@dataclass(frozen=True)
-class ColumnTest:
-    """One predicate on one column: the column is not null and satisfies ``op`` for any of
-    ``values``; ``negated`` turns it into "null, or satisfies it for none of them".
-
-    ``in`` tests equality with any value, ``gt``..``lte`` order against the single value
-    (text in code-point order, as Python compares strings), ``contains`` substring containment
-    (case-sensitive) of any value.
-    """
-
-    column: str
-    op: TestOp
-    values: tuple[str | bool, ...]
-    negated: bool = False
-
-
-@dataclass(frozen=True)
-class PageQuery:
-    """What one SQL chunk of a list asks for: rows after ``after`` passing every test."""
-
-    after: SortKey | None
-    tests: tuple[ColumnTest, ...]
-    limit: int
+# The query values are shared with the API and the services (nfvo.query); re-exported here.
+__all__ = ["ColumnTest", "PageQuery", "SortKey", "TestOp", "fetch_after", "owned_by"]
 
 
 def _text_order(col: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:

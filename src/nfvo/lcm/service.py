@@ -16,7 +16,6 @@ from nfvo.errors import BadRequest, Conflict, NotFound
 from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
-from nfvo.inventory.paging import PageQuery
 from nfvo.inventory.repositories import CatalogRepository
 from nfvo.lcm import changes, codec, engine, events
 from nfvo.lcm.model import ChangeSet
@@ -30,6 +29,7 @@ from nfvo.lcm.states import (
     Trigger,
     transition,
 )
+from nfvo.query import PageQuery
 from nfvo.resources.service import Scope
 from nfvo.vnfm.base import VnfDeploymentSpec
 

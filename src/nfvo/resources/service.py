@@ -16,8 +16,8 @@ from typing import Any
 from nfvo.errors import BadRequest, Conflict, Forbidden, NotFound
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import SdnController, Tenant, VimAccount
-from nfvo.inventory.paging import PageQuery
 from nfvo.inventory.resources_repo import SdnRepository, TenantRepository, VimRepository
+from nfvo.query import PageQuery
 from nfvo.resources import sdn as sdn_drivers
 from nfvo.resources.vault import (
     Vault,
@@ -32,6 +32,7 @@ from nfvo.vim import registry
 
 log = logging.getLogger(__name__)
 MAX_CONFIG_BYTES = 1 << 20
+VIM_TYPES = registry.VIM_TYPES  # the VIM types nfvo has a driver for
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ its users know. Credentials are write-only: the API never returns them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -17,10 +17,11 @@ from nfvo.api.deps import Forbidden, Services, admin, reader, services
 from nfvo.api.listing import Column, Columns, page_of
 from nfvo.api.security import Principal
 from nfvo.errors import BadRequest
-from nfvo.inventory.models import SdnController, Tenant, VimAccount
-from nfvo.inventory.paging import PageQuery
-from nfvo.resources.service import Scope
-from nfvo.vim import registry
+from nfvo.query import PageQuery
+from nfvo.resources.service import VIM_TYPES, Scope
+
+if TYPE_CHECKING:  # row types only: the API does not use the inventory
+    from nfvo.inventory.models import SdnController, Tenant, VimAccount
 
 router = APIRouter(prefix="/admin/v1", tags=["admin"])
 MANDATORY = [("_id",), ("id",)]
@@ -71,7 +72,7 @@ class TenantPatch(_Body):
 
 class VimCreate(_Body):
     name: str = Name
-    vim_type: str = Field(description=f"one of {', '.join(registry.VIM_TYPES)}")
+    vim_type: str = Field(description=f"one of {', '.join(VIM_TYPES)}")
     vim_url: str | None = Field(None, max_length=2048)
     vim_user: str | None = Field(None, max_length=255)
     vim_password: str | None = Field(None, max_length=4096)
@@ -261,9 +262,9 @@ def create_vim(
     svc: Services = Depends(services),
     who: Principal = Depends(admin),
 ) -> JSONResponse:
-    if body.vim_type not in registry.VIM_TYPES:
+    if body.vim_type not in VIM_TYPES:
         raise BadRequest(
-            f"vim_type must be one of {list(registry.VIM_TYPES)}, not {body.vim_type!r}",
+            f"vim_type must be one of {list(VIM_TYPES)}, not {body.vim_type!r}",
             field="vim_type",
         )
     vim = svc.resources.create_vim(body.model_dump(), scope_of(who))

@@ -7,7 +7,7 @@ import mimetypes
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -20,7 +20,9 @@ from nfvo.api.security import Principal
 from nfvo.catalog.errors import PackageError
 from nfvo.catalog.states import PackageKind
 from nfvo.errors import BadRequest, NotAcceptable, NotFound, PreconditionFailed
-from nfvo.inventory.models import CatalogPackage
+
+if TYPE_CHECKING:  # row types only: the API does not use the inventory
+    from nfvo.inventory.models import CatalogPackage
 
 
 @dataclass(frozen=True)
