@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python benchmarks/placement.py
 	$(BIN)/python benchmarks/lcm_instantiate.py
 	$(BIN)/python benchmarks/lcm_races.py
+	$(BIN)/python benchmarks/list.py --pg
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
