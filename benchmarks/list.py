@@ -411,7 +411,8 @@ def pg_schema(base: str) -> Iterator[str]:
     try:
         yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
     finally:
-        with admin.connect() as c:
+        with admin.connect() as c:  # and the workflow engine's own schema beside it
+            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}_dbos" CASCADE'))
             c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 

@@ -224,10 +224,3 @@ def page_of(
 def created_key(row: Any) -> SortKey:
     """The usual sort key: creation time, then id."""
     return row.created_at, row.id
-
-
-def each(
-    render: Callable[[Row], dict[str, Any]],
-) -> Callable[[Sequence[Row]], list[dict[str, Any]]]:
-    """A page renderer from a one-row renderer."""
-    return lambda rows: [render(r) for r in rows]
