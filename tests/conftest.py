@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import DBAPIError
 
 PG_ENV = "NFVO_TEST_DATABASE_URL"
 PG_SKIP = (
@@ -31,13 +30,6 @@ def _pg_schema_url(base: str) -> Iterator[str]:
     finally:
         with admin.connect() as c:
             c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            # the workflow engine keeps its tables beside nfvo's, in "<schema>_dbos"; a
-            # process still holding locks there must not hang the test run: best effort
-            c.execute(text("SET lock_timeout = '5s'"))
-            try:
-                c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}_dbos" CASCADE'))
-            except DBAPIError:
-                pass
         admin.dispose()
 
 
