@@ -131,6 +131,34 @@ class NsRecordsRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
+    # -- several NS instances at once (a page of the read model) ----------------------------
+    def _grouped(
+        self, model: Any, ns_ids: Sequence[str], order: Sequence[Any], key: str
+    ) -> dict[str, list[Any]]:
+        """Rows of ``model`` belonging to any of ``ns_ids`` (one query), grouped by ``key``."""
+        out: dict[str, list[Any]] = {}
+        if ns_ids:
+            q = select(model).where(model.ns_instance_id.in_(list(ns_ids))).order_by(*order)
+            for row in self.s.execute(q).scalars():
+                out.setdefault(getattr(row, key), []).append(row)
+        return out
+
+    def vnfs_of(self, ns_ids: Sequence[str]) -> dict[str, list[NsVnf]]:
+        """The VNF instances of several NS instances in plan order, by NS id."""
+        return self._grouped(NsVnf, ns_ids, (NsVnf.seq, NsVnf.id), "ns_instance_id")
+
+    def vnfcs_of(self, ns_ids: Sequence[str]) -> dict[str, list[NsVnfc]]:
+        """The VNFC rows of several NS instances, by VNF instance id."""
+        return self._grouped(NsVnfc, ns_ids, (NsVnfc.vdu_id, NsVnfc.idx), "vnf_instance_id")
+
+    def vnf_vls_of(self, ns_ids: Sequence[str]) -> dict[str, list[NsVnfVl]]:
+        """The internal VLs of several NS instances, by VNF instance id."""
+        return self._grouped(NsVnfVl, ns_ids, (NsVnfVl.vl_id,), "vnf_instance_id")
+
+    def ns_vls_of(self, ns_ids: Sequence[str]) -> dict[str, list[NsVl]]:
+        """The NS virtual links of several NS instances, per VIM, by NS id."""
+        return self._grouped(NsVl, ns_ids, (NsVl.vl_id, NsVl.vim_account_id), "ns_instance_id")
+
     # -- VNF instances -----------------------------------------------------------------------
     def add_vnfs(self, rows: Iterable[NsVnf]) -> None:
         """Insert VNF instances that are not there yet (a re-run plan step adds nothing)."""
@@ -152,19 +180,6 @@ class NsRecordsRepository:
         """The VNF instances of an NS in plan order."""
         q = select(NsVnf).where(NsVnf.ns_instance_id == ns_id).order_by(NsVnf.seq, NsVnf.id)
         return self.s.execute(q).scalars().all()
-
-    def vnfs_of(self, ns_ids: Sequence[str]) -> dict[str, list[NsVnf]]:
-        """The VNF instances of several NS instances (one query), by NS id."""
-        out: dict[str, list[NsVnf]] = {n: [] for n in ns_ids}
-        if ns_ids:
-            q = (
-                select(NsVnf)
-                .where(NsVnf.ns_instance_id.in_(list(ns_ids)))
-                .order_by(NsVnf.seq, NsVnf.id)
-            )
-            for row in self.s.execute(q).scalars():
-                out[row.ns_instance_id].append(row)
-        return out
 
     def next_seq(self, ns_id: str) -> int:
         """The plan position after the last VNF instance of the NS."""
@@ -201,36 +216,10 @@ class NsRecordsRepository:
         )
         return self.s.execute(q).scalars().all()
 
-    def vnfcs_of(self, ns_ids: Sequence[str]) -> dict[str, list[NsVnfc]]:
-        """The VNFC rows of several NS instances, by VNF instance id."""
-        out: dict[str, list[NsVnfc]] = {}
-        if ns_ids:
-            q = (
-                select(NsVnfc)
-                .where(NsVnfc.ns_instance_id.in_(list(ns_ids)))
-                .order_by(NsVnfc.vdu_id, NsVnfc.idx)
-            )
-            for row in self.s.execute(q).scalars():
-                out.setdefault(row.vnf_instance_id, []).append(row)
-        return out
-
     def vnf_vls(self, vnf_id: str) -> Sequence[NsVnfVl]:
         """The internal VLs of one VNF instance."""
         q = select(NsVnfVl).where(NsVnfVl.vnf_instance_id == vnf_id).order_by(NsVnfVl.vl_id)
         return self.s.execute(q).scalars().all()
-
-    def vnf_vls_of(self, ns_ids: Sequence[str]) -> dict[str, list[NsVnfVl]]:
-        """The internal VLs of several NS instances, by VNF instance id."""
-        out: dict[str, list[NsVnfVl]] = {}
-        if ns_ids:
-            q = (
-                select(NsVnfVl)
-                .where(NsVnfVl.ns_instance_id.in_(list(ns_ids)))
-                .order_by(NsVnfVl.vl_id)
-            )
-            for row in self.s.execute(q).scalars():
-                out.setdefault(row.vnf_instance_id, []).append(row)
-        return out
 
     def add_vnfc_intents(self, vnf: NsVnf, wanted: Iterable[tuple[str, int, str]]) -> None:
         """Rows for VNFCs about to be created (``(vdu_id, index, key)``), where none exists:
@@ -320,19 +309,6 @@ class NsRecordsRepository:
             .order_by(NsVl.vl_id, NsVl.vim_account_id)
         )
         return self.s.execute(q).scalars().all()
-
-    def ns_vls_of(self, ns_ids: Sequence[str]) -> dict[str, list[NsVl]]:
-        """The NS virtual links of several NS instances, by NS id."""
-        out: dict[str, list[NsVl]] = {n: [] for n in ns_ids}
-        if ns_ids:
-            q = (
-                select(NsVl)
-                .where(NsVl.ns_instance_id.in_(list(ns_ids)))
-                .order_by(NsVl.vl_id, NsVl.vim_account_id)
-            )
-            for row in self.s.execute(q).scalars():
-                out[row.ns_instance_id].append(row)
-        return out
 
     def put_ns_vl(
         self, ns_id: str, vl_id: str, vim_id: str, network_id: str, subnet_id: str | None
