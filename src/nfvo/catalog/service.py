@@ -73,14 +73,6 @@ class CatalogService:
             raise Forbidden(f"{_WORD[kind]} {pkg_id} is shared; only a global admin may change it")
         return pkg
 
-    def list(self, kind: PackageKind, tenant_id: str | None = None) -> list[CatalogPackage]:
-        """All packages of a kind visible to the tenant."""
-        with self.db.session() as s:
-            rows = list(CatalogRepository(s).list(kind))
-        if tenant_id is None:
-            return rows
-        return [r for r in rows if r.tenant_id in (None, tenant_id)]
-
     def page(
         self, kind: PackageKind, query: PageQuery, tenant_id: str | None = None
     ) -> list[CatalogPackage]:

@@ -50,11 +50,6 @@ class NsRepository:
         q = q.execution_options(populate_existing=True)
         return self.s.execute(q).scalar_one_or_none()
 
-    def list(self) -> Sequence[NsInstance]:
-        """All NS instances by creation."""
-        q = select(NsInstance).order_by(NsInstance.created_at, NsInstance.id)
-        return self.s.execute(q).scalars().all()
-
     def page(
         self, query: PageQuery, *, tenant: str | None, without: Collection[str] = ()
     ) -> list[Any]:
@@ -389,13 +384,6 @@ class OpOccRepository:
             q = q.with_for_update()
         q = q.execution_options(populate_existing=True)
         return self.s.execute(q).scalar_one_or_none()
-
-    def list(self, ns_instance_id: str | None = None) -> Sequence[NsLcmOpOcc]:
-        """Op occurrences (of one NS instance) by start time."""
-        q = select(NsLcmOpOcc)
-        if ns_instance_id:
-            q = q.where(NsLcmOpOcc.ns_instance_id == ns_instance_id)
-        return self.s.execute(q.order_by(NsLcmOpOcc.start_time, NsLcmOpOcc.id)).scalars().all()
 
     def page(
         self, query: PageQuery, *, tenant: str | None, without: Collection[str] = ()

@@ -56,10 +56,6 @@ class TenantRepository(_Crud):
         """A tenant by its unique name."""
         return self.s.execute(select(Tenant).where(Tenant.name == name)).scalar_one_or_none()
 
-    def list(self) -> Sequence[Tenant]:
-        """All tenants by creation."""
-        return self.s.execute(select(Tenant).order_by(Tenant.created_at, Tenant.id)).scalars().all()
-
     def page(self, query: PageQuery, *, only: str | None = None) -> list[Tenant]:
         """One chunk of tenants by creation (``only``: just that tenant)."""
         visible = true() if only is None else Tenant.id == only
@@ -193,11 +189,6 @@ class SdnRepository(_Crud):
         if lock:
             q = q.with_for_update()
         return self.s.execute(q).scalar_one_or_none()
-
-    def list(self) -> Sequence[SdnController]:
-        """All SDN controllers by creation."""
-        q = select(SdnController).order_by(SdnController.created_at, SdnController.id)
-        return self.s.execute(q).scalars().all()
 
     def page(self, query: PageQuery, *, tenant: str | None) -> list[SdnController]:
         """One chunk of the SDN controllers a caller sees (own and shared), by creation."""

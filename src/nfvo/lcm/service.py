@@ -95,12 +95,6 @@ class LcmService:
             raise NotFound(f"NS instance {ns_id} does not exist")
         return ns
 
-    def list(self, tenant: str | None) -> list[NsInstance]:
-        """NS instances visible to the caller."""
-        with self.db.session() as s:
-            rows = list(NsRepository(s).list())
-        return [n for n in rows if Scope(tenant).owns(n.tenant_id)]
-
     def page(
         self, tenant: str | None, query: PageQuery, *, without: Collection[str] = ()
     ) -> list[Any]:
@@ -281,12 +275,6 @@ class LcmService:
         if occ is None or not Scope(tenant).owns(occ.tenant_id):
             raise NotFound(f"NS LCM operation occurrence {op_id} does not exist")
         return occ
-
-    def ops(self, tenant: str | None) -> list[NsLcmOpOcc]:
-        """Op occurrences visible to the caller."""
-        with self.db.session() as s:
-            rows = list(OpOccRepository(s).list())
-        return [o for o in rows if Scope(tenant).owns(o.tenant_id)]
 
     def ops_page(
         self, tenant: str | None, query: PageQuery, *, without: Collection[str] = ()

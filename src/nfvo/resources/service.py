@@ -93,12 +93,6 @@ class ResourceService:
                 raise Conflict(f"a tenant named {name!r} already exists", field="name")
             return repo.add(Tenant(id=str(uuid.uuid4()), name=name, description=description))
 
-    def list_tenants(self, scope: Scope) -> list[Tenant]:
-        """Tenants the caller may see (its own, or all for a global admin)."""
-        with self.db.session() as s:
-            rows = list(TenantRepository(s).list())
-        return [t for t in rows if scope.is_global or t.id == scope.tenant_id]
-
     def tenants_page(self, scope: Scope, query: PageQuery) -> list[Tenant]:
         """One chunk of the tenants the caller may see, by creation."""
         with self.db.session() as s:
@@ -570,12 +564,6 @@ class ResourceService:
             row = SdnRepository(s).get(sdn_id, lock=True)
             if row is not None:
                 row.operational_state, row.detailed_status = state, status
-
-    def list_sdns(self, scope: Scope) -> list[SdnController]:
-        """SDN controllers the caller may see."""
-        with self.db.session() as s:
-            rows = list(SdnRepository(s).list())
-        return [r for r in rows if scope.sees(r.tenant_id)]
 
     def sdns_page(self, scope: Scope, query: PageQuery) -> list[SdnController]:
         """One chunk of the SDN controllers the caller may see, by creation."""
