@@ -8,9 +8,7 @@ import hashlib
 import hmac
 import os
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -23,6 +21,7 @@ from nfvo.errors import Conflict, NotFound
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import OAuthClient
 from nfvo.inventory.repositories import ClientRepository, SettingsRepository
+from nfvo.lru import Lru
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 ISSUER = "nfvo"
@@ -104,8 +103,7 @@ class TokenService:
                 "jwt_signing_key", lambda: secrets.token_urlsafe(48)
             )
         self.ttl = ttl_seconds
-        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._verified = Lru(self.CACHE_SIZE)  # token -> (principal, expiry)
 
     def issue(self, client: ApiClient) -> tuple[str, int]:
         """A token for ``client`` and its lifetime in seconds."""
@@ -122,19 +120,14 @@ class TokenService:
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token; raises ``jwt.InvalidTokenError`` otherwise."""
-        with self._lock:
-            hit = self._verified.get(token)
-            if hit is not None and time.time() < hit[1]:
-                self._verified.move_to_end(token)
-                return hit[0]
+        hit = self._verified.get(token)
+        if hit is not None and time.time() < hit[1]:
+            return hit[0]
         claims = jwt.decode(
             token, self._key, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp"]}
         )
         principal = Principal(claims["sub"], Role[claims["role"]], claims.get("tenant"))
-        with self._lock:
-            self._verified[token] = (principal, float(claims["exp"]))
-            if len(self._verified) > self.CACHE_SIZE:
-                self._verified.popitem(last=False)
+        self._verified.put(token, (principal, float(claims["exp"])))
         return principal
 
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -34,6 +32,7 @@ from nfvo.inventory.blobs import BlobRepository
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import CatalogPackage
 from nfvo.inventory.repositories import CatalogRepository, DuplicateOnboarded, StaleRevision
+from nfvo.lru import Lru
 from nfvo.query import PageQuery
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,7 @@ class CatalogService:
         self.limits = limits or CsarLimits()
         # An onboarded package never changes (new content is a new package), so what is
         # parsed or read from it is kept per process, by package id and checksum.
-        self._parsed = _Lru(256)
+        self._parsed = Lru(256)
 
     # -- reads -------------------------------------------------------------
     def get(self, kind: PackageKind, pkg_id: str, tenant_id: str | None = None) -> CatalogPackage:
@@ -411,25 +410,3 @@ class CatalogService:
 
 def _checksum(pkg: CatalogPackage) -> str:
     return str(((pkg.info or {}).get("checksum") or {}).get("hash") or pkg.blob_id or "")
-
-
-class _Lru:
-    """A small thread-safe least-recently-used map (values computed outside the lock)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or(self, key: Any, compute: Callable[[], Any]) -> Any:
-        """The value for ``key``, computed and kept when absent."""
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = compute()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
