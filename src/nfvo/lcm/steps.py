@@ -16,7 +16,7 @@ from nfvo.inventory.models import NsInstance, NsLcmOpOcc, NsVnf, utcnow
 from nfvo.lcm import codec, events, placement
 from nfvo.lcm.model import ChangeSet, NsLevelPlan, NsVlPlan
 from nfvo.lcm.plan import PlanError, plan_instantiation
-from nfvo.lcm.states import NsState, OpState, Trigger, engine_failure, transition
+from nfvo.lcm.states import NsState, OpState, OpType, Trigger, engine_failure, transition
 from nfvo.resources.service import ResourceService, Scope
 from nfvo.vim.base import (
     TAG_KEY,
@@ -111,11 +111,16 @@ def _vnf(s: Session, vnf_id: str) -> NsVnf:
     return vnf
 
 
+def _record(s: Session, vnf: NsVnf) -> VnfRecord:
+    """What the VNF has on its VIM, from its VNFC and VL rows."""
+    repo = NsRecordsRepository(s)
+    return codec.record_of(vnf, repo.vnfcs(vnf.id), repo.vnf_vls(vnf.id))
+
+
 def _spec_and_record(vnf_id: str) -> tuple[VnfDeploymentSpec, VnfRecord]:
     with ctx().db.session() as s:
         vnf = _vnf(s, vnf_id)
-        repo = NsRecordsRepository(s)
-        return _spec(s, vnf), codec.record_of(vnf, repo.vnfcs(vnf_id), repo.vnf_vls(vnf_id))
+        return _spec(s, vnf), _record(s, vnf)
 
 
 def _intend(s: Session, vnf: NsVnf, spec: VnfDeploymentSpec) -> None:
@@ -301,14 +306,9 @@ def terminate_vnf(op_id: str, vnf_instance_id: str) -> None:
     the default, deletes at once)."""
     with ctx().db.session() as s:
         op = _op(s, op_id)
-        params = dict(op.params or {}) if op.operation == "TERMINATE" else {}
-        repo = NsRecordsRepository(s)
-        vnf = repo.vnf(vnf_instance_id)
-        record = (
-            codec.record_of(vnf, repo.vnfcs(vnf.id), repo.vnf_vls(vnf.id))
-            if vnf is not None and vnf.instantiated
-            else None
-        )
+        params = dict(op.params or {}) if op.operation == OpType.TERMINATE else {}
+        vnf = NsRecordsRepository(s).vnf(vnf_instance_id)
+        record = _record(s, vnf) if vnf is not None and vnf.instantiated else None
     graceful = params.get("terminationType") == "GRACEFUL"
     timeout = float(params.get("gracefulTerminationTimeout") or 30)
     if record is not None:
