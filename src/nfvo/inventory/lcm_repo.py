@@ -128,12 +128,19 @@ class NsRecordsRepository:
 
     # -- several NS instances at once (a page of the read model) ----------------------------
     def _grouped(
-        self, model: Any, ns_ids: Sequence[str], order: Sequence[Any], key: str
+        self,
+        model: Any,
+        ids: Sequence[str],
+        order: Sequence[Any],
+        key: str,
+        *,
+        by: str = "ns_instance_id",
     ) -> dict[str, list[Any]]:
-        """Rows of ``model`` belonging to any of ``ns_ids`` (one query), grouped by ``key``."""
+        """Rows of ``model`` whose column ``by`` is any of ``ids`` (one query), grouped by
+        ``key``."""
         out: dict[str, list[Any]] = {}
-        if ns_ids:
-            q = select(model).where(model.ns_instance_id.in_(list(ns_ids))).order_by(*order)
+        if ids:
+            q = select(model).where(getattr(model, by).in_(list(ids))).order_by(*order)
             for row in self.s.execute(q).scalars():
                 out.setdefault(getattr(row, key), []).append(row)
         return out
@@ -171,6 +178,13 @@ class NsRecordsRepository:
         q = select(NsVnf).where(NsVnf.id == vnf_id).execution_options(populate_existing=True)
         return self.s.execute(q).scalar_one_or_none()
 
+    def vnfs_by_id(self, vnf_ids: Sequence[str]) -> dict[str, NsVnf]:
+        """VNF instances by id (one query; ids that do not exist are absent)."""
+        if not vnf_ids:
+            return {}
+        q = select(NsVnf).where(NsVnf.id.in_(list(vnf_ids)))
+        return {v.id: v for v in self.s.execute(q).scalars()}
+
     def vnfs(self, ns_id: str) -> Sequence[NsVnf]:
         """The VNF instances of an NS in plan order."""
         q = select(NsVnf).where(NsVnf.ns_instance_id == ns_id).order_by(NsVnf.seq, NsVnf.id)
@@ -191,6 +205,17 @@ class NsRecordsRepository:
             .execution_options(synchronize_session=False)
         )
         self.s.execute(q)
+
+    def mark_instantiated(self, vnf_ids: Sequence[str]) -> None:
+        """VNF instances now have their resources on the VIM."""
+        if vnf_ids:
+            q = (
+                update(NsVnf)
+                .where(NsVnf.id.in_(list(vnf_ids)))
+                .values(instantiated=True)
+                .execution_options(synchronize_session=False)
+            )
+            self.s.execute(q)
 
     def delete_vnfs(self, vnf_ids: Iterable[str]) -> None:
         """Remove VNF instances (their VNFCs and VLs go with them)."""
@@ -216,10 +241,27 @@ class NsRecordsRepository:
         q = select(NsVnfVl).where(NsVnfVl.vnf_instance_id == vnf_id).order_by(NsVnfVl.vl_id)
         return self.s.execute(q).scalars().all()
 
-    def add_vnfc_intents(self, vnf: NsVnf, wanted: Iterable[tuple[str, int, str]]) -> None:
+    def vnfcs_by_vnf(self, vnf_ids: Sequence[str]) -> dict[str, list[NsVnfc]]:
+        """The VNFC rows of several VNF instances (one query), by VNF instance id."""
+        order = (NsVnfc.vnf_instance_id, NsVnfc.vdu_id, NsVnfc.idx)
+        return self._grouped(NsVnfc, vnf_ids, order, "vnf_instance_id", by="vnf_instance_id")
+
+    def vnf_vls_by_vnf(self, vnf_ids: Sequence[str]) -> dict[str, list[NsVnfVl]]:
+        """The internal VLs of several VNF instances (one query), by VNF instance id."""
+        order = (NsVnfVl.vnf_instance_id, NsVnfVl.vl_id)
+        return self._grouped(NsVnfVl, vnf_ids, order, "vnf_instance_id", by="vnf_instance_id")
+
+    def add_vnfc_intents(
+        self,
+        vnf: NsVnf,
+        wanted: Iterable[tuple[str, int, str]],
+        existing: Sequence[NsVnfc] | None = None,
+    ) -> None:
         """Rows for VNFCs about to be created (``(vdu_id, index, key)``), where none exists:
-        written before the VIM is asked, so a crash in between leaves a trace."""
-        have = {(c.vdu_id, c.idx) for c in self.vnfcs(vnf.id)}
+        written before the VIM is asked, so a crash in between leaves a trace. ``existing``:
+        the VNF's VNFC rows when the caller has just read them."""
+        rows = self.vnfcs(vnf.id) if existing is None else existing
+        have = {(c.vdu_id, c.idx) for c in rows}
         for vdu_id, index, key in wanted:
             if (vdu_id, index) in have:
                 continue
@@ -244,35 +286,46 @@ class NsRecordsRepository:
     ) -> None:
         """Make the VNF's VNFC and VL rows exactly ``vnfcs`` / ``vls`` (column dicts keyed by
         ``vdu_id``+``idx`` / ``vl_id``): rows not given are removed, others updated or added."""
-        current = {(c.vdu_id, c.idx): c for c in self.vnfcs(vnf.id)}
-        seen = set()
-        for data in vnfcs:
-            k = (data["vdu_id"], data["idx"])
-            seen.add(k)
-            row = current.get(k)
-            if row is None:
-                row = NsVnfc(
-                    vnf_instance_id=vnf.id,
-                    ns_instance_id=vnf.ns_instance_id,
-                    vim_account_id=vnf.vim_account_id,
-                )
-                self.s.add(row)
-            for name, value in data.items():
-                setattr(row, name, value)
-        for k, row in current.items():
-            if k not in seen:
-                self.s.delete(row)
-        have_vls = {v.vl_id: v for v in self.vnf_vls(vnf.id)}
-        for data in vls:
-            row = have_vls.pop(data["vl_id"], None)
-            if row is None:
-                self.s.add(
-                    NsVnfVl(vnf_instance_id=vnf.id, ns_instance_id=vnf.ns_instance_id, **data)
-                )
-            else:
-                row.network_id, row.subnet_id = data["network_id"], data.get("subnet_id")
-        for row in have_vls.values():
-            self.s.delete(row)
+        self.put_vnf_states([(vnf, vnfcs, vls)])
+
+    def put_vnf_states(
+        self, states: Sequence[tuple[NsVnf, Sequence[dict[str, Any]], Sequence[dict[str, Any]]]]
+    ) -> None:
+        """``put_vnf_state`` for several VNF instances in one flush (their current rows read
+        with two queries); ``NsVnf`` may be detached (only its ids are read)."""
+        ids = [vnf.id for vnf, _, _ in states]
+        current_vnfcs = self.vnfcs_by_vnf(ids)
+        current_vls = self.vnf_vls_by_vnf(ids)
+        for vnf, vnfcs, vls in states:
+            current = {(c.vdu_id, c.idx): c for c in current_vnfcs.get(vnf.id, [])}
+            seen = set()
+            for data in vnfcs:
+                k = (data["vdu_id"], data["idx"])
+                seen.add(k)
+                row = current.get(k)
+                if row is None:
+                    row = NsVnfc(
+                        vnf_instance_id=vnf.id,
+                        ns_instance_id=vnf.ns_instance_id,
+                        vim_account_id=vnf.vim_account_id,
+                    )
+                    self.s.add(row)
+                for name, value in data.items():
+                    setattr(row, name, value)
+            for k, row in current.items():
+                if k not in seen:
+                    self.s.delete(row)
+            have_vls = {v.vl_id: v for v in current_vls.get(vnf.id, [])}
+            for data in vls:
+                vl = have_vls.pop(data["vl_id"], None)
+                if vl is None:
+                    self.s.add(
+                        NsVnfVl(vnf_instance_id=vnf.id, ns_instance_id=vnf.ns_instance_id, **data)
+                    )
+                else:
+                    vl.network_id, vl.subnet_id = data["network_id"], data.get("subnet_id")
+            for vl in have_vls.values():
+                self.s.delete(vl)
         self.s.flush()
 
     def clear_vnf(self, vnf_id: str) -> None:

@@ -85,6 +85,11 @@ class VimRepository(_Crud):
             q = q.with_for_update()
         return self.s.execute(q).scalar_one_or_none()
 
+    def revision(self, vim_id: str) -> int | None:
+        """A VIM account's revision (None: no such account), without loading the row."""
+        q = select(VimAccount.revision).where(VimAccount.id == vim_id)
+        return self.s.execute(q).scalar_one_or_none()
+
     def list(self) -> Sequence[VimAccount]:
         """All VIM accounts by creation."""
         q = select(VimAccount).order_by(VimAccount.created_at, VimAccount.id)

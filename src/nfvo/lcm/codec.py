@@ -26,7 +26,7 @@ A change set's empty entries are left out of its JSON (an INSTANTIATE or TERMINA
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any, TypeVar, cast
 
 from nfvo.inventory.models import NsVnf, NsVnfc, NsVnfVl
@@ -61,7 +61,29 @@ def to_json(obj: Any) -> dict[str, Any]:
         return _plan_to_json(obj)
     if isinstance(obj, ChangeSet):
         return _changes_to_json(obj)
-    return asdict(obj)
+    return cast(dict[str, Any], _plain(obj))
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(obj: Any) -> Any:
+    """``dataclasses.asdict`` without its deep copies (the records hold only JSON values,
+    dataclasses, lists, tuples and dicts, which are rebuilt here)."""
+    if hasattr(type(obj), "__dataclass_fields__"):
+        return {name: _plain(getattr(obj, name)) for name in _field_names(type(obj))}
+    if isinstance(obj, list | tuple):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
 
 
 def from_json(cls: type[T], data: Mapping[str, Any] | None) -> T:
@@ -110,7 +132,7 @@ def spec_from_json(d: dict[str, Any]) -> VnfDeploymentSpec:
 # -- NS-level plan --------------------------------------------------------------------------
 def _plan_to_json(plan: NsLevelPlan) -> dict[str, Any]:
     return {
-        "virtual_links": [asdict(vl) for vl in plan.virtual_links],
+        "virtual_links": [_plain(vl) for vl in plan.virtual_links],
         "vnf_layers": [list(layer) for layer in plan.vnf_layers],
         "placement": {
             vim: {
@@ -154,15 +176,15 @@ def _plan_from_json(d: dict[str, Any]) -> NsLevelPlan:
 # -- change set ----------------------------------------------------------------------------
 def _changes_to_json(c: ChangeSet) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "scale": {v: asdict(sc) for v, sc in c.scale.items()},
-        "add": {v: asdict(spec) for v, spec in c.add.items()},
+        "scale": {v: _plain(sc) for v, sc in c.scale.items()},
+        "add": {v: _plain(spec) for v, spec in c.add.items()},
         "remove": list(c.remove),
-        "heal": {v: asdict(h) for v, h in c.heal.items()},
+        "heal": {v: _plain(h) for v, h in c.heal.items()},
         "operate": dict(c.operate),
         "replace": {
-            v: {"before": asdict(r.before), "after": asdict(r.after)} for v, r in c.replace.items()
+            v: {"before": _plain(r.before), "after": _plain(r.after)} for v, r in c.replace.items()
         },
-        "ns_scale": {a: asdict(n) for a, n in c.ns_scale.items()},
+        "ns_scale": {a: _plain(n) for a, n in c.ns_scale.items()},
     }
     return {k: v for k, v in out.items() if v}
 

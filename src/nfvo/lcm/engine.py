@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import sqlalchemy as sa
 from dbos import DBOS, SetWorkflowID
 
 from nfvo import __version__
@@ -41,6 +42,7 @@ QUEUE_NAME = "nfvo_lcm"
 class _Runtime:
     role: str = "all"
     queue: Any = None
+    sys_engine: sa.Engine | None = None  # the SQLite system database's (nfvo disposes it)
 
 
 _runtime = _Runtime()
@@ -132,9 +134,26 @@ def _each_vnf(op_id: str, vnf_ids: list[str], work: Callable[[str, str], None]) 
 
 
 def deploy_layer(op_id: str, vnf_ids: list[str]) -> None:
-    """Deploy the VNFs of one layer (unless the client cancelled the operation)."""
+    """Deploy the VNFs of one layer (unless the client cancelled the operation): their VNFC
+    rows are written first (one transaction), the VNFM deploys them all at once, and what it
+    created is recorded in one transaction, also for the VNFs that did deploy when another
+    failed. A crash before that record loses nothing: the VNFC rows carry the VIM keys, and
+    the re-run step gets the same servers back."""
     steps.check_cancel(op_id)
-    _each_vnf(op_id, vnf_ids, steps.deploy_vnf)
+    specs = steps.prepare_deploy(vnf_ids)
+    vnfm = steps.ctx().vnfm
+    futures = [_pool.submit(vnfm.instantiate, spec) for spec in specs]
+    deployed, errors = [], []
+    for spec, future in zip(specs, futures, strict=True):
+        try:
+            deployed.append((spec, future.result()))
+        except Exception as exc:  # collect all: the first failure is reported
+            errors.append(exc)
+            continue
+        CRASH.tick()  # a VNF on its VIM, not yet recorded: the re-run must find it by keys
+    steps.save_deployed(deployed)
+    if errors:
+        raise errors[0]
 
 
 def terminate_layer(op_id: str, vnf_ids: list[str]) -> None:
@@ -260,6 +279,33 @@ def _system_db(url: str, data_dir: str) -> tuple[str, str]:
     return url.replace("postgresql+psycopg://", "postgresql://"), schema
 
 
+def _sqlite_set_up(dbapi_conn: Any, _record: Any) -> None:
+    # as DBOS sets up its own SQLite connections (writers serialised by IMMEDIATE
+    # transactions, a generous busy timeout, foreign keys), plus what nfvo's own database
+    # has: write-ahead log, synced at checkpoints (an app crash loses nothing; a power loss
+    # may lose the last commits of both files alike)
+    dbapi_conn.isolation_level = "IMMEDIATE"
+    dbapi_conn.execute("PRAGMA busy_timeout=30000")
+    dbapi_conn.execute("PRAGMA foreign_keys=ON")
+    dbapi_conn.execute("PRAGMA journal_mode=WAL")
+    dbapi_conn.execute("PRAGMA synchronous=NORMAL")
+
+
+def _sqlite_system_engine(url: str) -> sa.Engine:
+    """The engine of DBOS's SQLite system database (DBOS's own one syncs the rollback
+    journal at every commit, which costs each checkpoint an fsync)."""
+    engine = sa.create_engine(
+        url,
+        pool_size=20,
+        max_overflow=0,
+        pool_timeout=30,
+        pool_pre_ping=True,
+        connect_args={"check_same_thread": False},
+    )
+    sa.event.listen(engine, "connect", _sqlite_set_up)
+    return engine
+
+
 def launch(
     db_url: str,
     data_dir: str,
@@ -291,6 +337,11 @@ def launch(
         }
         if executor_id:
             config["executor_id"] = executor_id
+        if _runtime.sys_engine is not None:
+            _runtime.sys_engine.dispose()
+            _runtime.sys_engine = None
+        if sys_url.startswith("sqlite"):
+            _runtime.sys_engine = config["system_database_engine"] = _sqlite_system_engine(sys_url)
         DBOS(config=config)  # type: ignore[arg-type]
         DBOS.listen_queues([] if role == "api" else [QUEUE_NAME])
         DBOS.launch()

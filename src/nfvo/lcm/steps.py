@@ -3,6 +3,7 @@ wraps them as DBOS steps). Every function is idempotent: it may run again after 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -12,7 +13,7 @@ from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.catalog.service import CatalogService
 from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepository
-from nfvo.inventory.models import NsInstance, NsLcmOpOcc, NsVnf, utcnow
+from nfvo.inventory.models import NsInstance, NsLcmOpOcc, NsVl, NsVnf, NsVnfc, utcnow
 from nfvo.lcm import codec, events, placement
 from nfvo.lcm.model import ChangeSet, NsLevelPlan, NsVlPlan
 from nfvo.lcm.plan import PlanError, plan_instantiation
@@ -94,13 +95,14 @@ def _start_processing(op: NsLcmOpOcc) -> None:
         _set_state(op, transition(op.state, Trigger.ENGINE))
 
 
-def _spec(s: Session, vnf: NsVnf) -> VnfDeploymentSpec:
-    """A VNF's spec from its row, its NS virtual links resolved to the VIM's network ids."""
+def _spec(s: Session, vnf: NsVnf, ns_vls: Sequence[NsVl] | None = None) -> VnfDeploymentSpec:
+    """A VNF's spec from its row, its NS virtual links (read here unless given) resolved to
+    the VIM's network ids."""
     spec = codec.spec_from_json(vnf.spec)
+    if ns_vls is None:
+        ns_vls = NsRecordsRepository(s).ns_vls(vnf.ns_instance_id)
     spec.ext_networks = {
-        vl.vl_id: vl.network_id
-        for vl in NsRecordsRepository(s).ns_vls(vnf.ns_instance_id)
-        if vl.vim_account_id == spec.vim_account_id
+        vl.vl_id: vl.network_id for vl in ns_vls if vl.vim_account_id == spec.vim_account_id
     }
     return spec
 
@@ -123,7 +125,9 @@ def _spec_and_record(vnf_id: str) -> tuple[VnfDeploymentSpec, VnfRecord]:
         return _spec(s, vnf), _record(s, vnf)
 
 
-def _intend(s: Session, vnf: NsVnf, spec: VnfDeploymentSpec) -> None:
+def _intend(
+    s: Session, vnf: NsVnf, spec: VnfDeploymentSpec, existing: Sequence[NsVnfc] | None = None
+) -> None:
     """VNFC rows for every VDU instance of ``spec`` that has none yet, before the VIM is
     asked to create anything (keyed: the create after a crash returns the same server)."""
     wanted = [
@@ -131,7 +135,7 @@ def _intend(s: Session, vnf: NsVnf, spec: VnfDeploymentSpec) -> None:
         for vdu in spec.vdus
         for index in range(vdu.count)
     ]
-    NsRecordsRepository(s).add_vnfc_intents(vnf, wanted)
+    NsRecordsRepository(s).add_vnfc_intents(vnf, wanted, existing)
 
 
 def _save(vnf_id: str, spec: VnfDeploymentSpec, record: VnfRecord, *, counts: bool = False) -> None:
@@ -197,8 +201,10 @@ def plan(op_id: str) -> NsLevelPlan:
         request, tenant, ns_id, nsd_info_id = dict(op.params), ns.tenant_id, ns.id, ns.nsd_info_id
     nsd, vnfds = ctx().catalog.ns_descriptors(nsd_info_id)
     artifacts = ctx().catalog.vnfd_artifacts(vnfds)
+    ns_vim = (request.get("additionalParamsForNs") or {}).get("vimAccountId")
+    default_vim = None if ns_vim else _default_vim(tenant)  # every VNF has one then
     ns_plan = plan_instantiation(
-        ns_id, nsd, vnfds, request, default_vim=_default_vim(tenant), artifacts=artifacts
+        ns_id, nsd, vnfds, request, default_vim=default_vim, artifacts=artifacts
     )
     ns_level_plan, specs = placement.place_plan(ns_plan, vnfds, nsd, ctx().resources)
     vnf_levels, ns_levels = initial_scale_status(
@@ -263,14 +269,48 @@ def _create_ns_vl(ns_id: str, vl: NsVlPlan) -> None:
         NsRecordsRepository(s).put_ns_vl(ns_id, vl.vl_id, vl.vim_account_id, net.id, sub.id)
 
 
+def prepare_deploy(vnf_ids: Sequence[str]) -> list[VnfDeploymentSpec]:
+    """The specs of VNFs about to be deployed, in the order given, with a VNFC row written
+    for each VDU instance they will have (one transaction, a few queries for any number)."""
+    with ctx().db.session() as s:
+        repo = NsRecordsRepository(s)
+        vnfs = repo.vnfs_by_id(vnf_ids)
+        missing = [v for v in vnf_ids if v not in vnfs]
+        assert not missing, f"VNF instances {missing} vanished"
+        ns_vls = repo.ns_vls_of(sorted({v.ns_instance_id for v in vnfs.values()}))
+        existing = repo.vnfcs_by_vnf(vnf_ids)
+        specs = []
+        for vnf_id in vnf_ids:
+            vnf = vnfs[vnf_id]
+            spec = _spec(s, vnf, ns_vls.get(vnf.ns_instance_id, []))
+            _intend(s, vnf, spec, existing.get(vnf_id, []))
+            specs.append(spec)
+    return specs
+
+
+def save_deployed(deployed: Sequence[tuple[VnfDeploymentSpec, VnfRecord]]) -> None:
+    """Record what the VNFM created for deployed VNFs (one transaction): their VNFC and VL
+    rows, and each VNF INSTANTIATED."""
+    if not deployed:
+        return
+    with ctx().db.session() as s:
+        repo = NsRecordsRepository(s)
+        ids = [spec.vnf_instance_id for spec, _ in deployed]
+        vnfs = repo.vnfs_by_id(ids)
+        repo.put_vnf_states(
+            [
+                (vnfs[spec.vnf_instance_id], codec.vnfc_columns(spec, rec), codec.vl_columns(rec))
+                for spec, rec in deployed
+                if spec.vnf_instance_id in vnfs
+            ]
+        )
+        repo.mark_instantiated(ids)
+
+
 def deploy_vnf(op_id: str, vnf_instance_id: str) -> None:
     """Deploy one VNF through the VNFM (idempotent by keys) and record what it created."""
-    with ctx().db.session() as s:
-        vnf = _vnf(s, vnf_instance_id)
-        spec = _spec(s, vnf)
-        _intend(s, vnf, spec)
-    record = ctx().vnfm.instantiate(spec)
-    _save(vnf_instance_id, spec, record)
+    (spec,) = prepare_deploy([vnf_instance_id])
+    save_deployed([(spec, ctx().vnfm.instantiate(spec))])
 
 
 def finish_instantiate(op_id: str) -> None:

@@ -236,12 +236,17 @@ class ResourceService:
         """A connected driver of a VIM account for the calling thread, built once and reused
         until the account changes (its revision), so a step costs one query instead of a new
         connection. The caller must not close it; a deleted account raises NotFound."""
-        vim = self.get_vim(vim_id, Scope(None))
         key = (vim_id, threading.get_ident())
         with self._drivers_lock:
             cached = self._drivers.get(key)
-        if cached is not None and cached[0] == vim.revision:
-            return cached[1]
+        if cached is not None:
+            with self.db.session() as s:
+                revision = VimRepository(s).revision(vim_id)
+            if revision is None:
+                raise NotFound(f"VIM account {vim_id} does not exist")
+            if cached[0] == revision:
+                return cached[1]
+        vim = self.get_vim(vim_id, Scope(None))
         driver = self.driver_for(vim)
         with self._drivers_lock:
             old = self._drivers.get(key)
