@@ -430,6 +430,11 @@ class OpOccRepository:
         self.s.flush()
         return op
 
+    def cancel_pending(self, op_id: str) -> bool | None:
+        """Whether the client asked to cancel the op (None: no such op), one column read."""
+        q = select(NsLcmOpOcc.cancel_pending).where(NsLcmOpOcc.id == op_id)
+        return self.s.execute(q).scalar_one_or_none()
+
     def get(self, op_id: str, *, lock: bool = False) -> NsLcmOpOcc | None:
         """An op occurrence by id, read fresh."""
         q = select(NsLcmOpOcc).where(NsLcmOpOcc.id == op_id)

@@ -83,8 +83,17 @@ def _step(func: Callable[P, R]) -> Callable[P, R]:
     return DBOS.step(name=f"nfvo.{func.__name__}")(wrapper)
 
 
-plan_step = _step(steps.plan)
-vls_step = _step(steps.create_ns_vls)
+def plan_and_link(op_id: str) -> NsLevelPlan:
+    """Plan and place the NS, then create its NS virtual links (keyed: a re-run after a
+    crash reuses the stored plan and gets back the same networks)."""
+    plan = steps.plan(op_id)
+    CRASH.tick()  # planned, no network yet
+    if plan.virtual_links:
+        steps.create_ns_vls(op_id, plan.virtual_links)
+    return plan
+
+
+plan_step = _step(plan_and_link)
 deploy_vnf_step = _step(steps.deploy_vnf)
 finish_instantiate_step = _step(steps.finish_instantiate)
 layers_step = _step(steps.terminate_layers)
@@ -179,12 +188,10 @@ def _run_layers(op_id: str, layers: list[list[str]], layer_step: Callable[..., N
 
 @DBOS.workflow(name="nfvo.instantiate")
 def instantiate_wf(op_id: str) -> None:
-    """Plan and place, create NS virtual links, deploy VNFs layer by layer, finish. The
+    """Plan and place and create NS virtual links, deploy VNFs layer by layer, finish. The
     client's cancel is honoured at the start of the plan, of each layer and of the finish."""
     try:
         plan = _typed(NsLevelPlan, plan_step(op_id))
-        if plan.virtual_links:
-            vls_step(op_id, plan.virtual_links)
         _run_layers(op_id, plan.vnf_layers, deploy_layer_step)
         finish_instantiate_step(op_id)
     except Exception as exc:

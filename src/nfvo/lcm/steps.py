@@ -191,9 +191,9 @@ def _default_vim(tenant_id: str | None) -> str | None:
 def plan(op_id: str) -> NsLevelPlan:
     """Plan and place the NS (reusing the stored plan on retry, so keys stay the same).
     The VNF instances become rows and the NS-level plan is stored, in one transaction."""
-    check_cancel(op_id)
     with ctx().db.session() as s:
         op = _op(s, op_id)
+        _raise_if_cancelled(op.cancel_pending)
         ns = _ns_of(s, op, with_plan=True)
         _start_processing(op)
         if ns.plan:
@@ -315,11 +315,11 @@ def deploy_vnf(op_id: str, vnf_instance_id: str) -> None:
 
 def finish_instantiate(op_id: str) -> None:
     """NS INSTANTIATED, op COMPLETED, NS unlocked (unless the client cancelled)."""
-    check_cancel(op_id)
     with ctx().db.session() as s:
         op = _op(s, op_id)
         if op.state == OpState.COMPLETED:
             return
+        _raise_if_cancelled(op.cancel_pending)
         NsRepository(s).release(op.ns_instance_id, op.id, ns_state=NsState.INSTANTIATED)
         _set_state(op, transition(op.state, Trigger.ENGINE))
 
@@ -426,7 +426,12 @@ def record_failure(op_id: str, problem: dict[str, Any]) -> None:
 def check_cancel(op_id: str) -> None:
     """Stop at this checkpoint when the client asked to cancel."""
     with ctx().db.session() as s:
-        pending = _op(s, op_id).cancel_pending
+        pending = OpOccRepository(s).cancel_pending(op_id)
+    assert pending is not None, f"op {op_id} vanished"
+    _raise_if_cancelled(pending)
+
+
+def _raise_if_cancelled(pending: bool) -> None:
     if pending:
         raise Cancelled("the operation was cancelled by the client (POST .../cancel)")
 
