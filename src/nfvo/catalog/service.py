@@ -98,11 +98,20 @@ class CatalogService:
 
     def find_onboarded(self, kind: PackageKind, descriptor_id: str) -> CatalogPackage:
         """The onboarded package carrying ``descriptor_id`` (NotFound otherwise)."""
+        return self.find_all_onboarded(kind, [descriptor_id])[descriptor_id]
+
+    def find_all_onboarded(
+        self, kind: PackageKind, descriptor_ids: Iterable[str]
+    ) -> dict[str, CatalogPackage]:
+        """The onboarded packages carrying ``descriptor_ids``, by descriptor id (one query;
+        NotFound naming the first that has none)."""
+        wanted = list(dict.fromkeys(descriptor_ids))
         with self.db.session() as s:
-            found = CatalogRepository(s).find_onboarded(kind.value, [descriptor_id])
-        if descriptor_id not in found:
-            raise NotFound(f"no onboarded {_WORD[kind]} has descriptor id {descriptor_id}")
-        return found[descriptor_id]
+            found = CatalogRepository(s).find_onboarded(kind.value, wanted)
+        for descriptor_id in wanted:
+            if descriptor_id not in found:
+                raise NotFound(f"no onboarded {_WORD[kind]} has descriptor id {descriptor_id}")
+        return found
 
     def ns_descriptors(self, nsd_info_id: str) -> tuple[Nsd, dict[str, Vnfd]]:
         """An onboarded NSD and the onboarded VNFDs it references, by vnfdId (parsed once per
@@ -114,8 +123,9 @@ class CatalogService:
             lambda: Nsd.model_validate(self.descriptor(PackageKind.nsd, pkg.id)),
         )
         vnfds = {}
+        packages = self.find_all_onboarded(PackageKind.vnf, nsd.vnfd_ids)
         for vnfd_id in nsd.vnfd_ids:
-            vnf_pkg = self.find_onboarded(PackageKind.vnf, vnfd_id)
+            vnf_pkg = packages[vnfd_id]
             vnfds[vnfd_id] = self._parsed.get_or(
                 ("vnfd", vnf_pkg.id, _checksum(vnf_pkg)),
                 lambda p=vnf_pkg: Vnfd.model_validate(self.descriptor(PackageKind.vnf, p.id)),
@@ -126,8 +136,7 @@ class CatalogService:
         """Small artifacts (day-0 files) of the onboarded VNF packages, by vnfdId (read once
         per package and process)."""
         out = {}
-        for vnfd_id in vnfd_ids:
-            pkg = self.find_onboarded(PackageKind.vnf, vnfd_id)
+        for vnfd_id, pkg in self.find_all_onboarded(PackageKind.vnf, vnfd_ids).items():
             out[vnfd_id] = self._parsed.get_or(
                 ("artifacts", pkg.id, _checksum(pkg)),
                 lambda p=pkg: self.small_artifacts(PackageKind.vnf, p.id),

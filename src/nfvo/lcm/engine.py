@@ -148,8 +148,7 @@ def deploy_layer(op_id: str, vnf_ids: list[str]) -> None:
     created is recorded in one transaction, also for the VNFs that did deploy when another
     failed. A crash before that record loses nothing: the VNFC rows carry the VIM keys, and
     the re-run step gets the same servers back."""
-    steps.check_cancel(op_id)
-    specs = steps.prepare_deploy(vnf_ids)
+    specs = steps.prepare_deploy(vnf_ids, op_id)
     vnfm = steps.ctx().vnfm
     futures = [_pool.submit(vnfm.instantiate, spec) for spec in specs]
     deployed, errors = [], []

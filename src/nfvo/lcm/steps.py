@@ -269,10 +269,13 @@ def _create_ns_vl(ns_id: str, vl: NsVlPlan) -> None:
         NsRecordsRepository(s).put_ns_vl(ns_id, vl.vl_id, vl.vim_account_id, net.id, sub.id)
 
 
-def prepare_deploy(vnf_ids: Sequence[str]) -> list[VnfDeploymentSpec]:
+def prepare_deploy(vnf_ids: Sequence[str], op_id: str | None = None) -> list[VnfDeploymentSpec]:
     """The specs of VNFs about to be deployed, in the order given, with a VNFC row written
-    for each VDU instance they will have (one transaction, a few queries for any number)."""
+    for each VDU instance they will have (one transaction, a few queries for any number).
+    ``op_id``: stop first if the client cancelled that operation."""
     with ctx().db.session() as s:
+        if op_id is not None:
+            _check_cancel_in(s, op_id)
         repo = NsRecordsRepository(s)
         vnfs = repo.vnfs_by_id(vnf_ids)
         missing = [v for v in vnf_ids if v not in vnfs]
@@ -426,7 +429,11 @@ def record_failure(op_id: str, problem: dict[str, Any]) -> None:
 def check_cancel(op_id: str) -> None:
     """Stop at this checkpoint when the client asked to cancel."""
     with ctx().db.session() as s:
-        pending = OpOccRepository(s).cancel_pending(op_id)
+        _check_cancel_in(s, op_id)
+
+
+def _check_cancel_in(s: Session, op_id: str) -> None:
+    pending = OpOccRepository(s).cancel_pending(op_id)
     assert pending is not None, f"op {op_id} vanished"
     _raise_if_cancelled(pending)
 
