@@ -13,8 +13,11 @@ from typing import Annotated
 import typer
 
 from nfvo import __version__
+from nfvo.cli import helpfmt
 from nfvo.cli.client import context, register
 from nfvo.config import Settings, SettingsError
+
+helpfmt.install()
 
 app = typer.Typer(
     name="nfvo",

@@ -300,3 +300,20 @@ def test_login_again_renews_the_current_profile(
     cfg = ConfigFile.load(env)
     assert set(cfg.profiles) == {"lab"} and cfg.current == "lab"
     assert cfg.profiles["lab"].token == "tok-2" and cfg.profiles["lab"].url == "http://nfvo.test"
+
+
+def test_help_names_value_types_but_not_for_flags() -> None:
+    result = RUNNER.invoke(app, ["ns", "scale", "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "Usage: nfvo ns scale [OPTIONS] NS" in text
+    assert "<bool>" not in text and "<str>" not in text and "{ns}" not in text
+    lines = text.splitlines()
+    vnf = next(line for line in lines if "--vnf " in line)
+    assert vnf.split("│")[1].split()[:2] == ["--vnf", "TEXT"]
+    wait = next(line for line in lines if "--wait" in line)
+    assert wait.split("│")[1].split()[:3] == ["--wait", "-w", "Follow"]  # a flag: no type
+    output = next(line for line in lines if "--output" in line)
+    assert "table|json|yaml" in output
+    missing = RUNNER.invoke(app, ["ns", "show"])
+    assert missing.exit_code == 2 and "Missing argument 'NS'" in missing.output

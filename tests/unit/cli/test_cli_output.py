@@ -67,3 +67,39 @@ def test_notes_go_to_stdout_for_tables(capsys: pytest.CaptureFixture[str]) -> No
     note(Format.table, "Deleted [x].")
     captured = capsys.readouterr()
     assert captured.out.strip() == "Deleted [x]." and captured.err == ""
+
+
+def test_piped_table_has_one_line_per_row_and_no_padding(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    long_id = "x" * 300
+    rows = [{"id": long_id, "name": "web"}, {"id": "b2", "name": "db"}]
+    emit(rows, Format.table, table(rows, [("ID", "id"), ("NAME", "name")], title="Things"))
+    lines = capsys.readouterr().out.splitlines()
+    assert all(line == line.rstrip() for line in lines)  # no blanks padding lines out
+    row = next(line for line in lines if long_id in line)  # not folded over several lines
+    assert row.split() == [long_id, "web"]
+    assert max(len(line) for line in lines) < 320
+
+
+def test_empty_list_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    emit([], Format.table, table([], COLUMNS, empty="no NS instances"))
+    assert capsys.readouterr().out == "no NS instances\n"
+    emit([], Format.json, table([], COLUMNS, empty="no NS instances"))
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_nested_values_of_one_item_print_as_indented_yaml(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    item = {"name": "sim-1", "config": {"zones": 2, "hosts": {"count": 4, "vcpus": 32}}}
+    emit(item, Format.table, details(item, [("NAME", "name"), ("CONFIG", "config")]))
+    lines = capsys.readouterr().out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("CONFIG"))
+    assert lines[start].split() == ["CONFIG", "zones:", "2"]
+    assert [line.strip() for line in lines[start + 1 : start + 4]] == [
+        "hosts:",
+        "count: 4",
+        "vcpus: 32",
+    ]
+    assert lines[start + 2].index("count") > lines[start + 1].index("hosts")  # indented

@@ -29,7 +29,7 @@ USER_COLUMNS = [("CLIENT ID", "clientId"), ("ROLE", "role"), ("TENANT", "tenantI
 @handled
 def tenant_list(output: OutputOpt = Format.table) -> None:
     """Tenants you can see."""
-    emit_list(TENANTS, TENANT_COLUMNS, output)
+    emit_list(TENANTS, TENANT_COLUMNS, output, "tenants")
 
 
 @tenant_app.command("create")
@@ -72,7 +72,7 @@ def tenant_delete(tenant: Annotated[str, typer.Argument(help="Tenant id or name.
 @handled
 def user_list(output: OutputOpt = Format.table) -> None:
     """API clients you can see (secrets are never shown)."""
-    emit_list(USERS, USER_COLUMNS + [("DISABLED", "disabled")], output)
+    emit_list(USERS, USER_COLUMNS + [("DISABLED", "disabled")], output, "users")
 
 
 @user_app.command("create")

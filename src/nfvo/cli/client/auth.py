@@ -132,6 +132,7 @@ def profile_list(
                 ("USER", "user"),
                 ("LOGGED IN", "loggedIn"),
             ],
+            empty="no profiles (nfvo login makes one)",
         ),
     )
 

@@ -47,11 +47,12 @@ def open_session() -> ApiSession:
     return ApiSession(resolve(ConfigFile.load(), context.STATE.profile))
 
 
-def emit_list(path: str, columns: Sequence[Column], output: Format) -> None:
-    """Every item of the collection at ``path``, as a table of ``columns`` (or -o json|yaml)."""
+def emit_list(path: str, columns: Sequence[Column], output: Format, what: str) -> None:
+    """Every item of the collection at ``path``, as a table of ``columns`` (or -o json|yaml);
+    ``what``: the items' plural name, for "no ..." when there are none."""
     with open_session() as s:
         rows = s.list(path)
-    emit(rows, output, table(rows, columns))
+    emit(rows, output, table(rows, columns, empty=f"no {what}"))
 
 
 def emit_one(path: str, item_id: str, columns: Sequence[Column], output: Format) -> None:

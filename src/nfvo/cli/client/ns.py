@@ -152,7 +152,7 @@ def _operation(
 @handled
 def ns_list(output: OutputOpt = Format.table) -> None:
     """NS instances."""
-    emit_list(NS, NS_COLUMNS, output)
+    emit_list(NS, NS_COLUMNS, output, "NS instances")
 
 
 @ns_app.command("show")

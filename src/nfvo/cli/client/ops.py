@@ -91,7 +91,7 @@ def op_list(
                 ns_id = ns  # a deleted NS: its operations may still be listed
             filters.append(f"(eq,nsInstanceId,{ns_id})")
         rows = s.list(OPS, params={"filter": ";".join(filters)} if filters else None)
-    emit(rows, output, table(rows, OP_COLUMNS))
+    emit(rows, output, table(rows, OP_COLUMNS, empty="no operations"))
 
 
 @op_app.command("show")

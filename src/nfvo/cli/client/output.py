@@ -20,8 +20,9 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-# width used when stdout is not a terminal, so ids are not cut in logs and pipes
-PIPE_WIDTH = 200
+# width used when stdout is not a terminal: wide enough that no row is ever folded, so a
+# pipe or a log gets one line per row (trailing blanks are stripped, see ``emit``)
+PIPE_WIDTH = 10_000
 
 
 class Format(StrEnum):
@@ -116,10 +117,29 @@ def _cell(value: Any, header: str) -> Text:
     return Text(text_of(value))
 
 
+def _detail(value: Any, label: str) -> Text:
+    """A value of a key/value table: a non-empty mapping, or a list holding mappings or
+    lists, as an indented YAML block (one key per line), else as a table cell."""
+    nested = isinstance(value, dict) or (
+        isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
+    )
+    if nested and value:
+        dumped = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=10_000)
+        return Text(dumped.rstrip("\n"))
+    return _cell(value, label)
+
+
 def table(
-    rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str | None = None
-) -> Table:
-    """One row per item, one column per (header, getter)."""
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[Column],
+    title: str | None = None,
+    empty: str | None = None,
+) -> RenderableType:
+    """One row per item, one column per (header, getter); ``empty``: what to say instead
+    of a bare header when there are no items (e.g. "no NS instances")."""
+    rows = list(rows)
+    if not rows and empty:
+        return Text(empty)
     t = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
     for header, _ in columns:
         t.add_column(header, overflow="fold")
@@ -134,7 +154,7 @@ def details(obj: dict[str, Any], fields: Sequence[Column], title: str | None = N
     t.add_column(style="bold", no_wrap=True)
     t.add_column(overflow="fold")
     for label, getter in fields:
-        t.add_row(label, _cell(value_at(obj, getter), label))
+        t.add_row(label, _detail(value_at(obj, getter), label))
     return t
 
 
@@ -146,10 +166,20 @@ def emit(data: Any, fmt: Format, *renderables: RenderableType | None) -> None:
         sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     else:
         out = console()
-        for i, r in enumerate(x for x in renderables if x is not None):
-            if i:
-                out.print()
-            out.print(r)
+        shown = [r for r in renderables if r is not None]
+        if out.is_terminal:
+            for i, r in enumerate(shown):
+                if i:
+                    out.print()
+                out.print(r)
+        else:  # a pipe or a file: no padding blanks at the ends of lines
+            with out.capture() as captured:
+                for i, r in enumerate(shown):
+                    if i:
+                        out.print()
+                    out.print(r)
+            lines = captured.get().splitlines()
+            sys.stdout.write("".join(line.rstrip() + "\n" for line in lines))
     sys.stdout.flush()
 
 

@@ -283,7 +283,7 @@ def _add_commands(app: typer.Typer, kind: Kind, helps: dict[str, str]) -> None:
     @app.command("list", help=helps["list"])
     @handled
     def list_(output: OutputOpt = Format.table) -> None:
-        emit_list(kind.path, kind.columns, output)
+        emit_list(kind.path, kind.columns, output, f"{kind.word}s")
 
     @app.command("show", help=helps["show"])
     @handled

@@ -33,7 +33,7 @@ Many = list[str] | None
 @handled
 def sub_list(output: OutputOpt = Format.table) -> None:
     """Subscriptions."""
-    emit_list(SUBS, COLUMNS, output)
+    emit_list(SUBS, COLUMNS, output, "subscriptions")
 
 
 @sub_app.command("show")

@@ -140,7 +140,7 @@ def register(
 @handled
 def vim_list(output: OutputOpt = Format.table) -> None:
     """VIM accounts you can see."""
-    emit_list(VIMS, COLUMNS, output)
+    emit_list(VIMS, COLUMNS, output, "VIM accounts")
 
 
 @vim_app.command("show")
@@ -188,6 +188,7 @@ def vim_resources(
             ("VNF", "vnfInstanceId"),
         ],
         title="Servers owned by nfvo",
+        empty="no servers owned by nfvo",
     )
     emit(res, output, hosts, servers)
 
