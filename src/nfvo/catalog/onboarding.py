@@ -8,8 +8,8 @@ from typing import Any
 
 from nfvo.catalog.csar import Csar, CsarLimits, open_csar
 from nfvo.catalog.descriptors import Nsd, Pnfd, SwImage, Vnfd, build_descriptor_checked
-from nfvo.catalog.references import ReferenceReport, is_uri
 from nfvo.catalog.errors import PackageError
+from nfvo.catalog.references import ReferenceReport, is_uri
 from nfvo.catalog.states import PackageKind
 
 _EXPECTED = {PackageKind.vnf: Vnfd, PackageKind.nsd: Nsd, PackageKind.pnfd: Pnfd}
@@ -98,9 +98,7 @@ def _software_images(vnfd: Vnfd, checksums: dict[str, tuple[str, str]]) -> list[
     return list(images.values())
 
 
-def _image_info(
-    vnfd: Vnfd, img: SwImage, checksums: dict[str, tuple[str, str]]
-) -> dict[str, Any]:
+def _image_info(vnfd: Vnfd, img: SwImage, checksums: dict[str, tuple[str, str]]) -> dict[str, Any]:
     source = image_source(img)
     algo, digest = checksums.get(img.file or "", (None, None))
     out: dict[str, Any] = {

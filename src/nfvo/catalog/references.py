@@ -94,8 +94,7 @@ class ReferenceReport:
 def _missing(what: str, ref: str, file: str, line: int | None, path: str) -> PackageError:
     return PackageError(
         "MISSING_ARTIFACT",
-        f"{what} {ref!r} is not in the package (looked relative to {file} and to the "
-        "package root)",
+        f"{what} {ref!r} is not in the package (looked relative to {file} and to the package root)",
         file=file,
         line=line,
         tosca_path=path,
