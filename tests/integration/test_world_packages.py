@@ -10,6 +10,7 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 
@@ -19,6 +20,7 @@ from tests.fixtures import world
 from tests.support.live import LiveApi, wait_op
 
 from nfvo.resources.service import Scope
+from nfvo.vim.base import ImageSpec
 
 NS = "/nslcm/v2/ns_instances"
 MISSING_VNFD_ID = "5e0f4c1a-7c1e-4d55-9a8e-0d7f3c2b1a02"
@@ -193,3 +195,11 @@ def test_referenced_image_missing_fails_before_any_vim_resource(
     assert "Traceback" not in caplog.text + out + err_text
     records = [*caplog.records, *seen.records]
     assert not [r for r in records if r.exc_info], [r.getMessage() for r in records]
+    # the image is added to the VIM's image service: a retry of the same operation completes
+    svc = live.services.resources
+    d = svc.driver_for(svc.get_vim(vim_id, Scope(None)))
+    d.ensure_image(ImageSpec(name="acme-fw-9.1", open=lambda: io.BytesIO(b"fw image")))
+    r = c.post(f"/nslcm/v2/ns_lcm_op_occs/{op['id']}/retry")
+    assert r.status_code == 202, r.text
+    assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
+    assert _on_vim(live, vim_id)["servers"] == 2
