@@ -748,7 +748,8 @@ class _Verifier:
             if actual != expected:
                 raise PackageError(
                     "HASH_MISMATCH",
-                    f"{algorithm} of {path!r} is {actual}, {where}{_at(entry.line)} says {expected}",
+                    f"{algorithm} of {path!r} is {actual}, "
+                    f"{where}{_at(entry.line)} says {expected}",
                     file=path,
                 )
         return replace(
