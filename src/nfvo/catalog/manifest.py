@@ -284,34 +284,22 @@ def _parse_metadata(
 ) -> int:
     """Read the ``key: value`` lines after ``metadata:``; return the next index.
 
-    Two layouts are written in the wild and both are accepted: the entries indented under
-    ``metadata:`` (spaces or tabs; the block ends at the next line at column 0), and the
-    entries at column 0 as in SOL004 §4.3.2's own example (the block ends at a blank line or
-    at the first artifact key, ``non_mano_artifact_sets:`` or CMS block). The layout is the
-    one of the first entry.
+    Two layouts are written in the wild and both are accepted, mixed too: the entries
+    indented under ``metadata:`` (spaces or tabs), and the entries at column 0 as in SOL004
+    §4.3.2's own example. The block ends at an artifact key (``Source:`` ...), at
+    ``non_mano_artifact_sets:`` or a CMS block, or at a line at column 0 after a blank line.
     """
-    i = start
-    while i < len(lines) and (not lines[i][1].strip() or lines[i][1].strip().startswith("#")):
-        i += 1
-    if i < len(lines) and _indent(lines[i][1]) > 0:  # indented layout
-        while i < len(lines):
-            lineno, line = lines[i]
-            if line.strip() and _indent(line) == 0:
-                break
-            if line.strip() and not line.strip().startswith("#"):
-                _metadata_entry(line, lineno, file, out)
-            i += 1
-        return i
-    i = start  # column-0 layout: up to a blank line or the next section
+    i, gap = start, False
     while i < len(lines):
         lineno, line = lines[i]
         text = line.strip()
         if not text:
-            if out:
-                break
-        elif _SECTION_START.match(text):
+            gap = bool(out) or gap
+        elif text.startswith("#"):
+            pass
+        elif _indent(line) == 0 and (gap or _SECTION_START.match(text)):
             break
-        elif not text.startswith("#"):
+        else:
             _metadata_entry(line, lineno, file, out)
         i += 1
     return i

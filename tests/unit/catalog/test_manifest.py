@@ -229,3 +229,17 @@ def test_column_0_metadata_with_non_mano_sets_and_comments() -> None:
     assert m.metadata == {"nsd_designer": "ACME", "nsd_invariant_id": "x"}
     assert m.kind == "ns"
     assert m.non_mano == {"onap_ves_events": ["Artifacts/ves.yaml"]}
+
+
+def test_mixed_metadata_layout_and_blank_lines_inside_an_indented_block() -> None:
+    text = (
+        "metadata:\n  vnf_provider_id: A\nvnf_product_name: B\n\n  vnf_package_version: 1.0\n"
+        "\nSource: x.yaml\nAlgorithm: SHA-256\nHash: " + H1 + "\n"
+    )
+    m = parse_manifest(text.encode(), "x.mf")
+    assert m.metadata == {
+        "vnf_provider_id": "A",
+        "vnf_product_name": "B",
+        "vnf_package_version": "1.0",
+    }
+    assert [s.path for s in m.sources] == ["x.yaml"]
