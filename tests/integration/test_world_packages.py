@@ -125,6 +125,14 @@ def test_referenced_image_present_instantiate_scale_heal_terminate(live: LiveApi
     images = {s.id: s.image for s in d.list_servers()}
     assert images[vnfcs["fw"][0]["computeResource"]["resourceId"]] == "ubuntu-22.04"
     assert images[vnfcs["ctl"][0]["computeResource"]["resourceId"]] == "acme-ctl"  # uploaded
+    # the day-0 file named relative to the VNFD became the fw server's rendered user data
+    fw_server = vnfcs["fw"][0]["computeResource"]["resourceId"]
+    (user_data,) = (
+        d.store.conn()  # type: ignore[attr-defined]
+        .execute("SELECT user_data FROM servers WHERE id = ?", (fw_server,))
+        .fetchone()
+    )
+    assert user_data.startswith("#cloud-config\nhostname: edge-fw\n"), user_data
     vnf_id = vnfcs["fw"][0]["vnfInstanceId"]
     scale = {
         "scaleType": "SCALE_VNF",
