@@ -36,6 +36,8 @@ from nfvo.vim.base import (
     Flavor,
     Host,
     Image,
+    ImageLookup,
+    ImageRef,
     ImageSpec,
     Network,
     NetworkSpec,
@@ -85,6 +87,7 @@ _RETURNS: dict[str, Any] = {
     "list_flavors": (list, Flavor),
     "list_images": (list, Image),
     "ensure_image": Image,
+    "find_image": ImageLookup,
     "create_network": Network,
     "get_network": Network,
     "list_networks": (list, Network),
@@ -469,6 +472,21 @@ class VimContract:
             d.ensure_image(spec)
         assert name in info.value.message and not info.value.retryable
         assert name not in {i.name for i in d.list_images()}
+
+    def test_find_image_finds_a_listed_image_and_creates_nothing(self) -> None:
+        d = self.driver()
+        name = self.server_spec().image
+        if name is None:
+            pytest.skip("the adapter's small server names no image")
+        before = {i.id for i in d.list_images()}
+        found = d.find_image(ImageRef(name))
+        assert isinstance(found, ImageLookup) and found.image is not None, found
+        assert name in (found.image.name, found.image.id)
+        absent = f"{self.run_id}-never-there"
+        missing = d.find_image(ImageRef(absent, "1", "sha-256", "0" * 64))
+        if self.adapter.supports_image_upload:  # a VIM with an image service answers "no"
+            assert missing.image is None and absent in (missing.detail or "")
+        assert {i.id for i in d.list_images()} == before
 
     def test_ensure_image_of_an_absent_image_without_bytes_is_bad_request(self) -> None:
         if not self.adapter.supports_image_upload:

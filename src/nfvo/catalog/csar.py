@@ -709,6 +709,10 @@ def _checked_algorithm(entry: ArtifactEntry, where: str) -> str | None:
     return algorithm
 
 
+def _at(line: int | None) -> str:
+    return f":{line}" if line else ""
+
+
 class _Verifier:
     """Verifies artifact entries, hashing each (file, algorithm) once with bounded memory."""
 
@@ -744,7 +748,8 @@ class _Verifier:
             if actual != expected:
                 raise PackageError(
                     "HASH_MISMATCH",
-                    f"{algorithm} of {path!r} is {actual}, {where} says {expected}",
+                    f"{algorithm} of {path!r} is {actual}, "
+                    f"{where}{_at(entry.line)} says {expected}",
                     file=path,
                 )
         return replace(

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from nfvo.catalog.errors import PackageError
+from nfvo.catalog.references import ReferenceReport, resolve_references
 from nfvo.catalog.tosca import NodeTemplate, ServiceTemplate, Topology, load_template
 from nfvo.catalog.tosca.extract import known
 
@@ -438,6 +439,16 @@ def build_descriptor(files: Mapping[str, bytes], entry: str) -> Vnfd | Nsd | Pnf
     return descriptor_from_template(st)
 
 
+def build_descriptor_checked(
+    files: Mapping[str, bytes], entry: str
+) -> tuple[Vnfd | Nsd | Pnfd, ReferenceReport]:
+    """:func:`build_descriptor`, with every file the template names resolved and checked
+    (:mod:`nfvo.catalog.references`): the descriptor names resolved package paths."""
+    st = load_template(files, entry, defer_inputs=True)
+    report = resolve_references(st, files)
+    return descriptor_from_template(st), report
+
+
 def descriptor_from_template(st: ServiceTemplate) -> Vnfd | Nsd | Pnfd:
     """Build the typed descriptor of an already loaded service template."""
     from nfvo.catalog.tosca import nsd_builder, vnfd_builder
@@ -515,5 +526,6 @@ __all__ = [
     "Pnfd",
     "Vnfd",
     "build_descriptor",
+    "build_descriptor_checked",
     "descriptor_from_template",
 ]

@@ -168,8 +168,16 @@ def _artifact_blocks(
                 current = _Block()
                 blocks.append(current)
             if current is None:
+                hint = (
+                    " (manifest metadata entries belong right after 'metadata:')"
+                    if lead == "Source" and "_" in raw_key
+                    else ""
+                )
                 raise PackageError(
-                    cause, f"'{raw_key}' outside a '{lead}:' block", file=file, line=lineno
+                    cause,
+                    f"'{raw_key}' outside a '{lead}:' block{hint}",
+                    file=file,
+                    line=lineno,
                 )
             if key in current.values:
                 raise PackageError(
@@ -250,27 +258,49 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
 
 
+_SECTION_START = re.compile(
+    r"^(?:(?:source|name|algorithm|hash|signature|certificate|content-type)[ \t]*:"
+    r"|non_mano_artifact_sets[ \t]*:[ \t]*$|-----BEGIN CMS-----)",
+    re.IGNORECASE,
+)
+
+
+def _metadata_entry(line: str, lineno: int, file: str, out: dict[str, str]) -> None:
+    m = _KEY_LINE.match(line.strip())
+    if not m:
+        raise PackageError(
+            "INVALID_MANIFEST",
+            f"bad metadata line {line.strip()[:80]!r} (expected 'key: value')",
+            file=file,
+            line=lineno,
+        )
+    key, value = m.group(1), m.group(2).strip()
+    # Repeated keys (e.g. several compatible_specification_versions) are joined.
+    out[key] = f"{out[key]}, {value}" if key in out and value else value
+
+
 def _parse_metadata(
     lines: list[tuple[int, str]], start: int, file: str, out: dict[str, str]
 ) -> int:
-    """Read the indented ``key: value`` lines after ``metadata:``; return the next index."""
-    i = start
+    """Read the ``key: value`` lines after ``metadata:``; return the next index.
+
+    Two layouts are written in the wild and both are accepted, mixed too: the entries
+    indented under ``metadata:`` (spaces or tabs), and the entries at column 0 as in SOL004
+    §4.3.2's own example. The block ends at an artifact key (``Source:`` ...), at
+    ``non_mano_artifact_sets:`` or a CMS block, or at a line at column 0 after a blank line.
+    """
+    i, gap = start, False
     while i < len(lines):
         lineno, line = lines[i]
-        if line.strip() and _indent(line) == 0:
+        text = line.strip()
+        if not text:
+            gap = bool(out) or gap
+        elif text.startswith("#"):
+            pass
+        elif _indent(line) == 0 and (gap or _SECTION_START.match(text)):
             break
-        if line.strip():
-            m = _KEY_LINE.match(line.strip())
-            if not m:
-                raise PackageError(
-                    "INVALID_MANIFEST",
-                    f"bad metadata line {line.strip()[:80]!r}",
-                    file=file,
-                    line=lineno,
-                )
-            key, value = m.group(1), m.group(2).strip()
-            # Repeated keys (e.g. several compatible_specification_versions) are joined.
-            out[key] = f"{out[key]}, {value}" if key in out and value else value
+        else:
+            _metadata_entry(line, lineno, file, out)
         i += 1
     return i
 

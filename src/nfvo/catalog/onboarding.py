@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from nfvo.catalog.csar import Csar, CsarLimits, open_csar
-from nfvo.catalog.descriptors import Nsd, Pnfd, Vnfd, build_descriptor
+from nfvo.catalog.descriptors import Nsd, Pnfd, SwImage, Vnfd, build_descriptor_checked
 from nfvo.catalog.errors import PackageError
+from nfvo.catalog.references import ReferenceReport, is_uri
 from nfvo.catalog.states import PackageKind
 
 _EXPECTED = {PackageKind.vnf: Vnfd, PackageKind.nsd: Nsd, PackageKind.pnfd: Pnfd}
@@ -71,34 +72,58 @@ def _artifact_list(csar: Csar, exclude: set[str]) -> list[dict[str, Any]]:
     return out
 
 
+def image_source(img: SwImage) -> str:
+    """Where a VDU's software image comes from: ``PACKAGE`` (the package carries the file),
+    ``URI`` (an external artifact) or ``VIM`` (referenced by name: the VIM's image service
+    holds it and it is looked up on the target VIM at instantiation)."""
+    if img.file and is_uri(img.file):
+        return "URI"
+    return "PACKAGE" if img.file else "VIM"
+
+
 def _software_images(vnfd: Vnfd, checksums: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
-    """VnfPackageSoftwareImageInfo entries for each distinct VDU software image."""
+    """VnfPackageSoftwareImageInfo entries for each distinct VDU software image.
+
+    ``imagePath`` is given for images the package carries and ``imageUri`` for external ones
+    (SOL005 table 9.5.3.2-1); an image referenced by name has neither. ``userMetadata``
+    says which case it is (``imageSource``: PACKAGE, URI or VIM).
+    """
     images: dict[str, dict[str, Any]] = {}
     for flavour in vnfd.flavours:
         for vdu in flavour.vdus:
-            img = vdu.sw_image
-            if img is None or not img.name or img.name in images:
-                continue
-            algo, digest = checksums.get(img.file or "", (None, None))
-            images[img.name] = {
-                "id": img.name,
-                "name": img.name,
-                "provider": vnfd.provider,
-                "version": img.version or "",
-                "checksum": {
-                    "algorithm": algo or (img.checksum_algorithm or "SHA-256"),
-                    "hash": digest or (img.checksum_hash or ""),
-                },
-                "isEncrypted": False,
-                "containerFormat": (img.container_format or "BARE").upper(),
-                "diskFormat": (img.disk_format or "RAW").upper(),
-                "createdAt": "1970-01-01T00:00:00Z",
-                "minDisk": int((img.min_disk_bytes or 0) // (1 << 30)),
-                "minRam": int((img.min_ram_bytes or 0) // (1 << 20)),
-                "size": int(img.size_bytes or 0),
-                **({"imagePath": img.file} if img.file else {}),
-            }
+            for img in (vdu.sw_image, *(s.sw_image for s in vdu.storages)):
+                if img is None or not img.name or img.name in images:
+                    continue
+                images[img.name] = _image_info(vnfd, img, checksums)
     return list(images.values())
+
+
+def _image_info(vnfd: Vnfd, img: SwImage, checksums: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    source = image_source(img)
+    algo, digest = checksums.get(img.file or "", (None, None))
+    out: dict[str, Any] = {
+        "id": img.name,
+        "name": img.name,
+        "provider": vnfd.provider or "",
+        "version": img.version or "",
+        "checksum": {
+            "algorithm": algo or (img.checksum_algorithm or "SHA-256"),
+            "hash": digest or (img.checksum_hash or ""),
+        },
+        "isEncrypted": False,
+        "containerFormat": (img.container_format or "BARE").upper(),
+        "diskFormat": (img.disk_format or "RAW").upper(),
+        "createdAt": "1970-01-01T00:00:00Z",
+        "minDisk": int((img.min_disk_bytes or 0) // (1 << 30)),
+        "minRam": int((img.min_ram_bytes or 0) // (1 << 20)),
+        "size": int(img.size_bytes or 0),
+        "userMetadata": {"imageSource": source},
+    }
+    if source == "PACKAGE":
+        out["imagePath"] = img.file
+    elif source == "URI":
+        out["imageUri"] = img.file
+    return out
 
 
 def _vnf_info(csar: Csar, d: Vnfd, descriptor_files: list[str]) -> dict[str, Any]:
@@ -152,7 +177,7 @@ def analyse_package(path: Path, kind: PackageKind, limits: CsarLimits) -> Onboar
     Raises PackageError naming the cause; never writes anything.
     """
     with open_csar(path, limits) as csar:
-        descriptor = build_descriptor(csar, csar.entry_definitions)
+        descriptor, refs = build_descriptor_checked(csar, csar.entry_definitions)
         want = _EXPECTED[kind]
         if not isinstance(descriptor, want):
             got = type(descriptor).__name__.upper()
@@ -179,4 +204,13 @@ def analyse_package(path: Path, kind: PackageKind, limits: CsarLimits) -> Onboar
         else:
             res = OnboardResult(descriptor.pnfd_id, descriptor, _pnfd_info(csar, descriptor, files))
         res.info.update(common)
+        _reference_info(res.info, refs)
         return res
+
+
+def _reference_info(info: dict[str, Any], refs: ReferenceReport) -> None:
+    """What the life cycle needs to know of the files the descriptor names."""
+    if refs.day0_files:
+        info["day0Files"] = list(refs.day0_files)
+    if refs.missing_scripts:
+        info["missingScripts"] = [m.to_dict() for m in refs.missing_scripts]

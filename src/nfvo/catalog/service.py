@@ -150,11 +150,12 @@ class CatalogService:
         pkg, files = self.files(kind, pkg_id)
         info = pkg.info or {}
         descriptor = set(info.get("descriptorFiles", []))
+        day0 = set(info.get("day0Files", []))  # bounded at onboarding; may sit beside the VNFD
         sizes = files.sizes()
         names = [
             n
             for n in info.get("files", [])
-            if n not in descriptor and sizes.get(n, limit + 1) <= limit
+            if n in day0 or (n not in descriptor and sizes.get(n, limit + 1) <= limit)
         ]
         return dict(files.iter_members(names))
 

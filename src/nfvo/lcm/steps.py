@@ -26,6 +26,7 @@ from nfvo.vim.base import (
     SubnetSpec,
     VimError,
 )
+from nfvo.vnfm import images as vnfm_images
 from nfvo.vnfm import keys
 from nfvo.vnfm.base import VnfDeploymentSpec, Vnfm, VnfmError, VnfRecord
 
@@ -207,6 +208,10 @@ def plan(op_id: str) -> NsLevelPlan:
         ns_id, nsd, vnfds, request, default_vim=default_vim, artifacts=artifacts
     )
     ns_level_plan, specs = placement.place_plan(ns_plan, vnfds, nsd, ctx().resources)
+    # images referenced by name must exist on the VIMs placement chose, before create_ns_vls
+    missing = vnfm_images.missing_images_of_specs(specs, vnfds, ctx().resources.driver)
+    if missing:
+        raise OpFailure(vnfm_images.missing_images_problem(missing))
     vnf_levels, ns_levels = initial_scale_status(
         nsd, vnfds, specs, ns_plan.flavour_id, ns_plan.instantiation_level_id
     )

@@ -155,6 +155,27 @@ class Image:
     checksum: str | None = None
 
 
+@dataclass(frozen=True)
+class ImageRef:
+    """A software image a VNFD references by name: its package does not carry the file, the
+    VIM's image service holds it (SOL001 ``SwImageData`` name, version, checksum)."""
+
+    name: str
+    version: str | None = None
+    checksum_algorithm: str | None = None
+    checksum_hash: str | None = None
+
+
+@dataclass
+class ImageLookup:
+    """The outcome of looking an :class:`ImageRef` up on a VIM: the usable image, or why
+    there is none (``detail``: absent, not active, checksum differs)."""
+
+    image: Image | None
+    detail: str | None = None
+    checksum_verified: bool = False
+
+
 @dataclass(kw_only=True)
 class ImageFacts:
     """What a VNFD says of a software image (its ``SwImage`` artifact): formats, minimum disk
@@ -341,6 +362,17 @@ class ServerMetrics:
 # --------------------------------------------------------------------------- driver
 
 
+def image_digests(image: Image) -> dict[str, str]:
+    """The digests a VIM reports for an image: ``Image.checksum`` is ``md5`` hex (Glance's
+    ``checksum``) unless written ``algorithm:hex``."""
+    if not image.checksum:
+        return {}
+    algo, sep, value = image.checksum.partition(":")
+    if sep and value:
+        return {algo.strip().lower().replace("-", ""): value.strip().lower()}
+    return {"md5": image.checksum.strip().lower()}
+
+
 class VimDriver(ABC):
     """A connection to one VIM account. Methods raise only ``VimError`` subclasses."""
 
@@ -369,6 +401,15 @@ class VimDriver(ABC):
     @abstractmethod
     def list_images(self) -> list[Image]:
         """Images."""
+
+    def find_image(self, ref: ImageRef) -> ImageLookup:
+        """Look up an image referenced by name (or id), checking its checksum when the VNFD
+        gives one and the VIM knows a digest of that algorithm. Read-only: nothing is
+        created. This default searches :meth:`list_images` (``Image.checksum`` is an md5 hex
+        digest, or ``algorithm:hex``); drivers with an image service override it."""
+        from nfvo.vim.images import select_image
+
+        return select_image(ref, [(i, image_digests(i)) for i in self.list_images()], self)
 
     def ensure_image(self, spec: ImageSpec) -> Image:
         """The VIM's image named ``spec.name``, uploading ``spec.open()``'s bytes if it has none.

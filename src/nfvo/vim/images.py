@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from nfvo.vim.base import ImageSpec, VimBadRequest
+from nfvo.vim.base import Image, ImageLookup, ImageRef, ImageSpec, VimBadRequest
 
 CHUNK_BYTES = 1 << 20
 
@@ -88,3 +88,41 @@ def check_declared(spec: ImageSpec, reader: HashingReader, request_id: str | Non
             f"is {got}, the VNF package declares {spec.checksum_hash}",
             request_id=request_id,
         )
+
+
+def select_image(
+    ref: ImageRef, candidates: list[tuple[Image, dict[str, str]]], vim: Any = None
+) -> ImageLookup:
+    """The image among ``candidates`` (each with the digests the VIM reports for it, keyed by
+    hashlib name) that ``ref`` names, preferring an exact name to an id match.
+
+    With a checksum in ``ref``, a candidate whose digest in that algorithm differs is not
+    usable (``detail`` says so); one the VIM has no digest of that algorithm for is usable,
+    unverified (``checksum_verified`` False).
+    """
+    where = f" on VIM {getattr(vim, 'vim_id', None) or vim}" if vim is not None else ""
+    named = [c for c in candidates if c[0].name == ref.name] or [
+        c for c in candidates if c[0].id == ref.name
+    ]
+    if not named:
+        return ImageLookup(None, f"no image named {ref.name!r}{where}")
+    if not ref.checksum_hash:
+        return ImageLookup(named[0][0])
+    algorithm = hashlib_name(ref.checksum_algorithm or "sha-256")
+    wanted = ref.checksum_hash.strip().lower()
+    differing = []
+    for image, digests in named:
+        have = digests.get(algorithm or "") if algorithm else None
+        if have is None:
+            continue
+        if have == wanted:
+            return ImageLookup(image, checksum_verified=True)
+        differing.append((image, have))
+    if differing:
+        image, have = differing[0]
+        return ImageLookup(
+            None,
+            f"image {ref.name!r}{where} ({image.id}) has {ref.checksum_algorithm} {have}, "
+            f"the VNFD requires {wanted}",
+        )
+    return ImageLookup(named[0][0])

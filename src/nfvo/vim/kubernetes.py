@@ -31,6 +31,8 @@ from nfvo.vim.base import (
     Flavor,
     Host,
     Image,
+    ImageLookup,
+    ImageRef,
     ImageSpec,
     Network,
     NetworkSpec,
@@ -176,6 +178,17 @@ class KubernetesVim(VimDriver):
     def list_images(self) -> list[Image]:
         """The images named in the account config (registries are not browsed)."""
         return [Image(id=i, name=i, container_format="oci") for i in self.cfg.images]
+
+    def find_image(self, ref: ImageRef) -> ImageLookup:
+        """The container image reference itself (the kubelet pulls it when a pod starts; no
+        registry is browsed), unless the account's ``images`` list does not allow it."""
+        if self.cfg.images and ref.name not in self.cfg.images:
+            return ImageLookup(
+                None,
+                f"container image {ref.name!r} is not among the images VIM {self.vim_id} "
+                f"allows ({', '.join(self.cfg.images[:10])})",
+            )
+        return ImageLookup(Image(id=ref.name, name=ref.name, container_format="oci"))
 
     def ensure_image(self, spec: ImageSpec) -> Image:
         """The container image reference itself: the kubelet pulls it from its registry when a

@@ -161,3 +161,85 @@ def test_manifest_round_trip(entries, crlf):
     text = nl.join(f"Source: {p}{nl}Algorithm: {a}{nl}Hash: {h}{nl}" for p, a, h in entries)
     mf = parse_manifest(text.encode(), "m.mf")
     assert [(s.path, s.algorithm, s.hash) for s in mf.sources] == entries
+
+
+# -- metadata layouts (SOL004 §4.3.2 writes the entries at column 0) ------------------------
+_ENTRIES = (
+    ("vnf_provider_id", "MyCompany"),
+    ("vnf_product_name", "SunshineDB"),
+    ("vnf_release_date_time", "2017-01-01T10:00+03:00"),
+    ("vnf_package_version", "1.0"),
+)
+_WANT = dict(_ENTRIES)
+
+
+def _manifest(indent: str, blank_after: bool = True, eol: str = "\n") -> str:
+    lines = ["metadata:", *(f"{indent}{k}: {v}" for k, v in _ENTRIES)]
+    if blank_after:
+        lines.append("")
+    lines += [
+        "Source: Definitions/MRF.yaml",
+        "Algorithm: SHA-256",
+        f"Hash: {H1}",
+        "",
+        "Source: Files/image.qcow2",
+        "Algorithm: SHA-256",
+        f"Hash: {H2}",
+    ]
+    return eol.join(lines) + eol
+
+
+@pytest.mark.parametrize("indent", ["", "  ", "    ", "\t", " \t", "\t\t"])
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_metadata_at_column_0_or_indented(indent: str, eol: str) -> None:
+    m = parse_manifest(_manifest(indent, eol=eol).encode(), "MRF.mf")
+    assert m.metadata == _WANT
+    assert m.kind == "vnf"
+    assert [s.path for s in m.sources] == ["Definitions/MRF.yaml", "Files/image.qcow2"]
+    assert m.sources[0].line == 7
+
+
+@pytest.mark.parametrize("indent", ["", "  ", "\t"])
+def test_metadata_followed_directly_by_source(indent: str) -> None:
+    m = parse_manifest(_manifest(indent, blank_after=False).encode(), "x.mf")
+    assert m.metadata == _WANT
+    assert [s.path for s in m.sources] == ["Definitions/MRF.yaml", "Files/image.qcow2"]
+
+
+def test_column_0_metadata_ends_at_blank_line() -> None:
+    text = "metadata:\nvnf_provider_id: A\n\nvnf_product_name: B\n"
+    err = perr(parse_manifest, text, "x.mf")
+    assert err.cause == "INVALID_MANIFEST"
+    assert err.line == 4
+    assert "vnf_product_name" in err.detail and "metadata:" in err.detail
+
+
+def test_metadata_layout_bad_line_names_line() -> None:
+    for text in ("metadata:\nvnf_provider_id A\n", "metadata:\n\tvnf_provider_id A\n"):
+        err = perr(parse_manifest, text, "x.mf")
+        assert (err.cause, err.file, err.line) == ("INVALID_MANIFEST", "x.mf", 2)
+
+
+def test_column_0_metadata_with_non_mano_sets_and_comments() -> None:
+    text = (
+        "# written by hand\nmetadata:\n# a comment\nnsd_designer: ACME\nnsd_invariant_id: x\n"
+        "non_mano_artifact_sets:\n  onap_ves_events:\n    Source: Artifacts/ves.yaml\n"
+    )
+    m = parse_manifest(text.encode(), "ns.mf")
+    assert m.metadata == {"nsd_designer": "ACME", "nsd_invariant_id": "x"}
+    assert m.kind == "ns"
+    assert m.non_mano == {"onap_ves_events": ["Artifacts/ves.yaml"]}
+
+
+def test_mixed_metadata_layout_and_blank_lines_inside_an_indented_block() -> None:
+    text = (
+        "metadata:\n  vnf_provider_id: A\nvnf_product_name: B\n\n  vnf_package_version: 1.0\n"
+        "\nSource: x.yaml\nAlgorithm: SHA-256\nHash: " + H1 + "\n"
+    )
+    m = parse_manifest(text.encode(), "x.mf")
+    assert m.metadata == {
+        "vnf_provider_id": "A",
+        "vnf_product_name": "B",
+        "vnf_package_version": "1.0",
+    }
+    assert [s.path for s in m.sources] == ["x.yaml"]

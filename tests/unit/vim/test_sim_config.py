@@ -9,6 +9,7 @@ import pytest
 from nfvo.vim.base import VimConfigError
 from nfvo.vim.registry import RUNTIME_CONFIG_KEYS, VIM_TYPES, create_driver, validate_config
 from nfvo.vim.sim import SimVim
+from nfvo.vim.sim.config import DEFAULT_IMAGES
 
 
 def _field(config: object) -> str:
@@ -84,7 +85,8 @@ def test_defaults_are_filled_in() -> None:
         "m1.large",
         "m1.xlarge",
     }
-    assert [i["name"] for i in out["images"]] == ["cirros"]
+    assert [i["name"] for i in out["images"]] == [n for n, _ in DEFAULT_IMAGES]
+    assert {"cirros", "ubuntu-22.04"} <= {i["name"] for i in out["images"]}
     assert out["latency_ms"]["server_boot"] == 0
     # idempotent: validating the normalised config gives it back unchanged
     assert validate_config("sim", out) == out

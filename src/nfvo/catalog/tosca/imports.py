@@ -190,6 +190,10 @@ class ImportResolver:
         if builtin:
             return BUILTIN_PREFIX + _builtin_sibling(ref)
         target = posixpath.normpath(posixpath.join(posixpath.dirname(importer), ref))
+        if target not in self.files:  # a root-relative path, as some packages write them
+            rooted = posixpath.normpath(ref)
+            if rooted in self.files:
+                return rooted
         if target == ".." or target.startswith("../"):
             raise PackageError(
                 "IMPORT_OUTSIDE_PACKAGE",

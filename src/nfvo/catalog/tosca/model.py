@@ -35,6 +35,9 @@ class Artifact:
     path: str | None
     properties: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None
+    file_line: int | None = None  # line of the artifact's ``file`` key, when written as a map
+    carried: bool = True  # False: a SwImage the package does not carry (a VIM image by name)
 
 
 @dataclass(slots=True)

@@ -283,6 +283,8 @@ class TopologyParser:
                 path=self._artifact_path(ref),
                 properties=dict(adef.get("properties") or {}),
                 raw=dict(adef),
+                line=line_of(arts, aname),
+                file_line=line_of(adef, "file") if isinstance(adef, LineDict) else None,
             )
         return out
 

@@ -147,10 +147,23 @@ def _is_image_artifact(type_name: str | None) -> bool:
     return bool(type_name) and type_name.endswith("SwImage")
 
 
+def _image_file(art: Any) -> str | None:
+    """The package path of an image artifact; its URI when external; None when the package
+    does not carry it (then the VIM's image of the SwImageData name is used)."""
+    if art.path:
+        return art.path
+    if not art.carried or not art.file:
+        return None
+    return art.file
+
+
 def _artifact_image(node: NodeTemplate) -> d.SwImage | None:
     for art in node.artifacts.values():
         if _is_image_artifact(art.type):
-            return _image(art.properties or None, art.path or art.file)
+            # SOL001 v2.6.1 writes the image data as the node's sw_image_data property and
+            # the artifact carries only the file
+            data = art.properties or node.properties.get("sw_image_data") or None
+            return _image(data, _image_file(art))
     return None
 
 
@@ -186,7 +199,7 @@ def _storage(node: NodeTemplate) -> d.VirtualStorage:
     image = _artifact_image(node)
     if image is None:
         art_file = next(
-            (a.path or a.file for a in node.artifacts.values() if _is_image_artifact(a.type)), None
+            (_image_file(a) for a in node.artifacts.values() if _is_image_artifact(a.type)), None
         )
         image = _image(props.get("sw_image_data"), art_file)
     elif known(props.get("sw_image_data")):

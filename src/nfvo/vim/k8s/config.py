@@ -15,6 +15,7 @@ import yaml
 
 from nfvo.vim.base import VimConfigError
 
+MAX_IMAGES = 1000
 _PREFIX_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*)?$")
 KNOWN_KEYS = {
     "namespace_prefix",
@@ -103,6 +104,10 @@ def parse_kube_config(config: dict[str, Any]) -> KubeConfig:
     images = config.get("images", [])
     if not isinstance(images, list) or not all(isinstance(i, str) and i for i in images):
         raise VimConfigError("config.images", "must be a list of image references")
+    if len(images) > MAX_IMAGES or any(len(i) > 1024 for i in images):
+        raise VimConfigError(
+            "config.images", f"at most {MAX_IMAGES} image references of at most 1024 chars"
+        )
     default_image = config.get("default_image")
     if default_image is not None and (not isinstance(default_image, str) or not default_image):
         raise VimConfigError("config.default_image", "must be an image reference")

@@ -15,6 +15,8 @@ from typing import Any
 
 from nfvo.vim.base import (
     Image,
+    ImageLookup,
+    ImageRef,
     ImageSpec,
     VimBadRequest,
     VimError,
@@ -22,7 +24,7 @@ from nfvo.vim.base import (
     VimTimeout,
     VimUnavailable,
 )
-from nfvo.vim.images import HashingReader, check_declared, declared_algorithm
+from nfvo.vim.images import HashingReader, check_declared, declared_algorithm, select_image
 from nfvo.vim.os.client import OpenStackClient
 from nfvo.vim.os.config import OpenStackConfig
 from nfvo.vim.os.networks import encode_tags
@@ -43,6 +45,17 @@ def to_image(body: dict[str, Any]) -> Image:
         size_bytes=body.get("size"),
         checksum=body.get("checksum"),
     )
+
+
+def _glance_digests(body: dict[str, Any]) -> dict[str, str]:
+    """The digests Glance reports for an image, by hashlib name."""
+    out = {}
+    if body.get("checksum"):
+        out["md5"] = str(body["checksum"]).lower()
+    algo, value = body.get("os_hash_algo"), body.get("os_hash_value")
+    if algo and value:
+        out[str(algo).lower().replace("-", "")] = str(value).lower()
+    return out
 
 
 def _check_digests(name: str, body: dict[str, Any], reader: HashingReader) -> None:
@@ -81,6 +94,23 @@ class ImageOps:
             return self.client.get("image", f"/images/{image}")["id"]
         except VimNotFound:
             raise VimBadRequest(f"image {image!r} does not exist on VIM {self.vim_id}") from None
+
+    def find_image(self, ref: ImageRef) -> ImageLookup:
+        """The active Glance image of that name (or id); its checksum checked against Glance's
+        ``checksum`` (md5) or ``os_hash_value`` when the VNFD's algorithm is one of those."""
+        bodies = self._images_named(ref.name)
+        if not bodies:
+            try:  # a VDU may name its image by id
+                bodies = [self.client.get("image", f"/images/{ref.name}")]
+            except (VimNotFound, VimBadRequest):
+                bodies = []
+        active = [b for b in bodies if b.get("status") == "active"]
+        if not active:
+            state = f" (status {bodies[0].get('status')})" if bodies else ""
+            return ImageLookup(
+                None, f"no active Glance image named {ref.name!r} on VIM {self.vim_id}{state}"
+            )
+        return select_image(ref, [(to_image(b), _glance_digests(b)) for b in active], self)
 
     def ensure_image(self, spec: ImageSpec) -> Image:
         """The active image of that name; else one created and uploaded from ``spec.open()``.

@@ -109,7 +109,8 @@ class ImageConfig(_Strict):
     disk_format: str | None = "qcow2"
     container_format: str | None = "bare"
     size_bytes: NonNegInt | None = None
-    checksum: str | None = None
+    # md5 hex as Glance's ``checksum``, or ``algorithm:hex`` (``sha256:…``) for another digest
+    checksum: Annotated[str, Field(max_length=300)] | None = None
 
 
 class NetworkConfig(_Strict):
@@ -197,8 +198,22 @@ def _default_flavors() -> list[FlavorConfig]:
     return [FlavorConfig(name=n, vcpus=v, ram_mib=r, disk_gib=d) for n, v, r, d in sizes]
 
 
+MAX_IMAGES = 1000
+# The image catalogue of a sim VIM whose config names none: the images an OpenStack cloud
+# commonly offers, so VNF packages that reference an image by name (not carrying it) find it.
+DEFAULT_IMAGES: tuple[tuple[str, int], ...] = (
+    ("cirros", 16_338_944),
+    ("cirros-0.5.2-x86_64-disk", 16_300_544),
+    ("cirros-0.6.2-x86_64-disk", 21_430_272),
+    ("ubuntu-22.04", 660_602_880),
+    ("ubuntu-24.04", 590_872_576),
+    ("debian-12", 346_685_440),
+    ("centos-stream-9", 1_188_757_504),
+)
+
+
 def _default_images() -> list[ImageConfig]:
-    return [ImageConfig(name="cirros", size_bytes=16_338_944)]
+    return [ImageConfig(name=n, size_bytes=size) for n, size in DEFAULT_IMAGES]
 
 
 class _Top(_Strict):
@@ -206,7 +221,7 @@ class _Top(_Strict):
     hosts: Any = 4
     host_defaults: HostDefaults = Field(default_factory=HostDefaults)
     flavors: list[FlavorConfig] = Field(default_factory=_default_flavors)
-    images: list[ImageConfig] = Field(default_factory=_default_images)
+    images: list[ImageConfig] = Field(default_factory=_default_images, max_length=MAX_IMAGES)
     networks: list[NetworkConfig] = Field(default_factory=list)
     quota: QuotaConfig | None = None
     latency_ms: LatencyConfig = Field(default_factory=LatencyConfig)  # type: ignore[valid-type]
