@@ -103,3 +103,13 @@ def test_nested_values_of_one_item_print_as_indented_yaml(
         "vcpus: 32",
     ]
     assert lines[start + 2].index("count") > lines[start + 1].index("hosts")  # indented
+
+
+def test_package_images_say_where_they_come_from() -> None:
+    from nfvo.cli.client.packages import _image_line
+
+    carried = {"name": "fw", "userMetadata": {"imageSource": "PACKAGE"}}
+    referenced = {"name": "ubuntu-22.04", "userMetadata": {"imageSource": "VIM"}}
+    assert _image_line(carried) == "fw (in the package)"
+    assert _image_line(referenced) == "ubuntu-22.04 (on the VIM)"
+    assert _image_line({"id": "img-1"}) == "img-1"

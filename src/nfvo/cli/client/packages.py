@@ -36,6 +36,14 @@ nsd_app = typer.Typer(help="NS descriptors (NSD archives): onboard, list, show, 
 
 
 @dataclass(frozen=True)
+def _image_line(image: dict[str, Any]) -> str:
+    """``name (in the package)`` / ``(from URI)`` / ``(on the VIM)``."""
+    source = (image.get("userMetadata") or {}).get("imageSource")
+    where = {"PACKAGE": "in the package", "URI": "from its URI", "VIM": "on the VIM"}
+    name = str(image.get("name") or image.get("id") or "?")
+    return f"{name} ({where[source]})" if source in where else name
+
+
 class Kind:
     """How one package collection is addressed and shown."""
 
@@ -70,7 +78,7 @@ VNF = Kind(
     (
         ("VNFD VERSION", "vnfdVersion"),
         ("CHECKSUM", lambda p: (p.get("checksum") or {}).get("hash")),
-        ("IMAGES", lambda p: [i.get("name") for i in p.get("softwareImages") or []]),
+        ("IMAGES", lambda p: [_image_line(i) for i in p.get("softwareImages") or []]),
         ("USER DATA", "userDefinedData"),
         ("FAILURE", "onboardingFailureDetails"),
     ),
