@@ -35,7 +35,6 @@ pkg_app = typer.Typer(help="VNF packages: build, onboard, list, show, enable/dis
 nsd_app = typer.Typer(help="NS descriptors (NSD archives): onboard, list, show, delete.")
 
 
-@dataclass(frozen=True)
 def _image_line(image: dict[str, Any]) -> str:
     """``name (in the package)`` / ``(from URI)`` / ``(on the VIM)``."""
     source = (image.get("userMetadata") or {}).get("imageSource")
@@ -44,6 +43,7 @@ def _image_line(image: dict[str, Any]) -> str:
     return f"{name} ({where[source]})" if source in where else name
 
 
+@dataclass(frozen=True)
 class Kind:
     """How one package collection is addressed and shown."""
 
