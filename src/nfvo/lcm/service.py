@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.catalog.service import CatalogService
 from nfvo.catalog.states import OperationalState, PackageKind, UsageState
-from nfvo.errors import BadRequest, Conflict, NotFound
+from nfvo.errors import BadRequest, Conflict, NotFound, UnprocessableEntity
 from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
 from nfvo.inventory.repositories import CatalogRepository
-from nfvo.lcm import changes, codec, engine, events
+from nfvo.lcm import changes, codec, engine, events, placement
 from nfvo.lcm.model import ChangeSet
 from nfvo.lcm.plan import PlanError, plan_instantiation, requested_ns_vl_cidrs
 from nfvo.lcm.read import NsReadModel
@@ -30,7 +30,7 @@ from nfvo.lcm.states import (
     transition,
 )
 from nfvo.query import PageQuery
-from nfvo.resources.service import Scope
+from nfvo.resources.service import ResourceService, Scope
 from nfvo.vnfm.base import VnfDeploymentSpec
 
 # Which NS state each operation needs.
@@ -47,9 +47,12 @@ SUPPORTED = frozenset(engine.WORKFLOWS)
 class LcmService:
     """NS instances and their operations over the inventory and the durable engine."""
 
-    def __init__(self, db: Database, catalog: CatalogService) -> None:
+    def __init__(
+        self, db: Database, catalog: CatalogService, resources: ResourceService | None = None
+    ) -> None:
         self.db = db
         self.catalog = catalog
+        self.resources = resources
         self.read = NsReadModel(db, catalog)
 
     # -- NS instances --------------------------------------------------------------------
@@ -82,9 +85,15 @@ class LcmService:
         with self.db.session() as s:
             NsRepository(s).add(ns)
             events.created(s, ns)
-            pkg = CatalogRepository(s).lock(nsd.id)
+            catalog = CatalogRepository(s)
+            pkg = catalog.lock(nsd.id)
             if pkg is not None and pkg.usage_state != UsageState.IN_USE:
                 pkg.usage_state = UsageState.IN_USE
+            # the VNF packages the NS deploys are in use as long as the NS exists
+            for vnf_pkg_id in sorted((pkg.info or {}).get("vnfPkgIds", []) if pkg else []):
+                vnf_pkg = catalog.lock(vnf_pkg_id)
+                if vnf_pkg is not None and vnf_pkg.usage_state != UsageState.IN_USE:
+                    vnf_pkg.usage_state = UsageState.IN_USE
         return ns
 
     def get(self, ns_id: str, tenant: str | None) -> NsInstance:
@@ -128,10 +137,19 @@ class LcmService:
                     + "; terminate it first"
                 )
             OpOccRepository(s).delete_for(ns_id)
+            catalog = CatalogRepository(s)
             if repo.using_nsd(ns.nsd_info_id) == 0:
-                pkg = CatalogRepository(s).lock(ns.nsd_info_id)
+                pkg = catalog.lock(ns.nsd_info_id)
                 if pkg is not None:
                     pkg.usage_state = UsageState.NOT_IN_USE
+            nsd_pkg = catalog.get(ns.nsd_info_id)
+            for vnf_pkg_id in sorted((nsd_pkg.info or {}).get("vnfPkgIds", []) if nsd_pkg else []):
+                vnf_pkg = catalog.lock(vnf_pkg_id)  # first: the counts below see racing creates
+                if vnf_pkg is None:
+                    continue
+                users = catalog.referencing(PackageKind.nsd.value, "vnfPkgIds", vnf_pkg_id)
+                if not any(repo.using_nsd(u.id) for u in users):
+                    vnf_pkg.usage_state = UsageState.NOT_IN_USE
 
     # -- operations ----------------------------------------------------------------------
     def start(
@@ -156,6 +174,8 @@ class LcmService:
                 "terminationType must be GRACEFUL or FORCEFUL", field="terminationType"
             )
         current = self.get(ns_id, tenant)
+        if op is OpType.INSTANTIATE and current.ns_state == NsState.NOT_INSTANTIATED:
+            self._check_instantiate(current, params)
         change_set = ChangeSet()
         if (
             op in (OpType.SCALE, OpType.HEAL, OpType.UPDATE)
@@ -198,6 +218,64 @@ class LcmService:
             f"{op.value} needs an NS in {_NEEDS[op].value}; NS instance {ns_id} is {ns.ns_state}"
         )
 
+    def _check_instantiate(self, ns: NsInstance, params: dict[str, Any]) -> None:
+        """Refuse an INSTANTIATE that cannot succeed before any op occurrence exists: unknown
+        flavour or level, a bad parameter, a day-0 file the package lacks (400); a VIM account
+        that does not exist or is not ENABLED, VDUs no host can take under the descriptors'
+        rules (422). The same planning and placement run again in the operation."""
+        nsd, vnfds = self.catalog.ns_descriptors(ns.nsd_info_id)
+        ns_vim = (params.get("additionalParamsForNs") or {}).get("vimAccountId")
+        default_vim = None if ns_vim else self._default_vim(ns.tenant_id)
+        try:
+            ns_plan = plan_instantiation(
+                ns.id,
+                nsd,
+                vnfds,
+                params,
+                default_vim=default_vim,
+                artifacts=self.catalog.vnfd_artifacts(vnfds),
+            )
+        except PlanError as exc:
+            raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
+        if self.resources is None:
+            return
+        seen: set[str] = set()
+        for vnf in ns_plan.vnfs:
+            vim_id = vnf.spec.vim_account_id
+            if vim_id in seen:
+                continue
+            seen.add(vim_id)
+            try:
+                vim = self.resources.get_vim(vim_id, Scope(ns.tenant_id))
+            except NotFound:
+                raise UnprocessableEntity(
+                    f"VIM account {vim_id!r} (for VNF profile {vnf.spec.vnf_profile_id}) "
+                    "does not exist",
+                    field="vimAccountId",
+                    vimAccountId=vim_id,
+                ) from None
+            if vim.operational_state != "ENABLED":
+                raise UnprocessableEntity(
+                    f"VIM account {vim.name} ({vim_id}) is {vim.operational_state}, not ENABLED"
+                    + (f": {vim.detailed_status}" if vim.detailed_status else ""),
+                    field="vimAccountId",
+                    vimAccountId=vim_id,
+                )
+        try:
+            placement.place_plan(ns_plan, vnfds, nsd, self.resources)
+        except placement.PlacementFailed as exc:
+            raise UnprocessableEntity(
+                exc.problem["detail"],
+                **{k: v for k, v in exc.problem.items() if k not in ("title", "status", "detail")},
+            ) from None
+
+    def _default_vim(self, tenant_id: str | None) -> str | None:
+        """The VIM an NS without a named one uses: the first ENABLED one its tenant sees."""
+        if self.resources is None:
+            return None
+        vims = self.resources.list_vims(Scope(tenant_id))
+        return next((v.id for v in vims if v.operational_state == "ENABLED"), None)
+
     def _changes(self, ns: NsInstance, op: OpType, params: dict[str, Any]) -> ChangeSet:
         """Validated change set of a SCALE/HEAL/UPDATE request (400 naming the field)."""
         nsd, vnfds = self.catalog.ns_descriptors(ns.nsd_info_id)
@@ -212,7 +290,7 @@ class LcmService:
             vnfs = list(repo.vnfs(ns.id))
             vnfcs = repo.vnfcs_of([ns.id])
         try:
-            return changes.compute(
+            change_set = changes.compute(
                 op,
                 params,
                 ns_id=ns.id,
@@ -231,6 +309,36 @@ class LcmService:
             )
         except PlanError as exc:
             raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
+        if self.resources is not None and ns.flavour_id is not None:
+            running = [
+                placement.RunningVnfc(
+                    c.vnf_instance_id, c.vdu_id, c.idx, c.key, c.host, bool(c.server_id)
+                )
+                for rows in vnfcs.values()
+                for c in rows
+            ]
+            specs = {v.id: codec.from_json(VnfDeploymentSpec, v.spec) for v in vnfs}
+            try:
+                placement.place_changes(
+                    ns.id,
+                    nsd,
+                    vnfds,
+                    ns.flavour_id,
+                    specs,
+                    running,
+                    change_set,
+                    self.resources,
+                )
+            except placement.PlacementFailed as exc:
+                raise UnprocessableEntity(
+                    exc.problem["detail"],
+                    **{
+                        k: v
+                        for k, v in exc.problem.items()
+                        if k not in ("title", "status", "detail")
+                    },
+                ) from None
+        return change_set
 
     def _replan(
         self,

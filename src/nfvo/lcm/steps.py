@@ -145,14 +145,14 @@ def _save(vnf_id: str, spec: VnfDeploymentSpec, record: VnfRecord, *, counts: bo
         repo = NsRecordsRepository(s)
         vnf = _vnf(s, vnf_id)
         repo.put_vnf_state(vnf, codec.vnfc_columns(spec, record), codec.vl_columns(record))
-        values: dict[str, Any] = {"instantiated": True}
+        stored = codec.from_json(VnfDeploymentSpec, vnf.spec)
         if counts:
-            stored = codec.from_json(VnfDeploymentSpec, vnf.spec)
             wanted = {v.vdu_id: v.count for v in spec.vdus}
             for vdu in stored.vdus:
                 vdu.count = wanted.get(vdu.vdu_id, vdu.count)
-            values["spec"] = codec.to_json(stored)
-        repo.update_vnf(vnf_id, **values)
+        # where the VNFCs run now: a later heal recreates them there when it still can
+        stored.hosts = {f"{c.vdu_id}-{c.index}": c.host for c in record.vnfcs if c.host}
+        repo.update_vnf(vnf_id, instantiated=True, spec=codec.to_json(stored))
 
 
 def problem_of(exc: BaseException) -> dict[str, Any]:
@@ -498,18 +498,30 @@ def begin_modify(op_id: str) -> ChangeSet:
             have = {v.id for v in repo.vnfs(ns.id)}
             new = [v for v in changes.add if v not in have]
             seq = repo.next_seq(ns.id)
-            repo.add_vnfs(_vnf_row(ns.id, seq + i, changes.add[v], {}) for i, v in enumerate(new))
+            repo.add_vnfs(
+                _vnf_row(ns.id, seq + i, changes.add[v], changes.levels.get(v) or {})
+                for i, v in enumerate(new)
+            )
             if new:
                 plan_ = codec.from_json(NsLevelPlan, ns.plan).with_layer(new)
                 NsRepository(s).set_values(ns.id, plan=codec.to_json(plan_))
         return changes
 
 
+def _changes_of(op_id: str) -> ChangeSet:
+    with ctx().db.session() as s:
+        return codec.from_json(ChangeSet, _op(s, op_id).changes)
+
+
 def scale_vnf(op_id: str, vnf_id: str, counts: dict[str, int]) -> None:
-    """Bring one VNF to ``counts`` VDU instances (idempotent: keyed creates, highest removed)."""
+    """Bring one VNF to ``counts`` VDU instances (idempotent: keyed creates, highest removed);
+    new instances go to the hosts placed when the operation was requested."""
     spec, record = _spec_and_record(vnf_id)
     for vdu in spec.vdus:
         vdu.count = counts.get(vdu.vdu_id, vdu.count)
+    change = _changes_of(op_id).scale.get(vnf_id)
+    if change is not None and change.after == counts:
+        spec.hosts.update(change.hosts)
     with ctx().db.session() as s:
         _intend(s, _vnf(s, vnf_id), spec)
     record = ctx().vnfm.scale(spec, record)
@@ -523,6 +535,9 @@ def heal_vnf(op_id: str, vnf_id: str, keys_: list[str], recreate: bool) -> None:
     # newer generation of the same base key
     current = {keys.split_generation(c.key)[0]: c.key for c in record.vnfcs}
     wanted = [current[base] for base, _ in map(keys.split_generation, keys_) if base in current]
+    change = _changes_of(op_id).heal.get(vnf_id)
+    if recreate and change is not None:
+        spec.hosts.update(change.hosts)  # placed when the heal was requested
     record = ctx().vnfm.heal(spec, record, wanted, recreate=recreate)
     _save(vnf_id, spec, record)
 
@@ -572,7 +587,7 @@ def finish_modify(op_id: str) -> None:
                 levels = {**(vnf.scale_levels or {}), sc.aspect: sc.level_after}
                 repo.update_vnf(vnf_id, scale_levels=levels)
         for vnf_id in changes.replace:
-            repo.update_vnf(vnf_id, scale_levels={})
+            repo.update_vnf(vnf_id, scale_levels=changes.levels.get(vnf_id) or {})
         values: dict[str, Any] = {}
         if changes.ns_scale:
             ns = _ns_of(s, op)

@@ -13,9 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from nfvo.errors import BadRequest, Conflict, Forbidden, NotFound
 from nfvo.inventory.db import Database
-from nfvo.inventory.models import SdnController, Tenant, VimAccount
+from nfvo.inventory.models import NsVnf, NsVnfc, SdnController, Tenant, VimAccount
 from nfvo.inventory.resources_repo import SdnRepository, TenantRepository, VimRepository
 from nfvo.query import PageQuery
 from nfvo.resources import sdn as sdn_drivers
@@ -440,20 +443,29 @@ class ResourceService:
         }
 
     def host_capacities(self, vim_id: str) -> list[dict[str, Any]]:
-        """Free room per synced host (capacity x allocation ratio - usage), for placement."""
+        """Free room per synced host (capacity x allocation ratio - usage), for placement;
+        usage is the last sync's plus what nfvo placed on the host since."""
         with self.db.session() as s:
             hosts = VimRepository(s).hosts(vim_id)
-            return [
-                {
-                    "name": h.name,
-                    "zone": h.zone,
-                    "vcpus_free": h.vcpus * h.cpu_allocation_ratio - h.vcpus_used,
-                    "ram_mib_free": h.ram_mib * h.ram_allocation_ratio - h.ram_mib_used,
-                    "disk_gib_free": h.disk_gib * h.disk_allocation_ratio - h.disk_gib_used,
-                    "up": h.state == "up",
-                }
-                for h in hosts
-            ]
+            placed = _placed_since_sync(s, vim_id)
+            out = []
+            for h in hosts:
+                more = placed.get(h.name, _NOTHING)
+                out.append(
+                    {
+                        "name": h.name,
+                        "zone": h.zone,
+                        "vcpus_free": h.vcpus * h.cpu_allocation_ratio - h.vcpus_used - more[0],
+                        "ram_mib_free": h.ram_mib * h.ram_allocation_ratio
+                        - h.ram_mib_used
+                        - more[1],
+                        "disk_gib_free": h.disk_gib * h.disk_allocation_ratio
+                        - h.disk_gib_used
+                        - more[2],
+                        "up": h.state == "up",
+                    }
+                )
+            return out
 
     def resources(self, vim_id: str, scope: Scope) -> dict[str, Any]:
         """Zones and hosts (as synced) plus what nfvo owns on the VIM (live)."""
@@ -461,7 +473,8 @@ class ResourceService:
         with self.db.session() as s:
             repo = VimRepository(s)
             zones = [{"name": z.name, "available": z.available} for z in repo.zones(vim_id)]
-            hosts = [_host_view(h) for h in repo.hosts(vim_id)]
+            placed = _placed_since_sync(s, vim_id)
+            hosts = [_host_view(h, placed.get(h.name, _NOTHING)) for h in repo.hosts(vim_id)]
         out: dict[str, Any] = {
             "vimAccountId": vim.id,
             "lastSync": vim.last_sync_at.isoformat() if vim.last_sync_at else None,
@@ -627,7 +640,46 @@ def _describe(exc: vim_base.VimError) -> str:
     return text
 
 
-def _host_view(h: Any) -> dict[str, Any]:
+_NOTHING = (0.0, 0.0, 0.0, 0)
+
+
+def _placed_since_sync(s: Session, vim_id: str) -> dict[str, tuple[float, float, float, int]]:
+    """What nfvo placed on each host of a VIM since its last inventory sync: (vcpus, RAM MiB,
+    disk GiB, servers) of the VNFCs it recorded on that host after the sync (a sync counts
+    what was there then, nfvo's own servers included). Sizes are the VDUs' as planned."""
+    vim = s.get(VimAccount, vim_id)
+    q = select(NsVnfc.vnf_instance_id, NsVnfc.vdu_id, NsVnfc.host).where(
+        NsVnfc.vim_account_id == vim_id,
+        NsVnfc.server_id.is_not(None),
+        NsVnfc.host.is_not(None),
+    )
+    if vim is not None and vim.last_sync_at is not None:
+        q = q.where(NsVnfc.updated_at > vim.last_sync_at)
+    rows = s.execute(q).all()
+    if not rows:
+        return {}
+    vnf_ids = sorted({r[0] for r in rows})
+    sizes: dict[tuple[str, str], tuple[float, float, float]] = {}
+    for vnf_id, spec in s.execute(select(NsVnf.id, NsVnf.spec).where(NsVnf.id.in_(vnf_ids))):
+        for vdu in (spec or {}).get("vdus", []):
+            sizes[(vnf_id, vdu.get("vdu_id"))] = (
+                float(vdu.get("vcpus") or 0),
+                float(vdu.get("ram_mib") or 0),
+                float(vdu.get("disk_gib") or 0),
+            )
+    out: dict[str, tuple[float, float, float, int]] = {}
+    for vnf_id, vdu_id, host in rows:
+        size = sizes.get((vnf_id, vdu_id), (0.0, 0.0, 0.0))
+        have = out.get(host, _NOTHING)
+        out[host] = (have[0] + size[0], have[1] + size[1], have[2] + size[2], have[3] + 1)
+    return out
+
+
+def _num(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else x
+
+
+def _host_view(h: Any, placed: tuple[float, float, float, int] = _NOTHING) -> dict[str, Any]:
     return {
         "name": h.name,
         "zone": h.zone,
@@ -639,10 +691,17 @@ def _host_view(h: Any) -> dict[str, Any]:
             "disk": h.disk_allocation_ratio,
         },
         "usage": {
-            "vcpus": h.vcpus_used,
-            "ramMib": h.ram_mib_used,
-            "diskGib": h.disk_gib_used,
-            "servers": h.servers,
+            "vcpus": _num(h.vcpus_used + placed[0]),
+            "ramMib": _num(h.ram_mib_used + placed[1]),
+            "diskGib": _num(h.disk_gib_used + placed[2]),
+            "servers": h.servers + placed[3],
+        },
+        # what of ``usage`` nfvo placed since the last sync (the rest is the sync's count)
+        "placedSinceSync": {
+            "vcpus": _num(placed[0]),
+            "ramMib": _num(placed[1]),
+            "diskGib": _num(placed[2]),
+            "servers": placed[3],
         },
         "usageSource": h.usage_source,
     }
