@@ -221,7 +221,7 @@ class LcmService:
     def _check_instantiate(self, ns: NsInstance, params: dict[str, Any]) -> None:
         """Refuse an INSTANTIATE that cannot succeed before any op occurrence exists: unknown
         flavour or level, a bad parameter, a day-0 file the package lacks (400); a VIM account
-        that does not exist or is not ENABLED, VDUs no host can take under the descriptors'
+        that does not exist or is in ERROR, VDUs no host can take under the descriptors'
         rules (422). The same planning and placement run again in the operation."""
         nsd, vnfds = self.catalog.ns_descriptors(ns.nsd_info_id)
         ns_vim = (params.get("additionalParamsForNs") or {}).get("vimAccountId")
@@ -254,7 +254,8 @@ class LcmService:
                     field="vimAccountId",
                     vimAccountId=vim_id,
                 ) from None
-            if vim.operational_state != "ENABLED":
+            # PROCESSING: its connectivity check after a change is running (not refused)
+            if vim.operational_state not in ("ENABLED", "PROCESSING"):
                 raise UnprocessableEntity(
                     f"VIM account {vim.name} ({vim_id}) is {vim.operational_state}, not ENABLED"
                     + (f": {vim.detailed_status}" if vim.detailed_status else ""),
