@@ -13,12 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from nfvo.errors import BadRequest, Conflict, Forbidden, NotFound
 from nfvo.inventory.db import Database
-from nfvo.inventory.models import NsVnf, NsVnfc, SdnController, Tenant, VimAccount
+from nfvo.inventory.models import SdnController, Tenant, VimAccount
 from nfvo.inventory.resources_repo import SdnRepository, TenantRepository, VimRepository
 from nfvo.query import PageQuery
 from nfvo.resources import sdn as sdn_drivers
@@ -447,7 +444,7 @@ class ResourceService:
         usage is the last sync's plus what nfvo placed on the host since."""
         with self.db.session() as s:
             hosts = VimRepository(s).hosts(vim_id)
-            placed = _placed_since_sync(s, vim_id)
+            placed = VimRepository(s).placed_since_sync(vim_id)
             out = []
             for h in hosts:
                 more = placed.get(h.name, _NOTHING)
@@ -473,7 +470,7 @@ class ResourceService:
         with self.db.session() as s:
             repo = VimRepository(s)
             zones = [{"name": z.name, "available": z.available} for z in repo.zones(vim_id)]
-            placed = _placed_since_sync(s, vim_id)
+            placed = VimRepository(s).placed_since_sync(vim_id)
             hosts = [_host_view(h, placed.get(h.name, _NOTHING)) for h in repo.hosts(vim_id)]
         out: dict[str, Any] = {
             "vimAccountId": vim.id,
@@ -641,38 +638,6 @@ def _describe(exc: vim_base.VimError) -> str:
 
 
 _NOTHING = (0.0, 0.0, 0.0, 0)
-
-
-def _placed_since_sync(s: Session, vim_id: str) -> dict[str, tuple[float, float, float, int]]:
-    """What nfvo placed on each host of a VIM since its last inventory sync: (vcpus, RAM MiB,
-    disk GiB, servers) of the VNFCs it recorded on that host after the sync (a sync counts
-    what was there then, nfvo's own servers included). Sizes are the VDUs' as planned."""
-    vim = s.get(VimAccount, vim_id)
-    q = select(NsVnfc.vnf_instance_id, NsVnfc.vdu_id, NsVnfc.host).where(
-        NsVnfc.vim_account_id == vim_id,
-        NsVnfc.server_id.is_not(None),
-        NsVnfc.host.is_not(None),
-    )
-    if vim is not None and vim.last_sync_at is not None:
-        q = q.where(NsVnfc.updated_at > vim.last_sync_at)
-    rows = s.execute(q).all()
-    if not rows:
-        return {}
-    vnf_ids = sorted({r[0] for r in rows})
-    sizes: dict[tuple[str, str], tuple[float, float, float]] = {}
-    for vnf_id, spec in s.execute(select(NsVnf.id, NsVnf.spec).where(NsVnf.id.in_(vnf_ids))):
-        for vdu in (spec or {}).get("vdus", []):
-            sizes[(vnf_id, vdu.get("vdu_id"))] = (
-                float(vdu.get("vcpus") or 0),
-                float(vdu.get("ram_mib") or 0),
-                float(vdu.get("disk_gib") or 0),
-            )
-    out: dict[str, tuple[float, float, float, int]] = {}
-    for vnf_id, vdu_id, host in rows:
-        size = sizes.get((vnf_id, vdu_id), (0.0, 0.0, 0.0))
-        have = out.get(host, _NOTHING)
-        out[host] = (have[0] + size[0], have[1] + size[1], have[2] + size[2], have[3] + 1)
-    return out
 
 
 def _num(x: float) -> int | float:
