@@ -64,8 +64,11 @@ def _failure(vim_id: str, unplaced: Mapping[str, str], inp: PlacementInput) -> P
     )
 
 
-def _hosts(resources: ResourceService, vim_id: str) -> list[HostCapacity]:
-    resources.sync_if_older(vim_id, FRESH_SYNC_S)
+def _hosts(resources: ResourceService, vim_id: str, sync: bool) -> list[HostCapacity]:
+    """The VIM's hosts with their free room; ``sync``: re-synced first when stale (else the
+    last sync plus what nfvo placed since: no VIM call, as when an operation is requested)."""
+    if sync:
+        resources.sync_if_older(vim_id, FRESH_SYNC_S)
     return [HostCapacity(**h) for h in resources.host_capacities(vim_id)]
 
 
@@ -88,14 +91,23 @@ def _label_reason(result_unplaced: Mapping[str, str], inp: PlacementInput) -> di
 
 
 def place_plan(
-    ns_plan: NsPlan, vnfds: Mapping[str, Vnfd], nsd: Nsd, resources: ResourceService
+    ns_plan: NsPlan,
+    vnfds: Mapping[str, Vnfd],
+    nsd: Nsd,
+    resources: ResourceService,
+    *,
+    sync: bool = True,
 ) -> tuple[NsLevelPlan, list[VnfDeploymentSpec]]:
-    """Place every VDU instance (VIM inventory re-synced when stale): the NS-level plan (VNF
-    instance ids in dependency layers, the optimizer's bounds per VIM) and the VNFs' specs,
-    hosts filled in. PlacementFailed when some VDU instance fits nowhere."""
+    """Place every VDU instance (VIM inventory re-synced when stale, unless not ``sync``):
+    the NS-level plan (VNF instance ids in dependency layers, the optimizer's bounds per VIM)
+    and the VNFs' specs, hosts filled in. PlacementFailed when some VDU instance fits nowhere;
+    a VIM whose inventory was never synced is left out when not ``sync``."""
     bounds: dict[str, PlacementBounds] = {}
     for vim_id, inp in placement_inputs(ns_plan, vnfds, nsd).items():
-        result = optimizer.place(_hosts(resources, vim_id), inp.demands, inp.rules)
+        hosts = _hosts(resources, vim_id, sync)
+        if not hosts and not sync:
+            continue  # nothing known yet: the operation syncs, then places
+        result = optimizer.place(hosts, inp.demands, inp.rules)
         if result.unplaced:
             raise _failure(vim_id, _label_reason(result.unplaced, inp), inp)
         apply_placement(ns_plan, result)
@@ -257,11 +269,15 @@ def place_changes(
     vnfcs: Sequence[RunningVnfc],
     changes: ChangeSet,
     resources: ResourceService,
+    *,
+    sync: bool = False,
 ) -> None:
     """Place the VDU instances that ``changes`` adds (SCALE_VNF out, SCALE_NS out, ADD_VNF),
     redeploys (CHANGE_VNF_DF) or recreates (HEAL with RECREATE) with the rules of
     instantiation, next to the VNFCs that keep running; the hosts are written into the
-    change set. PlacementFailed (before any VIM resource is touched) when some fit nowhere."""
+    change set. PlacementFailed (before any VIM resource is touched) when some fit nowhere.
+    Hosts come from the last inventory sync plus what nfvo placed since (``sync``: re-synced
+    first when stale); on a VIM with no synced host, the VIM places them itself."""
     after, fresh = _after(specs, changes)
     running = {(c.vnf_instance_id, c.vdu_id, c.index): c for c in vnfcs if c.has_server}
     healed = {
@@ -314,8 +330,10 @@ def place_changes(
             )
             if h.name in freed
             else h
-            for h in _hosts(resources, vim_id)
+            for h in _hosts(resources, vim_id, sync)
         ]
+        if not hosts:
+            continue
         assignments, unplaced = place_more(hosts, inp, fixed, mine, prefer)
         if unplaced:
             raise _failure(vim_id, unplaced, inp)

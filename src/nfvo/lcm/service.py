@@ -263,7 +263,7 @@ class LcmService:
                     vimAccountId=vim_id,
                 )
         try:
-            placement.place_plan(ns_plan, vnfds, nsd, self.resources)
+            placement.place_plan(ns_plan, vnfds, nsd, self.resources, sync=False)
         except placement.PlacementFailed as exc:
             raise UnprocessableEntity(
                 exc.problem["detail"],
