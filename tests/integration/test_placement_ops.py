@@ -12,6 +12,7 @@ import httpx
 from tests.support.live import LiveApi, wait_op
 
 from nfvo.catalog.builder import build_csar_from_files, read_package_dir
+from nfvo.inventory.models import NsLcmOpOcc
 from nfvo.samples import NSD_WEBAPP_ID, VNF_WEB_ID, build_sample, sample_dir
 
 NS = "/nslcm/v2/ns_instances"
@@ -219,20 +220,7 @@ def test_heal_by_recreate_lands_on_a_valid_host(live: LiveApi) -> None:
     vnfcs = [v for v in web["instantiatedVnfInfo"]["vnfcResourceInfo"] if v["vduId"] == "web"]
     broken, sibling = vnfcs[0], vnfcs[1]
     failed_host = broken["metadata"]["host"]
-    r = c.patch(
-        f"{VIMS}/{vim_id}",
-        json={"config": {"faults": {"hosts": {failed_host: {"fail_after_s": 0}}}}},
-    )
-    assert r.status_code == 200, r.text
-    deadline = time.monotonic() + 10
-    while True:  # the fault is armed with the new config; a sync then sees the host down
-        time.sleep(0.05)
-        if c.post(f"{VIMS}/{vim_id}/sync").status_code != 200:
-            continue
-        hosts = c.get(f"{VIMS}/{vim_id}/resources").json()["hosts"]
-        if any(h["name"] == failed_host and h["state"] != "up" for h in hosts):
-            break
-        assert time.monotonic() < deadline, hosts
+    _host_down(c, vim_id, failed_host)
     heal = {
         "healVnfData": [
             {
@@ -392,3 +380,55 @@ def test_vim_resources_show_what_nfvo_placed(live: LiveApi) -> None:
     again = c.get(f"{VIMS}/{vim_id}/resources").json()
     assert [h["usage"] for h in again["hosts"]] == [h["usage"] for h in res["hosts"]]
     assert all(h["placedSinceSync"]["servers"] == 0 for h in again["hosts"])
+
+
+def _host_down(c: httpx.Client, vim_id: str, host: str) -> None:
+    """Fail ``host`` on the sim VIM and sync until the inventory shows it down."""
+    r = c.patch(
+        f"{VIMS}/{vim_id}", json={"config": {"faults": {"hosts": {host: {"fail_after_s": 0}}}}}
+    )
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 10
+    while True:
+        time.sleep(0.05)
+        if c.post(f"{VIMS}/{vim_id}/sync").status_code != 200:
+            continue
+        hosts = c.get(f"{VIMS}/{vim_id}/resources").json()["hosts"]
+        if any(h["name"] == host and h["state"] != "up" for h in hosts):
+            return
+        assert time.monotonic() < deadline, hosts
+
+
+def test_retried_scale_places_again(live: LiveApi) -> None:
+    """A scale-out fails on the VIM; meanwhile the host chosen for the new web server goes
+    down. The retry chooses again (still apart from the sibling) and completes."""
+    _onboard(live)
+    c = live.client
+    vim_id = _vim(c, "three", zones=1, hosts=3)
+    ns_id = _ns(c, "retry")
+    _instantiate(c, ns_id, vim_id)
+    [web] = _vnfs(c, ns_id, VNF_WEB_ID)
+    [first] = _hosts(web, "web")
+    r = c.patch(
+        f"{VIMS}/{vim_id}",
+        json={
+            "config": {"faults": {"server_create": {"error_rate": 1.0, "error": "VimUnavailable"}}}
+        },
+    )
+    assert r.status_code == 200, r.text
+    time.sleep(0.3)
+    op = _run(c, ns_id, "scale", _scale_vnf(web["id"], "web_scale", "SCALE_OUT"))
+    assert op["operationState"] == "FAILED_TEMP", op
+    hosts = {h["name"] for h in c.get(f"{VIMS}/{vim_id}/resources").json()["hosts"]}
+    # the host the request chose for the new server (kept with the op occurrence)
+    with live.services.db.session() as s:
+        planned = s.get(NsLcmOpOcc, op["id"]).changes["scale"][web["id"]]["hosts"]
+    [target] = planned.values()
+    assert target != first
+    _host_down(c, vim_id, target)  # also clears the server_create fault
+    r = c.post(f"{OPS}/{op['id']}/retry")
+    assert r.status_code == 202, r.text
+    op = wait_op(c, r.headers["location"])
+    assert op["operationState"] == "COMPLETED", op
+    [web] = _vnfs(c, ns_id, VNF_WEB_ID)
+    assert sorted(_hosts(web, "web")) == sorted(hosts - {target})

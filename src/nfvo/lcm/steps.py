@@ -485,9 +485,50 @@ def initial_scale_status(
     return vnf_levels, ns_levels
 
 
+def _place_again(op_id: str, changes: ChangeSet) -> ChangeSet:
+    """A retried SCALE or HEAL chooses the hosts of the VDU instances it adds or recreates
+    again, on a re-synced inventory (those chosen when it was requested may be down or full
+    by now; what the failed attempt created stays where it is). PlacementFailed when a rule
+    cannot be met any more."""
+    if not changes.scale and not any(h.recreate for h in changes.heal.values()):
+        return changes
+    with ctx().db.session() as s:
+        op = _op(s, op_id)
+        ns = _ns_of(s, op)
+        repo = NsRecordsRepository(s)
+        specs = {v.id: codec.spec_from_json(v.spec) for v in repo.vnfs(ns.id)}
+        running = [
+            placement.RunningVnfc(
+                c.vnf_instance_id, c.vdu_id, c.idx, c.key, c.host, bool(c.server_id)
+            )
+            for rows in repo.vnfcs_of([ns.id]).values()
+            for c in rows
+        ]
+        ns_id, flavour_id, nsd_info_id = ns.id, ns.flavour_id, ns.nsd_info_id
+    if flavour_id is None:
+        return changes
+    nsd, vnfds = ctx().catalog.ns_descriptors(nsd_info_id)
+    for sc in changes.scale.values():
+        sc.hosts = {}
+    for heal in changes.heal.values():
+        heal.hosts = {}
+    placement.place_changes(
+        ns_id, nsd, vnfds, flavour_id, specs, running, changes, ctx().resources, sync=True
+    )
+    with ctx().db.session() as s:
+        _op(s, op_id).changes = codec.to_json(changes)
+    return changes
+
+
 def begin_modify(op_id: str) -> ChangeSet:
-    """PROCESSING; VNFs to add become VNF instance rows (as a last layer of the plan).
-    Returns the change set."""
+    """PROCESSING; VNFs to add become VNF instance rows (as a last layer of the plan); a
+    retried SCALE or HEAL places again (``_place_again``). Returns the change set."""
+    with ctx().db.session() as s:
+        op = _op(s, op_id)
+        retried = op.generation > 1 and op.state != OpState.ROLLING_BACK
+        stored = codec.from_json(ChangeSet, op.changes)
+    if retried:
+        _place_again(op_id, stored)
     with ctx().db.session() as s:
         op = _op(s, op_id)
         _start_processing(op)
