@@ -4,7 +4,7 @@ roll back, fail or cancel an operation (the API and, later, the policy engine ca
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -174,20 +174,28 @@ class LcmService:
                 "terminationType must be GRACEFUL or FORCEFUL", field="terminationType"
             )
         current = self.get(ns_id, tenant)
+        # validated now; placed once the NS is claimed (a busy NS is refused without placing)
+        placing: Callable[[], None] | None = None
         if op is OpType.INSTANTIATE and current.ns_state == NsState.NOT_INSTANTIATED:
-            self._check_instantiate(current, params)
+            placing = self._check_instantiate(current, params)
         change_set = ChangeSet()
         if (
             op in (OpType.SCALE, OpType.HEAL, OpType.UPDATE)
             and current.ns_state == NsState.INSTANTIATED
         ):
-            change_set = self._changes(current, op, params)
+            change_set, placing = self._changes(current, op, params)
         op_id = str(uuid.uuid4())
         with self.db.session() as s:
             repo = NsRepository(s)
             if not repo.claim(ns_id, op_id, _NEEDS[op]):
                 s.rollback()
                 self._refuse(repo.get(ns_id), ns_id, op)
+            if placing is not None:
+                try:
+                    placing()
+                except placement.PlacementFailed as exc:
+                    s.rollback()  # the claim too: nothing of the request remains
+                    raise _unplaceable(exc) from None
             occ = OpOccRepository(s).add(
                 NsLcmOpOcc(
                     id=op_id,
@@ -218,11 +226,14 @@ class LcmService:
             f"{op.value} needs an NS in {_NEEDS[op].value}; NS instance {ns_id} is {ns.ns_state}"
         )
 
-    def _check_instantiate(self, ns: NsInstance, params: dict[str, Any]) -> None:
+    def _check_instantiate(
+        self, ns: NsInstance, params: dict[str, Any]
+    ) -> Callable[[], None] | None:
         """Refuse an INSTANTIATE that cannot succeed before any op occurrence exists: unknown
         flavour or level, a bad parameter, a day-0 file the package lacks (400); a VIM account
         that does not exist or is in ERROR, VDUs no host can take under the descriptors'
-        rules (422). The same planning and placement run again in the operation."""
+        rules (422). Returns the placement check (PlacementFailed), run once the NS is claimed;
+        the same planning and placement run again in the operation."""
         nsd, vnfds = self.catalog.ns_descriptors(ns.nsd_info_id)
         ns_vim = (params.get("additionalParamsForNs") or {}).get("vimAccountId")
         default_vim = None if ns_vim else self._default_vim(ns.tenant_id)
@@ -237,8 +248,9 @@ class LcmService:
             )
         except PlanError as exc:
             raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
-        if self.resources is None:
-            return
+        resources = self.resources
+        if resources is None:
+            return None
         seen: set[str] = set()
         for vnf in ns_plan.vnfs:
             vim_id = vnf.spec.vim_account_id
@@ -246,7 +258,7 @@ class LcmService:
                 continue
             seen.add(vim_id)
             try:
-                vim = self.resources.get_vim(vim_id, Scope(ns.tenant_id))
+                vim = resources.get_vim(vim_id, Scope(ns.tenant_id))
             except NotFound:
                 raise UnprocessableEntity(
                     f"VIM account {vim_id!r} (for VNF profile {vnf.spec.vnf_profile_id}) "
@@ -262,13 +274,11 @@ class LcmService:
                     field="vimAccountId",
                     vimAccountId=vim_id,
                 )
-        try:
-            placement.place_plan(ns_plan, vnfds, nsd, self.resources, sync=False)
-        except placement.PlacementFailed as exc:
-            raise UnprocessableEntity(
-                exc.problem["detail"],
-                **{k: v for k, v in exc.problem.items() if k not in ("title", "status", "detail")},
-            ) from None
+
+        def place() -> None:
+            placement.place_plan(ns_plan, vnfds, nsd, resources, sync=False)
+
+        return place
 
     def _default_vim(self, tenant_id: str | None) -> str | None:
         """The VIM an NS without a named one uses: the first ENABLED one its tenant sees."""
@@ -277,8 +287,12 @@ class LcmService:
         vims = self.resources.list_vims(Scope(tenant_id))
         return next((v.id for v in vims if v.operational_state == "ENABLED"), None)
 
-    def _changes(self, ns: NsInstance, op: OpType, params: dict[str, Any]) -> ChangeSet:
-        """Validated change set of a SCALE/HEAL/UPDATE request (400 naming the field)."""
+    def _changes(
+        self, ns: NsInstance, op: OpType, params: dict[str, Any]
+    ) -> tuple[ChangeSet, Callable[[], None] | None]:
+        """Validated change set of a SCALE/HEAL/UPDATE request (400 naming the field), and
+        the placement of the VDU instances it adds or recreates (run once the NS is claimed:
+        it writes their hosts into the change set, PlacementFailed when some fit nowhere)."""
         nsd, vnfds = self.catalog.ns_descriptors(ns.nsd_info_id)
 
         def replan(
@@ -310,36 +324,24 @@ class LcmService:
             )
         except PlanError as exc:
             raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
-        if self.resources is not None and ns.flavour_id is not None:
-            running = [
-                placement.RunningVnfc(
-                    c.vnf_instance_id, c.vdu_id, c.idx, c.key, c.host, bool(c.server_id)
-                )
-                for rows in vnfcs.values()
-                for c in rows
-            ]
-            specs = {v.id: codec.from_json(VnfDeploymentSpec, v.spec) for v in vnfs}
-            try:
-                placement.place_changes(
-                    ns.id,
-                    nsd,
-                    vnfds,
-                    ns.flavour_id,
-                    specs,
-                    running,
-                    change_set,
-                    self.resources,
-                )
-            except placement.PlacementFailed as exc:
-                raise UnprocessableEntity(
-                    exc.problem["detail"],
-                    **{
-                        k: v
-                        for k, v in exc.problem.items()
-                        if k not in ("title", "status", "detail")
-                    },
-                ) from None
-        return change_set
+        resources, flavour_id = self.resources, ns.flavour_id
+        if resources is None or flavour_id is None:
+            return change_set, None
+        running = [
+            placement.RunningVnfc(
+                c.vnf_instance_id, c.vdu_id, c.idx, c.key, c.host, bool(c.server_id)
+            )
+            for rows in vnfcs.values()
+            for c in rows
+        ]
+        specs = {v.id: codec.from_json(VnfDeploymentSpec, v.spec) for v in vnfs}
+
+        def place() -> None:
+            placement.place_changes(
+                ns.id, nsd, vnfds, flavour_id, specs, running, change_set, resources
+            )
+
+        return change_set, place
 
     def _replan(
         self,
@@ -442,3 +444,9 @@ class LcmService:
         if NsRecordsRepository(s).has_resources(occ.ns_instance_id):
             values["ns_state"] = NsState.INSTANTIATED
         NsRepository(s).release(occ.ns_instance_id, occ.id, **values)
+
+
+def _unplaceable(exc: placement.PlacementFailed) -> UnprocessableEntity:
+    """422 with the placement's ProblemDetails members (rules, VDU instances, VIM)."""
+    extra = {k: v for k, v in exc.problem.items() if k not in ("title", "status", "detail")}
+    return UnprocessableEntity(exc.problem["detail"], **extra)
