@@ -425,6 +425,22 @@ def test_change_vnf_flavour(ready: tuple[LiveApi, str]) -> None:
         v["computeResource"]["resourceId"] for v in web["instantiatedVnfInfo"]["vnfcResourceInfo"]
     }
     assert new and not (new & old)
+    # the new flavour's scale levels: the VNF can be scaled again, its rules kept
+    assert web["instantiatedVnfInfo"]["scaleStatus"] == [{"aspectId": "web_scale", "scaleLevel": 0}]
+    out = {
+        "scaleType": "SCALE_VNF",
+        "scaleVnfData": [
+            {
+                "vnfInstanceId": web["id"],
+                "scaleVnfType": "SCALE_OUT",
+                "scaleByStepData": {"aspectId": "web_scale", "numberOfSteps": 1},
+            }
+        ],
+    }
+    assert _op(c, ns["id"], "scale", out)["operationState"] == "COMPLETED"
+    [web] = _web(c, ns["id"])
+    hosts = [v["metadata"]["host"] for v in _vnfcs(web, "web")]
+    assert len(hosts) == len(set(hosts)) > 1, hosts
     total = sum(
         len(v["instantiatedVnfInfo"]["vnfcResourceInfo"])
         for v in c.get(f"{NS}/{ns['id']}").json()["vnfInstance"]
