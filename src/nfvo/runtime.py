@@ -87,7 +87,7 @@ def build_services(settings: Settings) -> Services:
         tokens=tokens,
         clients=ClientService(db),
         resources=resources,
-        lcm=LcmService(db, catalog),
+        lcm=LcmService(db, catalog, resources),
         notifications=NotificationService(db, vault, public_url=settings.public_url),
     )
 

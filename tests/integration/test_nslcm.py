@@ -141,13 +141,23 @@ def test_bad_requests(ready: tuple[LiveApi, str]) -> None:
     assert r.status_code == 400 and "nsFlavourId" in r.json()["detail"]
     r = c.post(f"{NS}/{ns['id']}/terminate", json={})
     assert r.status_code == 409 and "NOT_INSTANTIATED" in r.json()["detail"]
+    # refused when requested: no op occurrence, the NS stays NOT_INSTANTIATED
     r = c.post(
         f"{NS}/{ns['id']}/instantiate",
         json={"nsFlavourId": "no-such-flavour", "additionalParamsForNs": {"vimAccountId": vim_id}},
     )
+    assert r.status_code == 400 and "nsFlavourId" in r.json()["detail"], r.text
+    assert c.get(OPS).json() == []
+    assert c.get(f"{NS}/{ns['id']}").json()["nsState"] == "NOT_INSTANTIATED"
+    # an operation failing in its workflow: FAILED_TEMP, then fail; no retry after that
+    _fault(c, vim_id, {"server_create": {"error_rate": 1.0, "error": "VimUnavailable"}})
+    r = c.post(
+        f"{NS}/{ns['id']}/instantiate",
+        json={"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}},
+    )
+    assert r.status_code == 202, r.text
     op = wait_op(c, r.headers["location"])
     assert op["operationState"] == "FAILED_TEMP"
-    assert "nsFlavourId" in op["error"]["detail"]
     r = c.post(f"{OPS}/{op['id']}/fail")
     assert r.status_code == 200 and r.json()["operationState"] == "FAILED"
     assert c.post(f"{OPS}/{op['id']}/retry").status_code == 409
@@ -415,6 +425,22 @@ def test_change_vnf_flavour(ready: tuple[LiveApi, str]) -> None:
         v["computeResource"]["resourceId"] for v in web["instantiatedVnfInfo"]["vnfcResourceInfo"]
     }
     assert new and not (new & old)
+    # the new flavour's scale levels: the VNF can be scaled again, its rules kept
+    assert web["instantiatedVnfInfo"]["scaleStatus"] == [{"aspectId": "web_scale", "scaleLevel": 0}]
+    out = {
+        "scaleType": "SCALE_VNF",
+        "scaleVnfData": [
+            {
+                "vnfInstanceId": web["id"],
+                "scaleVnfType": "SCALE_OUT",
+                "scaleByStepData": {"aspectId": "web_scale", "numberOfSteps": 1},
+            }
+        ],
+    }
+    assert _op(c, ns["id"], "scale", out)["operationState"] == "COMPLETED"
+    [web] = _web(c, ns["id"])
+    hosts = [v["metadata"]["host"] for v in _vnfcs(web, "web")]
+    assert len(hosts) == len(set(hosts)) > 1, hosts
     total = sum(
         len(v["instantiatedVnfInfo"]["vnfcResourceInfo"])
         for v in c.get(f"{NS}/{ns['id']}").json()["vnfInstance"]

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from nfvo.inventory.models import (
     Base,
     CatalogPackage,
+    NsVnf,
+    NsVnfc,
     OAuthClient,
     SdnController,
     Tenant,
@@ -154,6 +156,38 @@ class VimRepository(_Crud):
         """Synced hosts of a VIM."""
         q = select(VimHost).where(VimHost.vim_id == vim_id).order_by(VimHost.name)
         return self.s.execute(q).scalars().all()
+
+    def placed_since_sync(self, vim_id: str) -> dict[str, tuple[float, float, float, int]]:
+        """What nfvo placed on each host of a VIM since its last inventory sync: (vcpus, RAM
+        MiB, disk GiB, servers) of the VNFCs recorded on that host after the sync (a sync
+        counts what was there then, nfvo's own servers included), sized as their VDUs."""
+        vim = self.s.get(VimAccount, vim_id)
+        q = select(NsVnfc.vnf_instance_id, NsVnfc.vdu_id, NsVnfc.host).where(
+            NsVnfc.vim_account_id == vim_id,
+            NsVnfc.server_id.is_not(None),
+            NsVnfc.host.is_not(None),
+        )
+        if vim is not None and vim.last_sync_at is not None:
+            q = q.where(NsVnfc.updated_at > vim.last_sync_at)
+        rows = self.s.execute(q).all()
+        if not rows:
+            return {}
+        vnf_ids = sorted({r[0] for r in rows})
+        sizes: dict[tuple[str, str], tuple[float, float, float]] = {}
+        specs = self.s.execute(select(NsVnf.id, NsVnf.spec).where(NsVnf.id.in_(vnf_ids)))
+        for vnf_id, spec in specs:
+            for vdu in (spec or {}).get("vdus", []):
+                sizes[(vnf_id, vdu.get("vdu_id"))] = (
+                    float(vdu.get("vcpus") or 0),
+                    float(vdu.get("ram_mib") or 0),
+                    float(vdu.get("disk_gib") or 0),
+                )
+        out: dict[str, tuple[float, float, float, int]] = {}
+        for vnf_id, vdu_id, host in rows:
+            v, r, d = sizes.get((vnf_id, vdu_id), (0.0, 0.0, 0.0))
+            have = out.get(host, (0.0, 0.0, 0.0, 0))
+            out[host] = (have[0] + v, have[1] + r, have[2] + d, have[3] + 1)
+        return out
 
     def flavors(self, vim_id: str) -> Sequence[VimFlavor]:
         """Synced flavors of a VIM."""

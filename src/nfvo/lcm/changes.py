@@ -14,7 +14,13 @@ from typing import Any
 from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.lcm.codec import vnfc_id
 from nfvo.lcm.model import ChangeSet, HealChange, NsScaleChange, ReplaceChange, ScaleChange
-from nfvo.lcm.plan import PlanError, scale_vnf_counts, vnf_instance_id_for
+from nfvo.lcm.plan import (
+    PlanError,
+    scale_vnf_counts,
+    vdu_initial_counts,
+    vnf_initial_levels,
+    vnf_instance_id_for,
+)
 from nfvo.lcm.states import OpType
 from nfvo.vnfm.base import VnfDeploymentSpec
 
@@ -35,11 +41,31 @@ def _counts(spec: VnfDeploymentSpec) -> dict[str, int]:
     return {v.vdu_id: v.count for v in spec.vdus}
 
 
-def _copy_for(spec: VnfDeploymentSpec, vnf_instance_id: str) -> VnfDeploymentSpec:
-    """Another instance of the same VNF profile (not placed yet)."""
+def _profile_level(nsd: Nsd, flavour_id: str | None, profile_id: str) -> str | None:
+    flavour = next((f for f in nsd.flavours if f.flavour_id == flavour_id), None)
+    profile = next(
+        (p for p in (flavour.vnf_profiles if flavour else []) if p.id == profile_id), None
+    )
+    return profile.instantiation_level if profile else None
+
+
+def _copy_for(
+    spec: VnfDeploymentSpec,
+    vnf_instance_id: str,
+    vnfd: Vnfd,
+    level_id: str | None,
+    out: ChangeSet,
+) -> None:
+    """Another instance of the same VNF profile into ``out.add`` (not placed yet), at the
+    profile's instantiation level: its VDU counts and scale levels, whatever the instance it
+    is copied from has been scaled to."""
     new = copy.deepcopy(spec)
     new.vnf_instance_id, new.hosts = vnf_instance_id, {}
-    return new
+    counts = vdu_initial_counts(vnfd, spec.flavour_id, level_id)
+    for vdu in new.vdus:
+        vdu.count = counts.get(vdu.vdu_id, vdu.count)
+    out.add[vnf_instance_id] = new
+    out.levels[vnf_instance_id] = vnf_initial_levels(vnfd, spec.flavour_id, level_id)
 
 
 def _scale_vnf(
@@ -89,7 +115,13 @@ def _instances_at(mapping: dict[int, int], level: int) -> int:
 
 
 def _scale_ns(
-    ns_id: str, vnfs: Specs, ns_levels: Mapping[str, int], nsd: Nsd, flavour_id: str, req: dict
+    ns_id: str,
+    vnfs: Specs,
+    ns_levels: Mapping[str, int],
+    nsd: Nsd,
+    vnfds: Mapping[str, Vnfd],
+    flavour_id: str,
+    req: dict,
 ) -> ChangeSet:
     data = (req.get("scaleNsData") or {}).get("scaleNsByStepsData") or {}
     aspect_id, steps = data.get("aspectId"), data.get("numberOfSteps", 1)
@@ -119,9 +151,10 @@ def _scale_ns(
         mine = [s for s in vnfs.values() if s.vnf_profile_id == profile_id]
         want = _instances_at(per_level, after)
         if want > len(mine) and mine:
+            level_id = _profile_level(nsd, flavour_id, profile_id)
             for index in range(len(mine), want):
-                new = _copy_for(mine[0], vnf_instance_id_for(ns_id, profile_id, index))
-                out.add[new.vnf_instance_id] = new
+                new_id = vnf_instance_id_for(ns_id, profile_id, index)
+                _copy_for(mine[0], new_id, vnfds[mine[0].vnfd_id], level_id, out)
         elif want < len(mine):
             out.remove += [s.vnf_instance_id for s in mine[want:]]
     return out
@@ -171,13 +204,16 @@ def _heal(vnfs: Specs, vnfc_keys: Mapping[str, list[str]], req: dict) -> ChangeS
     return ChangeSet(heal=out)
 
 
-def _change_df(vnfs: Specs, req: dict, replan: Replan | None) -> ChangeSet:
+def _change_df(
+    vnfs: Specs, vnfds: Mapping[str, Vnfd], req: dict, replan: Replan | None
+) -> ChangeSet:
     items = req.get("changeVnfFlavourData") or []
     if not items:
         raise PlanError("changeVnfFlavourData", "CHANGE_VNF_DF needs changeVnfFlavourData")
     if replan is None:
         raise PlanError("updateType", "CHANGE_VNF_DF needs the NS's instantiation request")
     replace: dict[str, ReplaceChange] = {}
+    levels: dict[str, dict[str, int]] = {}
     for i, item in enumerate(items):
         where = f"changeVnfFlavourData[{i}]"
         spec = _vnf(vnfs, item.get("vnfInstanceId"), f"{where}.vnfInstanceId")
@@ -199,13 +235,24 @@ def _change_df(vnfs: Specs, req: dict, replan: Replan | None) -> ChangeSet:
         except PlanError as exc:
             raise PlanError(f"{where}.{exc.field}", exc.message) from None
         replace[spec.vnf_instance_id] = ReplaceChange(before=spec, after=new)
-    return ChangeSet(replace=replace)
+        levels[spec.vnf_instance_id] = vnf_initial_levels(
+            vnfds[new.vnfd_id], flavour, item.get("instantiationLevelId")
+        )
+    return ChangeSet(replace=replace, levels=levels)
 
 
-def _update(ns_id: str, vnfs: Specs, req: dict, replan: Replan | None = None) -> ChangeSet:
+def _update(
+    ns_id: str,
+    vnfs: Specs,
+    nsd: Nsd,
+    vnfds: Mapping[str, Vnfd],
+    flavour_id: str | None,
+    req: dict,
+    replan: Replan | None = None,
+) -> ChangeSet:
     kind = req.get("updateType")
     if kind == "CHANGE_VNF_DF":
-        return _change_df(vnfs, req, replan)
+        return _change_df(vnfs, vnfds, req, replan)
     if kind == "OPERATE_VNF":
         ops = {}
         for i, item in enumerate(req.get("operateVnfData") or []):
@@ -223,7 +270,7 @@ def _update(ns_id: str, vnfs: Specs, req: dict, replan: Replan | None = None) ->
             raise PlanError("removeVnfInstanceId", "REMOVE_VNF needs removeVnfInstanceId")
         return ChangeSet(remove=[_vnf(vnfs, v, "removeVnfInstanceId").vnf_instance_id for v in ids])
     if kind == "ADD_VNF":
-        add = {}
+        out = ChangeSet()
         for i, item in enumerate(req.get("addVnfInstance") or []):
             vnfd_id = item.get("vnfdId")
             same = [s for s in vnfs.values() if s.vnfd_id == vnfd_id]
@@ -234,11 +281,12 @@ def _update(ns_id: str, vnfs: Specs, req: dict, replan: Replan | None = None) ->
                 )
             profile = same[0].vnf_profile_id
             index = len([s for s in vnfs.values() if s.vnf_profile_id == profile])
-            new = _copy_for(same[0], vnf_instance_id_for(ns_id, profile, index + i))
-            add[new.vnf_instance_id] = new
-        if not add:
+            new_id = vnf_instance_id_for(ns_id, profile, index + i)
+            level_id = _profile_level(nsd, flavour_id, profile)
+            _copy_for(same[0], new_id, vnfds[same[0].vnfd_id], level_id, out)
+        if not out.add:
             raise PlanError("addVnfInstance", "ADD_VNF needs addVnfInstance")
-        return ChangeSet(add=add)
+        return out
     raise PlanError(
         "updateType",
         f"updateType {kind!r} is not available; use ADD_VNF, REMOVE_VNF or OPERATE_VNF",
@@ -270,10 +318,10 @@ def compute(
         if kind == "SCALE_VNF":
             return _scale_vnf(vnfs, vnf_levels, vnfds, req)
         if kind == "SCALE_NS":
-            return _scale_ns(ns_id, vnfs, ns_levels, nsd, flavour_id or "", req)
+            return _scale_ns(ns_id, vnfs, ns_levels, nsd, vnfds, flavour_id or "", req)
         raise PlanError("scaleType", "must be SCALE_NS or SCALE_VNF")
     if op is OpType.HEAL:
         return _heal(vnfs, vnfc_keys, req)
     if op is OpType.UPDATE:
-        return _update(ns_id, vnfs, req, replan)
+        return _update(ns_id, vnfs, nsd, vnfds, flavour_id, req, replan)
     raise PlanError("operation", f"{op.value} has no change set")

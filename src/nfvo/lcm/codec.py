@@ -174,17 +174,24 @@ def _plan_from_json(d: dict[str, Any]) -> NsLevelPlan:
 
 
 # -- change set ----------------------------------------------------------------------------
+def _without_empty_hosts(d: dict[str, Any]) -> dict[str, Any]:
+    """A scale or heal entry without its ``hosts`` when none were placed (as stored before
+    placement covered these operations)."""
+    return {k: v for k, v in d.items() if k != "hosts" or v}
+
+
 def _changes_to_json(c: ChangeSet) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "scale": {v: _plain(sc) for v, sc in c.scale.items()},
+        "scale": {v: _without_empty_hosts(_plain(sc)) for v, sc in c.scale.items()},
         "add": {v: _plain(spec) for v, spec in c.add.items()},
         "remove": list(c.remove),
-        "heal": {v: _plain(h) for v, h in c.heal.items()},
+        "heal": {v: _without_empty_hosts(_plain(h)) for v, h in c.heal.items()},
         "operate": dict(c.operate),
         "replace": {
             v: {"before": _plain(r.before), "after": _plain(r.after)} for v, r in c.replace.items()
         },
         "ns_scale": {a: _plain(n) for a, n in c.ns_scale.items()},
+        "levels": {v: dict(lv) for v, lv in c.levels.items()},
     }
     return {k: v for k, v in out.items() if v}
 
@@ -198,13 +205,16 @@ def _changes_from_json(d: dict[str, Any]) -> ChangeSet:
                 after=dict(sc["after"]),
                 level_before=sc["level_before"],
                 level_after=sc["level_after"],
+                hosts=dict(sc.get("hosts") or {}),
             )
             for v, sc in (d.get("scale") or {}).items()
         },
         add={v: spec_from_json(spec) for v, spec in (d.get("add") or {}).items()},
         remove=list(d.get("remove") or []),
         heal={
-            v: HealChange(keys=list(h["keys"]), recreate=bool(h["recreate"]))
+            v: HealChange(
+                keys=list(h["keys"]), recreate=bool(h["recreate"]), hosts=dict(h.get("hosts") or {})
+            )
             for v, h in (d.get("heal") or {}).items()
         },
         operate=dict(d.get("operate") or {}),
@@ -216,6 +226,7 @@ def _changes_from_json(d: dict[str, Any]) -> ChangeSet:
             a: NsScaleChange(before=n["before"], after=n["after"])
             for a, n in (d.get("ns_scale") or {}).items()
         },
+        levels={v: dict(lv) for v, lv in (d.get("levels") or {}).items()},
     )
 
 

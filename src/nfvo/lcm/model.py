@@ -76,6 +76,7 @@ class ScaleChange:
     after: dict[str, int]
     level_before: int
     level_after: int
+    hosts: dict[str, str] = field(default_factory=dict)  # "<vdu_id>-<index>" -> host (added)
 
 
 @dataclass
@@ -84,6 +85,7 @@ class HealChange:
 
     keys: list[str]
     recreate: bool
+    hosts: dict[str, str] = field(default_factory=dict)  # "<vdu_id>-<index>" -> host (recreated)
 
 
 @dataclass
@@ -115,6 +117,8 @@ class ChangeSet:
     operate: dict[str, VnfOperateState] = field(default_factory=dict)
     replace: dict[str, ReplaceChange] = field(default_factory=dict)  # CHANGE_VNF_DF
     ns_scale: dict[str, NsScaleChange] = field(default_factory=dict)
+    # scale level per aspect that each added or replaced VNF instance starts at
+    levels: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def vnf_operations(self) -> Iterator[tuple[str, str]]:
         """(VNF instance id, the SOL005 name of the VNF operation it undergoes), in the

@@ -1,16 +1,22 @@
-"""Asking the optimizer where each VDU instance of a planned NS goes."""
+"""Asking the optimizer where each VDU instance goes: all of a planned NS at instantiation
+(``place_plan``), and the VDU instances a SCALE, HEAL or UPDATE adds or recreates, next to
+those already running (``place_changes``). Both take demands and rules from the planner
+(``placement_inputs``), so every operation keeps the same rules; the optimizer stays a pure
+function of (hosts, demands, rules)."""
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from nfvo import optimizer
 from nfvo.catalog.descriptors import Nsd, Vnfd
-from nfvo.lcm.model import NsLevelPlan, PlacementBounds
-from nfvo.lcm.plan import NsPlan, apply_placement, placement_demands
-from nfvo.optimizer.model import HostCapacity
+from nfvo.lcm.model import ChangeSet, NsLevelPlan, PlacementBounds
+from nfvo.lcm.plan import NsPlan, PlacementInput, VnfPlan, apply_placement, placement_inputs
+from nfvo.optimizer.model import Demand, HostCapacity, PlacementRule
 from nfvo.resources.service import ResourceService
 from nfvo.vnfm.base import VnfDeploymentSpec
 
@@ -20,37 +26,90 @@ FRESH_SYNC_S = 5.0
 
 
 class PlacementFailed(Exception):
-    """Some VDU instances fit on no host of their VIM; ``problem`` names them and why."""
+    """Some VDU instances fit on no host of their VIM; ``problem`` names them and why (the
+    descriptor rules they are bound by included)."""
 
     def __init__(self, problem: dict[str, Any]) -> None:
         super().__init__(problem["detail"])
         self.problem = problem
 
 
-def place_plan(
-    ns_plan: NsPlan, vnfds: Mapping[str, Vnfd], nsd: Nsd, resources: ResourceService
-) -> tuple[NsLevelPlan, list[VnfDeploymentSpec]]:
-    """Place every VDU instance (VIM inventory re-synced when stale): the NS-level plan (VNF
-    instance ids in dependency layers, the optimizer's bounds per VIM) and the VNFs' specs,
-    hosts filled in. Demands and rules come from the planner (``placement_demands``)."""
-    bounds: dict[str, PlacementBounds] = {}
-    for vim_id, (demands, rules) in placement_demands(ns_plan, vnfds, nsd).items():
+def _members(rule: PlacementRule, demands: Sequence[Demand]) -> set[str]:
+    """The demand ids a rule covers (its members are demand ids or groups)."""
+    names = set(rule.members)
+    return {d.id for d in demands if d.id in names or (d.group is not None and d.group in names)}
+
+
+def _failure(vim_id: str, unplaced: Mapping[str, str], inp: PlacementInput) -> PlacementFailed:
+    """PlacementFailed naming each unplaced VDU instance, why, and the rules it is bound by."""
+    covered = [_members(r, inp.demands) for r in inp.rules]
+    parts = []
+    for demand_id, why in sorted(unplaced.items()):
+        vnf_id, _, key = demand_id.partition("/")
+        text = f"{key} of VNF {vnf_id}: {why}"
+        labels = [lbl for lbl, m in zip(inp.labels, covered, strict=True) if demand_id in m]
+        if labels and "rule" not in why:
+            text += f" (bound by {'; '.join(labels)})"
+        parts.append(text)
+    rules = sorted({lbl for lbl, m in zip(inp.labels, covered, strict=True) if m & set(unplaced)})
+    return PlacementFailed(
+        {
+            "title": "Placement failed",
+            "status": 422,
+            "vimAccountId": vim_id,
+            "detail": f"no host of VIM {vim_id} can take " + "; ".join(parts),
+            "placementRules": rules,
+            "unplacedVdus": sorted(unplaced),
+        }
+    )
+
+
+def _hosts(resources: ResourceService, vim_id: str, sync: bool) -> list[HostCapacity]:
+    """The VIM's hosts with their free room; ``sync``: re-synced first when stale (else the
+    last sync plus what nfvo placed since: no VIM call, as when an operation is requested)."""
+    if sync:
         resources.sync_if_older(vim_id, FRESH_SYNC_S)
-        hosts = [HostCapacity(**h) for h in resources.host_capacities(vim_id)]
-        result = optimizer.place(hosts, demands, rules)
+    return [HostCapacity(**h) for h in resources.host_capacities(vim_id)]
+
+
+def _label_reason(result_unplaced: Mapping[str, str], inp: PlacementInput) -> dict[str, str]:
+    """The optimizer's reasons with its own rule wording replaced by the descriptor rules'
+    names where a reason says a rule excluded every host."""
+    covered = [_members(r, inp.demands) for r in inp.rules]
+    out = {}
+    for demand_id, why in result_unplaced.items():
+        if "excluded by" in why:
+            labels = [
+                lbl
+                for lbl, r, m in zip(inp.labels, inp.rules, covered, strict=True)
+                if demand_id in m and r.kind == "anti_affinity"
+            ] or [lbl for lbl, m in zip(inp.labels, covered, strict=True) if demand_id in m]
+            if labels:
+                why = f"every candidate host is excluded by rule {'; '.join(labels)}"
+        out[demand_id] = why
+    return out
+
+
+def place_plan(
+    ns_plan: NsPlan,
+    vnfds: Mapping[str, Vnfd],
+    nsd: Nsd,
+    resources: ResourceService,
+    *,
+    sync: bool = True,
+) -> tuple[NsLevelPlan, list[VnfDeploymentSpec]]:
+    """Place every VDU instance (VIM inventory re-synced when stale, unless not ``sync``):
+    the NS-level plan (VNF instance ids in dependency layers, the optimizer's bounds per VIM)
+    and the VNFs' specs, hosts filled in. PlacementFailed when some VDU instance fits nowhere;
+    a VIM whose inventory was never synced is left out when not ``sync``."""
+    bounds: dict[str, PlacementBounds] = {}
+    for vim_id, inp in placement_inputs(ns_plan, vnfds, nsd).items():
+        hosts = _hosts(resources, vim_id, sync)
+        if not hosts and not sync:
+            continue  # nothing known yet: the operation syncs, then places
+        result = optimizer.place(hosts, inp.demands, inp.rules)
         if result.unplaced:
-            listed = "; ".join(
-                f"{d.partition('/')[2]} of VNF {d.partition('/')[0]}: {why}"
-                for d, why in sorted(result.unplaced.items())
-            )
-            raise PlacementFailed(
-                {
-                    "title": "Placement failed",
-                    "status": 409,
-                    "vimAccountId": vim_id,
-                    "detail": f"no host of VIM {vim_id} can take {listed}",
-                }
-            )
+            raise _failure(vim_id, _label_reason(result.unplaced, inp), inp)
         apply_placement(ns_plan, result)
         bounds[vim_id] = PlacementBounds(
             algorithm=result.algorithm,
@@ -65,3 +124,238 @@ def place_plan(
     layers = [[vid for p in layer for vid in profile_to_vnfs[p]] for layer in ns_plan.layers]
     plan = NsLevelPlan(list(ns_plan.virtual_links), layers, bounds)
     return plan, [vnf.spec for vnf in ns_plan.vnfs]
+
+
+# -- placing next to what runs ---------------------------------------------------------------
+@dataclass(frozen=True)
+class _Where:
+    """What the VDU instances already placed impose on one new demand."""
+
+    excluded: frozenset[str]
+    host: str | None
+    zone: str | None
+    soft_host: str | None
+    rules: tuple[int, ...]
+
+
+def place_more(
+    hosts: Sequence[HostCapacity],
+    inp: PlacementInput,
+    fixed: Mapping[str, str],
+    new: Iterable[str],
+    prefer: Mapping[str, str] | None = None,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Place the demands ``new`` of ``inp`` while the demands ``fixed`` stay where they run
+    (demand id -> host): returns (assignments, unplaced with reasons).
+
+    A rule binding a new demand to placed ones becomes host exclusions (anti-affinity) or a
+    host / zone pin (affinity); new demands under the same constraints go to the optimizer
+    together (with the rules between them), one batch after the other, each batch seeing the
+    placements of the batches before. ``prefer``: a host to try first for a demand (a healed
+    VNFC's former host), given up when it does not fit.
+    """
+    demands = {d.id: d for d in inp.demands}
+    zone_of = {h.name: h.zone for h in hosts}
+    covered = [_members(r, inp.demands) for r in inp.rules]
+    free = {h.name: list(h.free()) for h in hosts}
+    placed = dict(fixed)
+    prefer_left = dict(prefer or {})
+    assignments: dict[str, str] = {}
+    unplaced: dict[str, str] = {}
+
+    def where(demand_id: str) -> _Where:
+        d = demands[demand_id]
+        excluded: set[str] = set()
+        host, zone, rules = d.host, d.zone, []
+        for index, (rule, members) in enumerate(zip(inp.rules, covered, strict=True)):
+            if demand_id not in members:
+                continue
+            others = sorted({placed[m] for m in members if m != demand_id and m in placed})
+            if not others:
+                continue
+            rules.append(index)
+            if rule.kind == "anti_affinity":
+                if rule.scope == "host":
+                    excluded.update(others)
+                else:
+                    zones = {zone_of.get(h) for h in others}
+                    excluded.update(h for h, z in zone_of.items() if z in zones)
+            elif rule.scope == "host":
+                host = host or others[0]
+            else:
+                zone = zone or zone_of.get(others[0])
+        soft = prefer_left.get(demand_id) if host is None else None
+        if soft is not None and soft in excluded:
+            soft = None
+        return _Where(frozenset(excluded), host, zone, soft, tuple(rules))
+
+    remaining = [d for d in dict.fromkeys(new) if d in demands]
+    while remaining:
+        first = where(remaining[0])
+        batch = [d for d in remaining if where(d) == first]
+        pool = [
+            replace(h, vcpus_free=f[0], ram_mib_free=f[1], disk_gib_free=f[2])
+            for h in hosts
+            if h.name not in first.excluded
+            for f in [free[h.name]]
+        ]
+        ids = set(batch)
+        batch_demands = [
+            replace(demands[d], host=first.host or first.soft_host, zone=first.zone) for d in batch
+        ]
+        batch_rules = [
+            PlacementRule(r.kind, r.scope, sorted(m & ids))
+            for r, m in zip(inp.rules, covered, strict=True)
+            if len(m & ids) > 1
+        ]
+        result = optimizer.place(pool, batch_demands, batch_rules)
+        for demand_id, host in result.assignments.items():
+            placed[demand_id] = assignments[demand_id] = host
+            size = demands[demand_id].size()
+            free[host] = [a - b for a, b in zip(free[host], size, strict=True)]
+        retry = []
+        for demand_id, why in _label_reason(result.unplaced, inp).items():
+            if first.soft_host is not None:
+                prefer_left.pop(demand_id, None)  # the former host is no option: any host
+                retry.append(demand_id)
+                continue
+            if first.excluded:
+                labels = "; ".join(inp.labels[i] for i in first.rules)
+                why = (
+                    f"rule {labels} excludes host(s) {', '.join(sorted(first.excluded))} "
+                    f"(where its other members run); on the other hosts: {why}"
+                )
+            elif first.rules:
+                why += f" (bound by {'; '.join(inp.labels[i] for i in first.rules)})"
+            unplaced[demand_id] = why
+        remaining = retry + [d for d in remaining if d not in ids]
+    return assignments, unplaced
+
+
+@dataclass
+class RunningVnfc:
+    """A VNFC of the NS as recorded: where it runs (``host`` None when unknown)."""
+
+    vnf_instance_id: str
+    vdu_id: str
+    index: int
+    key: str
+    host: str | None
+    has_server: bool
+
+
+def _after(
+    specs: Mapping[str, VnfDeploymentSpec], changes: ChangeSet
+) -> tuple[dict[str, VnfDeploymentSpec], set[str]]:
+    """The NS's VNF specs once the change is applied, and the VNFs deployed anew."""
+    after = {v: copy.deepcopy(s) for v, s in specs.items() if v not in set(changes.remove)}
+    for vnf_id, sc in changes.scale.items():
+        for vdu in after[vnf_id].vdus:
+            vdu.count = sc.after.get(vdu.vdu_id, vdu.count)
+    fresh = set()
+    for vnf_id, spec in changes.add.items():
+        after[vnf_id], _ = spec, fresh.add(vnf_id)
+    for vnf_id, rep in changes.replace.items():
+        after[vnf_id], _ = rep.after, fresh.add(vnf_id)
+    return after, fresh
+
+
+def place_changes(
+    ns_id: str,
+    nsd: Nsd,
+    vnfds: Mapping[str, Vnfd],
+    flavour_id: str,
+    specs: Mapping[str, VnfDeploymentSpec],
+    vnfcs: Sequence[RunningVnfc],
+    changes: ChangeSet,
+    resources: ResourceService,
+    *,
+    sync: bool = False,
+) -> None:
+    """Place the VDU instances that ``changes`` adds (SCALE_VNF out, SCALE_NS out, ADD_VNF),
+    redeploys (CHANGE_VNF_DF) or recreates (HEAL with RECREATE) with the rules of
+    instantiation, next to the VNFCs that keep running; the hosts are written into the
+    change set. PlacementFailed (before any VIM resource is touched) when some fit nowhere.
+    Hosts come from the last inventory sync plus what nfvo placed since (``sync``: re-synced
+    first when stale); on a VIM with no synced host, the VIM places them itself."""
+    after, fresh = _after(specs, changes)
+    running = {(c.vnf_instance_id, c.vdu_id, c.index): c for c in vnfcs if c.has_server}
+    healed = {
+        (c.vnf_instance_id, c.vdu_id, c.index): c
+        for vnf_id, heal in changes.heal.items()
+        if heal.recreate
+        for c in vnfcs
+        if c.vnf_instance_id == vnf_id and c.key in set(heal.keys)
+    }
+    fixed: dict[str, str] = {}
+    new: list[str] = []
+    prefer: dict[str, str] = {}
+    freed: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for vnf_id, spec in after.items():
+        for vdu in spec.vdus:
+            for index in range(vdu.count):
+                demand_id = f"{vnf_id}/{vdu.vdu_id}-{index}"
+                at = (vnf_id, vdu.vdu_id, index)
+                vnfc = running.get(at)
+                if vnf_id in fresh or (vnfc is None and vnf_id in changes.scale):
+                    new.append(demand_id)
+                elif vnfc is None:
+                    continue  # not created (yet): no place to keep, none to find now
+                elif at in healed:
+                    new.append(demand_id)
+                    if vnfc.host:
+                        prefer[demand_id] = vnfc.host
+                        _free(freed, vnfc.host, vdu)
+                elif vnfc.host:
+                    fixed[demand_id] = vnfc.host
+    for vnf_id, rep in changes.replace.items():  # its old VNFCs go before the new ones come
+        old = {v.vdu_id: v for v in rep.before.vdus}
+        for c in vnfcs:
+            if c.vnf_instance_id == vnf_id and c.host and c.has_server and c.vdu_id in old:
+                _free(freed, c.host, old[c.vdu_id])
+    if not new:
+        return
+    plan = NsPlan(ns_id, nsd.nsd_id, flavour_id, None, [], [VnfPlan(s) for s in after.values()], [])
+    wanted = set(new)
+    for vim_id, inp in placement_inputs(plan, vnfds, nsd).items():
+        mine = [d.id for d in inp.demands if d.id in wanted]
+        if not mine:
+            continue
+        hosts = [
+            replace(
+                h,
+                vcpus_free=h.vcpus_free + freed[h.name][0],
+                ram_mib_free=h.ram_mib_free + freed[h.name][1],
+                disk_gib_free=h.disk_gib_free + freed[h.name][2],
+            )
+            if h.name in freed
+            else h
+            for h in _hosts(resources, vim_id, sync)
+        ]
+        if not hosts:
+            continue
+        assignments, unplaced = place_more(hosts, inp, fixed, mine, prefer)
+        if unplaced:
+            raise _failure(vim_id, unplaced, inp)
+        _record(changes, assignments)
+
+
+def _free(freed: dict[str, list[float]], host: str, vdu: Any) -> None:
+    room = freed[host]
+    room[0] += vdu.vcpus
+    room[1] += vdu.ram_mib
+    room[2] += vdu.disk_gib
+
+
+def _record(changes: ChangeSet, assignments: Mapping[str, str]) -> None:
+    """Write the hosts into the change set (``<vdu_id>-<index>`` -> host per VNF)."""
+    for demand_id, host in assignments.items():
+        vnf_id, _, key = demand_id.partition("/")
+        if vnf_id in changes.add:
+            changes.add[vnf_id].hosts[key] = host
+        elif vnf_id in changes.replace:
+            changes.replace[vnf_id].after.hosts[key] = host
+        elif vnf_id in changes.heal:
+            changes.heal[vnf_id].hosts[key] = host
+        elif vnf_id in changes.scale:
+            changes.scale[vnf_id].hosts[key] = host

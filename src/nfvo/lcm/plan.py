@@ -152,6 +152,19 @@ def vdu_initial_counts(
     return {vdu.id: counts.get(vdu.id, vdu.min_number_of_instances) for vdu in flavour.vdus}
 
 
+def vnf_initial_levels(
+    vnfd: Vnfd, flavour_id: str, instantiation_level_id: str | None
+) -> dict[str, int]:
+    """Scale level per scaling aspect of a VNF flavour at its instantiation level (0 for an
+    aspect the level does not name)."""
+    flavour = _vnf_flavour(vnfd, flavour_id)
+    level = _vnf_level(flavour, instantiation_level_id)
+    return {
+        a.id: (level.scale_info.get(a.id, 0) if level is not None else 0)
+        for a in flavour.scaling_aspects
+    }
+
+
 def vdu_max_counts(
     vnfd: Vnfd, flavour_id: str, instantiation_level_id: str | None
 ) -> dict[str, int]:
@@ -824,20 +837,35 @@ def _rule_scope(scope: str | None) -> Literal["host", "zone"]:
     return "host" if scope in _HOST_SCOPES or scope is None else "zone"
 
 
-def placement_demands(
+@dataclass
+class PlacementInput:
+    """Optimizer input for one VIM: one demand per VDU instance and the descriptor rules;
+    ``labels[i]`` names the descriptor rule behind ``rules[i]`` (for error messages)."""
+
+    demands: list[Demand] = field(default_factory=list)
+    rules: list[OptRule] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+
+def _rule_label(rule: Any, where: str) -> str:
+    kind = "AntiAffinityRule" if rule.kind == "anti_affinity" else "AffinityRule"
+    return f"{kind} {rule.id!r} (scope {rule.scope or 'nfvi_node'}) of {where}"
+
+
+def placement_inputs(
     plan: NsPlan, vnfds: Mapping[str, Vnfd], nsd: Nsd | None = None
-) -> dict[str, tuple[list[Demand], list[OptRule]]]:
+) -> dict[str, PlacementInput]:
     """Optimizer input per VIM: one demand per VDU instance, the VNFD (and NSD) rules.
 
     Demand ids are ``<vnf_instance_id>/<vdu_id>-<index>``, groups ``<vnf_instance_id>/<vdu_id>``;
     a VNFD rule targeting VDUs applies within each VNF instance, an NSD rule targeting VNF
     profiles applies to every VDU instance of those profiles on the same VIM.
     """
-    out: dict[str, tuple[list[Demand], list[OptRule]]] = {}
+    out: dict[str, PlacementInput] = {}
     by_profile: dict[tuple[str, str], list[str]] = {}
     for vnf in plan.vnfs:
         spec = vnf.spec
-        demands, rules = out.setdefault(spec.vim_account_id, ([], []))
+        inp = out.setdefault(spec.vim_account_id, PlacementInput())
         ids = by_profile.setdefault((spec.vim_account_id, spec.vnf_profile_id), [])
         for vdu in spec.vdus:
             group = f"{spec.vnf_instance_id}/{vdu.vdu_id}"
@@ -845,21 +873,30 @@ def placement_demands(
                 demand = Demand(
                     f"{group}-{i}", vdu.vcpus, vdu.ram_mib, vdu.disk_gib, vdu.zone, None, group
                 )
-                demands.append(demand)
+                inp.demands.append(demand)
                 ids.append(demand.id)
         flavour = vnfds[spec.vnfd_id].flavour(spec.flavour_id)
         for rule in flavour.placement_rules:
             members = [f"{spec.vnf_instance_id}/{t}" for t in rule.targets]
-            rules.append(OptRule(rule.kind, _rule_scope(rule.scope), members))
+            inp.rules.append(OptRule(rule.kind, _rule_scope(rule.scope), members))
+            inp.labels.append(_rule_label(rule, f"VNFD {spec.vnfd_id} flavour {spec.flavour_id}"))
     ns_flavour = next(
         (f for f in (nsd.flavours if nsd else []) if f.flavour_id == plan.flavour_id), None
     )
     for rule in ns_flavour.placement_rules if ns_flavour else []:
-        for vim, (_, rules) in out.items():
+        for vim, inp in out.items():
             members = [d for t in rule.targets for d in by_profile.get((vim, t), [])]
             if members:
-                rules.append(OptRule(rule.kind, _rule_scope(rule.scope), members))
+                inp.rules.append(OptRule(rule.kind, _rule_scope(rule.scope), members))
+                inp.labels.append(_rule_label(rule, f"NSD {plan.nsd_id} flavour {plan.flavour_id}"))
     return out
+
+
+def placement_demands(
+    plan: NsPlan, vnfds: Mapping[str, Vnfd], nsd: Nsd | None = None
+) -> dict[str, tuple[list[Demand], list[OptRule]]]:
+    """``placement_inputs`` as (demands, rules) per VIM."""
+    return {vim: (i.demands, i.rules) for vim, i in placement_inputs(plan, vnfds, nsd).items()}
 
 
 def apply_placement(plan: NsPlan, placement: Placement) -> list[str]:

@@ -4,7 +4,7 @@ roll back, fail or cancel an operation (the API and, later, the policy engine ca
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from nfvo.catalog.descriptors import Nsd, Vnfd
 from nfvo.catalog.service import CatalogService
 from nfvo.catalog.states import OperationalState, PackageKind, UsageState
-from nfvo.errors import BadRequest, Conflict, NotFound
+from nfvo.errors import BadRequest, Conflict, NotFound, UnprocessableEntity
 from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
 from nfvo.inventory.repositories import CatalogRepository
-from nfvo.lcm import changes, codec, engine, events
+from nfvo.lcm import changes, codec, engine, events, placement
 from nfvo.lcm.model import ChangeSet
 from nfvo.lcm.plan import PlanError, plan_instantiation, requested_ns_vl_cidrs
 from nfvo.lcm.read import NsReadModel
@@ -30,7 +30,7 @@ from nfvo.lcm.states import (
     transition,
 )
 from nfvo.query import PageQuery
-from nfvo.resources.service import Scope
+from nfvo.resources.service import ResourceService, Scope
 from nfvo.vnfm.base import VnfDeploymentSpec
 
 # Which NS state each operation needs.
@@ -47,9 +47,12 @@ SUPPORTED = frozenset(engine.WORKFLOWS)
 class LcmService:
     """NS instances and their operations over the inventory and the durable engine."""
 
-    def __init__(self, db: Database, catalog: CatalogService) -> None:
+    def __init__(
+        self, db: Database, catalog: CatalogService, resources: ResourceService | None = None
+    ) -> None:
         self.db = db
         self.catalog = catalog
+        self.resources = resources
         self.read = NsReadModel(db, catalog)
 
     # -- NS instances --------------------------------------------------------------------
@@ -82,9 +85,15 @@ class LcmService:
         with self.db.session() as s:
             NsRepository(s).add(ns)
             events.created(s, ns)
-            pkg = CatalogRepository(s).lock(nsd.id)
+            catalog = CatalogRepository(s)
+            pkg = catalog.lock(nsd.id)
             if pkg is not None and pkg.usage_state != UsageState.IN_USE:
                 pkg.usage_state = UsageState.IN_USE
+            # the VNF packages the NS deploys are in use as long as the NS exists
+            for vnf_pkg_id in sorted((pkg.info or {}).get("vnfPkgIds", []) if pkg else []):
+                vnf_pkg = catalog.lock(vnf_pkg_id)
+                if vnf_pkg is not None and vnf_pkg.usage_state != UsageState.IN_USE:
+                    vnf_pkg.usage_state = UsageState.IN_USE
         return ns
 
     def get(self, ns_id: str, tenant: str | None) -> NsInstance:
@@ -128,10 +137,19 @@ class LcmService:
                     + "; terminate it first"
                 )
             OpOccRepository(s).delete_for(ns_id)
+            catalog = CatalogRepository(s)
             if repo.using_nsd(ns.nsd_info_id) == 0:
-                pkg = CatalogRepository(s).lock(ns.nsd_info_id)
+                pkg = catalog.lock(ns.nsd_info_id)
                 if pkg is not None:
                     pkg.usage_state = UsageState.NOT_IN_USE
+            nsd_pkg = catalog.get(ns.nsd_info_id)
+            for vnf_pkg_id in sorted((nsd_pkg.info or {}).get("vnfPkgIds", []) if nsd_pkg else []):
+                vnf_pkg = catalog.lock(vnf_pkg_id)  # first: the counts below see racing creates
+                if vnf_pkg is None:
+                    continue
+                users = catalog.referencing(PackageKind.nsd.value, "vnfPkgIds", vnf_pkg_id)
+                if not any(repo.using_nsd(u.id) for u in users):
+                    vnf_pkg.usage_state = UsageState.NOT_IN_USE
 
     # -- operations ----------------------------------------------------------------------
     def start(
@@ -156,18 +174,28 @@ class LcmService:
                 "terminationType must be GRACEFUL or FORCEFUL", field="terminationType"
             )
         current = self.get(ns_id, tenant)
+        # validated now; placed once the NS is claimed (a busy NS is refused without placing)
+        placing: Callable[[], None] | None = None
+        if op is OpType.INSTANTIATE and current.ns_state == NsState.NOT_INSTANTIATED:
+            placing = self._check_instantiate(current, params)
         change_set = ChangeSet()
         if (
             op in (OpType.SCALE, OpType.HEAL, OpType.UPDATE)
             and current.ns_state == NsState.INSTANTIATED
         ):
-            change_set = self._changes(current, op, params)
+            change_set, placing = self._changes(current, op, params)
         op_id = str(uuid.uuid4())
         with self.db.session() as s:
             repo = NsRepository(s)
             if not repo.claim(ns_id, op_id, _NEEDS[op]):
                 s.rollback()
                 self._refuse(repo.get(ns_id), ns_id, op)
+            if placing is not None:
+                try:
+                    placing()
+                except placement.PlacementFailed as exc:
+                    s.rollback()  # the claim too: nothing of the request remains
+                    raise _unplaceable(exc) from None
             occ = OpOccRepository(s).add(
                 NsLcmOpOcc(
                     id=op_id,
@@ -198,8 +226,73 @@ class LcmService:
             f"{op.value} needs an NS in {_NEEDS[op].value}; NS instance {ns_id} is {ns.ns_state}"
         )
 
-    def _changes(self, ns: NsInstance, op: OpType, params: dict[str, Any]) -> ChangeSet:
-        """Validated change set of a SCALE/HEAL/UPDATE request (400 naming the field)."""
+    def _check_instantiate(
+        self, ns: NsInstance, params: dict[str, Any]
+    ) -> Callable[[], None] | None:
+        """Refuse an INSTANTIATE that cannot succeed before any op occurrence exists: unknown
+        flavour or level, a bad parameter, a day-0 file the package lacks (400); a VIM account
+        that does not exist or is in ERROR, VDUs no host can take under the descriptors'
+        rules (422). Returns the placement check (PlacementFailed), run once the NS is claimed;
+        the same planning and placement run again in the operation."""
+        nsd, vnfds = self.catalog.ns_descriptors(ns.nsd_info_id)
+        ns_vim = (params.get("additionalParamsForNs") or {}).get("vimAccountId")
+        default_vim = None if ns_vim else self._default_vim(ns.tenant_id)
+        try:
+            ns_plan = plan_instantiation(
+                ns.id,
+                nsd,
+                vnfds,
+                params,
+                default_vim=default_vim,
+                artifacts=self.catalog.vnfd_artifacts(vnfds),
+            )
+        except PlanError as exc:
+            raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
+        resources = self.resources
+        if resources is None:
+            return None
+        seen: set[str] = set()
+        for vnf in ns_plan.vnfs:
+            vim_id = vnf.spec.vim_account_id
+            if vim_id in seen:
+                continue
+            seen.add(vim_id)
+            try:
+                vim = resources.get_vim(vim_id, Scope(ns.tenant_id))
+            except NotFound:
+                raise UnprocessableEntity(
+                    f"VIM account {vim_id!r} (for VNF profile {vnf.spec.vnf_profile_id}) "
+                    "does not exist",
+                    field="vimAccountId",
+                    vimAccountId=vim_id,
+                ) from None
+            # PROCESSING: its connectivity check after a change is running (not refused)
+            if vim.operational_state not in ("ENABLED", "PROCESSING"):
+                raise UnprocessableEntity(
+                    f"VIM account {vim.name} ({vim_id}) is {vim.operational_state}, not ENABLED"
+                    + (f": {vim.detailed_status}" if vim.detailed_status else ""),
+                    field="vimAccountId",
+                    vimAccountId=vim_id,
+                )
+
+        def place() -> None:
+            placement.place_plan(ns_plan, vnfds, nsd, resources, sync=False)
+
+        return place
+
+    def _default_vim(self, tenant_id: str | None) -> str | None:
+        """The VIM an NS without a named one uses: the first ENABLED one its tenant sees."""
+        if self.resources is None:
+            return None
+        vims = self.resources.list_vims(Scope(tenant_id))
+        return next((v.id for v in vims if v.operational_state == "ENABLED"), None)
+
+    def _changes(
+        self, ns: NsInstance, op: OpType, params: dict[str, Any]
+    ) -> tuple[ChangeSet, Callable[[], None] | None]:
+        """Validated change set of a SCALE/HEAL/UPDATE request (400 naming the field), and
+        the placement of the VDU instances it adds or recreates (run once the NS is claimed:
+        it writes their hosts into the change set, PlacementFailed when some fit nowhere)."""
         nsd, vnfds = self.catalog.ns_descriptors(ns.nsd_info_id)
 
         def replan(
@@ -212,7 +305,7 @@ class LcmService:
             vnfs = list(repo.vnfs(ns.id))
             vnfcs = repo.vnfcs_of([ns.id])
         try:
-            return changes.compute(
+            change_set = changes.compute(
                 op,
                 params,
                 ns_id=ns.id,
@@ -231,6 +324,24 @@ class LcmService:
             )
         except PlanError as exc:
             raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
+        resources, flavour_id = self.resources, ns.flavour_id
+        if resources is None or flavour_id is None:
+            return change_set, None
+        running = [
+            placement.RunningVnfc(
+                c.vnf_instance_id, c.vdu_id, c.idx, c.key, c.host, bool(c.server_id)
+            )
+            for rows in vnfcs.values()
+            for c in rows
+        ]
+        specs = {v.id: codec.from_json(VnfDeploymentSpec, v.spec) for v in vnfs}
+
+        def place() -> None:
+            placement.place_changes(
+                ns.id, nsd, vnfds, flavour_id, specs, running, change_set, resources
+            )
+
+        return change_set, place
 
     def _replan(
         self,
@@ -333,3 +444,9 @@ class LcmService:
         if NsRecordsRepository(s).has_resources(occ.ns_instance_id):
             values["ns_state"] = NsState.INSTANTIATED
         NsRepository(s).release(occ.ns_instance_id, occ.id, **values)
+
+
+def _unplaceable(exc: placement.PlacementFailed) -> UnprocessableEntity:
+    """422 with the placement's ProblemDetails members (rules, VDU instances, VIM)."""
+    extra = {k: v for k, v in exc.problem.items() if k not in ("title", "status", "detail")}
+    return UnprocessableEntity(exc.problem["detail"], **extra)

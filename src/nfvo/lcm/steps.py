@@ -146,14 +146,14 @@ def _save(vnf_id: str, spec: VnfDeploymentSpec, record: VnfRecord, *, counts: bo
         repo = NsRecordsRepository(s)
         vnf = _vnf(s, vnf_id)
         repo.put_vnf_state(vnf, codec.vnfc_columns(spec, record), codec.vl_columns(record))
-        values: dict[str, Any] = {"instantiated": True}
+        stored = codec.from_json(VnfDeploymentSpec, vnf.spec)
         if counts:
-            stored = codec.from_json(VnfDeploymentSpec, vnf.spec)
             wanted = {v.vdu_id: v.count for v in spec.vdus}
             for vdu in stored.vdus:
                 vdu.count = wanted.get(vdu.vdu_id, vdu.count)
-            values["spec"] = codec.to_json(stored)
-        repo.update_vnf(vnf_id, **values)
+        # where the VNFCs run now: a later heal recreates them there when it still can
+        stored.hosts = {f"{c.vdu_id}-{c.index}": c.host for c in record.vnfcs if c.host}
+        repo.update_vnf(vnf_id, instantiated=True, spec=codec.to_json(stored))
 
 
 def problem_of(exc: BaseException) -> dict[str, Any]:
@@ -490,9 +490,50 @@ def initial_scale_status(
     return vnf_levels, ns_levels
 
 
+def _place_again(op_id: str, changes: ChangeSet) -> ChangeSet:
+    """A retried SCALE or HEAL chooses the hosts of the VDU instances it adds or recreates
+    again, on a re-synced inventory (those chosen when it was requested may be down or full
+    by now; what the failed attempt created stays where it is). PlacementFailed when a rule
+    cannot be met any more."""
+    if not changes.scale and not any(h.recreate for h in changes.heal.values()):
+        return changes
+    with ctx().db.session() as s:
+        op = _op(s, op_id)
+        ns = _ns_of(s, op)
+        repo = NsRecordsRepository(s)
+        specs = {v.id: codec.spec_from_json(v.spec) for v in repo.vnfs(ns.id)}
+        running = [
+            placement.RunningVnfc(
+                c.vnf_instance_id, c.vdu_id, c.idx, c.key, c.host, bool(c.server_id)
+            )
+            for rows in repo.vnfcs_of([ns.id]).values()
+            for c in rows
+        ]
+        ns_id, flavour_id, nsd_info_id = ns.id, ns.flavour_id, ns.nsd_info_id
+    if flavour_id is None:
+        return changes
+    nsd, vnfds = ctx().catalog.ns_descriptors(nsd_info_id)
+    for sc in changes.scale.values():
+        sc.hosts = {}
+    for heal in changes.heal.values():
+        heal.hosts = {}
+    placement.place_changes(
+        ns_id, nsd, vnfds, flavour_id, specs, running, changes, ctx().resources, sync=True
+    )
+    with ctx().db.session() as s:
+        _op(s, op_id).changes = codec.to_json(changes)
+    return changes
+
+
 def begin_modify(op_id: str) -> ChangeSet:
-    """PROCESSING; VNFs to add become VNF instance rows (as a last layer of the plan).
-    Returns the change set."""
+    """PROCESSING; VNFs to add become VNF instance rows (as a last layer of the plan); a
+    retried SCALE or HEAL places again (``_place_again``). Returns the change set."""
+    with ctx().db.session() as s:
+        op = _op(s, op_id)
+        retried = op.generation > 1 and op.state != OpState.ROLLING_BACK
+        stored = codec.from_json(ChangeSet, op.changes)
+    if retried:
+        _place_again(op_id, stored)
     with ctx().db.session() as s:
         op = _op(s, op_id)
         _start_processing(op)
@@ -503,18 +544,30 @@ def begin_modify(op_id: str) -> ChangeSet:
             have = {v.id for v in repo.vnfs(ns.id)}
             new = [v for v in changes.add if v not in have]
             seq = repo.next_seq(ns.id)
-            repo.add_vnfs(_vnf_row(ns.id, seq + i, changes.add[v], {}) for i, v in enumerate(new))
+            repo.add_vnfs(
+                _vnf_row(ns.id, seq + i, changes.add[v], changes.levels.get(v) or {})
+                for i, v in enumerate(new)
+            )
             if new:
                 plan_ = codec.from_json(NsLevelPlan, ns.plan).with_layer(new)
                 NsRepository(s).set_values(ns.id, plan=codec.to_json(plan_))
         return changes
 
 
+def _changes_of(op_id: str) -> ChangeSet:
+    with ctx().db.session() as s:
+        return codec.from_json(ChangeSet, _op(s, op_id).changes)
+
+
 def scale_vnf(op_id: str, vnf_id: str, counts: dict[str, int]) -> None:
-    """Bring one VNF to ``counts`` VDU instances (idempotent: keyed creates, highest removed)."""
+    """Bring one VNF to ``counts`` VDU instances (idempotent: keyed creates, highest removed);
+    new instances go to the hosts placed when the operation was requested."""
     spec, record = _spec_and_record(vnf_id)
     for vdu in spec.vdus:
         vdu.count = counts.get(vdu.vdu_id, vdu.count)
+    change = _changes_of(op_id).scale.get(vnf_id)
+    if change is not None and change.after == counts:
+        spec.hosts.update(change.hosts)
     with ctx().db.session() as s:
         _intend(s, _vnf(s, vnf_id), spec)
     record = ctx().vnfm.scale(spec, record)
@@ -528,6 +581,9 @@ def heal_vnf(op_id: str, vnf_id: str, keys_: list[str], recreate: bool) -> None:
     # newer generation of the same base key
     current = {keys.split_generation(c.key)[0]: c.key for c in record.vnfcs}
     wanted = [current[base] for base, _ in map(keys.split_generation, keys_) if base in current]
+    change = _changes_of(op_id).heal.get(vnf_id)
+    if recreate and change is not None:
+        spec.hosts.update(change.hosts)  # placed when the heal was requested
     record = ctx().vnfm.heal(spec, record, wanted, recreate=recreate)
     _save(vnf_id, spec, record)
 
@@ -577,7 +633,7 @@ def finish_modify(op_id: str) -> None:
                 levels = {**(vnf.scale_levels or {}), sc.aspect: sc.level_after}
                 repo.update_vnf(vnf_id, scale_levels=levels)
         for vnf_id in changes.replace:
-            repo.update_vnf(vnf_id, scale_levels={})
+            repo.update_vnf(vnf_id, scale_levels=changes.levels.get(vnf_id) or {})
         values: dict[str, Any] = {}
         if changes.ns_scale:
             ns = _ns_of(s, op)

@@ -440,20 +440,29 @@ class ResourceService:
         }
 
     def host_capacities(self, vim_id: str) -> list[dict[str, Any]]:
-        """Free room per synced host (capacity x allocation ratio - usage), for placement."""
+        """Free room per synced host (capacity x allocation ratio - usage), for placement;
+        usage is the last sync's plus what nfvo placed on the host since."""
         with self.db.session() as s:
             hosts = VimRepository(s).hosts(vim_id)
-            return [
-                {
-                    "name": h.name,
-                    "zone": h.zone,
-                    "vcpus_free": h.vcpus * h.cpu_allocation_ratio - h.vcpus_used,
-                    "ram_mib_free": h.ram_mib * h.ram_allocation_ratio - h.ram_mib_used,
-                    "disk_gib_free": h.disk_gib * h.disk_allocation_ratio - h.disk_gib_used,
-                    "up": h.state == "up",
-                }
-                for h in hosts
-            ]
+            placed = VimRepository(s).placed_since_sync(vim_id)
+            out = []
+            for h in hosts:
+                more = placed.get(h.name, _NOTHING)
+                out.append(
+                    {
+                        "name": h.name,
+                        "zone": h.zone,
+                        "vcpus_free": h.vcpus * h.cpu_allocation_ratio - h.vcpus_used - more[0],
+                        "ram_mib_free": h.ram_mib * h.ram_allocation_ratio
+                        - h.ram_mib_used
+                        - more[1],
+                        "disk_gib_free": h.disk_gib * h.disk_allocation_ratio
+                        - h.disk_gib_used
+                        - more[2],
+                        "up": h.state == "up",
+                    }
+                )
+            return out
 
     def resources(self, vim_id: str, scope: Scope) -> dict[str, Any]:
         """Zones and hosts (as synced) plus what nfvo owns on the VIM (live)."""
@@ -461,7 +470,8 @@ class ResourceService:
         with self.db.session() as s:
             repo = VimRepository(s)
             zones = [{"name": z.name, "available": z.available} for z in repo.zones(vim_id)]
-            hosts = [_host_view(h) for h in repo.hosts(vim_id)]
+            placed = VimRepository(s).placed_since_sync(vim_id)
+            hosts = [_host_view(h, placed.get(h.name, _NOTHING)) for h in repo.hosts(vim_id)]
         out: dict[str, Any] = {
             "vimAccountId": vim.id,
             "lastSync": vim.last_sync_at.isoformat() if vim.last_sync_at else None,
@@ -627,7 +637,14 @@ def _describe(exc: vim_base.VimError) -> str:
     return text
 
 
-def _host_view(h: Any) -> dict[str, Any]:
+_NOTHING = (0.0, 0.0, 0.0, 0)
+
+
+def _num(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else x
+
+
+def _host_view(h: Any, placed: tuple[float, float, float, int] = _NOTHING) -> dict[str, Any]:
     return {
         "name": h.name,
         "zone": h.zone,
@@ -639,10 +656,17 @@ def _host_view(h: Any) -> dict[str, Any]:
             "disk": h.disk_allocation_ratio,
         },
         "usage": {
-            "vcpus": h.vcpus_used,
-            "ramMib": h.ram_mib_used,
-            "diskGib": h.disk_gib_used,
-            "servers": h.servers,
+            "vcpus": _num(h.vcpus_used + placed[0]),
+            "ramMib": _num(h.ram_mib_used + placed[1]),
+            "diskGib": _num(h.disk_gib_used + placed[2]),
+            "servers": h.servers + placed[3],
+        },
+        # what of ``usage`` nfvo placed since the last sync (the rest is the sync's count)
+        "placedSinceSync": {
+            "vcpus": _num(placed[0]),
+            "ramMib": _num(placed[1]),
+            "diskGib": _num(placed[2]),
+            "servers": placed[3],
         },
         "usageSource": h.usage_source,
     }
