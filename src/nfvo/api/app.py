@@ -124,6 +124,13 @@ def create_app(runtime: Runtime) -> FastAPI:
             tags=["vnfpkgm"],
             include_in_schema=major == "v2",
         )
+        for api in ("vnfpkgm", "nsd"):
+            app.include_router(
+                subscriptions.build_router(api),
+                prefix=f"/{api}/{major}",
+                tags=[api],
+                include_in_schema=major == "v2",
+            )
         for coll in (packages.NSD, packages.PNFD):
             app.include_router(
                 packages.build_router(coll),
