@@ -106,9 +106,11 @@ def validate_filter(flt: Any) -> dict[str, Any]:
     return flt
 
 
-def _strings(value: Any, where: str, allowed: tuple[str, ...] | None) -> list[str]:
-    """An array of strings (a lone string is read as a one-element array)."""
-    if isinstance(value, str):
+def _strings(
+    value: Any, where: str, allowed: tuple[str, ...] | None, lone: bool = False
+) -> list[str]:
+    """An array of strings (with ``lone``, a single string is read as a one-element array)."""
+    if lone and isinstance(value, str):
         value = [value]
     _string_list(value, where, allowed)
     return list(value)
@@ -157,7 +159,9 @@ def validate_package_filter(api: str, flt: Any) -> dict[str, Any]:
         if api == "vnfpkgm" and key == "vnfProductsFromProviders":
             out[key] = _vnf_products(value)
         elif key in spec:
-            out[key] = _strings(value, f"filter.{key}", spec[key])
+            # the ETSI YAML writes PkgmNotificationsFilter.notificationTypes as one string
+            lone = api == "vnfpkgm" and key == "notificationTypes"
+            out[key] = _strings(value, f"filter.{key}", spec[key], lone)
         else:
             raise BadRequest(f"unknown filter attribute {key!r}", field=f"filter.{key}")
     return out

@@ -1,0 +1,262 @@
+"""SOL005 subscriptions of the vnfpkgm and nsd APIs (v2 and v1 paths) and the package
+notifications they receive through the durable outbox, against a real subscriber on
+loopback; and SOL013 strictness of the query (unknown parameters and attributes are a 400).
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from tests.integration.test_notifications import Subscriber, _start_subscriber
+from tests.integration.test_sol005_conformance import PNFD_FILES
+from tests.support import etsi_openapi
+from tests.support.live import LiveApi
+
+from nfvo.catalog.builder import build_csar_from_files
+from nfvo.samples import build_sample
+
+VNF_SUBS = "/vnfpkgm/v2/subscriptions"
+NSD_SUBS = "/nsd/v2/subscriptions"
+VNF_PKGS = "/vnfpkgm/v2/vnf_packages"
+NSDS = "/nsd/v2/ns_descriptors"
+PNFDS = "/nsd/v2/pnf_descriptors"
+_NOTIFICATION_API = {
+    "vnfpkgm": "VNFPackageManagementNotification",
+    "nsd": "NSDManagementNotification",
+}
+
+
+@pytest.fixture
+def subscriber() -> Iterator[Subscriber]:
+    sub = _start_subscriber()
+    yield sub
+    sub.server.shutdown()
+    sub.server.server_close()
+
+
+@pytest.fixture
+def fast(live: LiveApi) -> LiveApi:
+    """The live server with delivery timings shortened for tests."""
+    assert live.services.notifications is not None
+    policy = live.services.notifications.policy
+    policy.poll_interval, policy.base_delay, policy.timeout = 0.05, 0.05, 2.0
+    return live
+
+
+def v(api: str, r: httpx.Response) -> httpx.Response:
+    if etsi_openapi.etsi_available():
+        etsi_openapi.validate_http_response(api, r)
+    return r
+
+
+def check_notification(api: str, body: dict[str, Any]) -> None:
+    if etsi_openapi.etsi_available():
+        doc = etsi_openapi.get_api(_NOTIFICATION_API[api])
+        path = "/URI_is_provided_by_the_client_when_creating_the_subscription-"
+        kind = body["notificationType"]
+        # the NSD document names its path after the schema (OnBoarding), not the enum value
+        kind = kind.replace("NsdOnboardingFailure", "NsdOnBoardingFailure")
+        doc.validate_request(path + kind, "POST", body)
+
+
+def _order(body: dict[str, Any]) -> tuple[str, int]:
+    """Notifications in the order of the events (the time stamp, then the change type)."""
+    return (
+        body["timeStamp"],
+        ["OP_STATE_CHANGE", "PKG_DELETE"].index(body.get("changeType", "OP_STATE_CHANGE")),
+    )
+
+
+def test_vnfpkgm_subscription_and_notifications(fast: LiveApi, subscriber: Subscriber) -> None:
+    c = fast.client
+    cb = f"{subscriber.url}/pkgm"
+    flt = {
+        "notificationTypes": ["VnfPackageOnboardingNotification", "VnfPackageChangeNotification"]
+    }
+    r = v("vnfpkgm", c.post(VNF_SUBS, json={"callbackUri": cb, "filter": flt}))
+    assert r.status_code == 201, r.text
+    sub = r.json()
+    assert r.headers["location"].endswith(f"{VNF_SUBS}/{sub['id']}")
+    assert subscriber.gets == ["/pkgm"]  # the callback was tested
+    assert "verbosity" not in sub and sub["filter"] == flt
+    # same request again: 303 to the existing one, no second callback test
+    r = c.post(VNF_SUBS, json={"callbackUri": cb, "filter": flt}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith(sub["id"])
+    assert subscriber.gets == ["/pkgm"]
+    # a filter on another package selects nothing of ours
+    other = f"{subscriber.url}/other"
+    r = c.post(VNF_SUBS, json={"callbackUri": other, "filter": {"vnfPkgId": ["nope"]}})
+    assert r.status_code == 201, r.text
+    # the subscription belongs to vnfpkgm only
+    assert [s["id"] for s in v("vnfpkgm", c.get(VNF_SUBS)).json()][0] == sub["id"]
+    assert all(s["id"] != sub["id"] for s in c.get("/nslcm/v2/subscriptions").json())
+    assert all(s["id"] != sub["id"] for s in c.get(NSD_SUBS).json())
+    assert c.get(f"{NSD_SUBS}/{sub['id']}").status_code == 404
+    assert v("vnfpkgm", c.get(f"{VNF_SUBS}/{sub['id']}")).json() == sub
+    assert c.get(f"/vnfpkgm/v1/subscriptions/{sub['id']}").status_code == 200
+    r = v("vnfpkgm", c.get(VNF_SUBS, params={"filter": f"(eq,callbackUri,{cb})"}))
+    assert [s["id"] for s in r.json()] == [sub["id"]]
+
+    pkg = fast.onboard("vnf", build_sample("vnf-web"))
+    assert pkg["onboardingState"] == "ONBOARDED"
+    r = c.patch(f"{VNF_PKGS}/{pkg['id']}", json={"operationalState": "DISABLED"})
+    assert r.status_code == 200, r.text
+    assert c.delete(f"{VNF_PKGS}/{pkg['id']}").status_code == 204
+    # deliveries run in parallel: they arrive in any order
+    got = sorted((p["body"] for p in subscriber.wait_for("/pkgm", 3)), key=_order)
+    assert [b["notificationType"] for b in got] == [
+        "VnfPackageOnboardingNotification",
+        "VnfPackageChangeNotification",
+        "VnfPackageChangeNotification",
+    ]
+    onboarded, disabled, deleted = got
+    for body in (onboarded, disabled, deleted):
+        check_notification("vnfpkgm", body)
+        assert body["subscriptionId"] == sub["id"] and body["vnfPkgId"] == pkg["id"]
+        assert body["vnfdId"] == pkg["vnfdId"]
+        assert body["_links"]["subscription"]["href"].endswith(f"{VNF_SUBS}/{sub['id']}")
+        assert body["_links"]["vnfPackage"]["href"].endswith(f"{VNF_PKGS}/{pkg['id']}")
+    assert disabled["changeType"] == "OP_STATE_CHANGE"
+    assert disabled["operationalState"] == "DISABLED"
+    assert deleted["changeType"] == "PKG_DELETE"
+    assert subscriber.received("/other") == []
+
+    assert v("vnfpkgm", c.delete(f"{VNF_SUBS}/{sub['id']}")).status_code == 204
+    assert v("vnfpkgm", c.get(f"{VNF_SUBS}/{sub['id']}")).status_code == 404
+    fast.onboard("vnf", build_sample("vnf-db"))
+    assert fast.services.notifications.pending() == []
+    assert len(subscriber.received("/pkgm")) == 3
+
+
+def test_nsd_subscription_notifications(fast: LiveApi, subscriber: Subscriber) -> None:
+    c = fast.client
+    r = v("nsd", c.post(NSD_SUBS, json={"callbackUri": f"{subscriber.url}/nsdm"}))
+    assert r.status_code == 201, r.text
+    sub = r.json()
+    only_pnfd = {"notificationTypes": ["PnfdOnBoardingNotification", "PnfdDeletionNotification"]}
+    r = c.post(NSD_SUBS, json={"callbackUri": f"{subscriber.url}/pnf", "filter": only_pnfd})
+    assert r.status_code == 201, r.text
+
+    # an NSD whose VNFDs are not onboarded fails, then one that onboards
+    failed = fast.onboard("nsd", build_sample("ns-webapp"))
+    assert failed["nsdOnboardingState"] == "ERROR"
+    for name in ("vnf-web", "vnf-db"):
+        fast.onboard("vnf", build_sample(name))
+    nsd = fast.onboard("nsd", build_sample("ns-webapp"))
+    assert nsd["nsdOnboardingState"] == "ONBOARDED", nsd
+    r = c.patch(f"{NSDS}/{nsd['id']}", json={"nsdOperationalState": "DISABLED"})
+    assert r.status_code == 200, r.text
+    assert c.delete(f"{NSDS}/{nsd['id']}").status_code == 204
+    pnfd = fast.onboard("pnfd", build_csar_from_files(PNFD_FILES))
+    bad_pnfd = fast.onboard("pnfd", build_sample("vnf-db"))
+    assert bad_pnfd["pnfdOnboardingState"] == "ERROR"
+    assert c.delete(f"{PNFDS}/{pnfd['id']}").status_code == 204
+
+    got = sorted((p["body"] for p in subscriber.wait_for("/nsdm", 7)), key=_order)
+    assert [b["notificationType"] for b in got] == [
+        "NsdOnboardingFailureNotification",
+        "NsdOnBoardingNotification",
+        "NsdChangeNotification",
+        "NsdDeletionNotification",
+        "PnfdOnBoardingNotification",
+        "PnfdOnBoardingFailureNotification",
+        "PnfdDeletionNotification",
+    ]
+    for body in got:
+        check_notification("nsd", body)
+        assert body["subscriptionId"] == sub["id"]
+        assert body["_links"]["subscription"]["href"].endswith(f"{NSD_SUBS}/{sub['id']}")
+    assert got[0]["nsdInfoId"] == failed["id"]
+    assert got[0]["onboardingFailureDetails"]["cause"] == "VNFD_NOT_ONBOARDED"
+    assert got[1]["nsdId"] == nsd["nsdId"] and got[2]["nsdOperationalState"] == "DISABLED"
+    assert got[4]["pnfdId"] == pnfd["pnfdId"] and got[5]["pnfdInfoId"] == bad_pnfd["id"]
+    assert got[6]["_links"]["pnfdInfo"]["href"].endswith(f"{PNFDS}/{pnfd['id']}")
+    pnf = [
+        b["notificationType"]
+        for b in sorted((p["body"] for p in subscriber.wait_for("/pnf", 2)), key=_order)
+    ]
+    assert pnf == ["PnfdOnBoardingNotification", "PnfdDeletionNotification"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (VNF_SUBS, {"filter": {"nsdId": ["x"]}}, "filter.nsdId"),
+        (VNF_SUBS, {"filter": {"notificationTypes": ["NsdChangeNotification"]}}, None),
+        (VNF_SUBS, {"verbosity": "FULL"}, "verbosity"),
+        (NSD_SUBS, {"filter": {"vnfPkgId": ["x"]}}, "filter.vnfPkgId"),
+        (NSD_SUBS, {"filter": {"nsdId": "one"}}, None),
+        (NSD_SUBS, {"filter": {"nsdOnboardingState": ["DONE"]}}, None),
+    ],
+)
+def test_bad_package_subscriptions_are_400(
+    fast: LiveApi, subscriber: Subscriber, path: str, body: dict, field: str | None
+) -> None:
+    r = fast.client.post(path, json={"callbackUri": f"{subscriber.url}/x", **body})
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    if field is not None:
+        assert field in r.text
+    assert subscriber.gets == []  # refused before the callback test
+
+
+def test_callback_that_fails_its_test_is_422(fast: LiveApi, subscriber: Subscriber) -> None:
+    subscriber.get_status["/down"] = 500
+    r = fast.client.post(NSD_SUBS, json={"callbackUri": f"{subscriber.url}/down"})
+    assert r.status_code == 422 and "500" in r.json()["detail"]
+    assert fast.client.get(NSD_SUBS).json() == []
+
+
+# ------------------------------------------------------------------------ SOL013 strictness
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "named"),
+    [
+        (VNF_PKGS, {"page_size": "5"}, "page_size"),
+        (VNF_PKGS, {"filter": "(eq,bogus,1)"}, "bogus"),
+        (VNF_PKGS, {"filter": "(eq,softwareImages/bogus,1)"}, "softwareImages/bogus"),
+        (VNF_PKGS, {"fields": "softwareImages,nope"}, "nope"),
+        (VNF_PKGS, {"exclude_fields": "checksum/crc"}, "checksum/crc"),
+        (NSDS, {"filter": "(eq,onboardingState,ONBOARDED)"}, "onboardingState"),
+        (PNFDS, {"fields": "nsdName"}, "nsdName"),
+        ("/nslcm/v2/ns_instances", {"filter": "(eq,nsName,x)"}, "nsName"),
+        ("/nslcm/v2/ns_lcm_op_occs", {"exclude_fields": "params"}, "params"),
+        ("/nslcm/v2/subscriptions", {"fields": "callbackUri"}, "fields"),
+        (VNF_SUBS, {"filter": "(eq,filter/nsdId,x)"}, "filter/nsdId"),
+        (NSD_SUBS, {"all_fields": ""}, "all_fields"),
+        ("/vnfpkgm/v1/vnf_packages", {"sort": "id"}, "sort"),
+        (f"{VNF_PKGS}/x/package_content", {"include_signatures": ""}, "include_signatures"),
+    ],
+)
+def test_unknown_query_parameters_and_attributes_are_400(
+    live: LiveApi, path: str, params: dict[str, str], named: str
+) -> None:
+    r = live.client.get(path, params=params)
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert named in r.json()["detail"], r.json()
+
+
+def test_known_attributes_still_filter_and_select(live: LiveApi) -> None:
+    c = live.client
+    live.onboard("vnf", build_sample("vnf-web"), userDefinedData={"site": "edge"})
+    for params in (
+        {"filter": "(eq,softwareImages/name,web-image);(eq,userDefinedData/site,edge)"},
+        {"fields": "softwareImages/name,userDefinedData/site"},
+        {"exclude_fields": "_links/vnfd,checksum/hash"},
+        {"filter": "(eq,_links/self/href,x)"},
+    ):
+        r = c.get(VNF_PKGS, params=params)
+        assert r.status_code == 200, (params, r.text)
+        if not ({"fields", "exclude_fields"} & set(params)):  # may drop required attributes
+            v("vnfpkgm", r)
+    r = c.get(VNF_PKGS, params={"filter": "(cont,userDefinedData/site,dg)"})
+    assert len(r.json()) == 1
+    # an individual resource takes the selectors a list takes (clients send both alike)
+    pkg_id = r.json()[0]["id"]
+    assert c.get(f"{VNF_PKGS}/{pkg_id}", params={"all_fields": ""}).status_code == 200
+    assert c.get(f"{VNF_PKGS}/{pkg_id}", params={"limit": "1"}).status_code == 400
