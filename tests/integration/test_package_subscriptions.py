@@ -16,6 +16,7 @@ from tests.support import etsi_openapi
 from tests.support.live import LiveApi
 
 from nfvo.catalog.builder import build_csar_from_files
+from nfvo.catalog.states import PackageKind
 from nfvo.samples import build_sample
 
 VNF_SUBS = "/vnfpkgm/v2/subscriptions"
@@ -260,3 +261,43 @@ def test_known_attributes_still_filter_and_select(live: LiveApi) -> None:
     pkg_id = r.json()[0]["id"]
     assert c.get(f"{VNF_PKGS}/{pkg_id}", params={"all_fields": ""}).status_code == 200
     assert c.get(f"{VNF_PKGS}/{pkg_id}", params={"limit": "1"}).status_code == 400
+
+
+# ------------------------------------------------------------------- descriptors and Accept
+
+
+def test_descriptor_content_honours_accept(live: LiveApi) -> None:
+    c = live.client
+    pnfd = live.onboard("pnfd", build_csar_from_files(PNFD_FILES))
+    vnf = live.onboard("vnf", build_sample("vnf-web"))
+    content = f"{PNFDS}/{pnfd['id']}/pnfd_content"
+    # a single-file PNFD: text/plain gives the YAML itself
+    for accept in ("text/plain", "text/*"):
+        r = c.get(content, headers={"Accept": accept})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+        assert r.content == PNFD_FILES["Definitions/fw.yaml"]
+    for accept in ("application/zip", "text/plain, application/zip", "*/*"):
+        r = c.get(content, headers={"Accept": accept})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+        assert r.content[:2] == b"PK"
+    r = c.get(content, headers={"Accept": "application/json"})
+    assert r.status_code == 406 and r.headers["content-type"] == "application/problem+json"
+    # a multi-file descriptor asked for as text only: 406 naming the way out
+    path = f"{VNF_PKGS}/{vnf['id']}/vnfd"
+    r = c.get(path, headers={"Accept": "text/plain"})
+    assert r.status_code == 406 and "application/zip" in r.json()["detail"], r.text
+    assert c.get(path, headers={"Accept": "application/zip"}).status_code == 200
+    live.onboard("vnf", build_sample("vnf-db"))
+    nsd = live.onboard("nsd", build_sample("ns-webapp"))
+    # the sample NSD spans several files
+    assert len([f for f in nsd_files(live, nsd["id"]) if f.endswith(".yaml")]) > 1
+    for path in (f"{NSDS}/{nsd['id']}/nsd_content", f"{NSDS}/{nsd['id']}/nsd"):
+        r = c.get(path, headers={"Accept": "text/plain"})
+        assert r.status_code == 406 and "application/zip" in r.json()["detail"], r.text
+    r = c.get(f"{NSDS}/{nsd['id']}/nsd_content", headers={"Accept": "application/zip"})
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+
+
+def nsd_files(live: LiveApi, nsd_id: str) -> list[str]:
+    pkg, _ = live.services.catalog.files(PackageKind.nsd, nsd_id, None)
+    return list((pkg.info or {}).get("descriptorFiles", []))

@@ -266,6 +266,12 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         who: Principal = Depends(reader),
     ) -> Response:
         pkg = svc.catalog.onboarded(c.kind, pkg_id, _tenant(who))
+        if c.kind is not PackageKind.vnf and "application/zip" not in _accepts(
+            request, "application/zip"
+        ):
+            # SOL005 §5.4.4.3.2 / §5.4.7.3.2 (Accept: text/plain and/or application/zip): a
+            # descriptor that is one file may be fetched alone, as text
+            return _descriptor_text(request, svc, c, pkg_id, who)
         size = int((pkg.info or {}).get("packageSize", 0))
         rng = transfer.parse_range(request.headers.get("range"), size)
         start, end = rng if rng else (0, size - 1)
@@ -284,19 +290,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         svc: Services = Depends(services),
         who: Principal = Depends(reader),
     ) -> Response:
-        pkg, files = svc.catalog.files(c.kind, pkg_id, _tenant(who))
-        names = list((pkg.info or {}).get("descriptorFiles", []))
-        yamls = [n for n in names if not n.endswith(".meta")]
-        ok = _accepts(request, "text/plain", "application/zip")
-        if not ok:
-            raise NotAcceptable("the descriptor is served as text/plain or application/zip")
-        if "text/plain" in ok and len(yamls) == 1:
-            return Response(files.read(yamls[0]), media_type="text/plain")
-        if "application/zip" not in ok:
-            raise NotAcceptable(
-                f"the descriptor spans {len(yamls)} files; accept application/zip to get them"
-            )
-        return Response(transfer.zip_bytes(files.iter_members(names)), media_type="application/zip")
+        return _descriptor(request, svc, c, pkg_id, who)
 
     @r.get(f"{item}/manifest", dependencies=signatures)
     def manifest(
@@ -402,6 +396,36 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         )
 
     return r
+
+
+def _descriptor(
+    request: Request, svc: Services, c: Collection, pkg_id: str, who: Principal
+) -> Response:
+    """The descriptor as its one YAML file (text/plain) or as a ZIP of its files, as the
+    ``Accept`` header asks; 406 when the descriptor spans several files and only text/plain
+    is acceptable (SOL005 §5.4.4a, §5.4.7a, §9.4.4)."""
+    pkg, files = svc.catalog.files(c.kind, pkg_id, _tenant(who))
+    names = list((pkg.info or {}).get("descriptorFiles", []))
+    yamls = [n for n in names if not n.endswith(".meta")]
+    ok = _accepts(request, "text/plain", "application/zip")
+    if not ok:
+        raise NotAcceptable("the descriptor is served as text/plain or application/zip")
+    if "text/plain" in ok and len(yamls) == 1:
+        return Response(files.read(yamls[0]), media_type="text/plain")
+    if "application/zip" not in ok:
+        raise NotAcceptable(
+            f"the descriptor spans {len(yamls)} files; accept application/zip to get them"
+        )
+    return Response(transfer.zip_bytes(files.iter_members(names)), media_type="application/zip")
+
+
+def _descriptor_text(
+    request: Request, svc: Services, c: Collection, pkg_id: str, who: Principal
+) -> Response:
+    """``nsd_content`` / ``pnfd_content`` asked for without application/zip."""
+    if not _accepts(request, "text/plain"):
+        raise NotAcceptable(f"the {c.content} is served as application/zip or text/plain")
+    return _descriptor(request, svc, c, pkg_id, who)
 
 
 def _fetch_and_process(
