@@ -166,6 +166,14 @@ def _without_alternatives(node: dict[str, Any]) -> dict[str, Any] | None:
     return {k: v for k, v in node.items() if k not in ("oneOf", "anyOf")}
 
 
+def _identifier(node: dict[str, Any]) -> dict[str, Any] | None:
+    """``{$ref: .../Uri}`` -> ``{$ref: .../Identifier}`` (None once fixed)."""
+    ref = node.get("$ref")
+    if not isinstance(ref, str) or not ref.endswith("/Uri"):
+        return None
+    return {**node, "$ref": ref.removesuffix("/Uri") + "/Identifier"}
+
+
 _VNFPKGM_DEF = "sol005/VNFPackageManagement/definitions/SOL005VNFPackageManagement_def.yaml"
 _NSD_DEF = "sol005/NSDManagement/definitions/SOL005NSDescriptorManagement_def.yaml"
 
@@ -183,6 +191,10 @@ _ERRATA: dict[tuple[str, str], tuple[Any, str]] = {
     (_VNFPKGM_DEF, "/definitions/PkgmNotificationsFilter"): (
         _without_alternatives,
         "oneOf of required identifiers dropped (table 9.5.3.2-1: each 0..N)",
+    ),
+    (_VNFPKGM_DEF, "/definitions/PkgmSubscription/properties/id"): (
+        _identifier,
+        "Uri -> Identifier (table 9.5.2.4-1: the identifier of the subscription)",
     ),
     (_NSD_DEF, "/definitions/NsdmNotificationsFilter"): (
         _without_alternatives,

@@ -104,9 +104,17 @@ PNFD = Collection(
 
 
 def api_base(request: Request) -> str:
-    """``/vnfpkgm/v2`` or ``/vnfpkgm/v1`` etc., as the client addressed us."""
+    """The absolute API root the client addressed (``http://host/vnfpkgm/v2`` or ``.../v1``):
+    links (SOL013 ``Link.href``) and ``Location`` headers are absolute URIs. The configured
+    public URL, when set, names the host (a proxy in front of nfvo)."""
     parts = request.url.path.split("/")
-    return "/".join(parts[:3])
+    public = request.app.state.services.settings.public_url if _has_services(request) else None
+    root = (public or str(request.base_url)).rstrip("/")
+    return root + "/".join(parts[:3])
+
+
+def _has_services(request: Request) -> bool:
+    return getattr(request.app.state, "services", None) is not None
 
 
 def _tenant(p: Principal) -> str | None:
