@@ -5,6 +5,7 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -301,3 +302,39 @@ def test_descriptor_content_honours_accept(live: LiveApi) -> None:
 def nsd_files(live: LiveApi, nsd_id: str) -> list[str]:
     pkg, _ = live.services.catalog.files(PackageKind.nsd, nsd_id, None)
     return list((pkg.info or {}).get("descriptorFiles", []))
+
+
+# ---------------------------------------------------------------------------- wire headers
+
+
+def _raw_response_head(live: LiveApi, request: str) -> list[str]:
+    host, port = live.base_url.removeprefix("http://").split(":")
+    token = live.client.headers["Authorization"]
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        head = f"{request}\r\nHost: {host}\r\nAuthorization: {token}\r\nConnection: close"
+        sock.sendall(f"{head}\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    answer = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    return [line.split(":", 1)[0] for line in answer.split("\r\n")[1:]]
+
+
+def test_header_names_go_out_in_canonical_case(live: LiveApi) -> None:
+    pkg = live.onboard("vnf", build_sample("vnf-web"))
+    names = _raw_response_head(live, f"GET {VNF_PKGS}/{pkg['id']} HTTP/1.1")
+    assert {"Content-Type", "ETag", "Version", "Content-Length"} <= set(names), names
+    names = _raw_response_head(
+        live, f"GET {VNF_PKGS}/{pkg['id']}/package_content HTTP/1.1\r\nRange: bytes=0-9"
+    )
+    assert {"Content-Range", "Content-Type", "Version"} <= set(names), names
+    r = live.client.post(VNF_PKGS, json={})
+    names = _raw_response_head(live, f"GET {VNF_PKGS}?x=1 HTTP/1.1")
+    assert "Content-Type" in names and "content-type" not in names, names
+    live.services.settings.page_size = 1
+    names = _raw_response_head(live, f"GET {VNF_PKGS} HTTP/1.1")
+    assert "Link" in names, names
+    assert r.status_code == 201
