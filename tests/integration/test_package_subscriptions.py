@@ -5,6 +5,7 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from tests.integration.test_notifications import Subscriber, _start_subscriber
 from tests.integration.test_sol005_conformance import PNFD_FILES
 from tests.support import etsi_openapi
-from tests.support.live import LiveApi
+from tests.support.live import LiveApi, wait_for, wait_op
 
 from nfvo.catalog.builder import build_csar_from_files
 from nfvo.catalog.states import PackageKind
@@ -338,3 +339,45 @@ def test_header_names_go_out_in_canonical_case(live: LiveApi) -> None:
     names = _raw_response_head(live, f"GET {VNF_PKGS} HTTP/1.1")
     assert "Link" in names, names
     assert r.status_code == 201
+
+
+# ------------------------------------------------------------------------------ MAC address
+
+
+def test_every_port_reports_its_mac_address(live: LiveApi) -> None:
+    c = live.client
+    for name in ("vnf-web", "vnf-db"):
+        live.onboard("vnf", build_sample(name))
+    nsd = live.onboard("nsd", build_sample("ns-webapp"))
+    images = [{"name": n} for n in ("web-img", "db-img")]
+    vim = c.post(
+        "/admin/v1/vim_accounts",
+        json={"name": "lab", "vim_type": "sim", "config": {"hosts": 4, "images": images}},
+    )
+    assert vim.status_code == 201, vim.text
+    wait_for(c, f"/admin/v1/vim_accounts/{vim.json()['id']}", "operationalState", ("PENDING",))
+    ns = c.post("/nslcm/v2/ns_instances", json={"nsdId": nsd["nsdId"], "nsName": "mac"}).json()
+    body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim.json()["id"]}}
+    r = c.post(f"/nslcm/v2/ns_instances/{ns['id']}/instantiate", json=body)
+    assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
+    r = v("nslcm", c.get(f"/nslcm/v2/ns_instances/{ns['id']}"))
+    ports = [
+        (cp["id"], info["ipOverEthernet"])
+        for vnf in r.json()["vnfInstance"]
+        for vnfc in vnf["instantiatedVnfInfo"]["vnfcResourceInfo"]
+        for cp in vnfc["vnfcCpInfo"]
+        for info in cp["cpProtocolInfo"]
+    ]
+    ext = [
+        info["ipOverEthernet"]
+        for vnf in r.json()["vnfInstance"]
+        for cp in vnf["instantiatedVnfInfo"]["extCpInfo"]
+        for info in cp["cpProtocolInfo"]
+        if "ipOverEthernet" in info
+    ]
+    assert ports and ext
+    macs = [eth.get("macAddress") for _, eth in ports]
+    assert all(m and re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", m.lower()) for m in macs), ports
+    assert len(set(macs)) == len(macs)  # one per port
+    assert {e["macAddress"] for e in ext} <= set(macs)
+    assert c.get("/nslcm/v1/ns_instances", params={"all_fields": ""}).status_code == 200

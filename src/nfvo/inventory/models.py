@@ -425,6 +425,8 @@ class NsVnfc(Base):
     image: Mapped[str | None] = mapped_column(String(255), nullable=True)
     port_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)  # cp_id -> VIM port id
     addresses: Mapped[dict[str, Any]] = mapped_column(default=dict)  # cp_id -> [IP, ...]
+    # cp_id -> MAC address of the port, as the VIM reported it (null in rows of older versions)
+    mac_addresses: Mapped[dict[str, Any] | None] = mapped_column(nullable=True, default=dict)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
