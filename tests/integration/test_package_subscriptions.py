@@ -272,6 +272,7 @@ def test_descriptor_content_honours_accept(live: LiveApi) -> None:
     c = live.client
     pnfd = live.onboard("pnfd", build_csar_from_files(PNFD_FILES))
     vnf = live.onboard("vnf", build_sample("vnf-web"))
+    assert pnfd["pnfdVersion"] == "1.0"  # the name of table 5.5.2.5-1
     content = f"{PNFDS}/{pnfd['id']}/pnfd_content"
     # a single-file PNFD: text/plain gives the YAML itself
     for accept in ("text/plain", "text/*"):

@@ -106,7 +106,9 @@ def pnfd_info(p: CatalogPackage, base: str) -> dict[str, Any]:
         "id": p.id,
         "pnfdId": i.get("pnfdId"),
         "pnfdName": i.get("pnfdName"),
-        "pnfdersion": i.get("pnfdersion"),
+        # table 5.5.2.5-1 names it pnfdVersion; the ETSI YAML spells it pnfdersion: both
+        "pnfdVersion": i.get("pnfdVersion") or i.get("pnfdersion"),
+        "pnfdersion": i.get("pnfdVersion") or i.get("pnfdersion"),
         "pnfdProvider": i.get("pnfdProvider"),
         "pnfdInvariantId": i.get("pnfdInvariantId"),
         "archiveSecurityOption": "OPTION_1" if onboarded else None,
