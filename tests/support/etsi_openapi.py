@@ -149,17 +149,62 @@ def _array_of_ref(node: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-# Attributes whose cardinality in the spec tables (0..N) the YAML lost: (file, JSON pointer).
-_ERRATA: dict[tuple[str, str], Any] = {
-    (
-        "sol005/VNFPackageManagement/definitions/SOL005VNFPackageManagement_def.yaml",
-        "/definitions/VnfPkgInfo/properties/compatibleSpecificationVersions",
-    ): _array_of_ref,
+def _array_of_strings(node: dict[str, Any]) -> dict[str, Any] | None:
+    """``{type: string, enum: [...]}`` -> an array of such strings (None once fixed)."""
+    if node.get("type") != "string":
+        return None
+    item = {k: v for k, v in node.items() if k != "description"}
+    return {"description": node.get("description", ""), "type": "array", "items": item}
+
+
+def _without_alternatives(node: dict[str, Any]) -> dict[str, Any] | None:
+    """Drop the ``oneOf``/``anyOf`` that make one identifier attribute mandatory in a
+    subscription filter: the spec tables give every filter attribute 0..N, and a filter of
+    notification types alone is valid (None once fixed)."""
+    if "oneOf" not in node and "anyOf" not in node:
+        return None
+    return {k: v for k, v in node.items() if k not in ("oneOf", "anyOf")}
+
+
+def _identifier(node: dict[str, Any]) -> dict[str, Any] | None:
+    """``{$ref: .../Uri}`` -> ``{$ref: .../Identifier}`` (None once fixed)."""
+    ref = node.get("$ref")
+    if not isinstance(ref, str) or not ref.endswith("/Uri"):
+        return None
+    return {**node, "$ref": ref.removesuffix("/Uri") + "/Identifier"}
+
+
+_VNFPKGM_DEF = "sol005/VNFPackageManagement/definitions/SOL005VNFPackageManagement_def.yaml"
+_NSD_DEF = "sol005/NSDManagement/definitions/SOL005NSDescriptorManagement_def.yaml"
+
+# Where the YAML contradicts the spec tables: (file, JSON pointer) -> (fix, what it does).
+# docs/conformance.md lists the same deviations for users.
+_ERRATA: dict[tuple[str, str], tuple[Any, str]] = {
+    (_VNFPKGM_DEF, "/definitions/VnfPkgInfo/properties/compatibleSpecificationVersions"): (
+        _array_of_ref,
+        "single value -> array (spec cardinality 0..N)",
+    ),
+    (_VNFPKGM_DEF, "/definitions/PkgmNotificationsFilter/properties/notificationTypes"): (
+        _array_of_strings,
+        "single value -> array (table 9.5.3.2-1: 0..N)",
+    ),
+    (_VNFPKGM_DEF, "/definitions/PkgmNotificationsFilter"): (
+        _without_alternatives,
+        "oneOf of required identifiers dropped (table 9.5.3.2-1: each 0..N)",
+    ),
+    (_VNFPKGM_DEF, "/definitions/PkgmSubscription/properties/id"): (
+        _identifier,
+        "Uri -> Identifier (table 9.5.2.4-1: the identifier of the subscription)",
+    ),
+    (_NSD_DEF, "/definitions/NsdmNotificationsFilter"): (
+        _without_alternatives,
+        "anyOf/oneOf of required identifiers dropped (table 5.5.3.2-1: each 0..N)",
+    ),
 }
 
 
 def _apply_errata(path: Path, document: Any, repairs: list[str]) -> None:
-    for (suffix, pointer), fix in _ERRATA.items():
+    for (suffix, pointer), (fix, message) in _ERRATA.items():
         if not path.as_posix().endswith("/" + suffix):
             continue
         *parents, last = pointer.split("/")[1:]
@@ -171,7 +216,7 @@ def _apply_errata(path: Path, document: Any, repairs: list[str]) -> None:
         replacement = fix(parent[last])
         if replacement is not None:
             parent[last] = replacement
-            repairs.append(f"{pointer}: single value -> array (spec cardinality 0..N)")
+            repairs.append(f"{pointer}: {message}")
 
 
 @functools.cache

@@ -39,9 +39,34 @@ def _add_api_versions(app: FastAPI, api: str) -> None:
         )
 
 
+# Header names as SOL005/SOL013 and RFC 9110 write them. HTTP names are case-insensitive, but
+# some conformance tools compare them case-sensitively, and Starlette sends them lower-case.
+CANONICAL_HEADERS: dict[bytes, bytes] = {
+    name.lower().encode(): name.encode()
+    for name in (
+        "Content-Type",
+        "Content-Length",
+        "Content-Range",
+        "Accept-Ranges",
+        "Location",
+        "ETag",
+        "Link",
+        "Version",
+        "WWW-Authenticate",
+        "Retry-After",
+    )
+}
+
+
+def canonical_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with the known names in their canonical case (others unchanged)."""
+    return [(CANONICAL_HEADERS.get(name, name), value) for name, value in headers]
+
+
 class VersionHeader:
     """SOL013 §4.6 ``Version`` header: refuse a requested version the path's major does not
-    serve (406), and name the version served on every response of a SOL005 API.
+    serve (406), and name the version served on every response of a SOL005 API, whose
+    header names go out in their canonical case (``Content-Type``, ``ETag``...).
 
     A plain ASGI middleware: it costs a dictionary look-up per request, where an ``http``
     middleware function would add a task and memory streams to every request."""
@@ -58,6 +83,14 @@ class VersionHeader:
             return
         asked = Headers(scope=scope).get("version")
         major = parts[2][1:] if len(parts) > 2 and parts[2] in ("v1", "v2") else None
+        version = APIS[api] if major != "1" else "1.3.0"
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["Version"] = version
+                message["headers"] = canonical_headers(list(message["headers"]))
+            await send(message)
+
         if asked and major and not asked.startswith(major + "."):
             refusal = problems.problem(
                 406,
@@ -65,15 +98,8 @@ class VersionHeader:
                 f"see /{api}/api_versions",
                 instance=path,
             )
-            await refusal(scope, receive, send)
+            await refusal(scope, receive, send_with_version)
             return
-        version = APIS[api] if major != "1" else "1.3.0"
-
-        async def send_with_version(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["Version"] = version
-            await send(message)
-
         await self.app(scope, receive, send_with_version)
 
 
@@ -124,6 +150,13 @@ def create_app(runtime: Runtime) -> FastAPI:
             tags=["vnfpkgm"],
             include_in_schema=major == "v2",
         )
+        for api in ("vnfpkgm", "nsd"):
+            app.include_router(
+                subscriptions.build_router(api),
+                prefix=f"/{api}/{major}",
+                tags=[api],
+                include_in_schema=major == "v2",
+            )
         for coll in (packages.NSD, packages.PNFD):
             app.include_router(
                 packages.build_router(coll),

@@ -9,7 +9,7 @@ is full or the rows run out, so a page never comes back short while more matches
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from nfvo.api import sol013
+from nfvo.api.shapes import Shape, unknown_part
 from nfvo.errors import BadRequest
 from nfvo.query import ColumnTest, PageQuery, SortKey, TestOp
 
@@ -25,6 +26,15 @@ Path = tuple[str, ...]
 Row = TypeVar("Row")
 MAX_CHUNK = 1000  # rows read per SQL chunk at most while residual filter terms reject rows
 _MARKER = "nextpage_opaque_marker"
+# SOL013 query parameters a SOL005 list takes (§5.2 filter, §5.3 selectors, §5.4 paging)
+LIST_PARAMS = frozenset(
+    {"filter", "all_fields", "fields", "exclude_fields", "exclude_default", _MARKER}
+)
+# an individual resource is always shown whole; the selectors are tolerated on it because
+# clients send the same parameters to a list and to its members
+SELECTOR_PARAMS = frozenset({"all_fields", "fields", "exclude_fields", "exclude_default"})
+# subscription lists take no attribute selectors (SOL005 §6.4.16.3.2, §9.4.8.3.2, §5.4.8.3.2)
+SUBSCRIPTION_LIST_PARAMS = frozenset({"filter", _MARKER})
 _TEST_OPS: dict[str, TestOp] = {
     "eq": "in",
     "in": "in",
@@ -179,20 +189,59 @@ def _collect(
     return out_rows, out_bodies
 
 
+def query_params(*allowed: str | Iterable[str]) -> Callable[[Request], Awaitable[None]]:
+    """A dependency refusing (400, named) any query parameter not in ``allowed`` (SOL013
+    §4.3: a parameter the resource does not define is an error, not silently ignored)."""
+    names = frozenset(n for a in allowed for n in ((a,) if isinstance(a, str) else tuple(a)))
+
+    async def check(request: Request) -> None:
+        unknown = [k for k in request.query_params if k not in names]
+        if unknown:
+            expected = ", ".join(sorted(names)) or "none"
+            raise BadRequest(
+                f"unknown query parameter '{unknown[0]}' (this resource takes: {expected})",
+                invalidParams=sorted(set(unknown)),
+            )
+
+    return check
+
+
+def check_attributes(shape: Shape, flt: sol013.Filter | None, selector: sol013.Selector) -> None:
+    """QueryError naming the first attribute of the filter or the selectors that the
+    resource does not have (SOL013 §5.2.2, §5.3.2)."""
+    for term in flt.terms if flt is not None else ():
+        bad = unknown_part(shape, term.path)
+        if bad is not None:
+            raise sol013.QueryError(
+                "filter",
+                f"unknown attribute '{bad}' in the term at position {term.position}",
+                position=term.position,
+            )
+    for param, paths in (("fields", selector.fields), ("exclude_fields", selector.exclude_fields)):
+        for path in paths or ():
+            bad = unknown_part(shape, path)
+            if bad is not None:
+                raise sol013.QueryError(param, f"unknown attribute '{bad}'")
+
+
 def parse_list(
     request: Request,
     *,
     page_size: int,
     default_excluded: Iterable[Path],
     mandatory: Iterable[Path],
+    shape: Shape | None = None,
 ) -> ListQuery:
-    """Read ``filter``, the attribute selectors and ``nextpage_opaque_marker`` (400 when bad)."""
+    """Read ``filter``, the attribute selectors and ``nextpage_opaque_marker`` (400 when bad);
+    with ``shape``, an attribute the resource does not have is refused too."""
     params = request.query_params
     try:
         flt = sol013.parse_filter(params["filter"]) if params.get("filter") else None
         selector = sol013.parse_selectors(
             dict(params), default_excluded=list(default_excluded), mandatory=list(mandatory)
         )
+        if shape is not None:
+            check_attributes(shape, flt, selector)
         filter_hash = sol013.query_fingerprint(params.get("filter"))
         after = None
         if params.get(_MARKER):
@@ -212,11 +261,16 @@ def page_of(
     mandatory: Iterable[Path],
     columns: Columns,
     key: Callable[[Row], SortKey] | None = None,
+    shape: Shape | None = None,
 ) -> JSONResponse:
     """Filter, select and page a collection per SOL013 §5 (see :meth:`ListQuery.respond`);
     ``key`` defaults to ``(created_at, id)``."""
     q = parse_list(
-        request, page_size=page_size, default_excluded=default_excluded, mandatory=mandatory
+        request,
+        page_size=page_size,
+        default_excluded=default_excluded,
+        mandatory=mandatory,
+        shape=shape,
     )
     return q.respond(fetch=fetch, key=key or created_key, render_page=render_page, columns=columns)
 

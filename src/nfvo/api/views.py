@@ -22,6 +22,15 @@ PNFD_DEFAULT_EXCLUDED = [("userDefinedData",), ("onboardingFailureDetails",)]
 MANDATORY = [("id",), ("_links",)]
 
 
+def _v1_onboarding_state(state: str, base: str) -> str:
+    """PackageOnboardingStateType of the path's API version: the v1 enum (SOL005 V2.x
+    §9.5.4.3) has no ERROR; a package whose onboarding failed is CREATED there (its
+    ``onboardingFailureDetails`` tell why), as the V2.x state model returns it to."""
+    if state == OnboardingState.ERROR and base.endswith("/v1"):
+        return OnboardingState.CREATED
+    return state
+
+
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
@@ -43,7 +52,7 @@ def vnf_pkg_info(p: CatalogPackage, base: str) -> dict[str, Any]:
         "packageSecurityOption": "OPTION_1" if onboarded else None,
         "softwareImages": i.get("softwareImages") if onboarded else None,
         "additionalArtifacts": i.get("additionalArtifacts") if onboarded else None,
-        "onboardingState": p.onboarding_state,
+        "onboardingState": _v1_onboarding_state(p.onboarding_state, base),
         "operationalState": p.operational_state,
         "usageState": p.usage_state,
         "vnfmInfo": i.get("vnfmInfo") if onboarded else None,
@@ -97,7 +106,9 @@ def pnfd_info(p: CatalogPackage, base: str) -> dict[str, Any]:
         "id": p.id,
         "pnfdId": i.get("pnfdId"),
         "pnfdName": i.get("pnfdName"),
-        "pnfdersion": i.get("pnfdersion"),
+        # table 5.5.2.5-1 names it pnfdVersion; the ETSI YAML spells it pnfdersion: both
+        "pnfdVersion": i.get("pnfdVersion") or i.get("pnfdersion"),
+        "pnfdersion": i.get("pnfdVersion") or i.get("pnfdersion"),
         "pnfdProvider": i.get("pnfdProvider"),
         "pnfdInvariantId": i.get("pnfdInvariantId"),
         "archiveSecurityOption": "OPTION_1" if onboarded else None,

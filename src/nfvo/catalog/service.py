@@ -33,6 +33,7 @@ from nfvo.inventory.db import Database
 from nfvo.inventory.models import CatalogPackage
 from nfvo.inventory.repositories import CatalogRepository, DuplicateOnboarded, StaleRevision
 from nfvo.lru import Lru
+from nfvo.notifications.packages import PackageEvent, enqueue_package_event
 from nfvo.query import PageQuery
 
 log = logging.getLogger(__name__)
@@ -245,6 +246,7 @@ class CatalogService:
             pkg.onboarding_state = OnboardingState.ERROR
             pkg.failure_details = details
             repo.save(pkg)
+            enqueue_package_event(s, pkg, PackageEvent.FAILED)
         log.info("%s %s rejected: %s", _WORD[kind], pkg_id, error.message())
 
     def process(self, kind: PackageKind, pkg_id: str, path: Path) -> None:
@@ -291,6 +293,7 @@ class CatalogService:
                 repo.save(pkg)
             except DuplicateOnboarded:  # onboarded by another process since the check above
                 raise duplicate from None
+            enqueue_package_event(s, pkg, PackageEvent.ONBOARDED)
 
     def _resolve_references(self, repo: CatalogRepository, result: Any) -> dict[str, Any]:
         """Package ids of the VNFDs/PNFDs/nested NSDs an NSD needs; all must be onboarded."""
@@ -351,6 +354,8 @@ class CatalogService:
                 repo.save(pkg)
             except StaleRevision:  # pragma: no cover - row is locked
                 raise PreconditionFailed("concurrent modification") from None
+            if operational_state is not None:
+                enqueue_package_event(s, pkg, PackageEvent.OPERATIONAL_STATE)
         return pkg
 
     def delete(self, kind: PackageKind, pkg_id: str) -> None:
@@ -380,6 +385,7 @@ class CatalogService:
                     + "; delete those first"
                 )
             blob_id = pkg.blob_id
+            enqueue_package_event(s, pkg, PackageEvent.DELETED)
             repo.delete(pkg)
             if blob_id:
                 BlobRepository(s).delete(blob_id)

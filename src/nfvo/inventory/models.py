@@ -322,13 +322,18 @@ class NsLcmOpOcc(Base):
 
 
 class LccnSubscriptionRow(Base):
-    """A SOL005 NS LCM subscription: where to send which notifications, and how to
-    authenticate there. Callback credentials live only in ``secrets`` (Fernet-encrypted)."""
+    """A SOL005 subscription (NS LCM, VNF package or NSD management): where to send which
+    notifications, and how to authenticate there. Callback credentials live only in
+    ``secrets`` (Fernet-encrypted)."""
 
     __tablename__ = "lccn_subscriptions"
     __table_args__ = (Index("ix_lccn_subscriptions_created", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # the SOL005 API subscribed to: nslcm, vnfpkgm (VNF packages) or nsd (NSDs and PNFDs)
+    api: Mapped[str] = mapped_column(
+        String(16), index=True, default="nslcm", server_default="nslcm"
+    )
     tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
     callback_uri: Mapped[str] = mapped_column(Text)
     filter: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -420,6 +425,8 @@ class NsVnfc(Base):
     image: Mapped[str | None] = mapped_column(String(255), nullable=True)
     port_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)  # cp_id -> VIM port id
     addresses: Mapped[dict[str, Any]] = mapped_column(default=dict)  # cp_id -> [IP, ...]
+    # cp_id -> MAC address of the port, as the VIM reported it (null in rows of older versions)
+    mac_addresses: Mapped[dict[str, Any] | None] = mapped_column(nullable=True, default=dict)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

@@ -255,6 +255,7 @@ def record_of(vnf: NsVnf, vnfcs: Sequence[NsVnfc], vls: Sequence[NsVnfVl]) -> Vn
                 zone=c.zone,
                 port_ids=dict(c.port_ids or {}),
                 addresses=dict(c.addresses or {}),
+                mac_addresses=dict(c.mac_addresses or {}),
             )
             for c in vnfcs
             if c.server_id
@@ -282,6 +283,7 @@ def vnfc_columns(spec: VnfDeploymentSpec, record: VnfRecord) -> list[dict[str, A
                 "image": vdu.image if vdu else None,
                 "port_ids": dict(c.port_ids),
                 "addresses": {k: list(v) for k, v in c.addresses.items()},
+                "mac_addresses": dict(c.mac_addresses),
             }
         )
     return out

@@ -203,7 +203,12 @@ def _vnf_instance(
                     "vimLevelResourceType": kinds.server(c.vim_account_id),
                 },
                 "vnfcCpInfo": [
-                    {"id": cp, "cpdId": cp, "vnfLinkPortId": port}
+                    {
+                        "id": cp,
+                        "cpdId": cp,
+                        "vnfLinkPortId": port,
+                        "cpProtocolInfo": _cp_protocol(c, cp),
+                    }
                     for cp, port in (c.port_ids or {}).items()
                 ],
                 "metadata": {
@@ -252,7 +257,7 @@ def _ext_cps(spec: dict[str, Any], vnfcs: Sequence[NsVnfc]) -> list[dict[str, An
     out = []
     for c in vnfcs:
         vnfc = vnfc_id(c.key)
-        for cp, addrs in (c.addresses or {}).items():
+        for cp in c.addresses or {}:
             if (c.vdu_id, cp) not in ext_cps:
                 continue
             out.append(
@@ -260,17 +265,23 @@ def _ext_cps(spec: dict[str, Any], vnfcs: Sequence[NsVnfc]) -> list[dict[str, An
                     "id": f"{vnfc}-{cp}",
                     "cpdId": cp,
                     "associatedVnfcCpId": cp,
-                    "cpProtocolInfo": [
-                        {
-                            "layerProtocol": "IP_OVER_ETHERNET",
-                            "ipOverEthernet": {
-                                "ipAddresses": [{"type": "IPV4", "addresses": addrs}]
-                            },
-                        }
-                    ],
+                    "cpProtocolInfo": _cp_protocol(c, cp),
                 }
             )
     return out
+
+
+def _cp_protocol(c: NsVnfc, cp: str) -> list[dict[str, Any]]:
+    """CpProtocolInfo of one VNFC port: IpOverEthernetAddressInfo with the port's MAC address
+    (as the VIM reported it) and its IP addresses."""
+    address: dict[str, Any] = {}
+    mac = (c.mac_addresses or {}).get(cp)
+    if mac:
+        address["macAddress"] = mac
+    addrs = list((c.addresses or {}).get(cp) or [])
+    if addrs or not mac:
+        address["ipAddresses"] = [{"type": "IPV4", "addresses": addrs}]
+    return [{"layerProtocol": "IP_OVER_ETHERNET", "ipOverEthernet": address}]
 
 
 def _placeholder_ext_cp(vnf_id: str) -> dict[str, Any]:

@@ -240,9 +240,10 @@ class DeliveryWorker:
             body = dict(row.notification)
             created = row.created_at
             callback, auth_type, sealed = sub.callback_uri, sub.auth_type, sub.secrets
+            api = sub.api or "nslcm"
         body["subscriptionId"] = sub.id
         links = dict(body.get("_links") or {})
-        links["subscription"] = {"href": f"/nslcm/v2/subscriptions/{sub.id}"}
+        links["subscription"] = {"href": f"/{api}/v2/subscriptions/{sub.id}"}
         body["_links"] = _absolute(links, self.public_root)
         error = self._post(callback, auth_type, sealed, body)
         self._record(row_id, created, error)

@@ -212,7 +212,7 @@ def enqueue(session: Session, *, tenant_id: str | None, notification: dict[str, 
     deleting the NS instance row (filters on NSD ids/names read it). Returns the number of
     deliveries queued.
     """
-    query = select(LccnSubscriptionRow)
+    query = select(LccnSubscriptionRow).where(LccnSubscriptionRow.api == "nslcm")
     if tenant_id is None:
         query = query.where(LccnSubscriptionRow.tenant_id.is_(None))
     else:

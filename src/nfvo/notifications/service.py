@@ -1,4 +1,5 @@
-"""Subscriptions to NS life-cycle change notifications and the worker that delivers them."""
+"""Subscriptions of the SOL005 APIs (NS LCM, VNF package and NSD management) and the worker
+that delivers their notifications."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from nfvo.errors import BadRequest, NotFound, UnprocessableEntity
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import LccnSubscriptionRow, NotificationDelivery
 from nfvo.inventory.paging import PageQuery, fetch_after, owned_by
-from nfvo.notifications import outbox
+from nfvo.notifications import outbox, packages
 from nfvo.notifications.delivery import (
     BASIC,
     OAUTH2,
@@ -45,6 +46,8 @@ FILTER_ARRAYS = {
     "affectedNsInstanceIds": None,
 }
 NS_FILTER_ARRAYS = ("nsdIds", "vnfdIds", "pnfdIds", "nsInstanceIds", "nsInstanceNames")
+NSLCM = "nslcm"
+APIS = (NSLCM, "vnfpkgm", "nsd")
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Subscription:
     verbosity: str
     auth_type: str | None
     created_at: Any
+    api: str = NSLCM
 
 
 def _view(row: LccnSubscriptionRow) -> Subscription:
@@ -69,6 +73,7 @@ def _view(row: LccnSubscriptionRow) -> Subscription:
         row.verbosity,
         row.auth_type,
         row.created_at,
+        row.api or NSLCM,
     )
 
 
@@ -99,6 +104,67 @@ def validate_filter(flt: Any) -> dict[str, Any]:
         else:
             raise BadRequest(f"unknown filter attribute {key!r}", field=f"filter.{key}")
     return flt
+
+
+def _strings(
+    value: Any, where: str, allowed: tuple[str, ...] | None, lone: bool = False
+) -> list[str]:
+    """An array of strings (with ``lone``, a single string is read as a one-element array)."""
+    if lone and isinstance(value, str):
+        value = [value]
+    _string_list(value, where, allowed)
+    return list(value)
+
+
+def _vnf_products(value: Any) -> list[dict[str, Any]]:
+    """PkgmNotificationsFilter.vnfProductsFromProviders (SOL005 §9.5.3.2), checked."""
+    where = "filter.vnfProductsFromProviders"
+    if not isinstance(value, list):
+        raise BadRequest(f"{where} must be an array", field=where)
+    for provider in value:
+        if not isinstance(provider, dict) or not isinstance(provider.get("vnfProvider"), str):
+            raise BadRequest(f"{where}[] needs a vnfProvider string", field=where)
+        for key in provider:
+            if key not in ("vnfProvider", "vnfProducts", "vnfProductsFromProviders"):
+                raise BadRequest(f"unknown attribute {where}[].{key}", field=where)
+        products = provider.get("vnfProducts", provider.get("vnfProductsFromProviders")) or []
+        if not isinstance(products, list) or not all(
+            isinstance(p, dict)
+            and isinstance(p.get("vnfProductName"), str)
+            and isinstance(p.get("versions", []), list)
+            and all(
+                isinstance(v, dict) and isinstance(v.get("vnfSoftwareVersion"), str)
+                for v in p.get("versions", [])
+            )
+            for p in products
+        ):
+            raise BadRequest(
+                f"{where}[].vnfProducts must be objects with vnfProductName and, optionally, "
+                "versions (objects with vnfSoftwareVersion and vnfdVersions)",
+                field=where,
+            )
+    return value
+
+
+def validate_package_filter(api: str, flt: Any) -> dict[str, Any]:
+    """A PkgmNotificationsFilter (vnfpkgm) or NsdmNotificationsFilter (nsd), checked; every
+    attribute is an array as the spec tables say (BadRequest names the attribute)."""
+    if flt is None:
+        return {}
+    if not isinstance(flt, dict):
+        raise BadRequest("filter must be an object", field="filter")
+    spec = packages.PKGM_FILTER if api == "vnfpkgm" else packages.NSDM_FILTER
+    out: dict[str, Any] = {}
+    for key, value in flt.items():
+        if api == "vnfpkgm" and key == "vnfProductsFromProviders":
+            out[key] = _vnf_products(value)
+        elif key in spec:
+            # the ETSI YAML writes PkgmNotificationsFilter.notificationTypes as one string
+            lone = api == "vnfpkgm" and key == "notificationTypes"
+            out[key] = _strings(value, f"filter.{key}", spec[key], lone)
+        else:
+            raise BadRequest(f"unknown filter attribute {key!r}", field=f"filter.{key}")
+    return out
 
 
 def validate_authentication(auth: Any) -> tuple[str | None, dict[str, Any]]:
@@ -132,8 +198,9 @@ def validate_authentication(auth: Any) -> tuple[str | None, dict[str, Any]]:
     )
 
 
-def _fingerprint(callback: str, flt: dict[str, Any], verbosity: str) -> str:
-    raw = json.dumps([callback, flt, verbosity], sort_keys=True, separators=(",", ":"))
+def _fingerprint(callback: str, flt: dict[str, Any], verbosity: str, api: str = NSLCM) -> str:
+    parts: list[Any] = [callback, flt, verbosity] + ([] if api == NSLCM else [api])
+    raw = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -142,10 +209,12 @@ def _visible(owner: str | None, tenant: str | None) -> bool:
 
 
 class NotificationService:
-    """NS LCM subscriptions (create, list, get, delete) and the process's delivery worker.
+    """Subscriptions of the nslcm, vnfpkgm and nsd APIs (create, list, get, delete; ``api``
+    says which) and the process's delivery worker.
 
-    Notifications themselves are queued by the LCM through :func:`outbox.enqueue` inside its
-    own transactions; this service only sends what was committed.
+    Notifications themselves are queued by the LCM through :func:`outbox.enqueue` and by the
+    catalog through :func:`packages.enqueue_package_event` inside their own transactions;
+    this service only sends what was committed.
     """
 
     def __init__(
@@ -184,28 +253,49 @@ class NotificationService:
 
     # ------------------------------------------------------------------ subscriptions
 
-    def find_duplicate(self, body: dict[str, Any], tenant: str | None) -> Subscription | None:
-        """An existing subscription of the tenant with the same callback, filter and verbosity."""
+    def find_duplicate(
+        self, body: dict[str, Any], tenant: str | None, api: str = NSLCM
+    ) -> Subscription | None:
+        """An existing subscription of the tenant to ``api`` with the same callback, filter
+        and verbosity."""
         fp = _fingerprint(
-            str(body.get("callbackUri")), body.get("filter") or {}, body.get("verbosity") or "FULL"
+            str(body.get("callbackUri")),
+            body.get("filter") or {},
+            body.get("verbosity") or "FULL",
+            api,
         )
         with self.db.session() as s:
             q = select(LccnSubscriptionRow).where(LccnSubscriptionRow.fingerprint == fp)
             for row in s.scalars(q):
-                if row.tenant_id == tenant:
+                if row.tenant_id == tenant and (row.api or NSLCM) == api:
                     return _view(row)
         return None
 
-    def check_request(self, body: Any) -> tuple[str, dict[str, Any], str, str | None, dict]:
-        """(callbackUri, filter, verbosity, auth type, secrets) of a LccnSubscriptionRequest."""
+    def check_request(
+        self, body: Any, api: str = NSLCM
+    ) -> tuple[str, dict[str, Any], str, str | None, dict]:
+        """(callbackUri, filter, verbosity, auth type, secrets) of a LccnSubscriptionRequest
+        (nslcm), PkgmSubscriptionRequest (vnfpkgm) or NsdmSubscriptionRequest (nsd)."""
+        kind = {"vnfpkgm": "PkgmSubscriptionRequest", "nsd": "NsdmSubscriptionRequest"}
         if not isinstance(body, dict):
-            raise BadRequest("the request body must be a LccnSubscriptionRequest object")
+            raise BadRequest(
+                f"the request body must be a {kind.get(api, 'LccnSubscriptionRequest')} object"
+            )
         callback = body.get("callbackUri")
         if not isinstance(callback, str) or not callback:
             raise BadRequest("callbackUri is required", field="callbackUri")
         parts = urlsplit(callback)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise BadRequest(f"callbackUri {callback!r} is not an http(s) URL", field="callbackUri")
+        if api != NSLCM:
+            unknown = sorted(set(body) - {"callbackUri", "filter", "authentication"})
+            if unknown:
+                raise BadRequest(
+                    f"unknown attribute {unknown[0]!r} in {kind[api]}", field=unknown[0]
+                )
+            flt = validate_package_filter(api, body.get("filter"))
+            auth_type, secrets = validate_authentication(body.get("authentication"))
+            return callback, flt, "FULL", auth_type, secrets
         verbosity = body.get("verbosity") or "FULL"
         if verbosity not in ("FULL", "SHORT"):
             raise BadRequest("verbosity must be FULL or SHORT", field="verbosity")
@@ -231,23 +321,24 @@ class NotificationService:
                 field="callbackUri",
             )
 
-    def create(self, body: Any, tenant: str | None) -> tuple[Subscription, bool]:
+    def create(self, body: Any, tenant: str | None, api: str = NSLCM) -> tuple[Subscription, bool]:
         """(subscription, created): an equal existing one is returned with created False;
         otherwise the callback is tested and the subscription stored."""
-        callback, flt, verbosity, auth_type, secrets = self.check_request(body)
+        callback, flt, verbosity, auth_type, secrets = self.check_request(body, api)
         existing = self.find_duplicate(
-            {"callbackUri": callback, "filter": flt, "verbosity": verbosity}, tenant
+            {"callbackUri": callback, "filter": flt, "verbosity": verbosity}, tenant, api
         )
         if existing is not None:
             return existing, False
         self.test_callback(callback, auth_type, secrets)
         row = LccnSubscriptionRow(
             id=str(uuid.uuid4()),
+            api=api,
             tenant_id=tenant,
             callback_uri=callback,
             filter=flt,
             verbosity=verbosity,
-            fingerprint=_fingerprint(callback, flt, verbosity),
+            fingerprint=_fingerprint(callback, flt, verbosity, api),
             auth_type=auth_type,
             secrets=self.vault.seal(secrets) if secrets else None,
         )
@@ -256,36 +347,38 @@ class NotificationService:
             s.flush()
             return _view(row), True
 
-    def list(self, tenant: str | None) -> list[Subscription]:
-        """Subscriptions the caller may see, oldest first."""
+    def list(self, tenant: str | None, api: str = NSLCM) -> list[Subscription]:
+        """Subscriptions to ``api`` the caller may see, oldest first."""
         with self.db.session() as s:
-            q = select(LccnSubscriptionRow).order_by(
-                LccnSubscriptionRow.created_at, LccnSubscriptionRow.id
+            q = (
+                select(LccnSubscriptionRow)
+                .where(LccnSubscriptionRow.api == api)
+                .order_by(LccnSubscriptionRow.created_at, LccnSubscriptionRow.id)
             )
             return [_view(r) for r in s.scalars(q) if _visible(r.tenant_id, tenant)]
 
-    def page(self, tenant: str | None, query: PageQuery) -> list[Subscription]:
-        """One chunk of the subscriptions the caller may see, oldest first."""
+    def page(self, tenant: str | None, query: PageQuery, api: str = NSLCM) -> list[Subscription]:
+        """One chunk of the subscriptions to ``api`` the caller may see, oldest first."""
         row = LccnSubscriptionRow
         with self.db.session() as s:
-            rows = fetch_after(
-                s, row, (row.created_at, row.id), query, visible=owned_by(row, tenant)
-            )
+            visible = and_(owned_by(row, tenant), row.api == api)
+            rows = fetch_after(s, row, (row.created_at, row.id), query, visible=visible)
             return [_view(r) for r in rows]
 
-    def get(self, sub_id: str, tenant: str | None) -> Subscription:
-        """One subscription (NotFound also for another tenant's)."""
-        with self.db.session() as s:
-            row = s.get(LccnSubscriptionRow, sub_id)
-            if row is None or not _visible(row.tenant_id, tenant):
-                raise NotFound(f"subscription {sub_id} not found")
-            return _view(row)
+    def _row(self, s: Any, sub_id: str, tenant: str | None, api: str) -> LccnSubscriptionRow:
+        row = s.get(LccnSubscriptionRow, sub_id)
+        if row is None or not _visible(row.tenant_id, tenant) or (row.api or NSLCM) != api:
+            raise NotFound(f"subscription {sub_id} not found")
+        return row
 
-    def delete(self, sub_id: str, tenant: str | None) -> None:
+    def get(self, sub_id: str, tenant: str | None, api: str = NSLCM) -> Subscription:
+        """One subscription to ``api`` (NotFound also for another tenant's or API's)."""
+        with self.db.session() as s:
+            return _view(self._row(s, sub_id, tenant, api))
+
+    def delete(self, sub_id: str, tenant: str | None, api: str = NSLCM) -> None:
         """Remove a subscription and its undelivered notifications."""
         with self.db.session() as s:
-            row = s.get(LccnSubscriptionRow, sub_id)
-            if row is None or not _visible(row.tenant_id, tenant):
-                raise NotFound(f"subscription {sub_id} not found")
+            row = self._row(s, sub_id, tenant, api)
             s.query(NotificationDelivery).filter_by(subscription_id=sub_id).delete()
             s.delete(row)

@@ -102,6 +102,7 @@ class VnfcRecord:
     zone: str | None
     port_ids: dict[str, str] = field(default_factory=dict)  # cp_id -> VIM port id
     addresses: dict[str, list[str]] = field(default_factory=dict)  # cp_id -> IPs
+    mac_addresses: dict[str, str] = field(default_factory=dict)  # cp_id -> MAC, when known
 
 
 @dataclass

@@ -411,6 +411,7 @@ class GenericVnfm(DriverVnfm):
             zone=server.zone,
             port_ids={cp.cp_id: p.id for cp, p in ports},
             addresses={cp.cp_id: list(p.ip_addresses) for cp, p in ports},
+            mac_addresses={cp.cp_id: p.mac_address for cp, p in ports if p.mac_address},
         )
         return _Pending(vnfc, vdu.boot_timeout_s, server.fault)
 

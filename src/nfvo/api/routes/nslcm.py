@@ -8,8 +8,18 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from nfvo.api import shapes
 from nfvo.api.deps import Services, operator, reader, services
-from nfvo.api.listing import Column, Columns, ListQuery, created_key, parse_list
+from nfvo.api.listing import (
+    LIST_PARAMS,
+    SELECTOR_PARAMS,
+    Column,
+    Columns,
+    ListQuery,
+    created_key,
+    parse_list,
+    query_params,
+)
 from nfvo.api.routes.packages import api_base
 from nfvo.api.security import Principal
 from nfvo.errors import BadRequest
@@ -17,6 +27,9 @@ from nfvo.lcm import read
 from nfvo.lcm.states import OpType, Trigger
 
 router = APIRouter()
+NONE = [Depends(query_params())]
+LIST = [Depends(query_params(LIST_PARAMS))]
+ONE = [Depends(query_params(SELECTOR_PARAMS))]
 MANDATORY = [("id",), ("_links",)]
 NS_DEFAULT_EXCLUDED = [
     ("vnfInstance",),
@@ -83,7 +96,7 @@ def _accepted(op: Any, base: str) -> Response:
     return Response(status_code=202, headers={"Location": f"{base}/ns_lcm_op_occs/{op.id}"})
 
 
-@router.post("/ns_instances", status_code=201)
+@router.post("/ns_instances", status_code=201, dependencies=NONE)
 def create_ns(
     request: Request,
     body: dict[str, Any] = Body(...),
@@ -95,7 +108,7 @@ def create_ns(
     return JSONResponse(out, status_code=201, headers={"Location": out["_links"]["self"]["href"]})
 
 
-@router.get("/ns_instances")
+@router.get("/ns_instances", dependencies=LIST)
 def list_ns(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
@@ -104,6 +117,7 @@ def list_ns(
         page_size=svc.settings.page_size,
         default_excluded=NS_DEFAULT_EXCLUDED,
         mandatory=MANDATORY,
+        shape=shapes.NS_INSTANCE,
     )
     tenant, unread = _tenant(who), _unread(q, NS_LAZY)
     return q.respond(
@@ -114,7 +128,7 @@ def list_ns(
     )
 
 
-@router.get("/ns_instances/{ns_id}")
+@router.get("/ns_instances/{ns_id}", dependencies=ONE)
 def get_ns(
     ns_id: str,
     request: Request,
@@ -124,7 +138,7 @@ def get_ns(
     return JSONResponse(svc.lcm.read.ns_view(svc.lcm.get(ns_id, _tenant(who)), api_base(request)))
 
 
-@router.delete("/ns_instances/{ns_id}", status_code=204)
+@router.delete("/ns_instances/{ns_id}", status_code=204, dependencies=NONE)
 def delete_ns(
     ns_id: str, svc: Services = Depends(services), who: Principal = Depends(operator)
 ) -> Response:
@@ -161,10 +175,11 @@ for _op, _path in (
         methods=["POST"],
         status_code=202,
         name=f"{_path}_ns",
+        dependencies=NONE,
     )
 
 
-@router.get("/ns_lcm_op_occs")
+@router.get("/ns_lcm_op_occs", dependencies=LIST)
 def list_ops(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
@@ -173,6 +188,7 @@ def list_ops(
         page_size=svc.settings.page_size,
         default_excluded=OP_DEFAULT_EXCLUDED,
         mandatory=MANDATORY,
+        shape=shapes.NS_LCM_OP_OCC,
     )
     base, tenant, unread = api_base(request), _tenant(who), _unread(q, OP_LAZY)
     return q.respond(
@@ -183,7 +199,7 @@ def list_ops(
     )
 
 
-@router.get("/ns_lcm_op_occs/{op_id}")
+@router.get("/ns_lcm_op_occs/{op_id}", dependencies=ONE)
 def get_op(
     op_id: str,
     request: Request,
@@ -219,4 +235,5 @@ for _trigger in (Trigger.RETRY, Trigger.ROLLBACK, Trigger.CONTINUE, Trigger.FAIL
         methods=["POST"],
         status_code=202,
         name=f"{_trigger.value}_op",
+        dependencies=NONE,
     )

@@ -12,9 +12,16 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from nfvo.api import views
+from nfvo.api import shapes, views
 from nfvo.api.deps import Services, operator, reader, services
-from nfvo.api.listing import Column, Columns, page_of
+from nfvo.api.listing import (
+    LIST_PARAMS,
+    SELECTOR_PARAMS,
+    Column,
+    Columns,
+    page_of,
+    query_params,
+)
 from nfvo.api.routes import transfer
 from nfvo.api.security import Principal
 from nfvo.catalog.errors import PackageError
@@ -38,6 +45,7 @@ class Collection:
     default_excluded: list[tuple[str, ...]]
     artifacts_field: str  # where the artifact list lives in info
     columns: Columns  # attributes a list filters on in SQL
+    shape: shapes.Shape  # the attributes of the resource (unknown ones are a 400)
 
 
 def _columns(descriptor_id: str, prefix: str, *, operational: bool = True) -> Columns:
@@ -67,6 +75,7 @@ VNF = Collection(
     views.VNF_DEFAULT_EXCLUDED,
     "additionalArtifacts",
     _columns("vnfdId", ""),
+    shapes.VNF_PKG_INFO,
 )
 NSD = Collection(
     PackageKind.nsd,
@@ -78,6 +87,7 @@ NSD = Collection(
     views.NSD_DEFAULT_EXCLUDED,
     "artifacts",
     _columns("nsdId", "nsd"),
+    shapes.NSD_INFO,
 )
 PNFD = Collection(
     PackageKind.pnfd,
@@ -89,13 +99,22 @@ PNFD = Collection(
     views.PNFD_DEFAULT_EXCLUDED,
     "artifacts",
     _columns("pnfdId", "pnfd", operational=False),
+    shapes.PNFD_INFO,
 )
 
 
 def api_base(request: Request) -> str:
-    """``/vnfpkgm/v2`` or ``/vnfpkgm/v1`` etc., as the client addressed us."""
+    """The absolute API root the client addressed (``http://host/vnfpkgm/v2`` or ``.../v1``):
+    links (SOL013 ``Link.href``) and ``Location`` headers are absolute URIs. The configured
+    public URL, when set, names the host (a proxy in front of nfvo)."""
     parts = request.url.path.split("/")
-    return "/".join(parts[:3])
+    public = request.app.state.services.settings.public_url if _has_services(request) else None
+    root = (public or str(request.base_url)).rstrip("/")
+    return root + "/".join(parts[:3])
+
+
+def _has_services(request: Request) -> bool:
+    return getattr(request.app.state, "services", None) is not None
 
 
 def _tenant(p: Principal) -> str | None:
@@ -127,10 +146,12 @@ def _accepts(request: Request, *types: str) -> list[str]:
 def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SOL005 resource
     """All routes of one package collection."""
     r = APIRouter()
+    none = [Depends(query_params())]
+    signatures = [Depends(query_params("include_signatures"))]
     coll = f"/{c.name}"
     item = f"/{c.name}/{{pkg_id}}"
 
-    @r.post(coll, status_code=201)
+    @r.post(coll, status_code=201, dependencies=none)
     def create(
         request: Request,
         body: dict[str, Any] = Body(default_factory=dict),
@@ -151,7 +172,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             out, status_code=201, headers={"Location": out["_links"]["self"]["href"]}
         )
 
-    @r.get(coll)
+    @r.get(coll, dependencies=[Depends(query_params(LIST_PARAMS))])
     def list_(
         request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
     ) -> JSONResponse:
@@ -164,9 +185,10 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             default_excluded=c.default_excluded,
             mandatory=views.MANDATORY,
             columns=c.columns,
+            shape=c.shape,
         )
 
-    @r.get(item)
+    @r.get(item, dependencies=[Depends(query_params(SELECTOR_PARAMS))])
     def get(
         pkg_id: str,
         request: Request,
@@ -176,7 +198,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         pkg = svc.catalog.get(c.kind, pkg_id, _tenant(who))
         return JSONResponse(c.view(pkg, api_base(request)), headers={"ETag": _etag(pkg)})
 
-    @r.patch(item)
+    @r.patch(item, dependencies=none)
     def modify(
         pkg_id: str,
         request: Request,
@@ -210,7 +232,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         )
         return JSONResponse(body, headers={"ETag": _etag(pkg)})
 
-    @r.delete(item, status_code=204)
+    @r.delete(item, status_code=204, dependencies=none)
     def delete(
         pkg_id: str, svc: Services = Depends(services), who: Principal = Depends(operator)
     ) -> Response:
@@ -218,7 +240,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         svc.catalog.delete(c.kind, pkg_id)
         return Response(status_code=204)
 
-    @r.put(f"{item}/{c.content}", status_code=202)
+    @r.put(f"{item}/{c.content}", status_code=202, dependencies=none)
     async def upload(
         pkg_id: str,
         request: Request,
@@ -244,7 +266,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         background.add_task(svc.catalog.process, c.kind, pkg_id, path)
         return Response(status_code=202)
 
-    @r.get(f"{item}/{c.content}")
+    @r.get(f"{item}/{c.content}", dependencies=none)
     def download(
         pkg_id: str,
         request: Request,
@@ -252,6 +274,12 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         who: Principal = Depends(reader),
     ) -> Response:
         pkg = svc.catalog.onboarded(c.kind, pkg_id, _tenant(who))
+        if c.kind is not PackageKind.vnf and "application/zip" not in _accepts(
+            request, "application/zip"
+        ):
+            # SOL005 §5.4.4.3.2 / §5.4.7.3.2 (Accept: text/plain and/or application/zip): a
+            # descriptor that is one file may be fetched alone, as text
+            return _descriptor_text(request, svc, c, pkg_id, who)
         size = int((pkg.info or {}).get("packageSize", 0))
         rng = transfer.parse_range(request.headers.get("range"), size)
         start, end = rng if rng else (0, size - 1)
@@ -263,28 +291,16 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             headers=headers,
         )
 
-    @r.get(f"{item}/{c.descriptor}")
+    @r.get(f"{item}/{c.descriptor}", dependencies=signatures)
     def descriptor(
         pkg_id: str,
         request: Request,
         svc: Services = Depends(services),
         who: Principal = Depends(reader),
     ) -> Response:
-        pkg, files = svc.catalog.files(c.kind, pkg_id, _tenant(who))
-        names = list((pkg.info or {}).get("descriptorFiles", []))
-        yamls = [n for n in names if not n.endswith(".meta")]
-        ok = _accepts(request, "text/plain", "application/zip")
-        if not ok:
-            raise NotAcceptable("the descriptor is served as text/plain or application/zip")
-        if "text/plain" in ok and len(yamls) == 1:
-            return Response(files.read(yamls[0]), media_type="text/plain")
-        if "application/zip" not in ok:
-            raise NotAcceptable(
-                f"the descriptor spans {len(yamls)} files; accept application/zip to get them"
-            )
-        return Response(transfer.zip_bytes(files.iter_members(names)), media_type="application/zip")
+        return _descriptor(request, svc, c, pkg_id, who)
 
-    @r.get(f"{item}/manifest")
+    @r.get(f"{item}/manifest", dependencies=signatures)
     def manifest(
         pkg_id: str,
         request: Request,
@@ -306,8 +322,15 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         return Response(files.read(mpath), media_type="text/plain")
 
     if c.kind is PackageKind.vnf:
+        artifact_params = query_params(
+            "include_signatures",
+            "exclude_all_mano_artifacts",
+            "exclude_all_non_mano_artifacts",
+            "select_non_mano_artifact_sets",
+            "include_external_artifacts",
+        )
 
-        @r.get(f"{item}/artifacts")
+        @r.get(f"{item}/artifacts", dependencies=[Depends(artifact_params)])
         def artifacts(
             pkg_id: str,
             request: Request,
@@ -335,7 +358,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
                 transfer.zip_bytes(files.iter_members(chosen)), media_type="application/zip"
             )
 
-        @r.post(f"{item}/{c.content}/upload_from_uri", status_code=202)
+        @r.post(f"{item}/{c.content}/upload_from_uri", status_code=202, dependencies=none)
         def upload_from_uri(
             pkg_id: str,
             background: BackgroundTasks,
@@ -358,7 +381,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             background.add_task(_fetch_and_process, svc, c.kind, pkg_id, uri, auth)
             return Response(status_code=202)
 
-    @r.get(item + "/artifacts/{artifact_path:path}")
+    @r.get(item + "/artifacts/{artifact_path:path}", dependencies=signatures)
     def artifact(
         pkg_id: str,
         artifact_path: str,
@@ -381,6 +404,36 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         )
 
     return r
+
+
+def _descriptor(
+    request: Request, svc: Services, c: Collection, pkg_id: str, who: Principal
+) -> Response:
+    """The descriptor as its one YAML file (text/plain) or as a ZIP of its files, as the
+    ``Accept`` header asks; 406 when the descriptor spans several files and only text/plain
+    is acceptable (SOL005 §5.4.4a, §5.4.7a, §9.4.4)."""
+    pkg, files = svc.catalog.files(c.kind, pkg_id, _tenant(who))
+    names = list((pkg.info or {}).get("descriptorFiles", []))
+    yamls = [n for n in names if not n.endswith(".meta")]
+    ok = _accepts(request, "text/plain", "application/zip")
+    if not ok:
+        raise NotAcceptable("the descriptor is served as text/plain or application/zip")
+    if "text/plain" in ok and len(yamls) == 1:
+        return Response(files.read(yamls[0]), media_type="text/plain")
+    if "application/zip" not in ok:
+        raise NotAcceptable(
+            f"the descriptor spans {len(yamls)} files; accept application/zip to get them"
+        )
+    return Response(transfer.zip_bytes(files.iter_members(names)), media_type="application/zip")
+
+
+def _descriptor_text(
+    request: Request, svc: Services, c: Collection, pkg_id: str, who: Principal
+) -> Response:
+    """``nsd_content`` / ``pnfd_content`` asked for without application/zip."""
+    if not _accepts(request, "text/plain"):
+        raise NotAcceptable(f"the {c.content} is served as application/zip or text/plain")
+    return _descriptor(request, svc, c, pkg_id, who)
 
 
 def _fetch_and_process(

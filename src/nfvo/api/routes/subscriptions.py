@@ -1,4 +1,6 @@
-"""NS LCM subscriptions ``nslcm/v2/subscriptions`` (and v1): SOL005 §6.4.16-17."""
+"""Subscriptions of the SOL005 APIs, one router per API on the same machinery:
+``nslcm/v2/subscriptions`` (§6.4.16-17), ``vnfpkgm/v2/subscriptions`` (§9.4.8-9) and
+``nsd/v2/subscriptions`` (§5.4.8-9), and their v1 paths."""
 
 from __future__ import annotations
 
@@ -7,18 +9,23 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from nfvo.api import shapes
 from nfvo.api.deps import Services, operator, reader, services
-from nfvo.api.listing import Column, page_of
+from nfvo.api.listing import SUBSCRIPTION_LIST_PARAMS, Column, page_of, query_params
 from nfvo.api.routes.packages import api_base
 from nfvo.api.security import Principal
 from nfvo.notifications.service import NotificationService, Subscription
 
-router = APIRouter()
 MANDATORY = [("id",), ("_links",)]
 COLUMNS = {
     ("id",): Column("id"),
     ("callbackUri",): Column("callback_uri"),
     ("verbosity",): Column("verbosity"),
+}
+SHAPES: dict[str, shapes.Shape] = {
+    "nslcm": shapes.LCCN_SUBSCRIPTION,
+    "vnfpkgm": shapes.PKGM_SUBSCRIPTION,
+    "nsd": shapes.NSDM_SUBSCRIPTION,
 }
 
 
@@ -28,63 +35,75 @@ def _notifications(svc: Services) -> NotificationService:
 
 
 def subscription_view(sub: Subscription, base: str) -> dict[str, Any]:
-    """LccnSubscription (SOL005 §6.5.2.4); authentication is never shown."""
-    body: dict[str, Any] = {
-        "id": sub.id,
-        "callbackUri": sub.callback_uri,
-        "verbosity": sub.verbosity,
-        "_links": {"self": {"href": f"{base}/subscriptions/{sub.id}"}},
-    }
+    """LccnSubscription (SOL005 §6.5.2.4), PkgmSubscription (§9.5.2.4) or NsdmSubscription
+    (§5.5.2.8); authentication is never shown."""
+    body: dict[str, Any] = {"id": sub.id, "callbackUri": sub.callback_uri}
+    if sub.api == "nslcm":
+        body["verbosity"] = sub.verbosity
+    body["_links"] = {"self": {"href": f"{base}/subscriptions/{sub.id}"}}
     if sub.filter:
         body["filter"] = sub.filter
     return body
 
 
-@router.post("/subscriptions", status_code=201)
-def create_subscription(
-    request: Request,
-    body: Any = Body(...),
-    svc: Services = Depends(services),
-    who: Principal = Depends(operator),
-) -> Response:
-    sub, created = _notifications(svc).create(body, who.tenant_id)
-    out = subscription_view(sub, api_base(request))
-    location = out["_links"]["self"]["href"]
-    if not created:
-        return Response(status_code=303, headers={"Location": location})
-    return JSONResponse(out, status_code=201, headers={"Location": location})
-
-
-@router.get("/subscriptions")
-def list_subscriptions(
-    request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
-) -> JSONResponse:
-    base, notifications = api_base(request), _notifications(svc)
-    return page_of(
-        request,
-        fetch=lambda page: notifications.page(who.tenant_id, page),
-        render_page=lambda rows: [subscription_view(s, base) for s in rows],
-        page_size=svc.settings.page_size,
-        default_excluded=[],
-        mandatory=MANDATORY,
-        columns=COLUMNS,
+def build_router(api: str) -> APIRouter:
+    """The four subscription routes of ``api`` (nslcm, vnfpkgm or nsd)."""
+    router = APIRouter()
+    none = [Depends(query_params())]
+    columns = (
+        COLUMNS if api == "nslcm" else {k: v for k, v in COLUMNS.items() if k[0] != "verbosity"}
     )
 
+    @router.post("/subscriptions", status_code=201, dependencies=none)
+    def create_subscription(
+        request: Request,
+        body: Any = Body(...),
+        svc: Services = Depends(services),
+        who: Principal = Depends(operator),
+    ) -> Response:
+        sub, created = _notifications(svc).create(body, who.tenant_id, api)
+        out = subscription_view(sub, api_base(request))
+        location = out["_links"]["self"]["href"]
+        if not created:
+            return Response(status_code=303, headers={"Location": location})
+        return JSONResponse(out, status_code=201, headers={"Location": location})
 
-@router.get("/subscriptions/{subscription_id}")
-def get_subscription(
-    subscription_id: str,
-    request: Request,
-    svc: Services = Depends(services),
-    who: Principal = Depends(reader),
-) -> JSONResponse:
-    sub = _notifications(svc).get(subscription_id, who.tenant_id)
-    return JSONResponse(subscription_view(sub, api_base(request)))
+    @router.get("/subscriptions", dependencies=[Depends(query_params(SUBSCRIPTION_LIST_PARAMS))])
+    def list_subscriptions(
+        request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
+    ) -> JSONResponse:
+        base, notifications = api_base(request), _notifications(svc)
+        return page_of(
+            request,
+            fetch=lambda page: notifications.page(who.tenant_id, page, api),
+            render_page=lambda rows: [subscription_view(s, base) for s in rows],
+            page_size=svc.settings.page_size,
+            default_excluded=[],
+            mandatory=MANDATORY,
+            columns=columns,
+            shape=SHAPES[api],
+        )
+
+    @router.get("/subscriptions/{subscription_id}", dependencies=none)
+    def get_subscription(
+        subscription_id: str,
+        request: Request,
+        svc: Services = Depends(services),
+        who: Principal = Depends(reader),
+    ) -> JSONResponse:
+        sub = _notifications(svc).get(subscription_id, who.tenant_id, api)
+        return JSONResponse(subscription_view(sub, api_base(request)))
+
+    @router.delete("/subscriptions/{subscription_id}", status_code=204, dependencies=none)
+    def delete_subscription(
+        subscription_id: str,
+        svc: Services = Depends(services),
+        who: Principal = Depends(operator),
+    ) -> Response:
+        _notifications(svc).delete(subscription_id, who.tenant_id, api)
+        return Response(status_code=204)
+
+    return router
 
 
-@router.delete("/subscriptions/{subscription_id}", status_code=204)
-def delete_subscription(
-    subscription_id: str, svc: Services = Depends(services), who: Principal = Depends(operator)
-) -> Response:
-    _notifications(svc).delete(subscription_id, who.tenant_id)
-    return Response(status_code=204)
+router = build_router("nslcm")
