@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -33,6 +34,8 @@ from nfvo.vim import registry
 log = logging.getLogger(__name__)
 MAX_CONFIG_BYTES = 1 << 20
 VIM_TYPES = registry.VIM_TYPES  # the VIM types nfvo has a driver for
+# how stale a reused driver's view of its account may be when another process changed it
+REVISION_CHECK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class ResourceService:
         # (VIM id, thread) -> (account revision, driver): see ``driver``
         self._drivers: dict[tuple[str, int], tuple[int, vim_base.VimDriver]] = {}
         self._drivers_lock = threading.Lock()
+        # VIM id -> (revision, when read): a reused driver's account is re-read at most every
+        # REVISION_CHECK_S (an update or delete made by this process forgets it at once)
+        self._revisions: dict[str, tuple[int, float]] = {}
 
     # -- tenants -------------------------------------------------------------
     def create_tenant(self, name: str, description: str | None) -> Tenant:
@@ -234,19 +240,18 @@ class ResourceService:
 
     def driver(self, vim_id: str) -> vim_base.VimDriver:
         """A connected driver of a VIM account for the calling thread, built once and reused
-        until the account changes (its revision), so a step costs one query instead of a new
-        connection. The caller must not close it; a deleted account raises NotFound."""
+        until the account changes (its revision, read at most every ``REVISION_CHECK_S``;
+        at once after a change made through this process), so a step costs at most one query
+        instead of a new connection. The caller must not close it; a deleted account raises
+        NotFound."""
         key = (vim_id, threading.get_ident())
         with self._drivers_lock:
             cached = self._drivers.get(key)
         if cached is not None:
-            with self.db.session() as s:
-                revision = VimRepository(s).revision(vim_id)
-            if revision is None:
-                raise NotFound(f"VIM account {vim_id} does not exist")
-            if cached[0] == revision:
+            if cached[0] == self._revision(vim_id):
                 return cached[1]
         vim = self.get_vim(vim_id, Scope(None))
+        self._revisions[vim_id] = (vim.revision, time.monotonic())
         driver = self.driver_for(vim)
         with self._drivers_lock:
             old = self._drivers.get(key)
@@ -254,6 +259,21 @@ class ResourceService:
         if old is not None:
             old[1].close()
         return driver
+
+    def _revision(self, vim_id: str) -> int:
+        """The account's revision, read again when the last read is older than
+        ``REVISION_CHECK_S`` (NotFound once it is deleted)."""
+        seen = self._revisions.get(vim_id)
+        now = time.monotonic()
+        if seen is not None and now - seen[1] < REVISION_CHECK_S:
+            return seen[0]
+        with self.db.session() as s:
+            revision = VimRepository(s).revision(vim_id)
+        if revision is None:
+            self._revisions.pop(vim_id, None)
+            raise NotFound(f"VIM account {vim_id} does not exist")
+        self._revisions[vim_id] = (revision, now)
+        return revision
 
     def check_and_sync(self, vim_id: str) -> None:
         """Connectivity check then inventory sync; sets ENABLED, or ERROR with the VIM's words."""
@@ -388,6 +408,7 @@ class ResourceService:
             vim.operational_state = "PROCESSING"
             vim.detailed_status = "connectivity check pending after update"
             vim.revision += 1
+        self._revisions.pop(vim_id, None)
         return self._visible_vim(vim_id, scope)
 
     def owned_resources(self, vim: VimAccount) -> dict[str, list[dict[str, Any]]]:
@@ -512,6 +533,7 @@ class ResourceService:
             row = repo.get(vim_id, lock=True)
             if row is not None:
                 repo.delete(row)
+        self._revisions.pop(vim_id, None)
         destroy = getattr(driver, "destroy", None)
         if callable(destroy):
             destroy()
