@@ -5,7 +5,7 @@ notification row exists exactly when the state change it reports has committed."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -228,11 +228,21 @@ def enqueue(session: Session, *, tenant_id: str | None, notification: dict[str, 
             cache[ns_id] = NsFacts(ns.name, ns.nsd_id, frozenset(vnfds)) if ns else None
         return cache[ns_id]
 
-    now = datetime.now(UTC)
+    subs = session.scalars(query.order_by(LccnSubscriptionRow.created_at))
+    wanted = [sub for sub in subs if matches(sub.filter, notification, lookup)]
+    return queue_deliveries(session, wanted, notification, datetime.now(UTC))
+
+
+def queue_deliveries(
+    session: Session,
+    subscriptions: Iterable[LccnSubscriptionRow],
+    notification: dict[str, Any],
+    now: datetime,
+) -> int:
+    """One delivery of ``notification`` per subscription, due at ``now``, in the caller's
+    transaction (the delivery worker sends it after the commit). Returns how many."""
     count = 0
-    for sub in session.scalars(query.order_by(LccnSubscriptionRow.created_at)):
-        if not matches(sub.filter, notification, lookup):
-            continue
+    for sub in subscriptions:
         session.add(
             NotificationDelivery(
                 id=str(uuid.uuid4()),

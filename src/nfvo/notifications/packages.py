@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from nfvo.inventory.models import LccnSubscriptionRow, NotificationDelivery
+from nfvo.inventory.models import LccnSubscriptionRow
+from nfvo.notifications.outbox import queue_deliveries
 
 if TYPE_CHECKING:
     from nfvo.inventory.models import CatalogPackage
@@ -285,21 +286,6 @@ def enqueue_package_event(
     if pkg.tenant_id is not None:
         query = query.where(or_(row.tenant_id.is_(None), row.tenant_id == pkg.tenant_id))
     now = (clock or (lambda: datetime.now(UTC)))()
-    count = 0
-    for sub in session.scalars(query.order_by(row.created_at, row.id)):
-        if not matches(sub.filter, notification, pkg):
-            continue
-        session.add(
-            NotificationDelivery(
-                id=str(uuid.uuid4()),
-                subscription_id=sub.id,
-                notification=notification,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-        count += 1
-    if count:
-        session.flush()
-    return count
+    subs = session.scalars(query.order_by(row.created_at, row.id))
+    wanted = [sub for sub in subs if matches(sub.filter, notification, pkg)]
+    return queue_deliveries(session, wanted, notification, now)
