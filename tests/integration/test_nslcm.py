@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 from tests.support import etsi_openapi
-from tests.support.live import LiveApi, wait_op
+from tests.support.live import LiveApi, sim_vim, wait_op
 
 from nfvo.resources.service import Scope
 from nfvo.samples import NSD_WEBAPP_ID, build_sample
@@ -456,19 +456,6 @@ def test_change_vnf_flavour(ready: tuple[LiveApi, str]) -> None:
     assert vim_resources(live, vim_id, ns["id"]) == {"servers": 0, "networks": 0, "ports": 0}
 
 
-def _sim_vim(c: httpx.Client, name: str, **config: object) -> str:
-    vim = c.post("/admin/v1/vim_accounts", json={"name": name, "vim_type": "sim", "config": config})
-    assert vim.status_code in (201, 202), vim.text
-    vim_id = vim.json()["id"]
-    deadline = time.monotonic() + 10
-    while (
-        c.get(f"/admin/v1/vim_accounts/{vim_id}").json()["_admin"]["operationalState"] != "ENABLED"
-    ):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    return vim_id
-
-
 def _images(live: LiveApi, vim_id: str) -> dict[str, tuple[int | None, str | None]]:
     """name -> (size, md5) of the images the VIM lists."""
     svc = live.services.resources
@@ -497,7 +484,7 @@ def test_instantiate_uploads_the_package_images_once(ready: tuple[LiveApi, str])
 
     live, _ = ready
     c = live.client
-    vim_id = _sim_vim(c, "bare", zones=1, hosts=4, images=[{"name": "cirros"}])
+    vim_id = sim_vim(c, "bare", zones=1, hosts=4, images=[{"name": "cirros"}])
     assert set(_images(live, vim_id)) == {"cirros"}
     body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
     ns = create_ns(c, "uploads")
@@ -527,7 +514,7 @@ def test_image_upload_failure_is_failed_temp_naming_vdu_image_and_vim(
     live, _ = ready
     c = live.client
     faults = {"image_create": {"error_rate": 1.0, "error": "VimQuotaExceeded"}}
-    vim_id = _sim_vim(c, "no-room", zones=1, hosts=4, images=[{"name": "cirros"}], faults=faults)
+    vim_id = sim_vim(c, "no-room", zones=1, hosts=4, images=[{"name": "cirros"}], faults=faults)
     ns = create_ns(c, "upload-fails")
     body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
     op = _op(c, ns["id"], "instantiate", body)

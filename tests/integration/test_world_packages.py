@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 
 import httpx
 import pytest
 from tests.fixtures import world
-from tests.support.live import LiveApi, wait_op
+from tests.support.live import LiveApi, sim_vim, wait_op
 
 from nfvo.resources.service import Scope
 from nfvo.vim.base import ImageSpec
@@ -25,19 +24,6 @@ from nfvo.vim.base import ImageSpec
 NS = "/nslcm/v2/ns_instances"
 MISSING_VNFD_ID = "5e0f4c1a-7c1e-4d55-9a8e-0d7f3c2b1a02"
 MISSING_NSD_ID = "5e0f4c1a-7c1e-4d55-9a8e-0d7f3c2b1a20"
-
-
-def _sim_vim(c: httpx.Client, name: str, **config: object) -> str:
-    vim = c.post("/admin/v1/vim_accounts", json={"name": name, "vim_type": "sim", "config": config})
-    assert vim.status_code in (201, 202), vim.text
-    vim_id = vim.json()["id"]
-    deadline = time.monotonic() + 10
-    while (
-        c.get(f"/admin/v1/vim_accounts/{vim_id}").json()["_admin"]["operationalState"] != "ENABLED"
-    ):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    return vim_id
 
 
 def _on_vim(live: LiveApi, vim_id: str) -> dict[str, int]:
@@ -113,7 +99,7 @@ def test_referenced_image_present_instantiate_scale_heal_terminate(live: LiveApi
     c = live.client
     assert live.onboard("vnf", world.edge_vnf())["onboardingState"] == "ONBOARDED"
     assert live.onboard("nsd", world.edge_nsd())["nsdOnboardingState"] == "ONBOARDED"
-    vim_id = _sim_vim(c, "edge-lab", zones=1, hosts=4)  # default image catalogue
+    vim_id = sim_vim(c, "edge-lab", zones=1, hosts=4)  # default image catalogue
     ns = _ns(c, world.EDGE_NSD_ID, "edge-1")
     body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
     op = _op(c, ns["id"], "instantiate", body)
@@ -179,7 +165,7 @@ def test_referenced_image_missing_fails_before_any_vim_resource(
     assert live.onboard("vnf", world.edge_vnf(opts))["onboardingState"] == "ONBOARDED"
     nsd = world.edge_nsd(MISSING_NSD_ID, MISSING_VNFD_ID)
     assert live.onboard("nsd", nsd)["nsdOnboardingState"] == "ONBOARDED"
-    vim_id = _sim_vim(c, "edge-lab", zones=1, hosts=4, images=[{"name": "ubuntu-22.04"}])
+    vim_id = sim_vim(c, "edge-lab", zones=1, hosts=4, images=[{"name": "ubuntu-22.04"}])
     ns = _ns(c, MISSING_NSD_ID, "edge-missing")
     body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
     seen = _Records()

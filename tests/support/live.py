@@ -141,3 +141,17 @@ def wait_for(
 def wait_op(c: httpx.Client, location: str, timeout: float = 60) -> dict[str, Any]:
     """The NS LCM operation occurrence at ``location`` once it has settled."""
     return wait_for(c, location, "operationState", OP_PENDING, timeout)
+
+
+def sim_vim(c: httpx.Client, name: str, **config: object) -> str:
+    """Register a sim VIM account with ``config`` and wait until it is ENABLED; its id."""
+    vim = c.post("/admin/v1/vim_accounts", json={"name": name, "vim_type": "sim", "config": config})
+    assert vim.status_code in (201, 202), vim.text
+    vim_id = vim.json()["id"]
+    deadline = time.monotonic() + 10
+    while (
+        c.get(f"/admin/v1/vim_accounts/{vim_id}").json()["_admin"]["operationalState"] != "ENABLED"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    return vim_id
