@@ -11,6 +11,11 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, text
 
+# The suite's subscribers, token endpoints and package servers listen on loopback: allow it
+# for this process and the servers it spawns (they inherit the environment). The SSRF tests
+# (tests/security/test_ssrf.py) build their guards and servers with an empty allow-list.
+os.environ["NFVO_OUTBOUND_ALLOW"] = "127.0.0.0/8,::1/128"
+
 PG_ENV = "NFVO_TEST_DATABASE_URL"
 PG_SKIP = (
     f"PostgreSQL tests need {PG_ENV}, e.g. "

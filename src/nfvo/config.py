@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nfvo.netguard import ALLOW_ENV, OutboundGuard, parse_allow
+
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
@@ -26,7 +28,9 @@ class Settings:
     The embedded default is a SQLite file under ``data_dir``; setting
     ``NFVO_DATABASE_URL`` (``postgresql+psycopg://...``) switches to PostgreSQL.
     ``page_size`` (``NFVO_PAGE_SIZE``) is how many resources one page of a list holds,
-    1 to ``MAX_PAGE_SIZE``.
+    1 to ``MAX_PAGE_SIZE``. ``outbound_allow`` (``NFVO_OUTBOUND_ALLOW``) lists the networks
+    (CIDRs, comma-separated) that callbacks, token endpoints and package URIs may reach
+    besides global addresses: empty in production, e.g. ``127.0.0.0/8`` in a lab.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -42,6 +46,7 @@ class Settings:
     sync_interval_seconds: float = 300.0
     role: str = "all"  # all | api | worker
     executor_id: str | None = None
+    outbound_allow: str = field(default_factory=lambda: os.environ.get(ALLOW_ENV, ""))
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, **overrides: object) -> Settings:
@@ -73,6 +78,15 @@ class Settings:
                 f"page size (NFVO_PAGE_SIZE) must be between 1 and {MAX_PAGE_SIZE}, "
                 f"got {self.page_size}"
             )
+        try:
+            parse_allow(self.outbound_allow)
+        except ValueError as exc:
+            raise SettingsError(f"{ALLOW_ENV}: {exc}") from None
+
+    @property
+    def outbound_guard(self) -> OutboundGuard:
+        """The policy for requests to addresses users name (see :mod:`nfvo.netguard`)."""
+        return OutboundGuard(self.outbound_allow)
 
     @property
     def effective_database_url(self) -> str:

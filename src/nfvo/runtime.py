@@ -88,7 +88,9 @@ def build_services(settings: Settings) -> Services:
         clients=ClientService(db),
         resources=resources,
         lcm=LcmService(db, catalog, resources),
-        notifications=NotificationService(db, vault, public_url=settings.public_url),
+        notifications=NotificationService(
+            db, vault, public_url=settings.public_url, guard=settings.outbound_guard
+        ),
     )
 
 

@@ -10,6 +10,7 @@ maximum age, when it is given up with its last error recorded.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import random
 import threading
@@ -25,11 +26,13 @@ from sqlalchemy import select, update
 
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import LccnSubscriptionRow, NotificationDelivery
+from nfvo.netguard import UNREACHABLE, BodyTooLarge, OutboundGuard, describe, read_bounded
 
 log = logging.getLogger(__name__)
 
 BASIC = "BASIC"
 OAUTH2 = "OAUTH2_CLIENT_CREDENTIALS"
+ANSWER_LIMIT = 64 * 1024  # bytes of a subscriber's or token endpoint's answer read at most
 
 
 @dataclass
@@ -54,6 +57,35 @@ class DeliveryPolicy:
         return 2 * self.timeout + 10.0
 
 
+class TokenEndpointError(Exception):
+    """The OAuth2 token endpoint gave no token; the message (status code or a generic
+    reason, never the endpoint's own words) can be shown to the subscriber."""
+
+
+def _token(raw: bytes) -> tuple[str, float]:
+    """(access token, lifetime in seconds) of a token response."""
+    try:
+        body = json.loads(raw)
+        token = body["access_token"]
+        ttl = float(body.get("expires_in") or 300)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise TokenEndpointError("answered without a JSON access_token") from None
+    if not isinstance(token, str) or not token:
+        raise TokenEndpointError("answered without a JSON access_token")
+    return token, ttl
+
+
+def answer_status(client: httpx.Client, method: str, url: str, **kwargs: Any) -> int:
+    """The status code of one request; the body is read (up to ``ANSWER_LIMIT`` bytes, so
+    the connection can be reused) and dropped."""
+    with client.stream(method, url, **kwargs) as r:
+        try:
+            read_bounded(r, ANSWER_LIMIT)
+        except BodyTooLarge:
+            pass
+        return r.status_code
+
+
 class TokenCache:
     """OAuth2 client-credentials tokens per (token endpoint, client id), kept until expiry."""
 
@@ -75,16 +107,20 @@ class TokenCache:
             return self._fetch(client, params, key)
 
     def _fetch(self, client: httpx.Client, params: dict[str, Any], key: tuple[str, str]) -> str:
-        r = client.post(
-            params["tokenEndpoint"],
-            data={"grant_type": "client_credentials"},
-            auth=(params["clientId"], params["clientPassword"]),
-        )
-        if r.status_code != 200:
-            raise RuntimeError(f"token endpoint answered {r.status_code}: {r.text[:200]}")
-        body = r.json()
-        token = str(body["access_token"])
-        ttl = float(body.get("expires_in") or 300)
+        try:
+            with client.stream(
+                "POST",
+                params["tokenEndpoint"],
+                data={"grant_type": "client_credentials"},
+                auth=(params["clientId"], params["clientPassword"]),
+            ) as r:
+                if r.status_code != 200:  # its body is never copied anywhere
+                    raise TokenEndpointError(f"answered HTTP {r.status_code} instead of 200")
+                raw = read_bounded(r, ANSWER_LIMIT)
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            log.info("token endpoint %s failed: %s", params["tokenEndpoint"], describe(exc))
+            raise TokenEndpointError(UNREACHABLE) from None
+        token, ttl = _token(raw)
         with self._lock:
             self._tokens[key] = (token, time.monotonic() + max(0.0, ttl - 10))
         return token
@@ -125,13 +161,16 @@ class DeliveryWorker:
         open_secrets: Callable[[str | None], dict[str, Any]],
         policy: DeliveryPolicy,
         public_url: str | None = None,
+        guard: OutboundGuard | None = None,
     ) -> None:
         self.db = db
         self.policy = policy
         self.public_root = (public_url or "").rstrip("/")
         self._open_secrets = open_secrets
         self._tokens = TokenCache()
-        self._http = httpx.Client(timeout=policy.timeout)
+        # checked at every connect, so a callback whose name now resolves elsewhere (DNS
+        # rebinding after the subscription's test) is refused here too
+        self._http = (guard or OutboundGuard.from_env()).client(policy.timeout)
         self._pool: ThreadPoolExecutor | None = None
         self._inflight: set[str] = set()
         self._lock = threading.Lock()
@@ -257,18 +296,23 @@ class DeliveryWorker:
         try:
             secrets = self._open_secrets(sealed)
             headers = auth_headers(self._http, self._tokens, auth_type, secrets)
-            headers["Content-Type"] = "application/json"
-            headers["Accept"] = "application/json"
-            r = self._http.post(callback, json=body, headers=headers)
+        except TokenEndpointError as exc:
+            return f"tokenEndpoint {exc}"
+        except Exception as exc:  # noqa: BLE001 - e.g. secrets the vault cannot open
+            return f"authentication failed ({describe(exc)})"
+        headers["Content-Type"] = "application/json"
+        headers["Accept"] = "application/json"
+        try:
+            status = answer_status(self._http, "POST", callback, json=body, headers=headers)
         except httpx.TimeoutException:
-            return f"no answer from {callback} within {self.policy.timeout} s"
+            return f"no answer from the callbackUri within {self.policy.timeout} s"
         except Exception as exc:  # noqa: BLE001 - any failure is a failed attempt
-            return f"{type(exc).__name__}: {exc}"
-        if 200 <= r.status_code < 300:
+            return f"callbackUri could not be reached ({describe(exc)})"
+        if 200 <= status < 300:
             return None
-        if r.status_code == 401 and auth_type == OAUTH2:
+        if status == 401 and auth_type == OAUTH2:
             self._tokens.forget(secrets)
-        return f"{callback} answered {r.status_code}: {r.text[:200]}"
+        return f"callbackUri answered HTTP {status}"
 
     def _record(self, row_id: str, created: datetime, error: str | None) -> None:
         now = datetime.now(UTC)

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import and_, select
 
 from nfvo.errors import BadRequest, NotFound, UnprocessableEntity
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import LccnSubscriptionRow, NotificationDelivery
 from nfvo.inventory.paging import PageQuery, fetch_after, owned_by
+from nfvo.netguard import UNREACHABLE, OutboundGuard, describe
 from nfvo.notifications import outbox, packages
 from nfvo.notifications.delivery import (
     BASIC,
@@ -24,9 +25,13 @@ from nfvo.notifications.delivery import (
     DeliveryPolicy,
     DeliveryWorker,
     TokenCache,
+    TokenEndpointError,
+    answer_status,
     auth_headers,
 )
 from nfvo.resources.vault import Vault
+
+log = logging.getLogger(__name__)
 
 FILTER_ARRAYS = {
     "notificationTypes": (*outbox.NOTIFICATION_TYPES, outbox.OP_OCC_ETSI_SPELLING),
@@ -223,11 +228,14 @@ class NotificationService:
         vault: Vault,
         policy: DeliveryPolicy | None = None,
         public_url: str | None = None,
+        guard: OutboundGuard | None = None,
     ) -> None:
         self.db = db
         self.vault = vault
         self.policy = policy or DeliveryPolicy()
-        self.worker = DeliveryWorker(db, vault.open, self.policy, public_url)
+        # the outbound policy: given by the runtime from its settings, else the environment's
+        self.guard = guard or OutboundGuard.from_env()
+        self.worker = DeliveryWorker(db, vault.open, self.policy, public_url, self.guard)
 
     # ------------------------------------------------------------------ worker
 
@@ -304,19 +312,30 @@ class NotificationService:
         return callback, flt, verbosity, auth_type, secrets
 
     def test_callback(self, callback: str, auth_type: str | None, secrets: dict[str, Any]) -> None:
-        """SOL005 §6.4.18.3.2 / SOL013: GET the callback URI; anything but 204 is a 422."""
-        with httpx.Client(timeout=self.policy.timeout) as client:
+        """SOL005 §6.4.18.3.2 / SOL013: GET the callback URI; anything but 204 is a 422.
+
+        The requests go through the outbound guard; a failure is reported without telling
+        why (refused address, closed or silent port) and never with a remote body."""
+        with self.guard.client(self.policy.timeout) as client:
             try:
                 headers = auth_headers(client, TokenCache(), auth_type, secrets)
-                r = client.get(callback, headers={**headers, "Accept": "application/json"})
-            except Exception as exc:  # noqa: BLE001 - reported to the subscriber
+            except TokenEndpointError as exc:
                 raise UnprocessableEntity(
-                    f"callbackUri {callback} could not be tested: {type(exc).__name__}: {exc}",
-                    field="callbackUri",
+                    f"authentication.paramsOauth2ClientCredentials.tokenEndpoint {exc}",
+                    field="authentication.paramsOauth2ClientCredentials.tokenEndpoint",
                 ) from None
-        if r.status_code != 204:
+            try:
+                status = answer_status(
+                    client, "GET", callback, headers={**headers, "Accept": "application/json"}
+                )
+            except Exception as exc:  # noqa: BLE001 - reported to the subscriber, generically
+                log.info("callback test of %s failed: %s", callback, describe(exc))
+                raise UnprocessableEntity(
+                    f"callbackUri {callback} {UNREACHABLE}", field="callbackUri"
+                ) from None
+        if status != 204:
             raise UnprocessableEntity(
-                f"callbackUri {callback} answered the test GET with {r.status_code} "
+                f"callbackUri {callback} answered the test GET with {status} "
                 f"instead of 204 No Content",
                 field="callbackUri",
             )

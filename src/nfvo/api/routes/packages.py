@@ -448,6 +448,7 @@ def _fetch_and_process(
             limit=svc.settings.max_upload_bytes,
             timeout=svc.settings.upload_from_uri_timeout,
             auth=auth,
+            guard=svc.settings.outbound_guard,
         )
     except PackageError as exc:
         path.unlink(missing_ok=True)

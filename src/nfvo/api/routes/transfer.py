@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import tempfile
@@ -15,6 +16,9 @@ from fastapi import Request
 
 from nfvo.catalog.errors import PackageError
 from nfvo.errors import BadRequest, PayloadTooLarge, RangeNotSatisfiable
+from nfvo.netguard import UNREACHABLE, OutboundGuard, describe
+
+log = logging.getLogger(__name__)
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -69,26 +73,41 @@ async def _copy_multipart(request: Request, out: io.BufferedWriter, limit: int) 
 
 
 def fetch_uri(
-    uri: str, dest: Path, *, limit: int, timeout: float, auth: tuple[str, str] | None
+    uri: str,
+    dest: Path,
+    *,
+    limit: int,
+    timeout: float,
+    auth: tuple[str, str] | None,
+    guard: OutboundGuard,
 ) -> None:
-    """Download ``uri`` (http/https) into ``dest`` with a size limit; PackageError on failure."""
+    """Download ``uri`` (http/https) into ``dest`` with a size limit; PackageError on failure.
+
+    Every connection, redirects included, passes ``guard``; a failure to get an answer is
+    reported with one message whatever the cause (refused address, closed or silent port)."""
     try:
-        with httpx.stream("GET", uri, timeout=timeout, auth=auth, follow_redirects=True) as r:
-            if r.status_code != 200:
+        with guard.client(timeout, follow_redirects=True) as client:
+            with client.stream("GET", uri, auth=auth) as r:
+                if r.status_code != 200:
+                    raise PackageError(
+                        "FETCH_FAILED", f"GET {uri} answered HTTP {r.status_code}", file=uri
+                    )
+                _save(r, dest, uri, limit)
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        log.info("upload_from_uri %s failed: %s", uri, describe(exc))
+        raise PackageError("FETCH_FAILED", f"{uri} {UNREACHABLE}", file=uri) from None
+
+
+def _save(r: httpx.Response, dest: Path, uri: str, limit: int) -> None:
+    size = 0
+    with open(dest, "wb") as out:
+        for chunk in r.iter_bytes(1 << 20):
+            size += len(chunk)
+            if size > limit:
                 raise PackageError(
-                    "FETCH_FAILED", f"GET {uri} answered HTTP {r.status_code}", file=uri
+                    "PACKAGE_TOO_LARGE", f"{uri} is larger than the limit of {limit} bytes"
                 )
-            size = 0
-            with open(dest, "wb") as out:
-                for chunk in r.iter_bytes(1 << 20):
-                    size += len(chunk)
-                    if size > limit:
-                        raise PackageError(
-                            "PACKAGE_TOO_LARGE", f"{uri} is larger than the limit of {limit} bytes"
-                        )
-                    out.write(chunk)
-    except httpx.HTTPError as exc:
-        raise PackageError("FETCH_FAILED", f"cannot download {uri}: {exc}", file=uri) from None
+            out.write(chunk)
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
