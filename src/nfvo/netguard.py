@@ -23,6 +23,7 @@ import ipaddress
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -131,15 +132,8 @@ class OutboundGuard:
     """The outbound policy: an allow-list of networks and the resolver used (a test can
     give one that changes its answer, as a rebinding DNS server does)."""
 
-    def __init__(
-        self, allow: str | Iterable[str | Network] = (), resolver: Resolver | None = None
-    ) -> None:
-        if isinstance(allow, str):
-            self.allow = parse_allow(allow)
-        else:
-            self.allow = tuple(
-                a if not isinstance(a, str) else parse_allow(a)[0] for a in allow if a
-            )
+    def __init__(self, allow: str | Iterable[str] = (), resolver: Resolver | None = None) -> None:
+        self.allow = parse_allow(allow)
         self._resolver = resolver or socket.getaddrinfo
 
     @classmethod
@@ -160,7 +154,7 @@ class OutboundGuard:
             addr = ipaddress.ip_address(raw)
             reason = refused_reason(addr, self.allow)
             if reason is not None:
-                log.warning("outbound request to %s refused: %s (see %s)", host, reason, ALLOW_ENV)
+                log.warning("outbound request to %r refused: %s (see %s)", host, reason, ALLOW_ENV)
                 raise OutboundRefused(f"{host} resolves to {addr}: {reason}")
             if raw not in out:
                 out.append(raw)
@@ -280,13 +274,17 @@ class BodyTooLarge(httpx.HTTPError):
     """A response body longer than the caller reads."""
 
 
-def read_bounded(response: httpx.Response, limit: int) -> bytes:
-    """At most ``limit`` bytes of a streamed response's body; BodyTooLarge beyond."""
+def read_bounded(response: httpx.Response, limit: int, seconds: float | None = None) -> bytes:
+    """At most ``limit`` bytes of a streamed response's body, read within ``seconds`` when
+    given (a server dripping bytes is cut off); BodyTooLarge or httpx.ReadTimeout beyond."""
+    deadline = None if seconds is None else time.monotonic() + seconds
     buf = bytearray()
     for chunk in response.iter_bytes():
         buf += chunk
         if len(buf) > limit:
             raise BodyTooLarge(f"the answer is longer than {limit} bytes")
+        if deadline is not None and time.monotonic() > deadline:
+            raise httpx.ReadTimeout(f"the answer took longer than {seconds} s")
     return bytes(buf)
 
 

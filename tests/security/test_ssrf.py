@@ -398,6 +398,49 @@ def test_a_token_endpoint_body_is_never_reflected(
         assert SECRET not in err.detail
 
 
+def _dripping_server() -> socket.socket:
+    """On the allowed address: answers 200 with a long body sent one byte per 0.1 s."""
+    srv = socket.create_server((ALLOWED, 0))
+
+    def drip(conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{")
+            for _ in range(100):
+                time.sleep(0.1)
+                conn.sendall(b" ")
+        except OSError:
+            pass
+        conn.close()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv
+
+
+def test_a_dripping_answer_holds_nobody(svc: NotificationService) -> None:
+    srv = _dripping_server()
+    url = f"http://{ALLOWED}:{srv.getsockname()[1]}"
+    try:
+        started = time.monotonic()
+        err = _refusal(svc, {"callbackUri": f"{url}/cb"})  # the status is enough
+        assert err.detail.endswith("answered the test GET with 200 instead of 204 No Content")
+        assert time.monotonic() - started < 1
+        started = time.monotonic()
+        body = {"callbackUri": f"{url}/cb", "authentication": _oauth(f"{url}/token")}
+        assert _refusal(svc, body).detail == f"{TOKEN_FIELD} {UNREACHABLE}"
+        assert time.monotonic() - started < 2  # cut off after the 0.5 s timeout
+    finally:
+        srv.close()
+
+
 class Rebinding:
     """A resolver that answers the allowed address until ``flip``, then loopback: a DNS
     server rebinding a name after the subscription's test."""

@@ -26,13 +26,13 @@ from sqlalchemy import select, update
 
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import LccnSubscriptionRow, NotificationDelivery
-from nfvo.netguard import UNREACHABLE, BodyTooLarge, OutboundGuard, describe, read_bounded
+from nfvo.netguard import UNREACHABLE, OutboundGuard, describe, read_bounded
 
 log = logging.getLogger(__name__)
 
 BASIC = "BASIC"
 OAUTH2 = "OAUTH2_CLIENT_CREDENTIALS"
-ANSWER_LIMIT = 64 * 1024  # bytes of a subscriber's or token endpoint's answer read at most
+ANSWER_LIMIT = 64 * 1024  # bytes of a token endpoint's answer read at most
 
 
 @dataclass
@@ -76,13 +76,9 @@ def _token(raw: bytes) -> tuple[str, float]:
 
 
 def answer_status(client: httpx.Client, method: str, url: str, **kwargs: Any) -> int:
-    """The status code of one request; the body is read (up to ``ANSWER_LIMIT`` bytes, so
-    the connection can be reused) and dropped."""
+    """The status code of one request. The body is never read (a subscriber dripping one
+    cannot hold a sender); a connection whose answer had one is closed, not reused."""
     with client.stream(method, url, **kwargs) as r:
-        try:
-            read_bounded(r, ANSWER_LIMIT)
-        except BodyTooLarge:
-            pass
         return r.status_code
 
 
@@ -116,7 +112,7 @@ class TokenCache:
             ) as r:
                 if r.status_code != 200:  # its body is never copied anywhere
                     raise TokenEndpointError(f"answered HTTP {r.status_code} instead of 200")
-                raw = read_bounded(r, ANSWER_LIMIT)
+                raw = read_bounded(r, ANSWER_LIMIT, seconds=client.timeout.read or 5.0)
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             log.info("token endpoint %s failed: %s", params["tokenEndpoint"], describe(exc))
             raise TokenEndpointError(UNREACHABLE) from None
