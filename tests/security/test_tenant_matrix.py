@@ -15,11 +15,14 @@ controller, a subscription, a user, a PNFD) get a fresh resource per case.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -826,3 +829,89 @@ def test_a_tenant_cannot_deploy_on_another_tenants_vim(world: World) -> None:
     assert not [o for o in ops if o["nsInstanceId"] == ns_b]
     res = world.live.client.get(f"/admin/v1/vim_accounts/{vim_a}/resources").json()
     assert len(res["servers"]) == servers
+
+
+# --------------------------------------------------------------------------- names
+
+
+def test_vim_and_sdn_names_are_unique_across_tenants(world: World) -> None:
+    """Issue 12 item 11: a name means one account for every caller, the global admin
+    included (who sees all tenants' accounts)."""
+    a, b, g = world.owner_client("A"), world.owner_client("B"), world.live.client
+    for client, name in ((b, "vim-a"), (a, "vim-g"), (g, "vim-b")):
+        r = client.post("/admin/v1/vim_accounts", json={"name": name, "vim_type": "sim"})
+        assert r.status_code == 409, r.text
+        assert r.json()["field"] == "name" and repr(name) in r.json()["detail"]
+    r = a.patch(f"/admin/v1/vim_accounts/{world.ids[('vim', 'A')]}", json={"name": "vim-b"})
+    assert r.status_code == 409 and r.json()["field"] == "name", r.text
+    sdn = a.post("/admin/v1/sdn_controllers", json={"name": "wan-1", "type": "sim"})
+    assert sdn.status_code == 201, sdn.text
+    r = b.post("/admin/v1/sdn_controllers", json={"name": "wan-1", "type": "sim"})
+    assert r.status_code == 409 and r.json()["field"] == "name", r.text
+    r = g.patch(f"/admin/v1/sdn_controllers/{world.ids[('sdn', 'B')]}", json={"name": "wan-1"})
+    assert r.status_code == 409 and r.json()["field"] == "name", r.text
+    # renaming to its own name is no conflict
+    r = a.patch(f"/admin/v1/sdn_controllers/{sdn.json()['id']}", json={"name": "wan-1"})
+    assert r.status_code == 200, r.text
+    names = [v["name"] for v in g.get("/admin/v1/vim_accounts").json()]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("kind", ["vim_accounts", "sdn_controllers"])
+def test_racing_creates_of_one_name_make_one_account(world: World, kind: str) -> None:
+    """Eight tenants' admins register the same name at once: one 201, seven 409, no 5xx
+    (the unique index decides; SQLite has no row locks to rely on)."""
+    name = f"race-{uuid.uuid4().hex[:8]}"
+    body = {"name": name, "vim_type": "sim"} if kind == "vim_accounts" else {"name": name}
+    if kind == "sdn_controllers":
+        body["type"] = "sim"
+    owners = [world.owner_client(o) for o in ("A", "B", "G")]
+    headers = [dict(c.headers) for c in owners]
+    barrier = threading.Barrier(8)
+
+    def create(i: int) -> int:
+        with httpx.Client(base_url=world.live.base_url, headers=headers[i % 3]) as c:
+            barrier.wait()
+            return c.post(f"/admin/v1/{kind}", json=body).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(create, range(8)))
+    assert codes == [201] + [409] * 7, codes
+    listed = world.live.client.get(f"/admin/v1/{kind}").json()
+    assert [x["name"] for x in listed].count(name) == 1
+
+
+# --------------------------------------------------------------------------- packages
+
+
+def test_an_nsd_cannot_deploy_another_tenants_vnf_package(world: World) -> None:
+    """B's NSD naming A's VNFD is refused at onboarding exactly as a VNFD that is not
+    onboarded; an NSD that references one anyway (stored before this check) cannot be
+    instantiated from: NS create answers 422."""
+    from nfvo.catalog.states import PackageKind
+    from nfvo.inventory.models import CatalogPackage
+
+    b = world.owner_client("B")
+    coll = "/nsd/v2/ns_descriptors"
+    pkg = b.post(coll, json={}).json()
+    data = nsd_package(str(uuid.uuid4()), world.extra["vnfd:A"])
+    r = b.put(
+        f"{coll}/{pkg['id']}/nsd_content", content=data, headers={"Content-Type": "application/zip"}
+    )
+    assert r.status_code == 202, r.text
+    info = _wait(b, f"{coll}/{pkg['id']}", "nsdOnboardingState", ("ONBOARDED", "ERROR"))
+    assert info["nsdOnboardingState"] == "ERROR", info
+    assert "VNFD_NOT_ONBOARDED" in json.dumps(info["onboardingFailureDetails"])
+    # an NSD of B's stored before the check, referencing A's VNF package
+    nsd_id = world.ids[("nsd", "B")]
+    with world.live.services.db.session() as s:
+        row = s.get(CatalogPackage, nsd_id)
+        saved = dict(row.info)
+        row.info = saved | {"vnfPkgIds": [world.ids[("vnf", "A")]]}
+    try:
+        r = b.post(NS_COLL, json={"nsdId": world.extra["nsdId:B"], "nsName": "x"})
+        assert r.status_code == 422 and r.json()["field"] == "nsdId", r.text
+    finally:
+        with world.live.services.db.session() as s:
+            s.get(CatalogPackage, nsd_id).info = saved
+    assert world.live.services.catalog.get(PackageKind.nsd, nsd_id).info == saved
