@@ -915,3 +915,25 @@ def test_an_nsd_cannot_deploy_another_tenants_vnf_package(world: World) -> None:
         with world.live.services.db.session() as s:
             s.get(CatalogPackage, nsd_id).info = saved
     assert world.live.services.catalog.get(PackageKind.nsd, nsd_id).info == saved
+
+
+def test_the_default_vim_is_one_the_ns_tenant_sees(world: World) -> None:
+    """An instantiation naming no VIM takes the first ENABLED account the NS's tenant sees:
+    never another tenant's (A's account is the oldest of all, so a leak would pick it)."""
+    lcm, vims = world.live.services.lcm, world.ids
+    deadline = time.monotonic() + 30
+    while True:  # the matrix's PATCHes leave accounts re-checking (PROCESSING) for a while
+        chosen = lcm._default_vim(world.tenants["B"])
+        if chosen == vims[("vim", "B")] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert chosen == vims[("vim", "B")]
+    assert lcm._default_vim(world.tenants["A"]) == vims[("vim", "A")]
+    seen = {v.id for v in world.live.services.resources.list_vims(_scope(world.tenants["B"]))}
+    assert vims[("vim", "A")] not in seen and vims[("vim", "G")] in seen
+
+
+def _scope(tenant: str | None) -> Any:
+    from nfvo.resources.service import Scope
+
+    return Scope(tenant)
