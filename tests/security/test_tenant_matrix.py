@@ -509,8 +509,9 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 NS_COLL = "/nslcm/v2/ns_instances"
 
 
-def _written(world: World) -> tuple[int, int, int, int]:
-    """(op occurrences, subscriptions, NS instances, servers nfvo owns on every VIM)."""
+def _written(world: World) -> tuple[int, ...]:
+    """(op occurrences, subscriptions, NS instances, servers nfvo owns on every VIM, VIM
+    accounts, SDN controllers, API clients)."""
     live = world.live
     with live.services.db.session() as s:
         ops = s.execute(select(func.count()).select_from(NsLcmOpOcc)).scalar_one()
@@ -520,7 +521,9 @@ def _written(world: World) -> tuple[int, int, int, int]:
     for owner in OWNERS:
         res = live.client.get(f"/admin/v1/vim_accounts/{world.ids[('vim', owner)]}/resources")
         servers += len(res.json()["servers"])
-    return ops, subs, ns, servers
+    g = live.client
+    accounts = [len(g.get(f"/admin/v1/{k}").json()) for k in ("vim_accounts", "sdn_controllers")]
+    return ops, subs, ns, servers, *accounts, len(g.get("/admin/v1/users").json())
 
 
 @dataclass(frozen=True)
@@ -532,7 +535,7 @@ class BodyCase:
     make: Callable[[World, str], tuple[str, str, dict[str, Any]]]
     other: Callable[[World], str]  # an id of another tenant (or not the NS's)
     status: int
-    field: str
+    field: str | None
 
 
 def _instantiate_ns(vim: str) -> dict[str, Any]:
@@ -746,6 +749,18 @@ BODY_CASES = [
         lambda w: w.tenants["B"],
         400,
         "tenant_id",
+    ),
+    BodyCase(  # users are created in the caller's tenant only (403 for any other id)
+        "tenantId of an API client a tenant admin creates",
+        "admin@A",
+        lambda w, i: (
+            "POST",
+            "/admin/v1/users",
+            {"clientId": f"c-{uuid.uuid4().hex[:8]}", "role": "reader", "tenantId": i},
+        ),
+        lambda w: w.tenants["B"],
+        403,
+        None,
     ),
     BodyCase(
         "tenant_id of an SDN controller a tenant admin registers",
