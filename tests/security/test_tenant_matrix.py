@@ -417,26 +417,27 @@ def world(
 ) -> Iterator[World]:
     """One server and one set of resources per database for the whole module."""
     tmp = tmp_path_factory.mktemp("matrix")
+    schema: Iterator[str] | None = None
     if request.param == "sqlite":
-        urls: Iterator[str] = iter([f"sqlite:///{tmp / 'nfvo.db'}"])
-        gen = None
+        url = f"sqlite:///{tmp / 'nfvo.db'}"
     else:
         base = os.environ.get(PG_ENV)
         if not base:
             pytest.skip(PG_SKIP)
-        gen = _pg_schema_url(base)
-        urls = gen
-    live = start_live(tmp / "data", next(urls))
+        schema = _pg_schema_url(base)  # dropped when the generator is closed
+        url = next(schema)
+    live = start_live(tmp / "data", url)
+    opened: list[httpx.Client] = []
     try:
         w = _build_world(live)
+        opened = [c for c in w.clients.values() if c is not live.client]
         yield w
     finally:
-        for name, c in list(locals().get("w", World(live, {}, {}, {}, {})).clients.items()):
-            if c is not live.client and name.startswith(("reader", "operator", "admin")):
-                c.close()
+        for c in {id(c): c for c in opened}.values():
+            c.close()
         live.close()
-        if gen is not None:
-            gen.close()
+        if schema is not None:
+            schema.close()
 
 
 # --------------------------------------------------------------------------- the run
