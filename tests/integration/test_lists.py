@@ -78,6 +78,8 @@ def seed(live: LiveApi, owners: list[str | None], n: int = 30) -> None:
     rows: list[Any] = []
     for i in range(n):
         owner, word = owners[i % len(owners)], WORDS[i % len(WORDS)]
+        # VIM account and SDN controller names are unique across tenants
+        unique_name = word if i < len(WORDS) else f"{word}#{i}"
         rows.append(
             NsInstance(
                 id=_id(1, i),
@@ -145,7 +147,7 @@ def seed(live: LiveApi, owners: list[str | None], n: int = 30) -> None:
             VimAccount(
                 id=_id(4, i),
                 tenant_id=owner,
-                name=word,
+                name=unique_name,
                 vim_type=("sim", "openstack")[i % 2],
                 vim_url=None if i % 3 else f"http://vim-{word}",
                 description=None if i % 2 else word,
@@ -161,7 +163,7 @@ def seed(live: LiveApi, owners: list[str | None], n: int = 30) -> None:
             SdnController(
                 id=_id(5, i),
                 tenant_id=owner,
-                name=word,
+                name=unique_name,
                 sdn_type=("onos", "odl")[i % 2],
                 url=None if i % 2 else f"http://sdn/{word}",
                 user=None if i % 3 else word,

@@ -92,6 +92,9 @@ def test_vnfpkgm_subscription_and_notifications(fast: LiveApi, subscriber: Subsc
     # a filter on another package selects nothing of ours
     other = f"{subscriber.url}/other"
     r = c.post(VNF_SUBS, json={"callbackUri": other, "filter": {"vnfPkgId": ["nope"]}})
+    assert r.status_code == 422 and r.json()["field"] == "filter.vnfPkgId", r.text  # no such id
+    another = c.post("/vnfpkgm/v2/vnf_packages", json={}).json()["id"]
+    r = c.post(VNF_SUBS, json={"callbackUri": other, "filter": {"vnfPkgId": [another]}})
     assert r.status_code == 201, r.text
     # the subscription belongs to vnfpkgm only
     assert [s["id"] for s in v("vnfpkgm", c.get(VNF_SUBS)).json()][0] == sub["id"]

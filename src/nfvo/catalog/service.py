@@ -277,7 +277,7 @@ class CatalogService:
                 raise duplicate
             info = dict(result.info)
             if kind is PackageKind.nsd:
-                info.update(self._resolve_references(repo, result))
+                info.update(self._resolve_references(repo, result, pkg.tenant_id))
             with path.open("rb") as archive:
                 blob = BlobRepository(s).put(archive)  # hashes the archive as it stores it
             pkg.blob_id = blob.id
@@ -295,8 +295,12 @@ class CatalogService:
                 raise duplicate from None
             enqueue_package_event(s, pkg, PackageEvent.ONBOARDED)
 
-    def _resolve_references(self, repo: CatalogRepository, result: Any) -> dict[str, Any]:
-        """Package ids of the VNFDs/PNFDs/nested NSDs an NSD needs; all must be onboarded."""
+    def _resolve_references(
+        self, repo: CatalogRepository, result: Any, tenant_id: str | None
+    ) -> dict[str, Any]:
+        """Package ids of the VNFDs/PNFDs/nested NSDs an NSD needs; all must be onboarded and
+        visible to the NSD's tenant (its own or shared; a shared NSD: shared ones only) -
+        another tenant's package is reported exactly as one that is not onboarded."""
         wanted = [
             (PackageKind.vnf, result.referenced_vnfd_ids, "vnfPkgIds", "VNFD", "vnfdId"),
             (PackageKind.pnfd, result.referenced_pnfd_ids, "pnfdInfoIds", "PNFD", "pnfdId"),
@@ -304,7 +308,11 @@ class CatalogService:
         ]
         out: dict[str, Any] = {}
         for kind, ids, field, word, attr in wanted:
-            found = repo.find_onboarded(kind.value, ids)
+            found = {
+                d: p
+                for d, p in repo.find_onboarded(kind.value, ids).items()
+                if p.tenant_id in (None, tenant_id)
+            }
             missing = [i for i in ids if i not in found]
             if missing:
                 raise PackageError(

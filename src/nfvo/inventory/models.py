@@ -126,9 +126,11 @@ class Tenant(Base):
 
 
 class VimAccount(Base):
-    """A registered VIM. Credentials live only in ``secrets`` (Fernet-encrypted)."""
+    """A registered VIM. Credentials live only in ``secrets`` (Fernet-encrypted). Names are
+    unique across tenants: the global admin sees every account and resolves ``--vim NAME``."""
 
     __tablename__ = "vim_accounts"
+    __table_args__ = (Index("ux_vim_accounts_name", "name", unique=True),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
@@ -233,9 +235,11 @@ class VimNetwork(Base):
 
 
 class SdnController(Base):
-    """An SDN/WAN controller template; credentials only in ``secrets``."""
+    """An SDN/WAN controller template; credentials only in ``secrets``. Names are unique
+    across tenants, as VIM account names are."""
 
     __tablename__ = "sdn_controllers"
+    __table_args__ = (Index("ux_sdn_controllers_name", "name", unique=True),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)

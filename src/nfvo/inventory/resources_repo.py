@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, insert, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nfvo.inventory.models import (
@@ -45,6 +46,20 @@ class _Crud:
         """Delete a row."""
         self.s.delete(row)
         self.s.flush()
+
+    def add_unique(self, row: T) -> bool:
+        """Insert a row unless a unique index refuses it (False: a racing request took the
+        name first; the caller must then end the transaction with a rollback)."""
+        self.s.add(row)
+        return self.flush_unique()
+
+    def flush_unique(self) -> bool:
+        """Flush pending changes unless a unique index refuses them (False: roll back)."""
+        try:
+            self.s.flush()
+        except IntegrityError:
+            return False
+        return True
 
 
 class TenantRepository(_Crud):
@@ -107,16 +122,11 @@ class VimRepository(_Crud):
             visible=own_or_shared(VimAccount, tenant),
         )
 
-    def name_taken(self, tenant_id: str | None, name: str, except_id: str | None = None) -> bool:
-        """Whether a VIM account of that tenant already has ``name``."""
+    def name_taken(self, name: str, except_id: str | None = None) -> bool:
+        """Whether another VIM account, of any tenant, already has ``name`` (names are unique
+        across tenants; the unique index decides between racing requests)."""
         q = select(VimAccount.id).where(VimAccount.name == name)
-        q = q.where(
-            VimAccount.tenant_id.is_(None)
-            if tenant_id is None
-            else VimAccount.tenant_id == tenant_id
-        )
-        ids = [i for (i,) in self.s.execute(q) if i != except_id]
-        return bool(ids)
+        return any(i != except_id for (i,) in self.s.execute(q))
 
     def replace_inventory(
         self,
@@ -221,6 +231,11 @@ class VimRepository(_Crud):
 
 class SdnRepository(_Crud):
     """SDN/WAN controller templates."""
+
+    def name_taken(self, name: str, except_id: str | None = None) -> bool:
+        """Whether another SDN controller, of any tenant, already has ``name``."""
+        q = select(SdnController.id).where(SdnController.name == name)
+        return any(i != except_id for (i,) in self.s.execute(q))
 
     def get(self, sdn_id: str, *, lock: bool = False) -> SdnController | None:
         """An SDN controller by id."""

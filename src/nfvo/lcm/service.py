@@ -70,6 +70,7 @@ class LcmService:
             raise BadRequest(f"no onboarded NSD has nsdId {nsd_id}", field="nsdId") from None
         if not Scope(tenant).sees(nsd.tenant_id):  # own or shared NSDs
             raise BadRequest(f"no onboarded NSD has nsdId {nsd_id}", field="nsdId")
+        self._check_nsd_packages(nsd.info or {}, nsd_id, tenant)
         if nsd.operational_state != OperationalState.ENABLED:
             raise Conflict(f"NSD {nsd_id} is DISABLED; enable it to create NS instances")
         ns = NsInstance(
@@ -95,6 +96,21 @@ class LcmService:
                 if vnf_pkg is not None and vnf_pkg.usage_state != UsageState.IN_USE:
                     vnf_pkg.usage_state = UsageState.IN_USE
         return ns
+
+    def _check_nsd_packages(self, info: dict[str, Any], nsd_id: str, tenant: str | None) -> None:
+        """The VNF packages an NSD deploys must be visible to the NS's tenant as well (an NSD
+        onboarded before references were checked per tenant could name another tenant's)."""
+        scope = Scope(tenant)
+        for pkg_id in info.get("vnfPkgIds", []):
+            try:
+                owner = self.catalog.get(PackageKind.vnf, pkg_id).tenant_id
+            except NotFound:
+                owner = None  # deleted since: instantiation reports it
+            if not scope.sees(owner):
+                raise UnprocessableEntity(
+                    f"NSD {nsd_id} deploys a VNF package that is not available to this tenant",
+                    field="nsdId",
+                )
 
     def get(self, ns_id: str, tenant: str | None) -> NsInstance:
         """One NS instance visible to the caller."""

@@ -11,11 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 
 from nfvo.errors import BadRequest, NotFound, UnprocessableEntity
 from nfvo.inventory.db import Database
-from nfvo.inventory.models import LccnSubscriptionRow, NotificationDelivery
+from nfvo.inventory.models import (
+    CatalogPackage,
+    LccnSubscriptionRow,
+    NotificationDelivery,
+    NsInstance,
+)
 from nfvo.inventory.paging import PageQuery, fetch_after, owned_by
 from nfvo.netguard import UNREACHABLE, OutboundGuard, describe
 from nfvo.notifications import outbox, packages
@@ -53,6 +58,23 @@ FILTER_ARRAYS = {
 NS_FILTER_ARRAYS = ("nsdIds", "vnfdIds", "pnfdIds", "nsInstanceIds", "nsInstanceNames")
 NSLCM = "nslcm"
 APIS = (NSLCM, "vnfpkgm", "nsd")
+# Filter attributes holding ids nfvo generated, per API: (path in the filter, what they name).
+# Each must name a resource the subscriber sees (descriptor ids such as vnfdId are chosen by
+# descriptor authors, may name what is not onboarded yet, and are not resolved).
+ID_FILTERS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
+    NSLCM: (
+        (("nsInstanceSubscriptionFilter", "nsInstanceIds"), "ns"),
+        (("affectedNsInstanceIds",), "ns"),
+    ),
+    "vnfpkgm": ((("vnfPkgId",), "vnf"),),
+    "nsd": (
+        (("nsdInfoId",), "nsd"),
+        (("vnfPkgIds",), "vnf"),
+        (("pnfdInfoIds",), "pnfd"),
+        (("nestedNsdInfoIds",), "nsd"),
+    ),
+}
+_ID_WORDS = {"ns": "NS instance", "vnf": "VNF package", "nsd": "NSD", "pnfd": "PNFD"}
 
 
 @dataclass
@@ -209,6 +231,20 @@ def _fingerprint(callback: str, flt: dict[str, Any], verbosity: str, api: str = 
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _visible_ids(s: Any, kind: str, ids: set[str], tenant: str | None) -> set[str]:
+    """Which of ``ids`` name a ``kind`` resource the tenant sees (None: a global caller)."""
+    if kind == "ns":
+        q = select(NsInstance.id).where(NsInstance.id.in_(ids))
+        if tenant is not None:
+            q = q.where(NsInstance.tenant_id == tenant)
+    else:
+        pkg = CatalogPackage
+        q = select(pkg.id).where(pkg.id.in_(ids), pkg.kind == kind)
+        if tenant is not None:
+            q = q.where(or_(pkg.tenant_id.is_(None), pkg.tenant_id == tenant))
+    return {i for (i,) in s.execute(q)}
+
+
 def _visible(owner: str | None, tenant: str | None) -> bool:
     return tenant is None or owner == tenant
 
@@ -340,10 +376,32 @@ class NotificationService:
                 field="callbackUri",
             )
 
+    def check_filter_ids(self, flt: dict[str, Any], tenant: str | None, api: str = NSLCM) -> None:
+        """Every id nfvo generated in a (validated) filter names an NS instance or package the
+        subscriber sees: its own (NS instances) or its own and shared (packages); all of them
+        for a global caller. Another tenant's id is refused exactly as an unknown one (422
+        naming the attribute), so a refusal reveals nothing of other tenants."""
+        for path, kind in ID_FILTERS.get(api, ()):
+            value: Any = flt
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            ids = [value] if isinstance(value, str) else list(value or [])
+            if not ids:
+                continue
+            with self.db.session() as s:
+                seen = _visible_ids(s, kind, set(ids), tenant)
+            unknown = [i for i in ids if i not in seen]
+            if unknown:
+                where = "filter." + ".".join(path)
+                raise UnprocessableEntity(
+                    f"{where}: no {_ID_WORDS[kind]} {unknown[0]!r} exists", field=where
+                )
+
     def create(self, body: Any, tenant: str | None, api: str = NSLCM) -> tuple[Subscription, bool]:
         """(subscription, created): an equal existing one is returned with created False;
         otherwise the callback is tested and the subscription stored."""
         callback, flt, verbosity, auth_type, secrets = self.check_request(body, api)
+        self.check_filter_ids(flt, tenant, api)
         existing = self.find_duplicate(
             {"callbackUri": callback, "filter": flt, "verbosity": verbosity}, tenant, api
         )

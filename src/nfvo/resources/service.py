@@ -162,7 +162,7 @@ class ResourceService:
 
     def create_vim(self, body: dict[str, Any], scope: Scope) -> VimAccount:
         """Validate and store a VIM account in PROCESSING state (check and sync follow)."""
-        tenant_id = body.get("tenant_id") if scope.is_global else scope.tenant_id
+        tenant_id = _owner_of(body.get("tenant_id"), scope)
         if tenant_id is not None and not self.tenant_exists(tenant_id):
             raise BadRequest(f"tenant {tenant_id} does not exist", field="tenant_id")
         config = body.get("config") or {}
@@ -194,9 +194,8 @@ class ResourceService:
         )
         with self.db.session() as s:
             repo = VimRepository(s)
-            if repo.name_taken(tenant_id, vim.name):
-                raise Conflict(f"a VIM account named {vim.name!r} already exists", field="name")
-            repo.add(vim)
+            if repo.name_taken(vim.name) or not repo.add_unique(vim):
+                raise _name_conflict("VIM account", vim.name)
         return vim
 
     def list_vims(self, scope: Scope) -> list[VimAccount]:
@@ -398,11 +397,13 @@ class ResourceService:
             repo = VimRepository(s)
             vim = repo.get(vim_id, lock=True)
             assert vim is not None
-            if "name" in changes and repo.name_taken(vim.tenant_id, changes["name"], vim.id):
-                raise Conflict(f"a VIM account named {changes['name']!r} already exists")
+            if "name" in changes and repo.name_taken(changes["name"], vim.id):
+                raise _name_conflict("VIM account", changes["name"])
             for field in ("name", "vim_url", "vim_user", "vim_tenant_name", "description"):
                 if field in changes:
                     setattr(vim, field, changes[field])
+            if "name" in changes and not repo.flush_unique():
+                raise _name_conflict("VIM account", changes["name"])
             vim.config = public
             vim.secrets = self.vault.seal(new_secrets)
             vim.operational_state = "PROCESSING"
@@ -553,7 +554,7 @@ class ResourceService:
         """Store an SDN controller (PROCESSING until checked)."""
         if body["type"] not in sdn_drivers.SDN_TYPES:
             raise BadRequest(f"type must be one of {list(sdn_drivers.SDN_TYPES)}", field="type")
-        tenant_id = body.get("tenant_id") if scope.is_global else scope.tenant_id
+        tenant_id = _owner_of(body.get("tenant_id"), scope)
         if tenant_id is not None and not self.tenant_exists(tenant_id):
             raise BadRequest(f"tenant {tenant_id} does not exist", field="tenant_id")
         config = body.get("config") or {}
@@ -575,7 +576,9 @@ class ResourceService:
             detailed_status="connectivity check pending",
         )
         with self.db.session() as s:
-            SdnRepository(s).add(row)
+            repo = SdnRepository(s)
+            if repo.name_taken(row.name) or not repo.add_unique(row):
+                raise _name_conflict("SDN controller", row.name)
         return row
 
     def check_sdn(self, sdn_id: str) -> None:
@@ -623,11 +626,16 @@ class ResourceService:
             raise Forbidden(f"SDN controller {sdn_id} is shared; only a global admin may change it")
         secrets = self.vault.open(row.secrets)
         with self.db.session() as s:
-            row = SdnRepository(s).get(sdn_id, lock=True)
+            repo = SdnRepository(s)
+            row = repo.get(sdn_id, lock=True)
             assert row is not None
+            if "name" in changes and repo.name_taken(changes["name"], row.id):
+                raise _name_conflict("SDN controller", changes["name"])
             for field in ("name", "url", "user", "description"):
                 if field in changes:
                     setattr(row, field, changes[field])
+            if "name" in changes and not repo.flush_unique():
+                raise _name_conflict("SDN controller", changes["name"])
             if "config" in changes:
                 _check_config_size(changes["config"])
                 public, cfg_secrets = split_secrets(changes["config"] or {})
@@ -650,6 +658,27 @@ class ResourceService:
             r = repo.get(sdn_id, lock=True)
             if r is not None:
                 repo.delete(r)
+
+
+def _owner_of(named: Any, scope: Scope) -> str | None:
+    """The tenant a new account belongs to: the one named (global callers), else the caller's.
+    A tenant naming another tenant is refused as if that tenant did not exist."""
+    if scope.is_global:
+        return named
+    if named not in (None, scope.tenant_id):
+        raise BadRequest(f"tenant {named} does not exist", field="tenant_id")
+    return scope.tenant_id
+
+
+def _name_conflict(what: str, name: str) -> Conflict:
+    """409 for a name another account already has: names are unique across tenants, so that
+    a name the global admin gives (``--vim NAME``) means one account."""
+    return Conflict(
+        f"a {what} named {name!r} already exists (names are unique across tenants); "
+        "choose another name",
+        field="name",
+        name=name,
+    )
 
 
 def _describe(exc: vim_base.VimError) -> str:
