@@ -212,8 +212,9 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         svc: Services = Depends(services),
         who: Principal = Depends(operator),
     ) -> JSONResponse:
-        udd = body.get("userDefinedData") or {}
+        udd = body.get("userDefinedData")
         check_user_defined_data(udd)
+        udd = udd or {}
         unknown = set(body) - {"userDefinedData"}
         if unknown:
             raise BadRequest(
