@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from nfvo.api.deps import Forbidden, Services, admin, reader, services
 from nfvo.api.listing import Column, Columns, page_of
 from nfvo.api.models import admin as m
+from nfvo.api.models.common import optional
 from nfvo.api.models.openapi import array_of, responses
 from nfvo.api.security import Principal
 from nfvo.errors import BadRequest
@@ -55,7 +56,7 @@ SDN_COLUMNS: Columns = {
     ("url",): Column("url"),
     ("user",): Column("user"),
 }
-OptName = Field(None, **_NAME)
+OptName = optional(**_NAME)  # may be omitted, never null
 
 
 class _Body(BaseModel):
@@ -68,7 +69,7 @@ class TenantCreate(_Body):
 
 
 class TenantPatch(_Body):
-    name: str | None = OptName
+    name: str = OptName
     description: str | None = Field(None, max_length=4096)
 
 
@@ -85,7 +86,7 @@ class VimCreate(_Body):
 
 
 class VimPatch(_Body):
-    name: str | None = OptName
+    name: str = OptName
     vim_url: str | None = Field(None, max_length=2048)
     vim_user: str | None = Field(None, max_length=255)
     vim_password: str | None = Field(None, max_length=4096)
@@ -106,7 +107,7 @@ class SdnCreate(_Body):
 
 
 class SdnPatch(_Body):
-    name: str | None = OptName
+    name: str = OptName
     url: str | None = Field(None, max_length=2048)
     user: str | None = Field(None, max_length=255)
     password: str | None = Field(None, max_length=4096)
