@@ -33,6 +33,7 @@ from nfvo.samples import build_sample
 schemathesis = pytest.importorskip("schemathesis", reason="pip install -e '.[test]'")
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
@@ -345,6 +346,12 @@ def test_own_openapi_document_is_the_contract(server: tuple[LiveApi, dict[str, s
         strategies = [op.as_strategy(headers=headers)]
         if real:
             strategies.append(op.as_strategy(headers=headers, path_parameters=real))
+        if op.body:  # invalid bodies too (nulls, wrong types, beyond bounds): never a 5xx
+            strategies.append(
+                op.as_strategy(
+                    GenerationMode.NEGATIVE, headers=headers, path_parameters=real or None
+                )
+            )
 
         @settings(
             max_examples=OWN_EXAMPLES,

@@ -97,6 +97,71 @@ def test_null_for_a_mandatory_attribute_is_a_400_and_changes_nothing(live: LiveA
             "authentication",
         ),
         ("/vnfpkgm/v2/vnf_packages", {"userDefinedData": []}, "userDefinedData"),
+        ("/vnfpkgm/v2/vnf_packages", {"userDefinedData": None}, "userDefinedData"),
+        (
+            "/nslcm/v2/ns_instances",
+            {"nsdId": "x", "nsName": "n", "nsDescription": None},
+            "nsDescription",
+        ),
+        # these reached the planner and answered 500 (unhashable ids, .get on a number)
+        (
+            "/nslcm/v2/ns_instances/x/instantiate",
+            {"nsFlavourId": "f", "additionalParamsForVnf": [{"vnfProfileId": []}]},
+            "additionalParamsForVnf[0].vnfProfileId",
+        ),
+        (
+            "/nslcm/v2/ns_instances/x/instantiate",
+            {"nsFlavourId": "f", "additionalParamsForNs": {"vimAccountId": {}}},
+            "additionalParamsForNs.vimAccountId",
+        ),
+        (
+            "/nslcm/v2/ns_instances/x/instantiate",
+            {
+                "nsFlavourId": "f",
+                "additionalParamsForVnf": [
+                    {"vnfProfileId": "p", "additionalParams": {"vimAccountId": None}}
+                ],
+            },
+            "additionalParamsForVnf[0].additionalParams.vimAccountId",
+        ),
+        ("/nslcm/v2/ns_instances/x/instantiate", {"nsFlavourId": None}, "nsFlavourId"),
+        ("/nslcm/v2/ns_instances/x/heal", {"healVnfData": [7]}, "healVnfData[0]"),
+        (
+            "/nslcm/v2/ns_instances/x/heal",
+            {"healVnfData": [{"vnfInstanceId": "v", "additionalParams": 3}]},
+            "healVnfData[0].additionalParams",
+        ),
+        ("/nslcm/v2/ns_instances/x/heal", {"healNsData": "all"}, "healNsData"),
+        (
+            "/nslcm/v2/ns_instances/x/scale",
+            {
+                "scaleType": "SCALE_VNF",
+                "scaleVnfData": [{"vnfInstanceId": "v", "scaleByStepData": []}],
+            },
+            "scaleVnfData[0].scaleByStepData",
+        ),
+        (
+            "/nslcm/v2/ns_instances/x/scale",
+            {
+                "scaleType": "SCALE_VNF",
+                "scaleVnfData": [
+                    {
+                        "vnfInstanceId": "v",
+                        "scaleByStepData": {"aspectId": "a", "numberOfSteps": True},
+                    }
+                ],
+            },
+            "scaleVnfData[0].scaleByStepData.numberOfSteps",
+        ),
+        (
+            "/nslcm/v2/ns_instances/x/update",
+            {"updateType": "REMOVE_VNF", "removeVnfInstanceId": [{}]},
+            "removeVnfInstanceId[0]",
+        ),
+        ("/nslcm/v2/ns_instances/x/terminate", {"terminationType": None}, "terminationType"),
+        ("/admin/v1/users", {"clientId": "c1", "role": {}}, "role"),
+        ("/admin/v1/users", {"clientId": "c1", "tenantId": []}, "tenantId"),
+        ("/admin/v1/users", {"clientId": ["c1"]}, "clientId"),
     ],
 )
 def test_a_wrong_json_type_is_a_400_naming_the_field(

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from nfvo.api.models.common import Open
+from nfvo.errors import BadRequest
 
 
 class TenantAdmin(Open):
@@ -104,3 +105,13 @@ class TokenResponse(Open):
     token_type: str
     expires_in: int
     scope: str | None = None
+
+
+def check_client_request(body: dict[str, Any]) -> None:
+    """400 naming the attribute of an ApiClientCreate that is not a string (``tenantId`` and
+    ``clientSecret`` may be null: none, generated)."""
+    for name in ("clientId", "role", "tenantId", "clientSecret"):
+        value = body.get(name)
+        nullable = name in ("tenantId", "clientSecret") or name not in body
+        if (value is None and not nullable) or (value is not None and not isinstance(value, str)):
+            raise BadRequest(f"{name} must be a string", field=name)

@@ -57,3 +57,48 @@ def check_array(value: Any, field: str, limit: int = MAX_LIST) -> list[Any]:
         raise BadRequest(f"{field} must be an array", field=field)
     check_list(value, field, limit)
     return value
+
+
+# -- structural checks ---------------------------------------------------------------------
+# A shape is STRING, INTEGER, OBJECT (any JSON object), ANY, a dict (an object whose listed
+# attributes have these shapes; others are free) or a one-element list (an array of that shape).
+STRING = "string"
+INTEGER = "integer"
+OBJECT = "object"
+ANY = "any"
+Shape = str | dict[str, Any] | list[Any]
+
+
+def check_shape(value: Any, shape: Shape, field: str) -> None:
+    """400 naming the first attribute of ``value`` that is null, of another JSON type than
+    ``shape`` says, or beyond its bound (arrays: MAX_LIST; strings: MAX_DESCRIPTION; objects:
+    MAX_MAP_BYTES as JSON)."""
+    if shape == ANY:
+        return
+    if value is None:
+        raise BadRequest(f"{field} cannot be null; omit it instead", field=field)
+    if shape == STRING:
+        if not isinstance(value, str):
+            raise BadRequest(f"{field} must be a string", field=field)
+        check_string(value, field, MAX_DESCRIPTION)
+    elif shape == INTEGER:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise BadRequest(f"{field} must be an integer", field=field)
+    elif isinstance(shape, list):
+        for i, entry in enumerate(check_array(value, field)):
+            check_shape(entry, shape[0], f"{field}[{i}]")
+    else:
+        if not isinstance(value, dict):
+            raise BadRequest(f"{field} must be a JSON object", field=field)
+        check_map(value, field)
+        if isinstance(shape, dict):
+            for key, inner in shape.items():
+                if key in value:
+                    check_shape(value[key], inner, f"{field}.{key}")
+
+
+def check_body(body: dict[str, Any], shape: dict[str, Shape]) -> None:
+    """:func:`check_shape` on the attributes of a request body (named without a prefix)."""
+    for key, inner in shape.items():
+        if key in body:
+            check_shape(body[key], inner, key)

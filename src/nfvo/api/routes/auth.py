@@ -100,6 +100,7 @@ def create_user(
     who: Principal = Depends(admin),
 ) -> JSONResponse:
     """Create an API client; the secret is returned once (generated if not given)."""
+    m.check_client_request(body)
     cid = body.get("clientId")
     if not isinstance(cid, str) or not _CLIENT_ID.match(cid):
         raise BadRequest(

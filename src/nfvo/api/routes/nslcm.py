@@ -108,36 +108,83 @@ OP_BODIES = {
     OpType.HEAL: m.HealNsRequest,
     OpType.UPDATE: m.UpdateNsRequest,
 }
-# arrays of an operation request, bounded (limits.MAX_LIST); free-form maps (MAX_MAP_BYTES)
-OP_ARRAYS = (
-    "additionalParamsForVnf",
-    "scaleVnfData",
-    "healVnfData",
-    "addVnfInstance",
-    "removeVnfInstanceId",
-    "instantiateVnfData",
-    "changeVnfFlavourData",
-    "operateVnfData",
-    "modifyVnfInfoData",
-    "sapData",
-    "addpnfData",
-    "vnfInstanceData",
-    "nestedNsInstanceData",
-    "locationConstraints",
-    "additionalAffinityOrAntiAffinityRule",
-)
-OP_MAPS = ("additionalParamsForNs", "healNsData", "scaleNsData")
+STR, INT, OBJ = limits.STRING, limits.INTEGER, limits.OBJECT
+_VIM = {"vimAccountId": STR}
+# What the operation requests hold (SOL005 §6.5.2.11-15): each attribute's JSON type, arrays
+# bounded (limits.MAX_LIST), free-form maps bounded (limits.MAX_MAP_BYTES); checked before the
+# service reads them, so that a null or a wrong type is a 400 naming it
+OP_SHAPE: dict[str, limits.Shape] = {
+    "nsFlavourId": STR,
+    "nsInstantiationLevelId": STR,
+    "startTime": STR,
+    "additionalParamsForNs": _VIM,
+    "additionalParamsForVnf": [
+        {
+            "vnfProfileId": STR,
+            "vnfInstanceName": STR,
+            "vnfInstanceDescription": STR,
+            "vnfConfigurableProperties": OBJ,
+            "metadata": OBJ,
+            "extensions": OBJ,
+            "additionalParams": _VIM,
+        }
+    ],
+    "additionalParamForNestedNs": [OBJ],
+    "sapData": [OBJ],
+    "addpnfData": [OBJ],
+    "vnfInstanceData": [OBJ],
+    "nestedNsInstanceData": [OBJ],
+    "locationConstraints": [OBJ],
+    "nestedLocationConstraints": [OBJ],
+    "additionalAffinityOrAntiAffinityRule": [OBJ],
+    "terminationTime": STR,
+    "terminationType": STR,
+    "scaleType": STR,
+    "scaleTime": STR,
+    "scaleNsData": OBJ,
+    "scaleVnfData": [
+        {
+            "vnfInstanceId": STR,
+            "scaleVnfType": STR,
+            "scaleToLevelData": OBJ,
+            "scaleByStepData": {"aspectId": STR, "numberOfSteps": INT, "additionalParams": OBJ},
+        }
+    ],
+    "healNsData": {"degreeHealing": STR, "actionsHealing": [STR], "healScript": STR},
+    "healVnfData": [
+        {
+            "vnfInstanceId": STR,
+            "cause": STR,
+            "additionalParams": {"vnfcInstanceIds": [STR], "healType": STR},
+        }
+    ],
+    "updateType": STR,
+    "updateTime": STR,
+    "addVnfInstance": [
+        {"vnfdId": STR, "vnfProfileId": STR, "vnfInstanceName": STR, "vnfInstanceDescription": STR}
+    ],
+    "removeVnfInstanceId": [STR],
+    "instantiateVnfData": [OBJ],
+    "changeVnfFlavourData": [
+        {
+            "vnfInstanceId": STR,
+            "newFlavourId": STR,
+            "instantiationLevelId": STR,
+            "additionalParams": OBJ,
+        }
+    ],
+    "operateVnfData": [{"vnfInstanceId": STR, "changeStateTo": STR}],
+    "modifyVnfInfoData": [OBJ],
+    "changeExtVnfConnectivityData": [OBJ],
+    "assocNewNsdVersionData": OBJ,
+    "moveVnfInstanceData": [OBJ],
+}
 
 
 def check_operation_bounds(body: dict[str, Any]) -> None:
-    """400 naming the attribute of an operation request that is beyond its bound."""
-    for name in OP_ARRAYS:
-        for i, entry in enumerate(limits.check_array(body.get(name), name)):
-            if isinstance(entry, dict):
-                limits.check_map(entry, f"{name}[{i}]")
-    for name in OP_MAPS:
-        limits.check_object(body.get(name), name)
-        limits.check_map(body.get(name), name)
+    """400 naming the attribute of an operation request that is null, mistyped or beyond its
+    bound."""
+    limits.check_body(body, OP_SHAPE)
 
 
 def check_create_bounds(body: dict[str, Any]) -> None:
@@ -145,7 +192,7 @@ def check_create_bounds(body: dict[str, Any]) -> None:
     limits.check_string(body.get("nsdId"), "nsdId", limits.MAX_ID)
     limits.check_string(body.get("nsName"), "nsName", limits.MAX_NAME)
     description = body.get("nsDescription")
-    if description is not None and not isinstance(description, str):
+    if "nsDescription" in body and not isinstance(description, str):
         raise BadRequest("nsDescription must be a string", field="nsDescription")
     limits.check_string(description, "nsDescription", limits.MAX_DESCRIPTION)
 

@@ -212,6 +212,8 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         svc: Services = Depends(services),
         who: Principal = Depends(operator),
     ) -> JSONResponse:
+        if "userDefinedData" in body and body["userDefinedData"] is None:
+            raise BadRequest("userDefinedData cannot be null; omit it", field="userDefinedData")
         udd = body.get("userDefinedData")
         check_user_defined_data(udd)
         udd = udd or {}
