@@ -9,6 +9,10 @@ The ETSI documents are read from ``shared/etsi`` beside the repository (see
 copied into a temporary folder and the slips that contradict the spec tables are repaired
 there (the same repairs as the hand-written conformance tests; docs/conformance.md lists
 them). ``NFVO_SCHEMATHESIS_EXAMPLES`` sets the number of generated cases per operation.
+
+A second run takes nfvo's own ``/openapi.json`` as the contract (no ETSI document needed):
+valid and invalid requests, every answer declared (status, media type, body schema) and no
+server error. ``NFVO_CONTRACT_EXAMPLES`` sets its cases per operation.
 """
 
 from __future__ import annotations
