@@ -9,6 +9,10 @@ The ETSI documents are read from ``shared/etsi`` beside the repository (see
 copied into a temporary folder and the slips that contradict the spec tables are repaired
 there (the same repairs as the hand-written conformance tests; docs/conformance.md lists
 them). ``NFVO_SCHEMATHESIS_EXAMPLES`` sets the number of generated cases per operation.
+
+A second run takes nfvo's own ``/openapi.json`` as the contract (no ETSI document needed):
+valid and invalid requests, every answer declared (status, media type, body schema) and no
+server error. ``NFVO_CONTRACT_EXAMPLES`` sets its cases per operation.
 """
 
 from __future__ import annotations
@@ -33,8 +37,13 @@ from nfvo.samples import build_sample
 schemathesis = pytest.importorskip("schemathesis", reason="pip install -e '.[test]'")
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 # Package uploads (PUT .../package_content, declared application/binary or application/zip):
 # a real package, an empty body or junk
@@ -58,9 +67,24 @@ REAL_IDS = {
     "subscriptionId": "sub",
     "artifactPath": "artifact",
 }
+# The same for nfvo's own document (its path parameter names)
+OWN_IDS = {
+    "ns_id": "ns",
+    "op_id": "op",
+    "vim_id": "vim",
+    "tenant_id": "tenant",
+    "sdn_id": "sdn",
+    "artifact_path": "artifact",
+}
+# pkg_id and subscription_id depend on the collection
+OWN_COLLECTION_IDS = {
+    "/vnfpkgm/v2/vnf_packages/": "vnf",
+    "/nsd/v2/ns_descriptors/": "nsd",
+    "/nsd/v2/pnf_descriptors/": "pnfd",
+}
 
 
-@pytest.fixture(autouse=True, scope="module")
+@pytest.fixture(scope="module")
 def _need_corpus() -> None:
     if not etsi_openapi.etsi_available():
         pytest.skip(etsi_openapi.skip_reason() + " to run the schemathesis conformance run")
@@ -106,7 +130,7 @@ def _copy_repaired(target: Path) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def documents(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def documents(tmp_path_factory: pytest.TempPathFactory, _need_corpus: None) -> Path:
     root = tmp_path_factory.mktemp("etsi")
     repairs = _copy_repaired(root)
     assert repairs, "no ETSI repair applied: check whether upstream fixed them"
@@ -187,6 +211,11 @@ def _seed(live: LiveApi, callback: str) -> dict[str, str]:
         r = c.post(f"/{api}/v2/subscriptions", json={"callbackUri": f"{callback}/{api}"})
         assert r.status_code == 201, r.text
         ids[f"sub:{api}"] = r.json()["id"]
+    tenant = c.post("/admin/v1/tenants", json={"name": "conf-tenant"})
+    assert tenant.status_code == 201, tenant.text
+    sdn = c.post("/admin/v1/sdn_controllers", json={"name": "conf-sdn", "type": "sim"})
+    assert sdn.status_code == 201, sdn.text
+    ids |= {"vim": vim.json()["id"], "tenant": tenant.json()["id"], "sdn": sdn.json()["id"]}
     return ids
 
 
@@ -268,3 +297,92 @@ def test_no_server_error_and_every_response_matches_its_schema(
     reads = [w for w, codes in statuses.items() if w.startswith("GET") and 200 in codes]
     assert len(reads) >= 3, statuses
     assert not failures, f"{len(failures)} failures of {calls} calls:\n" + "\n".join(failures[:20])
+
+
+# --------------------------------------------------------------------------- nfvo's own document
+
+OWN_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+OWN_EXAMPLES = int(os.environ.get("NFVO_CONTRACT_EXAMPLES", "12"))
+if os.environ.get("NFVO_CONTRACT_CHECKS") == "server":  # a quick hunt for server errors
+    OWN_CHECKS = [not_a_server_error]
+
+
+def _text(response: Any) -> str:
+    return response.content[:2000].decode("utf-8", errors="replace")
+
+
+def _own_real_ids(path: str, names: list[str], ids: dict[str, str]) -> dict[str, str]:
+    """Real values for the path parameters of one of nfvo's own operations."""
+    real: dict[str, str] = {}
+    for name in names:
+        if name in OWN_IDS:
+            real[name] = ids[OWN_IDS[name]]
+        elif name == "pkg_id":
+            for prefix, source in OWN_COLLECTION_IDS.items():
+                if path.startswith(prefix):
+                    real[name] = ids[source]
+        elif name == "subscription_id":
+            real[name] = ids[f"sub:{path.split('/')[1]}"]
+    return real
+
+
+def test_own_openapi_document_is_the_contract(server: tuple[LiveApi, dict[str, str]]) -> None:
+    """schemathesis against nfvo's own ``/openapi.json``: every answer is declared by the
+    document (status code, media type and body schema) and none is a server error."""
+    live, ids = server
+    document = live.client.get("/openapi.json")
+    assert document.status_code == 200
+    schema = schemathesis.openapi.from_dict(document.json())
+    token = live.client.headers["Authorization"]
+    failures: list[str] = []
+    calls = 0
+    statuses: dict[str, set[int]] = {}
+    for op in _operations(schema):
+        if op.path == "/oauth2/token":
+            continue  # form-encoded credentials: its own tests cover it
+        headers = {"Authorization": token}
+        real = _own_real_ids(op.path, [p.name for p in op.path_parameters], ids)
+        strategies = [op.as_strategy(headers=headers)]
+        if real:
+            strategies.append(op.as_strategy(headers=headers, path_parameters=real))
+        if op.body:  # invalid bodies too (nulls, wrong types, beyond bounds): never a 5xx
+            strategies.append(
+                op.as_strategy(
+                    GenerationMode.NEGATIVE, headers=headers, path_parameters=real or None
+                )
+            )
+
+        @settings(
+            max_examples=OWN_EXAMPLES,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=st.one_of(strategies))
+        def run(case: Any) -> None:
+            nonlocal calls
+            calls += 1
+            response = case.call(base_url=live.base_url, timeout=30)
+            statuses.setdefault(f"{case.method} {case.path}", set()).add(response.status_code)
+            try:
+                case.validate_response(response, checks=OWN_CHECKS)
+            except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported together
+                failures.append(
+                    f"{case.method} {case.formatted_path} query={case.query} "
+                    f"body={_short(repr(case.body), 300)} -> {response.status_code}: "
+                    f"{_short(str(exc))}\n   body: {_short(_text(response))}"
+                )
+
+        run()
+    print(f"\nown document: {calls} calls")
+    for where, codes in sorted(statuses.items()):
+        print(f"  {where}: {sorted(codes)}")
+    reads = [w for w, codes in statuses.items() if w.startswith("GET") and 200 in codes]
+    assert len(reads) >= 10, statuses
+    assert not failures, f"{len(failures)} failures of {calls} calls:\n" + "\n".join(failures[:30])

@@ -14,6 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nfvo import __version__
 from nfvo.api import problems
+from nfvo.api.models import openapi
+from nfvo.api.models.common import ApiVersionInformation
 from nfvo.api.routes import admin, auth, nslcm, packages, subscriptions
 from nfvo.runtime import Runtime, serves_api
 
@@ -35,7 +37,13 @@ def _add_api_versions(app: FastAPI, api: str) -> None:
 
     for path in (f"/{api}/api_versions", f"/{api}/v1/api_versions", f"/{api}/v2/api_versions"):
         app.add_api_route(
-            path, versions, methods=["GET"], include_in_schema=path.endswith("v2/api_versions")
+            path,
+            versions,
+            methods=["GET"],
+            include_in_schema=path.endswith("v2/api_versions"),
+            responses=openapi.responses(
+                200, ApiVersionInformation, "The versions this API serves", errors=(406,)
+            ),
         )
 
 
@@ -122,9 +130,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         version=__version__,
         description="ETSI NFV Orchestrator: SOL005 northbound APIs",
         lifespan=lifespan,
-        responses={400: {"description": "Bad request (ProblemDetails)"}},
     )
     problems.install(app)
+    openapi.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, Any]:

@@ -203,6 +203,7 @@ def query_params(*allowed: str | Iterable[str]) -> Callable[[Request], Awaitable
                 invalidParams=sorted(set(unknown)),
             )
 
+    check.allowed = names  # type: ignore[attr-defined] - declared in /openapi.json
     return check
 
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from nfvo.errors import NfvoError
 
@@ -46,6 +47,20 @@ async def _nfvo_error(request: Request, exc: Exception) -> JSONResponse:
     return resp
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the application accepts on the request's path."""
+    routes = getattr(request.app, "routes", [])
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
@@ -56,6 +71,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     resp = problem(exc.status_code, detail, instance=request.url.path)
     for k, v in (exc.headers or {}).items():
         resp.headers[k] = v
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        if allowed:  # the route that answered names only its own methods
+            resp.headers["Allow"] = ", ".join(allowed)
     return resp
 
 

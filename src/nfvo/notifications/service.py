@@ -104,9 +104,23 @@ def _view(row: LccnSubscriptionRow) -> Subscription:
     )
 
 
+# Bounds on a filter (docs/security-contract.md): every notification is matched against
+# every subscription's filter, so neither may grow without limit
+MAX_FILTER_VALUES = 100  # entries of one array of a filter
+MAX_FILTER_STRING = 255  # characters of one of its strings
+
+
 def _string_list(value: Any, where: str, allowed: tuple[str, ...] | None) -> None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise BadRequest(f"{where} must be an array of strings", field=where)
+    if len(value) > MAX_FILTER_VALUES:
+        raise BadRequest(
+            f"{where} has {len(value)} entries; the limit is {MAX_FILTER_VALUES}", field=where
+        )
+    if any(len(v) > MAX_FILTER_STRING for v in value):
+        raise BadRequest(
+            f"{where} has a string longer than {MAX_FILTER_STRING} characters", field=where
+        )
     bad = [v for v in value if allowed is not None and v not in allowed]
     if bad:
         raise BadRequest(f"{where}: {bad} not among {list(allowed or ())}", field=where)
@@ -148,6 +162,10 @@ def _vnf_products(value: Any) -> list[dict[str, Any]]:
     where = "filter.vnfProductsFromProviders"
     if not isinstance(value, list):
         raise BadRequest(f"{where} must be an array", field=where)
+    if len(value) > MAX_FILTER_VALUES:
+        raise BadRequest(
+            f"{where} has {len(value)} entries; the limit is {MAX_FILTER_VALUES}", field=where
+        )
     for provider in value:
         if not isinstance(provider, dict) or not isinstance(provider.get("vnfProvider"), str):
             raise BadRequest(f"{where}[] needs a vnfProvider string", field=where)
@@ -155,12 +173,20 @@ def _vnf_products(value: Any) -> list[dict[str, Any]]:
             if key not in ("vnfProvider", "vnfProducts", "vnfProductsFromProviders"):
                 raise BadRequest(f"unknown attribute {where}[].{key}", field=where)
         products = provider.get("vnfProducts", provider.get("vnfProductsFromProviders")) or []
+        if isinstance(products, list) and len(products) > MAX_FILTER_VALUES:
+            raise BadRequest(
+                f"{where}[].vnfProducts has more than {MAX_FILTER_VALUES} entries", field=where
+            )
         if not isinstance(products, list) or not all(
             isinstance(p, dict)
             and isinstance(p.get("vnfProductName"), str)
             and isinstance(p.get("versions", []), list)
+            and len(p.get("versions", [])) <= MAX_FILTER_VALUES
             and all(
-                isinstance(v, dict) and isinstance(v.get("vnfSoftwareVersion"), str)
+                isinstance(v, dict)
+                and isinstance(v.get("vnfSoftwareVersion"), str)
+                and isinstance(v.get("vnfdVersions", []), list)
+                and len(v.get("vnfdVersions", [])) <= MAX_FILTER_VALUES
                 for v in p.get("versions", [])
             )
             for p in products
@@ -204,7 +230,13 @@ def validate_authentication(auth: Any) -> tuple[str | None, dict[str, Any]]:
     types = auth["authType"]
     if BASIC in types:
         params = auth.get("paramsBasic") or {}
-        if not params.get("userName") or not params.get("password"):
+        if (
+            not isinstance(params, dict)
+            or not isinstance(params.get("userName"), str)
+            or not isinstance(params.get("password"), str)
+            or not params["userName"]
+            or not params["password"]
+        ):
             raise BadRequest(
                 "authentication.paramsBasic needs userName and password",
                 field="authentication.paramsBasic",
@@ -212,7 +244,10 @@ def validate_authentication(auth: Any) -> tuple[str | None, dict[str, Any]]:
         return BASIC, {"userName": params["userName"], "password": params["password"]}
     if OAUTH2 in types:
         params = auth.get("paramsOauth2ClientCredentials") or {}
-        missing = [k for k in ("clientId", "clientPassword", "tokenEndpoint") if not params.get(k)]
+        if not isinstance(params, dict):
+            params = {}
+        keys = ("clientId", "clientPassword", "tokenEndpoint")
+        missing = [k for k in keys if not params.get(k) or not isinstance(params[k], str)]
         if missing:
             raise BadRequest(
                 f"authentication.paramsOauth2ClientCredentials lacks {missing}",

@@ -69,6 +69,13 @@ def _check_config_size(config: Any) -> None:
         )
 
 
+def refuse_nulls(changes: dict[str, Any], *fields: str) -> None:
+    """A PATCH may not set a mandatory attribute to null: 400 naming the first one."""
+    for field in fields:
+        if field in changes and changes[field] is None:
+            raise BadRequest(f"{field} cannot be null; omit it to keep its value", field=field)
+
+
 class ResourceService:
     """Tenants, VIM accounts and SDN controllers over the inventory."""
 
@@ -119,6 +126,7 @@ class ResourceService:
 
     def update_tenant(self, tenant_id: str, changes: dict[str, Any]) -> Tenant:
         """Rename / re-describe a tenant (global admins only; checked by the API)."""
+        refuse_nulls(changes, "name")
         with self.db.session() as s:
             repo = TenantRepository(s)
             t = repo.get(tenant_id)
@@ -364,6 +372,7 @@ class ResourceService:
 
     def update_vim(self, vim_id: str, changes: dict[str, Any], scope: Scope) -> VimAccount:
         """PATCH: plain fields replace; ``config`` keys merge (null removes a key)."""
+        refuse_nulls(changes, "name")
         current = self._writable_vim(vim_id, scope)
         secrets = self.vault.open(current.secrets)
         config = join_secrets(current.config or {}, config_secrets(secrets, "vim_password"))
@@ -621,6 +630,7 @@ class ResourceService:
 
     def update_sdn(self, sdn_id: str, changes: dict[str, Any], scope: Scope) -> SdnController:
         """PATCH an SDN controller (credentials re-encrypted; re-checked afterwards)."""
+        refuse_nulls(changes, "name")
         row = self._visible_sdn(sdn_id, scope)
         if not scope.owns(row.tenant_id):
             raise Forbidden(f"SDN controller {sdn_id} is shared; only a global admin may change it")

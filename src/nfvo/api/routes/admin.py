@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nfvo.api.deps import Forbidden, Services, admin, reader, services
 from nfvo.api.listing import Column, Columns, page_of
+from nfvo.api.models import admin as m
+from nfvo.api.models.common import optional
+from nfvo.api.models.openapi import array_of, responses
 from nfvo.api.security import Principal
 from nfvo.errors import BadRequest
 from nfvo.query import PageQuery
@@ -53,7 +56,7 @@ SDN_COLUMNS: Columns = {
     ("url",): Column("url"),
     ("user",): Column("user"),
 }
-OptName = Field(None, **_NAME)
+OptName = optional(**_NAME)  # may be omitted, never null
 
 
 class _Body(BaseModel):
@@ -66,7 +69,7 @@ class TenantCreate(_Body):
 
 
 class TenantPatch(_Body):
-    name: str | None = OptName
+    name: str = OptName
     description: str | None = Field(None, max_length=4096)
 
 
@@ -83,7 +86,7 @@ class VimCreate(_Body):
 
 
 class VimPatch(_Body):
-    name: str | None = OptName
+    name: str = OptName
     vim_url: str | None = Field(None, max_length=2048)
     vim_user: str | None = Field(None, max_length=255)
     vim_password: str | None = Field(None, max_length=4096)
@@ -104,7 +107,7 @@ class SdnCreate(_Body):
 
 
 class SdnPatch(_Body):
-    name: str | None = OptName
+    name: str = OptName
     url: str | None = Field(None, max_length=2048)
     user: str | None = Field(None, max_length=255)
     password: str | None = Field(None, max_length=4096)
@@ -206,7 +209,11 @@ def _list(
 
 
 # -- tenants -------------------------------------------------------------------
-@router.post("/tenants", status_code=201)
+@router.post(
+    "/tenants",
+    status_code=201,
+    responses=responses(201, m.TenantView, "Created", errors=(409,), headers=["Location"]),
+)
 def create_tenant(
     body: TenantCreate, svc: Services = Depends(services), _: Principal = Depends(_global_admin)
 ) -> JSONResponse:
@@ -214,7 +221,10 @@ def create_tenant(
     return _created(tenant_view(t), "/admin/v1/tenants")
 
 
-@router.get("/tenants")
+@router.get(
+    "/tenants",
+    responses=responses(200, array_of(m.TenantView), "A page of tenants"),
+)
 def list_tenants(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
@@ -228,14 +238,20 @@ def list_tenants(
     )
 
 
-@router.get("/tenants/{tenant_id}")
+@router.get(
+    "/tenants/{tenant_id}",
+    responses=responses(200, m.TenantView, "The tenant", errors=(404,)),
+)
 def get_tenant(
     tenant_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
     return JSONResponse(tenant_view(svc.resources.get_tenant(tenant_id, scope_of(who))))
 
 
-@router.patch("/tenants/{tenant_id}")
+@router.patch(
+    "/tenants/{tenant_id}",
+    responses=responses(200, m.TenantView, "The tenant", errors=(404, 409)),
+)
 def patch_tenant(
     tenant_id: str,
     body: TenantPatch,
@@ -246,7 +262,11 @@ def patch_tenant(
     return JSONResponse(tenant_view(t))
 
 
-@router.delete("/tenants/{tenant_id}", status_code=204)
+@router.delete(
+    "/tenants/{tenant_id}",
+    status_code=204,
+    responses=responses(204, None, "Deleted", errors=(404, 409)),
+)
 def delete_tenant(
     tenant_id: str, svc: Services = Depends(services), _: Principal = Depends(_global_admin)
 ) -> Response:
@@ -255,7 +275,13 @@ def delete_tenant(
 
 
 # -- VIM accounts --------------------------------------------------------------
-@router.post("/vim_accounts", status_code=201)
+@router.post(
+    "/vim_accounts",
+    status_code=201,
+    responses=responses(
+        201, m.VimAccountView, "Created", errors=(404, 409, 422), headers=["Location"]
+    ),
+)
 def create_vim(
     body: VimCreate,
     background: BackgroundTasks,
@@ -273,7 +299,10 @@ def create_vim(
     return _created(vim_view(svc, vim), "/admin/v1/vim_accounts")
 
 
-@router.get("/vim_accounts")
+@router.get(
+    "/vim_accounts",
+    responses=responses(200, array_of(m.VimAccountView), "A page of VIM accounts"),
+)
 def list_vims(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
@@ -287,14 +316,20 @@ def list_vims(
     )
 
 
-@router.get("/vim_accounts/{vim_id}")
+@router.get(
+    "/vim_accounts/{vim_id}",
+    responses=responses(200, m.VimAccountView, "The VIM account", errors=(404,)),
+)
 def get_vim(
     vim_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
     return JSONResponse(vim_view(svc, svc.resources.get_vim(vim_id, scope_of(who))))
 
 
-@router.patch("/vim_accounts/{vim_id}")
+@router.patch(
+    "/vim_accounts/{vim_id}",
+    responses=responses(200, m.VimAccountView, "The VIM account", errors=(404, 409, 422)),
+)
 def patch_vim(
     vim_id: str,
     body: VimPatch,
@@ -308,7 +343,11 @@ def patch_vim(
     return JSONResponse(vim_view(svc, vim))
 
 
-@router.delete("/vim_accounts/{vim_id}", status_code=204)
+@router.delete(
+    "/vim_accounts/{vim_id}",
+    status_code=204,
+    responses=responses(204, None, "Deleted", errors=(404, 409)),
+)
 def delete_vim(
     vim_id: str,
     background: BackgroundTasks,
@@ -321,7 +360,10 @@ def delete_vim(
     return Response(status_code=204)
 
 
-@router.post("/vim_accounts/{vim_id}/sync")
+@router.post(
+    "/vim_accounts/{vim_id}/sync",
+    responses=responses(200, m.VimSyncResult, "Synced", errors=(404, 409, 422)),
+)
 def sync_vim(
     vim_id: str, svc: Services = Depends(services), who: Principal = Depends(admin)
 ) -> JSONResponse:
@@ -329,7 +371,12 @@ def sync_vim(
     return JSONResponse({"vimAccountId": vim_id, "synced": counts})
 
 
-@router.get("/vim_accounts/{vim_id}/resources")
+@router.get(
+    "/vim_accounts/{vim_id}/resources",
+    responses=responses(
+        200, m.VimOwnedResources, "What nfvo created on it", errors=(404, 409, 422)
+    ),
+)
 def vim_resources(
     vim_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
@@ -337,7 +384,13 @@ def vim_resources(
 
 
 # -- SDN controllers -----------------------------------------------------------
-@router.post("/sdn_controllers", status_code=201)
+@router.post(
+    "/sdn_controllers",
+    status_code=201,
+    responses=responses(
+        201, m.SdnControllerView, "Created", errors=(404, 409, 422), headers=["Location"]
+    ),
+)
 def create_sdn(
     body: SdnCreate,
     background: BackgroundTasks,
@@ -349,7 +402,10 @@ def create_sdn(
     return _created(sdn_view(svc, row), "/admin/v1/sdn_controllers")
 
 
-@router.get("/sdn_controllers")
+@router.get(
+    "/sdn_controllers",
+    responses=responses(200, array_of(m.SdnControllerView), "A page of SDN controllers"),
+)
 def list_sdns(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
@@ -363,14 +419,20 @@ def list_sdns(
     )
 
 
-@router.get("/sdn_controllers/{sdn_id}")
+@router.get(
+    "/sdn_controllers/{sdn_id}",
+    responses=responses(200, m.SdnControllerView, "The SDN controller", errors=(404,)),
+)
 def get_sdn(
     sdn_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
     return JSONResponse(sdn_view(svc, svc.resources.get_sdn(sdn_id, scope_of(who))))
 
 
-@router.patch("/sdn_controllers/{sdn_id}")
+@router.patch(
+    "/sdn_controllers/{sdn_id}",
+    responses=responses(200, m.SdnControllerView, "The SDN controller", errors=(404, 409, 422)),
+)
 def patch_sdn(
     sdn_id: str,
     body: SdnPatch,
@@ -383,7 +445,11 @@ def patch_sdn(
     return JSONResponse(sdn_view(svc, row))
 
 
-@router.delete("/sdn_controllers/{sdn_id}", status_code=204)
+@router.delete(
+    "/sdn_controllers/{sdn_id}",
+    status_code=204,
+    responses=responses(204, None, "Deleted", errors=(404, 409)),
+)
 def delete_sdn(
     sdn_id: str, svc: Services = Depends(services), who: Principal = Depends(admin)
 ) -> Response:

@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from nfvo.api.deps import Forbidden, Services, Unauthorized, admin, services
+from nfvo.api.models import admin as m
+from nfvo.api.models.openapi import array_of, request_body, responses
 from nfvo.api.security import ApiClient, Principal, Role
 from nfvo.errors import BadRequest, Conflict
 
@@ -34,7 +36,29 @@ def _basic(request: Request) -> tuple[str, str]:
     return user, pw
 
 
-@router.post("/oauth2/token")
+TOKEN_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["client_credentials"]}
+                    },
+                    "required": ["grant_type"],
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/oauth2/token",
+    responses=responses(200, m.TokenResponse, "A bearer token", errors=(429,)),
+    openapi_extra=TOKEN_FORM,
+)
 async def token(request: Request, svc: Services = Depends(services)) -> JSONResponse:
     """Issue a bearer token for valid client credentials."""
     form = await request.form()
@@ -64,13 +88,19 @@ def _client_view(c: ApiClient) -> dict[str, Any]:
     return out
 
 
-@router.post("/admin/v1/users", status_code=201)
+@router.post(
+    "/admin/v1/users",
+    status_code=201,
+    responses=responses(201, m.ApiClientView, "Created", errors=(409,), headers=["Location"]),
+    openapi_extra=request_body(m.ApiClientCreate),
+)
 def create_user(
     body: dict[str, Any] = Body(...),
     svc: Services = Depends(services),
     who: Principal = Depends(admin),
 ) -> JSONResponse:
     """Create an API client; the secret is returned once (generated if not given)."""
+    m.check_client_request(body)
     cid = body.get("clientId")
     if not isinstance(cid, str) or not _CLIENT_ID.match(cid):
         raise BadRequest(
@@ -96,13 +126,17 @@ def create_user(
     return JSONResponse(view, status_code=201, headers={"Location": f"/admin/v1/users/{cid}"})
 
 
-@router.get("/admin/v1/users")
+@router.get("/admin/v1/users", responses=responses(200, array_of(m.ApiClientView), "API clients"))
 def list_users(svc: Services = Depends(services), who: Principal = Depends(admin)) -> JSONResponse:
     """API clients the caller may see (secrets never returned)."""
     return JSONResponse([_client_view(c) for c in svc.clients.list(who.tenant_id)])
 
 
-@router.delete("/admin/v1/users/{client_id}", status_code=204)
+@router.delete(
+    "/admin/v1/users/{client_id}",
+    status_code=204,
+    responses=responses(204, None, "Deleted", errors=(404, 409)),
+)
 def delete_user(
     client_id: str, svc: Services = Depends(services), who: Principal = Depends(admin)
 ) -> Response:

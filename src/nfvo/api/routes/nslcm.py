@@ -20,6 +20,9 @@ from nfvo.api.listing import (
     parse_list,
     query_params,
 )
+from nfvo.api.models import limits
+from nfvo.api.models import nslcm as m
+from nfvo.api.models.openapi import array_of, request_body, responses
 from nfvo.api.routes.packages import api_base
 from nfvo.api.security import Principal
 from nfvo.errors import BadRequest
@@ -96,19 +99,134 @@ def _accepted(op: Any, base: str) -> Response:
     return Response(status_code=202, headers={"Location": f"{base}/ns_lcm_op_occs/{op.id}"})
 
 
-@router.post("/ns_instances", status_code=201, dependencies=NONE)
+# every SOL005 route may answer 406 (a Version header its major does not serve)
+SOL = (406,)
+OP_BODIES = {
+    OpType.INSTANTIATE: m.InstantiateNsRequest,
+    OpType.TERMINATE: m.TerminateNsRequest,
+    OpType.SCALE: m.ScaleNsRequest,
+    OpType.HEAL: m.HealNsRequest,
+    OpType.UPDATE: m.UpdateNsRequest,
+}
+STR, INT, OBJ = limits.STRING, limits.INTEGER, limits.OBJECT
+_VIM = {"vimAccountId": STR}
+# What the operation requests hold (SOL005 §6.5.2.11-15): each attribute's JSON type, arrays
+# bounded (limits.MAX_LIST), free-form maps bounded (limits.MAX_MAP_BYTES); checked before the
+# service reads them, so that a null or a wrong type is a 400 naming it
+OP_SHAPE: dict[str, limits.Shape] = {
+    "nsFlavourId": STR,
+    "nsInstantiationLevelId": STR,
+    "startTime": STR,
+    "additionalParamsForNs": _VIM,
+    "additionalParamsForVnf": [
+        {
+            "vnfProfileId": STR,
+            "vnfInstanceName": STR,
+            "vnfInstanceDescription": STR,
+            "vnfConfigurableProperties": OBJ,
+            "metadata": OBJ,
+            "extensions": OBJ,
+            "additionalParams": _VIM,
+        }
+    ],
+    "additionalParamForNestedNs": [OBJ],
+    "sapData": [OBJ],
+    "addpnfData": [OBJ],
+    "vnfInstanceData": [OBJ],
+    "nestedNsInstanceData": [OBJ],
+    "locationConstraints": [OBJ],
+    "nestedLocationConstraints": [OBJ],
+    "additionalAffinityOrAntiAffinityRule": [OBJ],
+    "terminationTime": STR,
+    "terminationType": STR,
+    "scaleType": STR,
+    "scaleTime": STR,
+    "scaleNsData": OBJ,
+    "scaleVnfData": [
+        {
+            "vnfInstanceId": STR,
+            "scaleVnfType": STR,
+            "scaleToLevelData": OBJ,
+            "scaleByStepData": {"aspectId": STR, "numberOfSteps": INT, "additionalParams": OBJ},
+        }
+    ],
+    "healNsData": {"degreeHealing": STR, "actionsHealing": [STR], "healScript": STR},
+    "healVnfData": [
+        {
+            "vnfInstanceId": STR,
+            "cause": STR,
+            "additionalParams": {"vnfcInstanceIds": [STR], "healType": STR},
+        }
+    ],
+    "updateType": STR,
+    "updateTime": STR,
+    "addVnfInstance": [
+        {"vnfdId": STR, "vnfProfileId": STR, "vnfInstanceName": STR, "vnfInstanceDescription": STR}
+    ],
+    "removeVnfInstanceId": [STR],
+    "instantiateVnfData": [OBJ],
+    "changeVnfFlavourData": [
+        {
+            "vnfInstanceId": STR,
+            "newFlavourId": STR,
+            "instantiationLevelId": STR,
+            "additionalParams": OBJ,
+        }
+    ],
+    "operateVnfData": [{"vnfInstanceId": STR, "changeStateTo": STR}],
+    "modifyVnfInfoData": [OBJ],
+    "changeExtVnfConnectivityData": [OBJ],
+    "assocNewNsdVersionData": OBJ,
+    "moveVnfInstanceData": [OBJ],
+}
+
+
+def check_operation_bounds(body: dict[str, Any]) -> None:
+    """400 naming the attribute of an operation request that is null, mistyped or beyond its
+    bound."""
+    limits.check_body(body, OP_SHAPE)
+
+
+def check_create_bounds(body: dict[str, Any]) -> None:
+    """400 naming the attribute of a CreateNsRequest that is beyond its bound or mistyped."""
+    limits.check_string(body.get("nsdId"), "nsdId", limits.MAX_ID)
+    limits.check_string(body.get("nsName"), "nsName", limits.MAX_NAME)
+    description = body.get("nsDescription")
+    if "nsDescription" in body and not isinstance(description, str):
+        raise BadRequest("nsDescription must be a string", field="nsDescription")
+    limits.check_string(description, "nsDescription", limits.MAX_DESCRIPTION)
+
+
+@router.post(
+    "/ns_instances",
+    status_code=201,
+    dependencies=NONE,
+    responses=responses(
+        201,
+        m.NsInstance,
+        "The NS instance, NOT_INSTANTIATED",
+        errors=(*SOL, 409),
+        headers=["Location"],
+    ),
+    openapi_extra=request_body(m.CreateNsRequest),
+)
 def create_ns(
     request: Request,
     body: dict[str, Any] = Body(...),
     svc: Services = Depends(services),
     who: Principal = Depends(operator),
 ) -> JSONResponse:
+    check_create_bounds(body)
     ns = svc.lcm.create(body, _tenant(who))
     out = svc.lcm.read.ns_view(ns, api_base(request))
     return JSONResponse(out, status_code=201, headers={"Location": out["_links"]["self"]["href"]})
 
 
-@router.get("/ns_instances", dependencies=LIST)
+@router.get(
+    "/ns_instances",
+    dependencies=LIST,
+    responses=responses(200, array_of(m.NsInstance), "A page of NS instances", errors=SOL),
+)
 def list_ns(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
@@ -128,7 +246,11 @@ def list_ns(
     )
 
 
-@router.get("/ns_instances/{ns_id}", dependencies=ONE)
+@router.get(
+    "/ns_instances/{ns_id}",
+    dependencies=ONE,
+    responses=responses(200, m.NsInstance, "The NS instance", errors=(*SOL, 404)),
+)
 def get_ns(
     ns_id: str,
     request: Request,
@@ -138,7 +260,12 @@ def get_ns(
     return JSONResponse(svc.lcm.read.ns_view(svc.lcm.get(ns_id, _tenant(who)), api_base(request)))
 
 
-@router.delete("/ns_instances/{ns_id}", status_code=204, dependencies=NONE)
+@router.delete(
+    "/ns_instances/{ns_id}",
+    status_code=204,
+    dependencies=NONE,
+    responses=responses(204, None, "Deleted", errors=(*SOL, 404, 409)),
+)
 def delete_ns(
     ns_id: str, svc: Services = Depends(services), who: Principal = Depends(operator)
 ) -> Response:
@@ -156,6 +283,7 @@ def _operation(op_type: OpType):  # noqa: ANN202 - returns a route handler
     ) -> Response:
         if not isinstance(body, dict):
             raise BadRequest("the request body must be a JSON object", field="body")
+        check_operation_bounds(body)
         op = svc.lcm.start(ns_id, op_type, body, _tenant(who))
         return _accepted(op, api_base(request))
 
@@ -176,10 +304,22 @@ for _op, _path in (
         status_code=202,
         name=f"{_path}_ns",
         dependencies=NONE,
+        responses=responses(
+            202,
+            None,
+            "Accepted: Location names the operation occurrence",
+            errors=(*SOL, 404, 409, 422),
+            headers=["Location"],
+        ),
+        openapi_extra=request_body(OP_BODIES[_op], required=_op is not OpType.TERMINATE),
     )
 
 
-@router.get("/ns_lcm_op_occs", dependencies=LIST)
+@router.get(
+    "/ns_lcm_op_occs",
+    dependencies=LIST,
+    responses=responses(200, array_of(m.NsLcmOpOcc), "A page of operation occurrences", errors=SOL),
+)
 def list_ops(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
@@ -199,7 +339,11 @@ def list_ops(
     )
 
 
-@router.get("/ns_lcm_op_occs/{op_id}", dependencies=ONE)
+@router.get(
+    "/ns_lcm_op_occs/{op_id}",
+    dependencies=ONE,
+    responses=responses(200, m.NsLcmOpOcc, "The operation occurrence", errors=(*SOL, 404)),
+)
 def get_op(
     op_id: str,
     request: Request,
@@ -229,11 +373,22 @@ def _task(trigger: Trigger):  # noqa: ANN202 - returns a route handler
 
 
 for _trigger in (Trigger.RETRY, Trigger.ROLLBACK, Trigger.CONTINUE, Trigger.FAIL, Trigger.CANCEL):
+    _fail = _trigger is Trigger.FAIL
     router.add_api_route(
         f"/ns_lcm_op_occs/{{op_id}}/{_trigger.value}",
         _task(_trigger),
         methods=["POST"],
-        status_code=202,
+        status_code=200 if _fail else 202,
         name=f"{_trigger.value}_op",
         dependencies=NONE,
+        responses=responses(
+            200 if _fail else 202,
+            m.NsLcmOpOcc if _fail else None,
+            "The operation occurrence, FAILED" if _fail else "Accepted",
+            errors=(*SOL, 404, 409),
+            headers=[] if _fail else ["Location"],
+        ),
+        openapi_extra=request_body(m.CancelMode, required=False)
+        if _trigger is Trigger.CANCEL
+        else {"requestBody": None},
     )

@@ -22,6 +22,9 @@ from nfvo.api.listing import (
     page_of,
     query_params,
 )
+from nfvo.api.models import catalog as m
+from nfvo.api.models import limits
+from nfvo.api.models.openapi import array_of, request_body, responses
 from nfvo.api.routes import transfer
 from nfvo.api.security import Principal
 from nfvo.catalog.errors import PackageError
@@ -143,24 +146,77 @@ def _accepts(request: Request, *types: str) -> list[str]:
     return [t for t in types if t in offered or t.split("/")[0] + "/*" in offered]
 
 
+@dataclass(frozen=True)
+class Declared:
+    """The request and response models of one collection, for ``/openapi.json``."""
+
+    create: type[Any]
+    modify: type[Any]
+    info: type[Any]
+
+
+DECLARED = {
+    PackageKind.vnf: Declared(m.CreateVnfPkgInfoRequest, m.VnfPkgInfoModifications, m.VnfPkgInfo),
+    PackageKind.nsd: Declared(m.CreateNsdInfoRequest, m.NsdInfoModifications, m.NsdInfo),
+    PackageKind.pnfd: Declared(m.CreatePnfdInfoRequest, m.PnfdInfoModifications, m.PnfdInfo),
+}
+SOL = (406,)  # a Version header the path's major does not serve
+ZIP = "application/zip"
+TEXT = "text/plain"
+UPLOAD = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            ZIP: {"schema": {"type": "string", "format": "binary"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+BYTES = {"type": "string", "format": "binary"}
+
+
+def check_user_defined_data(udd: Any) -> None:
+    """400 naming userDefinedData unless it is a JSON object within its bound."""
+    if udd is not None and not isinstance(udd, dict):
+        raise BadRequest("userDefinedData must be a JSON object", field="userDefinedData")
+    limits.check_map(udd, "userDefinedData")
+
+
 def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SOL005 resource
     """All routes of one package collection."""
     r = APIRouter()
+    d = DECLARED[c.kind]
+    single = c.kind is not PackageKind.vnf  # a one-file descriptor may be fetched as text
     none = [Depends(query_params())]
     signatures = [Depends(query_params("include_signatures"))]
     coll = f"/{c.name}"
     item = f"/{c.name}/{{pkg_id}}"
 
-    @r.post(coll, status_code=201, dependencies=none)
+    @r.post(
+        coll,
+        status_code=201,
+        dependencies=none,
+        responses=responses(201, d.info, "Created", errors=SOL, headers=["Location"]),
+        openapi_extra=request_body(d.create, required=False),
+    )
     def create(
         request: Request,
         body: dict[str, Any] = Body(default_factory=dict),
         svc: Services = Depends(services),
         who: Principal = Depends(operator),
     ) -> JSONResponse:
-        udd = body.get("userDefinedData") or {}
-        if not isinstance(udd, dict):
-            raise BadRequest("userDefinedData must be a JSON object", field="userDefinedData")
+        if "userDefinedData" in body and body["userDefinedData"] is None:
+            raise BadRequest("userDefinedData cannot be null; omit it", field="userDefinedData")
+        udd = body.get("userDefinedData")
+        check_user_defined_data(udd)
+        udd = udd or {}
         unknown = set(body) - {"userDefinedData"}
         if unknown:
             raise BadRequest(
@@ -172,7 +228,11 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             out, status_code=201, headers={"Location": out["_links"]["self"]["href"]}
         )
 
-    @r.get(coll, dependencies=[Depends(query_params(LIST_PARAMS))])
+    @r.get(
+        coll,
+        dependencies=[Depends(query_params(LIST_PARAMS))],
+        responses=responses(200, array_of(d.info), "A page of the collection", errors=SOL),
+    )
     def list_(
         request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
     ) -> JSONResponse:
@@ -188,7 +248,11 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             shape=c.shape,
         )
 
-    @r.get(item, dependencies=[Depends(query_params(SELECTOR_PARAMS))])
+    @r.get(
+        item,
+        dependencies=[Depends(query_params(SELECTOR_PARAMS))],
+        responses=responses(200, d.info, "The resource", errors=(*SOL, 404), headers=["ETag"]),
+    )
     def get(
         pkg_id: str,
         request: Request,
@@ -198,7 +262,14 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         pkg = svc.catalog.get(c.kind, pkg_id, _tenant(who))
         return JSONResponse(c.view(pkg, api_base(request)), headers={"ETag": _etag(pkg)})
 
-    @r.patch(item, dependencies=none)
+    @r.patch(
+        item,
+        dependencies=none,
+        responses=responses(
+            200, d.modify, "The modifications applied", errors=(*SOL, 404, 409, 412)
+        ),
+        openapi_extra=request_body(d.modify),
+    )
     def modify(
         pkg_id: str,
         request: Request,
@@ -214,6 +285,11 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
                 f"modifications may contain only {sorted(allowed)}",
                 field=sorted(unknown)[0] if unknown else "body",
             )
+        nulls = sorted(k for k, v in body.items() if v is None)
+        if nulls:
+            raise BadRequest(
+                f"{nulls[0]} cannot be null; omit it to keep its value", field=nulls[0]
+            )
         state = body.get(c.op_state_field) if c.op_state_field else None
         if state is not None and state not in ("ENABLED", "DISABLED"):
             raise BadRequest(
@@ -221,8 +297,7 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
                 field=c.op_state_field,
             )
         udd = body.get("userDefinedData")
-        if udd is not None and not isinstance(udd, dict):
-            raise BadRequest("userDefinedData must be a JSON object", field="userDefinedData")
+        check_user_defined_data(udd)
         pkg = svc.catalog.modify(
             c.kind,
             pkg_id,
@@ -232,7 +307,12 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         )
         return JSONResponse(body, headers={"ETag": _etag(pkg)})
 
-    @r.delete(item, status_code=204, dependencies=none)
+    @r.delete(
+        item,
+        status_code=204,
+        dependencies=none,
+        responses=responses(204, None, "Deleted", errors=(*SOL, 404, 409)),
+    )
     def delete(
         pkg_id: str, svc: Services = Depends(services), who: Principal = Depends(operator)
     ) -> Response:
@@ -240,7 +320,13 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         svc.catalog.delete(c.kind, pkg_id)
         return Response(status_code=204)
 
-    @r.put(f"{item}/{c.content}", status_code=202, dependencies=none)
+    @r.put(
+        f"{item}/{c.content}",
+        status_code=202,
+        dependencies=none,
+        responses=responses(202, None, "Accepted: onboarding runs", errors=(*SOL, 404, 409)),
+        openapi_extra=UPLOAD,
+    )
     async def upload(
         pkg_id: str,
         request: Request,
@@ -266,7 +352,18 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         background.add_task(svc.catalog.process, c.kind, pkg_id, path)
         return Response(status_code=202)
 
-    @r.get(f"{item}/{c.content}", dependencies=none)
+    @r.get(
+        f"{item}/{c.content}",
+        dependencies=none,
+        responses=responses(
+            200,
+            BYTES,
+            "The archive (206 with a Range)",
+            errors=(*SOL, 404, 409, 416),
+            media=(ZIP, TEXT) if single else (ZIP,),
+        )
+        | responses(206, BYTES, "The range asked for", media=(ZIP,)),
+    )
     def download(
         pkg_id: str,
         request: Request,
@@ -291,7 +388,13 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             headers=headers,
         )
 
-    @r.get(f"{item}/{c.descriptor}", dependencies=signatures)
+    @r.get(
+        f"{item}/{c.descriptor}",
+        dependencies=signatures,
+        responses=responses(
+            200, BYTES, "The descriptor", errors=(*SOL, 404, 409), media=(TEXT, ZIP)
+        ),
+    )
     def descriptor(
         pkg_id: str,
         request: Request,
@@ -300,7 +403,11 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
     ) -> Response:
         return _descriptor(request, svc, c, pkg_id, who)
 
-    @r.get(f"{item}/manifest", dependencies=signatures)
+    @r.get(
+        f"{item}/manifest",
+        dependencies=signatures,
+        responses=responses(200, BYTES, "The manifest", errors=(*SOL, 404, 409), media=(TEXT, ZIP)),
+    )
     def manifest(
         pkg_id: str,
         request: Request,
@@ -330,7 +437,13 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
             "include_external_artifacts",
         )
 
-        @r.get(f"{item}/artifacts", dependencies=[Depends(artifact_params)])
+        @r.get(
+            f"{item}/artifacts",
+            dependencies=[Depends(artifact_params)],
+            responses=responses(
+                200, BYTES, "The selected artifacts", errors=(*SOL, 404, 409), media=(ZIP,)
+            ),
+        )
         def artifacts(
             pkg_id: str,
             request: Request,
@@ -358,7 +471,13 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
                 transfer.zip_bytes(files.iter_members(chosen)), media_type="application/zip"
             )
 
-        @r.post(f"{item}/{c.content}/upload_from_uri", status_code=202, dependencies=none)
+        @r.post(
+            f"{item}/{c.content}/upload_from_uri",
+            status_code=202,
+            dependencies=none,
+            responses=responses(202, None, "Accepted: the fetch runs", errors=(*SOL, 404, 409)),
+            openapi_extra=request_body(m.UploadVnfPkgFromUriRequest),
+        )
         def upload_from_uri(
             pkg_id: str,
             background: BackgroundTasks,
@@ -375,13 +494,21 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
                     field="addressInformation",
                 )
             auth = None
-            if body.get("username") is not None:
-                auth = (str(body["username"]), str(body.get("password") or ""))
+            user = body.get("userName", body.get("username"))  # SOL005 writes userName
+            if user is not None:
+                auth = (str(user), str(body.get("password") or ""))
             svc.catalog.start_upload(c.kind, pkg_id)
             background.add_task(_fetch_and_process, svc, c.kind, pkg_id, uri, auth)
             return Response(status_code=202)
 
-    @r.get(item + "/artifacts/{artifact_path:path}", dependencies=signatures)
+    @r.get(
+        item + "/artifacts/{artifact_path:path}",
+        dependencies=signatures,
+        responses=responses(
+            200, BYTES, "The artifact", errors=(*SOL, 404, 409, 416), media=("*/*",)
+        )
+        | responses(206, BYTES, "The range asked for", media=("*/*",)),
+    )
     def artifact(
         pkg_id: str,
         artifact_path: str,

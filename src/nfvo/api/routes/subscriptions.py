@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -12,8 +13,12 @@ from fastapi.responses import JSONResponse
 from nfvo.api import shapes
 from nfvo.api.deps import Services, operator, reader, services
 from nfvo.api.listing import SUBSCRIPTION_LIST_PARAMS, Column, page_of, query_params
+from nfvo.api.models import limits
+from nfvo.api.models import subscriptions as m
+from nfvo.api.models.openapi import array_of, request_body, responses
 from nfvo.api.routes.packages import api_base
 from nfvo.api.security import Principal
+from nfvo.errors import BadRequest
 from nfvo.notifications.service import NotificationService, Subscription
 
 MANDATORY = [("id",), ("_links",)]
@@ -46,6 +51,25 @@ def subscription_view(sub: Subscription, base: str) -> dict[str, Any]:
     return body
 
 
+REQUESTS = {
+    "nslcm": m.LccnSubscriptionRequest,
+    "vnfpkgm": m.PkgmSubscriptionRequest,
+    "nsd": m.NsdmSubscriptionRequest,
+}
+SOL = (406,)  # a Version header the path's major does not serve
+
+
+def check_callback(body: Any) -> None:
+    """400 naming callbackUri when it is beyond its bound or not a parseable URI."""
+    if not isinstance(body, dict) or not isinstance(body.get("callbackUri"), str):
+        return  # the service names what is missing
+    limits.check_string(body["callbackUri"], "callbackUri", limits.MAX_URI)
+    try:
+        urlsplit(body["callbackUri"])
+    except ValueError as exc:
+        raise BadRequest(f"callbackUri is not a URI: {exc}", field="callbackUri") from None
+
+
 def build_router(api: str) -> APIRouter:
     """The four subscription routes of ``api`` (nslcm, vnfpkgm or nsd)."""
     router = APIRouter()
@@ -54,13 +78,26 @@ def build_router(api: str) -> APIRouter:
         COLUMNS if api == "nslcm" else {k: v for k, v in COLUMNS.items() if k[0] != "verbosity"}
     )
 
-    @router.post("/subscriptions", status_code=201, dependencies=none)
+    created = responses(201, m.Subscription, "Created", errors=(*SOL, 422), headers=["Location"])
+    created[303] = {
+        "description": "An equal subscription exists: Location names it",
+        "headers": {"Location": {"schema": {"type": "string"}}},
+    }
+
+    @router.post(
+        "/subscriptions",
+        status_code=201,
+        dependencies=none,
+        responses=created,
+        openapi_extra=request_body(REQUESTS[api]),
+    )
     def create_subscription(
         request: Request,
         body: Any = Body(...),
         svc: Services = Depends(services),
         who: Principal = Depends(operator),
     ) -> Response:
+        check_callback(body)
         sub, created = _notifications(svc).create(body, who.tenant_id, api)
         out = subscription_view(sub, api_base(request))
         location = out["_links"]["self"]["href"]
@@ -68,7 +105,11 @@ def build_router(api: str) -> APIRouter:
             return Response(status_code=303, headers={"Location": location})
         return JSONResponse(out, status_code=201, headers={"Location": location})
 
-    @router.get("/subscriptions", dependencies=[Depends(query_params(SUBSCRIPTION_LIST_PARAMS))])
+    @router.get(
+        "/subscriptions",
+        dependencies=[Depends(query_params(SUBSCRIPTION_LIST_PARAMS))],
+        responses=responses(200, array_of(m.Subscription), "A page of subscriptions", errors=SOL),
+    )
     def list_subscriptions(
         request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
     ) -> JSONResponse:
@@ -84,7 +125,11 @@ def build_router(api: str) -> APIRouter:
             shape=SHAPES[api],
         )
 
-    @router.get("/subscriptions/{subscription_id}", dependencies=none)
+    @router.get(
+        "/subscriptions/{subscription_id}",
+        dependencies=none,
+        responses=responses(200, m.Subscription, "The subscription", errors=(*SOL, 404)),
+    )
     def get_subscription(
         subscription_id: str,
         request: Request,
@@ -94,7 +139,12 @@ def build_router(api: str) -> APIRouter:
         sub = _notifications(svc).get(subscription_id, who.tenant_id, api)
         return JSONResponse(subscription_view(sub, api_base(request)))
 
-    @router.delete("/subscriptions/{subscription_id}", status_code=204, dependencies=none)
+    @router.delete(
+        "/subscriptions/{subscription_id}",
+        status_code=204,
+        dependencies=none,
+        responses=responses(204, None, "Deleted", errors=(*SOL, 404)),
+    )
     def delete_subscription(
         subscription_id: str,
         svc: Services = Depends(services),
