@@ -177,7 +177,7 @@ def validate_authentication(auth: Any) -> tuple[str | None, dict[str, Any]]:
     types = auth["authType"]
     if BASIC in types:
         params = auth.get("paramsBasic") or {}
-        if not params.get("userName") or not params.get("password"):
+        if not isinstance(params, dict) or not params.get("userName") or not params.get("password"):
             raise BadRequest(
                 "authentication.paramsBasic needs userName and password",
                 field="authentication.paramsBasic",
@@ -185,6 +185,8 @@ def validate_authentication(auth: Any) -> tuple[str | None, dict[str, Any]]:
         return BASIC, {"userName": params["userName"], "password": params["password"]}
     if OAUTH2 in types:
         params = auth.get("paramsOauth2ClientCredentials") or {}
+        if not isinstance(params, dict):
+            params = {}
         missing = [k for k in ("clientId", "clientPassword", "tokenEndpoint") if not params.get(k)]
         if missing:
             raise BadRequest(
