@@ -460,6 +460,8 @@ MARKERS: list[tuple[str, str]] = [
     ("forged_checksum", "nextpage_opaque_marker={marker_forged}"),
     ("forged_bad_date", "nextpage_opaque_marker={marker_bad_date}"),
     ("forged_big_year", "nextpage_opaque_marker={marker_big_year}"),
+    ("forged_nul_id", "nextpage_opaque_marker={marker_nul_id}"),
+    ("forged_long_id", "nextpage_opaque_marker={marker_long_id}"),
     ("forged_nested", "nextpage_opaque_marker={marker_nested}"),
     ("forged_naive_date", "nextpage_opaque_marker={marker_naive}"),
     ("other_filter", "filter=(neq,id,x)&nextpage_opaque_marker={marker}"),
