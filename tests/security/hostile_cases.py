@@ -172,7 +172,7 @@ _WRONG_TYPES: list[tuple[str, str, str, Any, str | None]] = [
     ("inst_other_tenant_vim_per_vnf", "POST", f"{NS}/{{ns_idle_b}}/instantiate",
      {"nsFlavourId": "default", "additionalParamsForVnf": [
          {"vnfProfileId": p, "additionalParams": {"vimAccountId": "{vim_a}"}}
-         for p in ("vnf_web", "vnf_db")]}, TENANCY),
+         for p in ("vnf_web", "vnf_db")]}, None),
     # scale / heal / update / terminate on the instantiated NS
     ("scale_type_int", "POST", f"{NS}/{{ns_live}}/scale", {"scaleType": 1}, None),
     ("scale_vnf_data_string", "POST", f"{NS}/{{ns_live}}/scale",
@@ -206,18 +206,21 @@ _WRONG_TYPES: list[tuple[str, str, str, Any, str | None]] = [
     # subscriptions
     ("sub_callback_int", "POST", SUBS, {"callbackUri": 5}, None),
     ("sub_callback_garbage", "POST", SUBS, {"callbackUri": "javascript:alert(1)"}, None),
-    ("sub_filter_string", "POST", SUBS, {"callbackUri": "http://x.invalid/", "filter": "all"},
+    ("sub_filter_string", "POST", SUBS, {"callbackUri": "{callback}", "filter": "all"},
      None),
     ("sub_filter_ids_type", "POST", SUBS,
-     {"callbackUri": "http://x.invalid/", "filter": {"nsInstanceSubscriptionFilter":
+     {"callbackUri": "{callback}", "filter": {"nsInstanceSubscriptionFilter":
                                                       {"nsInstanceIds": "abc"}}}, None),
     ("sub_auth_garbage", "POST", SUBS,
-     {"callbackUri": "http://x.invalid/", "authentication": {"authType": ["BASIC"],
+     {"callbackUri": "{callback}", "authentication": {"authType": ["BASIC"],
                                                              "paramsBasic": 1}}, None),
-    ("sub_verbosity_int", "POST", SUBS, {"callbackUri": "http://x.invalid/", "verbosity": 1},
+    ("sub_other_tenant_ns_ids", "POST", SUBS,
+     {"callbackUri": "{callback}", "filter": {"nsInstanceSubscriptionFilter":
+                                                       {"nsInstanceIds": ["{ns_live}"]}}}, TENANCY),
+    ("sub_verbosity_int", "POST", SUBS, {"callbackUri": "{callback}", "verbosity": 1},
      None),
     ("pkg_sub_filter_list", "POST", "/vnfpkgm/v2/subscriptions",
-     {"callbackUri": "http://x.invalid/", "filter": [1]}, None),
+     {"callbackUri": "{callback}", "filter": [1]}, None),
     # VIM accounts
     ("vim_name_int", "POST", VIMS, {"name": 1, "vim_type": "sim"}, None),
     ("vim_type_unknown", "POST", VIMS, {"name": "v", "vim_type": "../../sim"}, None),
@@ -259,7 +262,7 @@ _WRONG_TYPES: list[tuple[str, str, str, Any, str | None]] = [
 def _wrong_type_cases() -> list[Case]:
     out = []
     for label, method, path, body, dep in _WRONG_TYPES:
-        auth = "tenant" if label.startswith("inst_other_tenant") else "admin"
+        auth = "tenant" if "other_tenant" in label else "admin"
         out.append(Case(f"field:{label}", method, path, json=body, auth=auth, depends=dep))
     return out
 

@@ -16,9 +16,11 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +95,21 @@ class World:
         values = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
         return int(values["VmRSS"]) << 10, int(values["VmHWM"]) << 10
 
+    def record(self, case: Case, r: httpx.Response, problem: dict[str, Any] | None = None) -> None:
+        """Keep each answer (status, detail; an upload's failure details) beside the
+        server's log, for whoever reads it."""
+        try:
+            problem = problem or (r.json() if r.status_code >= 400 else {})
+        except ValueError:
+            problem = {"detail": r.text[:200]}
+        detail = problem.get("detail") if isinstance(problem, dict) else None
+        cause = problem.get("cause") if isinstance(problem, dict) else None
+        line = json.dumps(
+            {"case": case.name, "status": r.status_code, "cause": cause, "detail": detail}
+        )
+        with (self.server.data_dir.parent / "answers.jsonl").open("a") as f:
+            f.write(line + "\n")
+
     def log_size(self) -> int:
         return self.server.log_path.stat().st_size
 
@@ -114,7 +131,7 @@ def _db_url(param: str, tmp: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, callback: str
 ) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp(f"hostile-{request.param}")
     for url in _db_url(request.param, tmp):
@@ -123,7 +140,7 @@ def world(
         engine = create_engine(url)
         try:
             admin = server.client("admin", ADMIN_PW)
-            w = World(server, engine, admin, admin)
+            w = World(server, engine, admin, admin, {"callback": callback})
             _populate(w)
             yield w
             w.admin.close()
@@ -152,6 +169,31 @@ def _settle(c: httpx.Client, coll: str, pkg_id: str, expect: str | None = None) 
     if expect:
         assert state == expect, c.get(f"{coll}/{pkg_id}").text
     return state
+
+
+class _Callback(BaseHTTPRequestHandler):
+    """A subscriber that accepts every test and notification (204)."""
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.end_headers()
+
+    do_GET = do_POST = _answer  # noqa: N815 - http.server's naming
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def callback() -> Iterator[str]:
+    """The URL of a loopback subscriber, so subscription cases fail only for their defect."""
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Callback)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/callback"
+    srv.shutdown()
+    srv.server_close()
 
 
 def _populate(w: World) -> None:
@@ -302,10 +344,18 @@ def test_hostile_input(world: World, case: Case) -> None:
     before, log_at = world.snapshot(own), world.log_size()
     try:
         r = _send(world, case, path)
+        world.record(case, r)
         _check_answer(case, r)
         if case.setup and r.status_code == 202:
             state = _settle(world.admin, coll, world.ids["pkg"])
             assert state != "ONBOARDED", f"{case.name}: hostile package was onboarded"
+            info = world.admin.get(f"{coll}/{world.ids['pkg']}").json()
+            details = info.get("onboardingFailureDetails") or {}
+            world.record(case, r, details)
+            assert case.archive is not None and case.archive.accepts(details.get("cause", "")), (
+                f"{case.name}: refused with {details.get('cause')!r}, expected "
+                f"{case.archive and case.archive.causes}: {details.get('detail')}"
+            )
         after = world.snapshot(own)
         changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
         assert not changed, f"{case.name} wrote state: {sorted(changed)}"
