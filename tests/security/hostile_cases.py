@@ -135,10 +135,10 @@ _WRONG_TYPES: list[tuple[str, str, str, Any, str | None]] = [
     ("create_ns_nsdid_list", "POST", NS, {"nsdId": ["a"], "nsName": "x"}, None),
     ("create_ns_name_object", "POST", NS, {"nsdId": "{nsd_id}", "nsName": {"a": 1}}, None),
     ("create_ns_description_list", "POST", NS,
-     {"nsdId": "{nsd_id}", "nsName": "x", "nsDescription": [1, 2]}, CONTRACT),
-    ("create_ns_name_long", "POST", NS, {"nsdId": "{nsd_id}", "nsName": LONG}, CONTRACT),
+     {"nsdId": "{nsd_id}", "nsName": "x", "nsDescription": [1, 2]}, None),
+    ("create_ns_name_long", "POST", NS, {"nsdId": "{nsd_id}", "nsName": LONG}, None),
     ("create_ns_name_unicode_nul", "POST", NS, {"nsdId": "{nsd_id}", "nsName": UNICODE},
-     CONTRACT),
+     None),
     ("create_ns_body_list", "POST", NS, [{"nsdId": "{nsd_id}"}], None),
     # instantiate
     ("inst_flavour_int", "POST", f"{NS}/{{ns_idle}}/instantiate", {"nsFlavourId": 7}, None),

@@ -117,6 +117,23 @@ _NAMES = {
 }
 
 
+MAX_NAME_CHARS = 255  # the NS instance name column
+MAX_DESCRIPTION_CHARS = 4096
+
+
+def check_create(body: Mapping[str, Any]) -> None:
+    """Refuse (400) a CreateNsRequest whose name or description no column can hold: too
+    long, holding a NUL character (PostgreSQL text cannot), or not a string."""
+    for field, limit in (("nsName", MAX_NAME_CHARS), ("nsDescription", MAX_DESCRIPTION_CHARS)):
+        value = body.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            _refuse(field, _NAMES["str"])
+        if len(value) > limit or "\x00" in value:
+            _refuse(field, f"a string of at most {limit} characters without NUL")
+
+
 def check_request(op: OpType, body: Mapping[str, Any]) -> None:
     """Refuse (400, naming the field) a field of an ``op`` request with the wrong JSON type."""
     spec = REQUESTS.get(op)

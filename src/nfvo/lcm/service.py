@@ -64,6 +64,7 @@ class LcmService:
         name = body.get("nsName")
         if not isinstance(name, str) or not name.strip():
             raise BadRequest("nsName is required", field="nsName")
+        requests.check_create(body)
         try:
             nsd = self.catalog.find_onboarded(PackageKind.nsd, nsd_id)
         except NotFound:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from nfvo.errors import BadRequest
-from nfvo.lcm.requests import check_request
+from nfvo.lcm.requests import check_create, check_request
 from nfvo.lcm.states import OpType
 
 INST, S, H, U, T = OpType.INSTANTIATE, OpType.SCALE, OpType.HEAL, OpType.UPDATE, OpType.TERMINATE
@@ -76,3 +76,24 @@ def test_wrong_types_are_refused_naming_the_field(op: OpType, body: dict, field:
 )  # fmt: skip
 def test_well_typed_requests_pass(op: OpType, body: dict[str, Any]) -> None:
     check_request(op, body)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"nsName": "x" * 256}, "nsName"),
+        ({"nsName": "a\x00b"}, "nsName"),
+        ({"nsName": "ok", "nsDescription": [1, 2]}, "nsDescription"),
+        ({"nsName": "ok", "nsDescription": "d" * 4097}, "nsDescription"),
+    ],
+)
+def test_create_refuses_what_no_column_can_hold(body: dict, field: str) -> None:
+    """A 200,000-character or NUL-holding nsName reached the database (a 500); a list as
+    nsDescription was stored as is."""
+    with pytest.raises(BadRequest) as err:
+        check_create(body)
+    assert err.value.extra.get("field") == field
+
+
+def test_create_accepts_names_up_to_the_column_size() -> None:
+    check_create({"nsName": "x" * 255, "nsDescription": "\u202e\U0001f4a9" * 100})
