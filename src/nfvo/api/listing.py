@@ -26,6 +26,7 @@ Path = tuple[str, ...]
 Row = TypeVar("Row")
 MAX_CHUNK = 1000  # rows read per SQL chunk at most while residual filter terms reject rows
 _MARKER = "nextpage_opaque_marker"
+_MAX_ID_CHARS = 255
 # SOL013 query parameters a SOL005 list takes (§5.2 filter, §5.3 selectors, §5.4 paging)
 LIST_PARAMS = frozenset(
     {"filter", "all_fields", "fields", "exclude_fields", "exclude_default", _MARKER}
@@ -96,14 +97,19 @@ def _marker_key(key: SortKey) -> tuple[str, str]:
 
 
 def _sort_key(raw: sol013.MarkerKey) -> SortKey:
-    """The sort key inside a decoded marker (QueryError when it is not one of ours)."""
+    """The sort key inside a decoded marker (QueryError when it is not one of ours).
+
+    The marker's checksum is no secret, so a client can forge one: only an aware time that
+    holds in UTC and an id a database can compare (no NUL, at most 255 characters) pass."""
     if isinstance(raw, tuple) and len(raw) == 2 and all(isinstance(v, str) for v in raw):
+        at_text, ident = str(raw[0]), str(raw[1])
         try:
-            at = datetime.fromisoformat(str(raw[0]))
-        except ValueError:
+            at = datetime.fromisoformat(at_text)
+            at = at.astimezone(UTC) if at.tzinfo is not None else None
+        except (ValueError, OverflowError):
             at = None
-        if at is not None and at.tzinfo is not None:
-            return at, str(raw[1])
+        if at is not None and "\x00" not in ident and len(ident) <= _MAX_ID_CHARS:
+            return at, ident
     raise sol013.QueryError(_MARKER, "stale marker: request the first page again")
 
 

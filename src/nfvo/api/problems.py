@@ -102,9 +102,21 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _not_unicode(request: Request, exc: Exception) -> JSONResponse:
+    # JSON may escape lone surrogates ("\udc80"), which no database or file can store: the
+    # text came from the request, so the request is what is wrong (not a 500)
+    assert isinstance(exc, UnicodeEncodeError)
+    return problem(
+        400,
+        "the request holds text that is not valid Unicode (a lone surrogate escape)",
+        instance=request.url.path,
+    )
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers so no error leaves the API without a ProblemDetails body."""
     app.add_exception_handler(NfvoError, _nfvo_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(UnicodeEncodeError, _not_unicode)
     app.add_exception_handler(Exception, _unexpected)

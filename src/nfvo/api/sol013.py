@@ -40,6 +40,13 @@ _BAD_NAME_CHARS = frozenset("()';") | frozenset(" \t\r\n")
 _MARKER_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 _MARKER_VERSION = 1
 _CHECKSUM_LEN = 6
+# Bounds of one filter: SQL engines refuse deeper expression trees than thousands of terms
+# (SQLite stops at depth 1000) and bind at most some 32,000 values, and no client needs more.
+MAX_FILTER_TERMS = 100
+MAX_FILTER_VALUES = 1000
+# Integer filter values longer than this are compared as floats (Python refuses to read
+# integers of more than 4,300 digits; a float of that size is infinite, which still orders).
+_MAX_INT_DIGITS = 400
 
 
 class QueryError(ValueError):
@@ -135,10 +142,15 @@ def parse_filter(expr: str) -> Filter:
     if not expr:
         raise _filter_error("empty filter expression")
     terms: list[Term] = []
-    pos = 0
+    pos = values = 0
     while True:
         term, pos = _parse_term(expr, pos)
         terms.append(term)
+        values += len(term.values)
+        if len(terms) > MAX_FILTER_TERMS:
+            raise _filter_error(f"more than {MAX_FILTER_TERMS} terms", term.position - 1)
+        if values > MAX_FILTER_VALUES:
+            raise _filter_error(f"more than {MAX_FILTER_VALUES} values", term.position - 1)
         if pos == len(expr):
             return Filter(tuple(terms))
         if expr[pos] == ")":
@@ -262,7 +274,8 @@ def _compare(leaf: Any, raw: str) -> int | None:
     if isinstance(leaf, int | float):
         if not _NUMBER.fullmatch(raw):
             return None
-        number = int(raw) if raw.lstrip("+-").isdigit() else float(raw)
+        digits = raw.lstrip("+-")
+        number = int(raw) if digits.isdigit() and len(digits) <= _MAX_INT_DIGITS else float(raw)
         return (leaf > number) - (leaf < number)
     if isinstance(leaf, str):
         return (leaf > raw) - (leaf < raw)

@@ -17,7 +17,7 @@ from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepository
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
 from nfvo.inventory.repositories import CatalogRepository
-from nfvo.lcm import changes, codec, engine, events, placement
+from nfvo.lcm import changes, codec, engine, events, placement, requests
 from nfvo.lcm.model import ChangeSet
 from nfvo.lcm.plan import PlanError, plan_instantiation, requested_ns_vl_cidrs
 from nfvo.lcm.read import NsReadModel
@@ -64,6 +64,7 @@ class LcmService:
         name = body.get("nsName")
         if not isinstance(name, str) or not name.strip():
             raise BadRequest("nsName is required", field="nsName")
+        requests.check_create(body)
         try:
             nsd = self.catalog.find_onboarded(PackageKind.nsd, nsd_id)
         except NotFound:
@@ -174,6 +175,7 @@ class LcmService:
         """Create the op occurrence (STARTING) and start its durable workflow."""
         if op not in SUPPORTED:
             raise Conflict(f"{op.value} is not available in this release")
+        requests.check_request(op, params)
         if op is OpType.INSTANTIATE and not isinstance(params.get("nsFlavourId"), str):
             raise BadRequest("nsFlavourId is required", field="nsFlavourId")
         if op is OpType.INSTANTIATE:

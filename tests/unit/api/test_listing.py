@@ -87,12 +87,26 @@ def test_marker_keys_are_utc_and_round_trip() -> None:
     at, ident = _marker_key((naive, "x"))
     assert at == "2024-01-02T03:04:05.678901+00:00" and ident == "x"
     assert _sort_key((at, ident)) == (naive.replace(tzinfo=UTC), "x")
+    assert _sort_key(("2024-01-02T05:04:05+02:00", "y")) == (
+        datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "y",
+    )
     local = datetime(2024, 1, 2, 5, 4, 5, tzinfo=UTC).astimezone(timezone(timedelta(hours=2)))
     assert _marker_key((local, "y"))[0] == "2024-01-02T05:04:05+00:00"
 
 
 @pytest.mark.parametrize(
-    "raw", ["2024-01-01T00:00:00+00:00|id", ("2024-01-01T00:00:00", "id"), ("x", "id"), (1, 2)]
+    "raw",
+    [
+        "2024-01-01T00:00:00+00:00|id",
+        ("2024-01-01T00:00:00", "id"),
+        ("x", "id"),
+        (1, 2),
+        # forged (the checksum is public): these reached PostgreSQL and answered 500
+        ("9999-12-31T23:59:59.999999-23:59", "id"),
+        ("2024-01-01T00:00:00+00:00", "a\x00b"),
+        ("2024-01-01T00:00:00+00:00", "i" * 256),
+    ],
 )
 def test_markers_without_our_sort_key_are_refused(raw: object) -> None:
     with pytest.raises(QueryError, match="stale marker"):

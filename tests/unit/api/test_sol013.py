@@ -628,3 +628,29 @@ def test_link_header_appends_to_existing_query() -> None:
     header = link_header("http://h/x?a=1", {}, "m")
     assert header == '<http://h/x?a=1&nextpage_opaque_marker=m>; rel="next"'
     assert link_header("http://h/x", {}, "m") == '<http://h/x?nextpage_opaque_marker=m>; rel="next"'
+
+
+def test_filter_term_and_value_counts_are_bounded() -> None:
+    """Thousands of terms once reached SQLite as an expression tree deeper than it takes (a
+    500); the filter is refused with a 400 naming the limit instead."""
+    from nfvo.api.sol013 import MAX_FILTER_TERMS, MAX_FILTER_VALUES
+
+    assert len(parse_filter(";".join(["(eq,id,x)"] * MAX_FILTER_TERMS)).terms) == MAX_FILTER_TERMS
+    with pytest.raises(QueryError, match=f"more than {MAX_FILTER_TERMS} terms") as err:
+        parse_filter(";".join(["(eq,id,x)"] * 3000))
+    assert err.value.param == "filter" and err.value.position == 10 * MAX_FILTER_TERMS + 1
+    values = ",".join(str(i) for i in range(MAX_FILTER_VALUES))
+    assert len(parse_filter(f"(in,id,{values})").terms[0].values) == MAX_FILTER_VALUES
+    with pytest.raises(QueryError, match=f"more than {MAX_FILTER_VALUES} values"):
+        parse_filter(f"(in,id,{values},x)")
+    with pytest.raises(QueryError, match="values"):
+        parse_filter(f"(in,id,{values[:3000]});(in,id,{values})")
+
+
+def test_huge_integer_filter_values_compare_without_error() -> None:
+    """An integer value of 5,000 digits once raised Python's int-size ValueError (a 500)."""
+    huge = "9" * 5000
+    assert not Term("eq", ("n",), (huge,)).matches({"n": 1})
+    assert Term("lt", ("n",), (huge,)).matches({"n": 10**300})
+    assert Term("gt", ("n",), ("-" + huge,)).matches({"n": -5})
+    assert Term("eq", ("n",), ("12",)).matches({"n": 12})

@@ -241,3 +241,28 @@ def test_both_yaml_loaders_keep_lines_and_bomb_protection(loader):
         load_yaml(("\n".join(lines) + "\n").encode(), "bomb.yaml", loader=loader)
     assert info.value.cause == "YAML_BOMB" and info.value.file == "bomb.yaml"
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("loader", [FastLoader, PureLoader])
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (b"a: 1\nb: 2\na: 3\n", 3),
+        (b"x:\n  k: 1\n  k: 1\n", 3),
+        (b"flow: {k: 1, k: 2}\n", 1),
+        (b"'a': 1\n\"a\": 2\n", 2),
+    ],
+)
+def test_duplicate_keys_are_refused(loader, text: bytes, line: int) -> None:
+    """The same key twice in a mapping was silently resolved to its last value, so a
+    package could show a reviewer one value and deploy another."""
+    with pytest.raises(PackageError) as info:
+        load_yaml(text, "dup.yaml", loader=loader)
+    assert info.value.cause == "YAML_DUPLICATE_KEY" and info.value.file == "dup.yaml"
+    assert info.value.line == line
+
+
+@pytest.mark.parametrize("loader", [FastLoader, PureLoader])
+def test_merge_keys_may_be_overridden(loader) -> None:
+    doc = load_yaml(b"base: &b {k: 1, j: 2}\nm:\n  <<: *b\n  k: 3\n", "m.yaml", loader=loader)
+    assert doc["m"] == {"k": 3, "j": 2}

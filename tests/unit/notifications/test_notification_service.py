@@ -97,3 +97,18 @@ def test_claims_are_leases_that_no_second_worker_can_take(tmp_path: Path) -> Non
         leased = leased if leased.tzinfo else leased.replace(tzinfo=UTC)
         assert leased > now + timedelta(seconds=one.policy.timeout)
     db.dispose()
+
+
+@pytest.mark.parametrize("params", [1, "user:pw", ["userName", "password"]])
+def test_authentication_params_of_the_wrong_type_are_a_400(params: object) -> None:
+    """``paramsBasic: 1`` once reached ``.get`` on an int (a 500)."""
+    from nfvo.errors import BadRequest
+
+    kinds = (
+        ("BASIC", "paramsBasic"),
+        ("OAUTH2_CLIENT_CREDENTIALS", "paramsOauth2ClientCredentials"),
+    )
+    for auth_type, key in kinds:
+        with pytest.raises(BadRequest) as err:
+            validate_authentication({"authType": [auth_type], key: params})
+        assert err.value.extra["field"] == f"authentication.{key}"

@@ -26,6 +26,14 @@ from nfvo.vim.registry import create_driver, validate_config
         ({"kubeconfig": "a: [unclosed"}, "config.kubeconfig"),
         ({"kubeconfig": "apiVersion: v1\nclusters: []\n"}, "config.kubeconfig.clusters"),
         ({"namespce_prefix": "x-"}, "config.namespce_prefix"),
+        # hostile kubeconfigs (these were accepted with 201 and stored)
+        (
+            {"kubeconfig": "clusters: [1]\ncontexts: [2]\nusers: [3]\n"},
+            "config.kubeconfig.clusters",
+        ),
+        ({"kubeconfig": "a: &a [x, x]\nb: &b [*a, *a]\nclusters: [*b]\n"}, "config.kubeconfig"),
+        ({"kubeconfig": "clusters: !!python/object/apply:os.system ['true']"}, "config.kubeconfig"),
+        ({"kubeconfig": "#" * (1 << 21)}, "config.kubeconfig"),
     ],
 )
 def test_invalid_config_names_the_field(config: dict[str, Any], field: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from nfvo.catalog.errors import PackageError
 from nfvo.catalog.tosca import types as builtin_types
-from nfvo.catalog.tosca.yamlload import LineDict, line_of, load_yaml
+from nfvo.catalog.tosca.yamlload import MAX_YAML_BYTES, LineDict, line_of, load_yaml
 
 SERVICE_VERSIONS = frozenset({"tosca_simple_yaml_1_2", "tosca_simple_yaml_1_3"})
 IMPORT_VERSIONS = SERVICE_VERSIONS | {"tosca_simple_yaml_1_0", "tosca_simple_yaml_1_1"}
@@ -78,8 +78,7 @@ class ImportResolver:
             data = builtin_types.read_builtin(key[len(BUILTIN_PREFIX) :])
             builtin = True
         else:
-            raw = self.files.get(key)
-            if raw is None:
+            if key not in self.files:
                 raise PackageError(
                     "IMPORT_NOT_FOUND",
                     f"imported file {key} is not in the package",
@@ -87,7 +86,7 @@ class ImportResolver:
                     line=line,
                     tosca_path="imports",
                 )
-            data, builtin = raw, False
+            data, builtin = self._package_file(key), False
         doc, digest = parse_cached(data, key)
         version = doc.get("tosca_definitions_version")
         allowed = SERVICE_VERSIONS if importer is None and not builtin else IMPORT_VERSIONS
@@ -101,6 +100,18 @@ class ImportResolver:
                 tosca_path="tosca_definitions_version",
             )
         return LoadedFile(key, doc, digest, builtin)
+
+    def _package_file(self, key: str) -> bytes:
+        """A file of the package, refused by its size before it is read: an archive gives
+        the member's uncompressed size (reads enforce it), so a 100 MiB YAML member is never
+        inflated into memory only to be found too large."""
+        size_of = getattr(self.files, "size", None)
+        size = size_of(key) if callable(size_of) else None
+        if size is not None and size > MAX_YAML_BYTES:
+            raise PackageError(
+                "FILE_TOO_LARGE", f"YAML file of {size} bytes exceeds {MAX_YAML_BYTES}", file=key
+            )
+        return self.files[key]
 
     def _visit(
         self, key: str, chain: tuple[str, ...], importer: str | None, line: int | None

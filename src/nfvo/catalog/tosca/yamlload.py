@@ -4,9 +4,9 @@ Every mapping is loaded as a :class:`LineDict` and every sequence as a
 :class:`LineList`; both remember the line where they start and, for mappings,
 the line of each key.  The parser uses these to name ``file:line`` in errors.
 
-Protections: files above 16 MiB, non UTF-8 bytes, YAML syntax errors and
-alias "bombs" (a few anchors expanded into billions of nodes) are refused with
-a :class:`~nfvo.catalog.errors.PackageError` and a named cause.
+Protections: files above 16 MiB, non UTF-8 bytes, YAML syntax errors, keys written
+twice in one mapping and alias "bombs" (a few anchors expanded into billions of nodes)
+are refused with a :class:`~nfvo.catalog.errors.PackageError` and a named cause.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def _make_loader(base: type) -> type:
         data = LineDict()
         data.line = node.start_mark.line + 1
         yield data
+        _refuse_duplicate_keys(node)
         loader.flatten_mapping(node)
         lines = data.lines
         for key_node, value_node in node.value:
@@ -102,6 +103,29 @@ def _make_loader(base: type) -> type:
     _Loader.add_constructor("tag:yaml.org,2002:map", construct_map)
     _Loader.add_constructor("tag:yaml.org,2002:seq", construct_seq)
     return _Loader
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
+    """A key written twice in one mapping is refused (YAML 1.2 requires unique keys): a
+    reader of the file sees the first value, a lenient parser keeps the last, and a package
+    could show a reviewer one descriptor and deploy another. Keys that ``<<`` merges in may
+    be overridden, as YAML allows."""
+    seen: dict[tuple[str, str], int] = {}
+    for key_node, _value in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+            continue
+        line = key_node.start_mark.line + 1
+        first = seen.get((key_node.tag, key_node.value))
+        seen.setdefault((key_node.tag, key_node.value), line)
+        if first is not None:
+            raise PackageError(
+                "YAML_DUPLICATE_KEY",
+                f"key {key_node.value!r} appears twice in one mapping (first at line {first})",
+                line=line,
+            )
 
 
 FastLoader = _make_loader(_BaseLoader)

@@ -16,6 +16,20 @@ import yaml
 from nfvo.vim.base import VimConfigError
 
 MAX_IMAGES = 1000
+MAX_KUBECONFIG_CHARS = 1 << 20  # real kubeconfigs are a few KiB; certificates inline included
+
+
+class _KubeconfigLoader(yaml.SafeLoader):
+    """Safe YAML that refuses aliases: kubeconfigs have no use for them, and a few anchors
+    can stand for billions of nodes that any later walk of the document would expand."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", mark)
+        return super().compose_node(parent, index)
+
+
 _PREFIX_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*)?$")
 KNOWN_KEYS = {
     "namespace_prefix",
@@ -71,15 +85,20 @@ def _kubeconfig(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if len(value) > MAX_KUBECONFIG_CHARS:
+            raise VimConfigError("config.kubeconfig", f"is longer than {MAX_KUBECONFIG_CHARS}")
         try:
-            value = yaml.safe_load(value)
+            value = yaml.load(value, Loader=_KubeconfigLoader)  # noqa: S506 - a safe loader
         except yaml.YAMLError as exc:
             raise VimConfigError("config.kubeconfig", f"is not valid YAML: {exc}") from exc
     if not isinstance(value, dict):
         raise VimConfigError("config.kubeconfig", "must be a kubeconfig YAML document")
     for part in ("clusters", "contexts", "users"):
-        if not isinstance(value.get(part), list) or not value[part]:
+        items = value.get(part)
+        if not isinstance(items, list) or not items:
             raise VimConfigError(f"config.kubeconfig.{part}", "must be a non-empty list")
+        if not all(isinstance(item, dict) for item in items):
+            raise VimConfigError(f"config.kubeconfig.{part}", "must be a list of mappings")
     return value
 
 
