@@ -19,6 +19,7 @@ from nfvo.catalog.errors import PackageError
 from nfvo.errors import Conflict
 from nfvo.inventory.blobs import BlobRepository
 from nfvo.inventory.db import Database
+from nfvo.private_files import private_dir
 
 ZIP64_LIMIT = (1 << 31) - 1  # members this large need ZIP64 records when streamed
 
@@ -180,7 +181,7 @@ class PackageCache:
         """Member access for a blob, fetching it into the cache on first use."""
         path = self.dir / f"{blob_id}.pkg"
         if not path.exists():
-            self.dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self.dir)
             fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".fetch-")
             try:
                 with os.fdopen(fd, "wb") as out, self.db.session() as s:
