@@ -284,12 +284,13 @@ class ResourceService:
         if vim is None:
             return
         try:
-            driver = self.driver_for(vim)
-            try:
-                info = driver.check()
-                self._sync_with(vim_id, driver)
-            finally:
-                driver.close()
+            with sim_interrupts.background():  # ended at once by a shutdown
+                driver = self.driver_for(vim)
+                try:
+                    info = driver.check()
+                    self._sync_with(vim_id, driver)
+                finally:
+                    driver.close()
         except VimInterrupted as exc:  # account deleted or nfvo stopping: leave the state be
             log.info("%s; check and sync of VIM %s ended", exc, vim_id)
             return
@@ -302,8 +303,8 @@ class ResourceService:
         self._set_state(vim_id, "ENABLED", "connectivity check and inventory sync succeeded", info)
 
     def stop_background(self) -> None:
-        """End VIM work in flight at once (the process is stopping): sleeping simulated calls
-        wake and fail, so background checks and syncs return promptly."""
+        """End background VIM work in flight at once (the process is stopping): simulated
+        calls of checks and syncs wake and fail, so those return promptly."""
         sim_interrupts.stop_all(self.data_dir)
 
     def resume_background(self) -> None:

@@ -2,15 +2,19 @@
 
 A sim VIM operation may sleep (its configured latency) and a connectivity check runs several
 of them in a row, in a background thread. Such work must not outlive the VIM account it
-serves nor hold a stopping server: ``interrupt`` marks one VIM (a deleted account) and
-``stop_all`` every VIM of a data directory (the process is stopping); a sleeping operation
-wakes at once and every later operation of that VIM fails with :class:`VimInterrupted`.
+serves nor hold a stopping server: ``interrupt`` marks one VIM (a deleted account): every
+call of that VIM, sleeping or to come, fails with :class:`VimInterrupted`. ``stop_all``
+marks every VIM of a data directory (the process is stopping) for the calls made inside
+:func:`background` only (checks and syncs), so that operations of the life cycle, which
+resume after a restart, are not failed by a shutdown.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from nfvo.vim.base import VimUnavailable
@@ -18,10 +22,22 @@ from nfvo.vim.base import VimUnavailable
 _cond = threading.Condition()
 _stopped_dirs: set[str] = set()
 _interrupted: set[tuple[str, str]] = set()
+_local = threading.local()
 
 
 class VimInterrupted(VimUnavailable):
     """The sim VIM's account was deleted, or nfvo is stopping: its work ends here."""
+
+
+@contextmanager
+def background() -> Iterator[None]:
+    """Mark the calls this thread makes meanwhile as background work, ended by ``stop_all``."""
+    before = getattr(_local, "background", False)
+    _local.background = True
+    try:
+        yield
+    finally:
+        _local.background = before
 
 
 def _dir_key(data_dir: Path | str) -> str:
@@ -58,7 +74,7 @@ def reason(data_dir: Path | str, vim_id: str) -> str | None:
 def _reason(key: str, vim_id: str) -> str | None:
     if (key, vim_id) in _interrupted:
         return f"sim VIM {vim_id}: its account was deleted"
-    if key in _stopped_dirs:
+    if key in _stopped_dirs and getattr(_local, "background", False):
         return f"sim VIM {vim_id}: nfvo is stopping"
     return None
 
