@@ -101,6 +101,10 @@ class Settings:
         return self.data_dir / "tmp"
 
     def prepare_dirs(self) -> None:
-        """Create the data directory (mode 0700) and its scratch folder."""
+        """Create the data directory and its scratch folder owner-only (mode 0700; existing
+        ones are narrowed to it when nfvo owns them)."""
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.tmp_dir.mkdir(exist_ok=True, mode=0o700)
+        for folder in (self.data_dir, self.tmp_dir):
+            if folder.stat().st_mode & 0o077 and folder.stat().st_uid == os.getuid():
+                folder.chmod(0o700)

@@ -132,6 +132,7 @@ class Runtime:
         with self._lock:
             if self._started:
                 return
+            svc.resources.resume_background()
             self._launch_engine(svc)
             self._started = True
             try:
@@ -152,7 +153,14 @@ class Runtime:
             if self._started and self._services is not None:
                 self._stop(self._services)
 
+    def interrupt(self) -> None:
+        """End VIM work in flight at once (called on SIGINT/SIGTERM, before the graceful
+        shutdown waits for requests and their background tasks to finish)."""
+        if self._services is not None:
+            self._services.resources.stop_background()
+
     def _stop(self, svc: Services) -> None:
+        svc.resources.stop_background()
         self._sync_stop.set()
         if self._sync_thread is not None:
             self._sync_thread.join(timeout=5)
@@ -226,7 +234,17 @@ def _serve_api(runtime: Runtime, host: str, port: int, log_level: str) -> None:
 
     from nfvo.api.app import create_app
 
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level=log_level.lower())
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(runtime), host=host, port=port, log_level=log_level.lower())
+    )
+    handle_exit = server.handle_exit
+
+    def on_exit(sig: int, frame: FrameType | None) -> None:
+        runtime.interrupt()  # background VIM work would otherwise hold the graceful shutdown
+        handle_exit(sig, frame)
+
+    server.handle_exit = on_exit  # type: ignore[method-assign]
+    server.run()
 
 
 def serve_worker(
@@ -242,6 +260,7 @@ def serve_worker(
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
             received.append(signum)
+            runtime.interrupt()
             stop.set()
 
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -45,6 +45,7 @@ __all__ = [
     "CsarLimits",
     "Manifest",
     "open_csar",
+    "open_members",
     "sniff_format",
 ]
 
@@ -164,6 +165,7 @@ class _Backend:
         self.limits = limits
         self.members: dict[str, _Member] = {}
         self.dirs: set[str] = set()
+        self.checked: set[str] = set()  # members read to their end with size and CRC verified
         self._count = 0
 
     def _admit(self, raw: str, member: _Member | None) -> None:
@@ -190,6 +192,14 @@ class _Backend:
 
     def stream(self, member: _Member) -> Iterator[bytes]:
         raise NotImplementedError
+
+    def verify_all(self) -> None:
+        """Read every member to its end, so that a member inflating beyond (or short of) its
+        declared size or failing its CRC is refused now, naming it, with bounded memory."""
+        for name, member in self.members.items():
+            if name not in self.checked:
+                for _chunk in self.stream(member):
+                    pass
 
     def close(self) -> None:
         self.fh.close()
@@ -277,8 +287,19 @@ class _ZipBackend(_Backend):
             _check_ratio(out, fed - len(tail), limits, "member", name)
             crc = zlib.crc32(data, crc)
             yield data
-        if out != info.file_size or crc != info.CRC:
-            raise _err("CORRUPT_ARCHIVE", "bad CRC or size (corrupt or truncated member)", name)
+        if out != info.file_size:
+            raise _err(
+                "CORRUPT_ARCHIVE",
+                f"inflates to {out} bytes, not its declared size of {info.file_size}",
+                name,
+            )
+        if crc != info.CRC:
+            raise _err(
+                "CORRUPT_ARCHIVE",
+                f"CRC-32 is {crc:08x}, the archive declares {info.CRC:08x}",
+                name,
+            )
+        self.checked.add(name)
 
 
 def _read_range(fh: BinaryIO, offset: int, size: int, name: str) -> Iterator[bytes]:
@@ -473,6 +494,11 @@ class _TarBackend(_Backend):
     def stream(self, member: _Member) -> Iterator[bytes]:
         return _read_range(self.view, int(member.ref), member.size, member.name)  # type: ignore[call-overload]
 
+    def verify_all(self) -> None:
+        """Nothing to do: tar data is stored, not compressed per member (its size is exact, a
+        truncated member was refused at open) and a tar.gz stream was inflated, with its
+        size, ratio and CRC checked, when the archive was opened."""
+
 
 # ---------------------------------------------------------------- the package
 
@@ -542,6 +568,19 @@ class Csar(Mapping[str, bytes]):
     def size(self, name: str) -> int:
         """Uncompressed size of a member (as declared; reads enforce it)."""
         return self._member(name).size
+
+    def stream(self, name: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Bytes ``start..end`` (inclusive) of a member, chunk by chunk with bounded memory;
+        the member's declared size and CRC are enforced while it is read."""
+        last = self.size(name) - 1 if end is None else end
+        pos = 0
+        for chunk in self._backend.stream(self._member(name)):
+            lo, hi = max(start - pos, 0), min(last - pos + 1, len(chunk))
+            pos += len(chunk)
+            if lo < hi:
+                yield chunk[lo:hi]
+            if pos > last:
+                return
 
     def open(self, name: str) -> BinaryIO:
         """Stream a member; limits (size, ratio, CRC) are enforced while reading."""
@@ -825,7 +864,22 @@ def open_csar(path: Path, limits: CsarLimits = CsarLimits()) -> Csar:
         if csar.manifest_path:
             csar.manifest = parse_manifest(csar.text_bytes(csar.manifest_path), csar.manifest_path)
         _verify(csar, meta_entries)
+        csar._backend.verify_all()
     except BaseException:
         fh.close()
         raise
     return csar
+
+
+def open_members(path: Path, limits: CsarLimits = CsarLimits()) -> Csar:
+    """Open an archive for reading its members only (no structure checks), e.g. a package
+    already verified at onboarding; every read stays within ``limits``."""
+    path = Path(path)
+    fh = open(path, "rb")  # owned by the Csar until close()
+    try:
+        fmt = _sniff_head(fh.read(_CHUNK), path)
+        fh.seek(0)
+        return Csar(path, fmt, _open_backend(path, fmt, fh, limits), limits)
+    except BaseException:
+        fh.close()
+        raise

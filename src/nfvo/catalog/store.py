@@ -8,87 +8,147 @@ from __future__ import annotations
 
 import io
 import os
-import tarfile
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
+from nfvo.catalog.csar import Csar, CsarLimits, open_members
+from nfvo.catalog.errors import PackageError
+from nfvo.errors import Conflict
 from nfvo.inventory.blobs import BlobRepository
 from nfvo.inventory.db import Database
+from nfvo.private_files import private_dir
+
+ZIP64_LIMIT = (1 << 31) - 1  # members this large need ZIP64 records when streamed
 
 
 class PackageFiles:
-    """Random access to the members of one stored archive (already validated at onboarding)."""
+    """Bounded access to the members of one stored archive (verified at onboarding).
 
-    def __init__(self, path: Path) -> None:
+    Every read goes through the same reader as onboarding (:func:`open_members`): members are
+    inflated chunk by chunk, never beyond their declared size, and their CRC is checked, so
+    an archive that slipped in before that check cannot make a read grow without bound.
+    """
+
+    def __init__(self, path: Path, limits: CsarLimits = CsarLimits()) -> None:
         self.path = path
-        with open(path, "rb") as f:
-            magic = f.read(4)
-        self._zip = magic.startswith(b"PK")
+        self.limits = limits
+
+    def _open(self) -> Csar:
+        try:
+            return open_members(self.path, self.limits)
+        except PackageError as exc:
+            raise unreadable(exc) from None
 
     def read(self, name: str) -> bytes:
-        """One member's bytes; ``KeyError`` if absent."""
-        if self._zip:
-            with zipfile.ZipFile(self.path) as z:
-                return z.read(name)
-        with tarfile.open(self.path, "r:*") as t:
-            member = t.getmember(name)
-            f = t.extractfile(member)
-            if f is None:
-                raise KeyError(name)
-            return f.read()
+        """One member's bytes; ``KeyError`` if absent (small members only)."""
+        with self._open() as csar:
+            try:
+                return b"".join(csar.stream(name))
+            except PackageError as exc:
+                raise unreadable(exc) from None
+
+    def size(self, name: str) -> int:
+        """A member's uncompressed size; ``KeyError`` if absent."""
+        with self._open() as csar:
+            return csar.size(name)
+
+    def stream(self, name: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Bytes ``start..end`` (inclusive) of a member, chunk by chunk; ``KeyError`` if
+        absent (raised at once, before the first chunk is asked for)."""
+        csar = self._open()
+        try:
+            csar.size(name)
+        except BaseException:
+            csar.close()
+            raise
+
+        def gen() -> Iterator[bytes]:
+            with csar:
+                yield from csar.stream(name, start, end)
+
+        return gen()
 
     def open(self, name: str) -> BinaryIO:
         """One member as a stream (closing it closes the archive); ``KeyError`` if absent.
 
         For members too large to read at once, such as software images being uploaded.
         """
-        archive: zipfile.ZipFile | tarfile.TarFile
-        if self._zip:
-            archive = zipfile.ZipFile(self.path)
-            try:
-                inner: IO[bytes] | None = archive.open(name)
-            except BaseException:
-                archive.close()
-                raise
-        else:
-            archive = tarfile.open(self.path, "r:*")
-            try:
-                inner = archive.extractfile(archive.getmember(name))
-                if inner is None:
-                    raise KeyError(name)
-            except BaseException:
-                archive.close()
-                raise
-        return cast(BinaryIO, _MemberStream(inner, archive))
+        csar = self._open()
+        try:
+            inner = csar.open(name)
+        except BaseException:
+            csar.close()
+            raise
+        return cast(BinaryIO, _MemberStream(inner, csar))
 
     def sizes(self) -> dict[str, int]:
         """Uncompressed size of every regular member."""
-        if self._zip:
-            with zipfile.ZipFile(self.path) as z:
-                return {i.filename: i.file_size for i in z.infolist() if not i.is_dir()}
-        with tarfile.open(self.path, "r:*") as t:
-            return {m.name: m.size for m in t.getmembers() if m.isfile()}
+        with self._open() as csar:
+            return {n: csar.size(n) for n in csar}
 
     def iter_members(self, names: list[str]) -> Iterator[tuple[str, bytes]]:
-        """(name, bytes) of several members, opening the archive once."""
-        if self._zip:
-            with zipfile.ZipFile(self.path) as z:
-                for n in names:
-                    yield n, z.read(n)
-            return
-        with tarfile.open(self.path, "r:*") as t:
+        """(name, bytes) of several members, opening the archive once (small members only)."""
+        with self._open() as csar:
             for n in names:
-                f = t.extractfile(t.getmember(n))
-                yield n, f.read() if f else b""
+                try:
+                    data = b"".join(csar.stream(n))
+                except PackageError as exc:
+                    raise unreadable(exc) from None
+                yield n, data
+
+    def zip_stream(self, names: list[str]) -> Iterator[bytes]:
+        """A ZIP of the named members, produced chunk by chunk (never held whole in memory)."""
+        sink = _Sink()
+        with self._open() as csar, zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as out:
+            for name in names:
+                big = csar.size(name) >= ZIP64_LIMIT
+                with out.open(name, "w", force_zip64=big) as dst:
+                    for chunk in csar.stream(name):
+                        dst.write(chunk)
+                        if data := sink.take():
+                            yield data
+        if data := sink.take():
+            yield data
+
+
+def unreadable(exc: PackageError) -> Conflict:
+    """The 409 for a stored archive whose member (or index) cannot be read within bounds."""
+    what = f"archive member {exc.file!r}" if exc.file else "the stored archive"
+    return Conflict(f"{what} cannot be read: {exc.detail} [{exc.cause}]", member=exc.file)
+
+
+class _Sink(io.RawIOBase):
+    """A write-only, unseekable target for :class:`zipfile.ZipFile` whose bytes are taken
+    out as they come (zipfile then writes data descriptors instead of seeking back)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buf = bytearray()
+        self._pos = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._buf += data
+        self._pos += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def take(self) -> bytes:
+        data, self._buf = bytes(self._buf), bytearray()
+        return data
 
 
 class _MemberStream(io.RawIOBase):
     """A member of an open archive; closing it closes the member and then the archive."""
 
-    def __init__(self, inner: IO[bytes], archive: zipfile.ZipFile | tarfile.TarFile) -> None:
+    def __init__(self, inner: BinaryIO, archive: Csar) -> None:
         super().__init__()
         self._inner = inner
         self._archive = archive
@@ -121,7 +181,7 @@ class PackageCache:
         """Member access for a blob, fetching it into the cache on first use."""
         path = self.dir / f"{blob_id}.pkg"
         if not path.exists():
-            self.dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self.dir)
             fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".fetch-")
             try:
                 with os.fdopen(fd, "wb") as out, self.db.session() as s:

@@ -12,9 +12,23 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from nfvo.private_files import private_file, private_sqlite_file
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 7_201_455_001  # arbitrary constant: one migrator at a time across processes
 _MIGRATION_THREAD_LOCK = threading.Lock()  # alembic's context is process-global
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a ``sqlite:///`` URL; None for other databases and in-memory SQLite."""
+    if not url.startswith("sqlite"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -41,6 +55,9 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
         else:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+        db_file = sqlite_path(url)
+        if db_file is not None:
+            private_sqlite_file(db_file)
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -66,7 +83,9 @@ class Database:
         if not self.is_sqlite or not db_path or db_path == ":memory:":
             yield
             return
-        with open(f"{db_path}.migrate-lock", "a") as f:
+        lock = f"{db_path}.migrate-lock"
+        private_file(lock)
+        with open(lock, "a") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try:
                 yield

@@ -25,9 +25,11 @@ import sqlalchemy as sa
 from dbos import DBOS, SetWorkflowID
 
 from nfvo import __version__
+from nfvo.inventory.db import sqlite_path
 from nfvo.lcm import codec, steps
 from nfvo.lcm.model import ChangeSet, NsLevelPlan
 from nfvo.lcm.states import OpType
+from nfvo.private_files import private_sqlite_file
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -299,7 +301,11 @@ def _sqlite_set_up(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_system_engine(url: str) -> sa.Engine:
     """The engine of DBOS's SQLite system database (DBOS's own one syncs the rollback
-    journal at every commit, which costs each checkpoint an fsync)."""
+    journal at every commit, which costs each checkpoint an fsync). The file is created
+    owner-only first, so its -wal and -shm are too."""
+    db_file = sqlite_path(url)
+    if db_file is not None:
+        private_sqlite_file(db_file)
     engine = sa.create_engine(
         url,
         pool_size=20,

@@ -30,6 +30,8 @@ from nfvo.resources.vault import (
 )
 from nfvo.vim import base as vim_base
 from nfvo.vim import registry
+from nfvo.vim.sim import interrupts as sim_interrupts
+from nfvo.vim.sim.interrupts import VimInterrupted
 
 log = logging.getLogger(__name__)
 MAX_CONFIG_BYTES = 1 << 20
@@ -289,12 +291,16 @@ class ResourceService:
         if vim is None:
             return
         try:
-            driver = self.driver_for(vim)
-            try:
-                info = driver.check()
-                self._sync_with(vim_id, driver)
-            finally:
-                driver.close()
+            with sim_interrupts.background():  # ended at once by a shutdown
+                driver = self.driver_for(vim)
+                try:
+                    info = driver.check()
+                    self._sync_with(vim_id, driver)
+                finally:
+                    driver.close()
+        except VimInterrupted as exc:  # account deleted or nfvo stopping: leave the state be
+            log.info("%s; check and sync of VIM %s ended", exc, vim_id)
+            return
         except vim_base.VimError as exc:
             self._set_state(vim_id, "ERROR", _describe(exc))
             return
@@ -302,6 +308,15 @@ class ResourceService:
             self._set_state(vim_id, "ERROR", str(exc))
             return
         self._set_state(vim_id, "ENABLED", "connectivity check and inventory sync succeeded", info)
+
+    def stop_background(self) -> None:
+        """End background VIM work in flight at once (the process is stopping): simulated
+        calls of checks and syncs wake and fail, so those return promptly."""
+        sim_interrupts.stop_all(self.data_dir)
+
+    def resume_background(self) -> None:
+        """Allow VIM work again after :meth:`stop_background` (the process starts)."""
+        sim_interrupts.resume_all(self.data_dir)
 
     def _set_state(self, vim_id: str, state: str, status: str, info: dict | None = None) -> None:
         with self.db.session() as s:
@@ -544,6 +559,8 @@ class ResourceService:
             if row is not None:
                 repo.delete(row)
         self._revisions.pop(vim_id, None)
+        if vim.vim_type == "sim":  # work still running for it (a check, a sync) ends now
+            sim_interrupts.interrupt(self.data_dir, vim.id)
         destroy = getattr(driver, "destroy", None)
         if callable(destroy):
             destroy()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from nfvo.catalog import csar as csar_mod
-from nfvo.catalog.csar import Csar, CsarLimits, open_csar, sniff_format
+from nfvo.catalog.csar import Csar, CsarLimits, open_csar, open_members, sniff_format
 from nfvo.catalog.errors import PackageError
 
 TOP = b"tosca_definitions_version: tosca_simple_yaml_1_3\ndescription: test\n"
@@ -339,9 +339,14 @@ def _lying_zip(tmp_path: Path, meta_extra: bytes = b"") -> Path:
     return path
 
 
+def test_lying_zip_header_refused_at_open(tmp_path):
+    # every member is inflated once at open, so a lie is refused before the package is used
+    refused(_lying_zip(tmp_path), "COMPRESSION_BOMB", "Files/disk.img")
+
+
 def test_lying_zip_header_caught_while_inflating(tmp_path):
     path = _lying_zip(tmp_path)
-    with open_csar(path) as pkg:  # declared sizes look harmless
+    with open_members(path) as pkg:  # declared sizes look harmless
         assert pkg.size("Files/disk.img") == 64 * 1024
         with pytest.raises(PackageError) as info:
             pkg["Files/disk.img"]
@@ -349,6 +354,8 @@ def test_lying_zip_header_caught_while_inflating(tmp_path):
         assert info.value.file == "Files/disk.img"
         with pytest.raises(PackageError):
             pkg.open("Files/disk.img").read()
+        with pytest.raises(PackageError):
+            b"".join(pkg.stream("Files/disk.img", 10, 20_000_000))
 
 
 def test_lying_zip_header_caught_while_hashing(tmp_path):

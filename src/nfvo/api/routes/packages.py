@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from nfvo.api.routes import transfer
 from nfvo.api.security import Principal
 from nfvo.catalog.errors import PackageError
 from nfvo.catalog.states import PackageKind
+from nfvo.catalog.store import unreadable
 from nfvo.errors import BadRequest, NotAcceptable, NotFound, PreconditionFailed
 
 if TYPE_CHECKING:  # row types only: the API does not use the inventory
@@ -467,8 +468,9 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
                 chosen.append(path)
             if not chosen:
                 raise NotFound("no artifact matches the selection")
-            return Response(
-                transfer.zip_bytes(files.iter_members(chosen)), media_type="application/zip"
+            return StreamingResponse(
+                _primed(files.zip_stream(chosen), pkg_id, chosen[0]),
+                media_type="application/zip",
             )
 
         @r.post(
@@ -519,18 +521,38 @@ def build_router(c: Collection) -> APIRouter:  # noqa: C901 - one closure per SO
         pkg, files = svc.catalog.files(c.kind, pkg_id, _tenant(who))
         if artifact_path not in (pkg.info or {}).get("files", []):
             raise NotFound(f"package {pkg_id} has no artifact {artifact_path!r}")
-        data = files.read(artifact_path)
-        rng = transfer.parse_range(request.headers.get("range"), len(data))
+        size = files.size(artifact_path)
+        rng = transfer.parse_range(request.headers.get("range"), size)
+        start, end = rng if rng else (0, size - 1)
         mtype = mimetypes.guess_type(artifact_path)[0] or "application/octet-stream"
-        headers = transfer.range_headers(rng, len(data))
-        return Response(
-            b"".join(transfer.slice_bytes(data, rng)),
+        headers = transfer.range_headers(rng, size) | {"Content-Length": str(end - start + 1)}
+        return StreamingResponse(
+            _primed(files.stream(artifact_path, start, end), pkg_id, artifact_path),
             status_code=206 if rng else 200,
             media_type=mtype,
             headers=headers,
         )
 
     return r
+
+
+def _primed(chunks: Iterator[bytes], pkg_id: str, member: str) -> Iterator[bytes]:
+    """``chunks`` with its first chunk read now, so that an archive member of package
+    ``pkg_id`` that cannot be read (corrupt, or inflating beyond its declared size) is
+    answered with a 409 naming it rather than a broken stream; a later failure ends the
+    stream early (the client sees the length mismatch)."""
+    try:
+        first = next(chunks, b"")
+    except PackageError as exc:
+        exc.file = exc.file or member
+        raise unreadable(exc) from None
+
+    def rest() -> Iterator[bytes]:
+        if first:
+            yield first
+        yield from chunks
+
+    return rest()
 
 
 def _descriptor(

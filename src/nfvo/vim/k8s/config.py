@@ -16,7 +16,12 @@ import yaml
 from nfvo.vim.base import VimConfigError
 
 MAX_IMAGES = 1000
-MAX_KUBECONFIG_CHARS = 1 << 20  # real kubeconfigs are a few KiB; certificates inline included
+MAX_CERT = 64 << 10  # a PEM bundle
+MAX_KUBECONFIG = 256 << 10  # characters of kubeconfig YAML
+MAX_KUBECONFIG_NODES = 10_000  # values in the parsed kubeconfig, aliases counted each time
+MAX_IMAGE_REF = 1024
+# Upper bounds of the timeouts (seconds).
+MAX_TIMEOUT_S = {"request_timeout": 600.0, "connect_timeout": 120.0}
 
 
 class _KubeconfigLoader(yaml.SafeLoader):
@@ -76,23 +81,48 @@ class KubeConfig:
 
 def _positive(config: dict[str, Any], key: str, default: float) -> float:
     value = config.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise VimConfigError(f"config.{key}", "must be a positive number of seconds")
+    limit = MAX_TIMEOUT_S[key]
+    if not value <= limit:
+        raise VimConfigError(f"config.{key}", f"must be at most {limit:g} seconds")
     return float(value)
+
+
+def _count_nodes(value: Any) -> None:
+    """Refuse a kubeconfig with more than ``MAX_KUBECONFIG_NODES`` values (YAML aliases are
+    counted at every use, so a document expanding exponentially is refused early)."""
+    budget = MAX_KUBECONFIG_NODES
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise VimConfigError(
+                "config.kubeconfig", f"has more than {MAX_KUBECONFIG_NODES} values"
+            )
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _kubeconfig(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
     if isinstance(value, str):
-        if len(value) > MAX_KUBECONFIG_CHARS:
-            raise VimConfigError("config.kubeconfig", f"is longer than {MAX_KUBECONFIG_CHARS}")
+        if len(value) > MAX_KUBECONFIG:
+            raise VimConfigError(
+                "config.kubeconfig", f"must be at most {MAX_KUBECONFIG} characters"
+            )
         try:
             value = yaml.load(value, Loader=_KubeconfigLoader)  # noqa: S506 - a safe loader
         except yaml.YAMLError as exc:
             raise VimConfigError("config.kubeconfig", f"is not valid YAML: {exc}") from exc
     if not isinstance(value, dict):
         raise VimConfigError("config.kubeconfig", "must be a kubeconfig YAML document")
+    _count_nodes(value)
     for part in ("clusters", "contexts", "users"):
         items = value.get(part)
         if not isinstance(items, list) or not items:
@@ -120,16 +150,23 @@ def parse_kube_config(config: dict[str, Any]) -> KubeConfig:
     ca_cert = config.get("ca_cert")
     if ca_cert is not None and (not isinstance(ca_cert, str) or "BEGIN CERTIFICATE" not in ca_cert):
         raise VimConfigError("config.ca_cert", "must be a PEM certificate")
+    if ca_cert is not None and len(ca_cert) > MAX_CERT:
+        raise VimConfigError("config.ca_cert", f"must be at most {MAX_CERT} characters")
     images = config.get("images", [])
     if not isinstance(images, list) or not all(isinstance(i, str) and i for i in images):
         raise VimConfigError("config.images", "must be a list of image references")
-    if len(images) > MAX_IMAGES or any(len(i) > 1024 for i in images):
+    if len(images) > MAX_IMAGES or any(len(i) > MAX_IMAGE_REF for i in images):
         raise VimConfigError(
-            "config.images", f"at most {MAX_IMAGES} image references of at most 1024 chars"
+            "config.images",
+            f"at most {MAX_IMAGES} image references of at most {MAX_IMAGE_REF} chars",
         )
     default_image = config.get("default_image")
-    if default_image is not None and (not isinstance(default_image, str) or not default_image):
-        raise VimConfigError("config.default_image", "must be an image reference")
+    if default_image is not None and (
+        not isinstance(default_image, str) or not 0 < len(default_image) <= MAX_IMAGE_REF
+    ):
+        raise VimConfigError(
+            "config.default_image", f"must be an image reference of at most {MAX_IMAGE_REF} chars"
+        )
     return KubeConfig(
         namespace_prefix=prefix,
         verify_ssl=verify,

@@ -15,6 +15,11 @@ AUTH_TYPES = ("password", "v3password", "v3applicationcredential", "admin_token"
 INTERFACES = ("public", "internal", "admin")
 SERVICES = ("identity", "compute", "network", "image", "placement")
 HOST_HINTS = ("host", "zone")
+MAX_TEXT = 255  # names, ids, secrets, microversions
+MAX_CERT = 64 << 10  # a PEM bundle
+MAX_URL = 2048
+# Upper bounds of the timeouts (seconds): a longer wait would hold a worker for hours.
+MAX_TIMEOUT_S = {"request_timeout": 600.0, "build_timeout": 3600.0, "image_timeout": 86_400.0}
 KNOWN_KEYS = {
     "user_domain_name",
     "project_domain_name",
@@ -90,10 +95,14 @@ class OpenStackConfig:
         return out
 
 
-def _text(config: dict[str, Any], key: str, default: str | None) -> str | None:
+def _text(
+    config: dict[str, Any], key: str, default: str | None, limit: int = MAX_TEXT
+) -> str | None:
     value = config.get(key, default)
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise VimConfigError(f"config.{key}", "must be a non-empty string")
+    if value is not None and len(value) > limit:
+        raise VimConfigError(f"config.{key}", f"must be at most {limit} characters")
     return value
 
 
@@ -106,8 +115,11 @@ def _choice(config: dict[str, Any], key: str, default: str, choices: tuple[str, 
 
 def _positive(config: dict[str, Any], key: str, default: float) -> float:
     value = config.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise VimConfigError(f"config.{key}", "must be a positive number of seconds")
+    limit = MAX_TIMEOUT_S[key]
+    if not value <= limit:
+        raise VimConfigError(f"config.{key}", f"must be at most {limit:g} seconds")
     return float(value)
 
 
@@ -123,6 +135,10 @@ def _overrides(value: Any) -> dict[str, str]:
             )
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise VimConfigError(f"config.endpoint_override.{service}", "must be an http(s) URL")
+        if len(url) > MAX_URL:
+            raise VimConfigError(
+                f"config.endpoint_override.{service}", f"must be at most {MAX_URL} characters"
+            )
     return {str(k): str(v).rstrip("/") for k, v in value.items()}
 
 
@@ -146,7 +162,7 @@ def parse_openstack_config(config: dict[str, Any]) -> OpenStackConfig:
         region_name=_text(config, "region_name", None),
         interface=_choice(config, "interface", "public", INTERFACES),
         verify=verify,
-        cacert=_text(config, "cacert", None),
+        cacert=_text(config, "cacert", None, MAX_CERT),
         application_credential_id=_text(config, "application_credential_id", None),
         application_credential_secret=_text(config, "application_credential_secret", None),
         endpoint_override=_overrides(config.get("endpoint_override")),

@@ -15,7 +15,25 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from nfvo.vim.base import VimConfigError
 
-MAX_HOSTS = 100_000
+# Every size a config can name is bounded, so that validating and expanding a config (and the
+# state file and inventory sync that follow) stays within a known amount of memory and time.
+MAX_HOSTS = 10_000  # a sync of this many holds ~35 MiB at its peak (100 000 took ~300 MiB)
+MAX_ZONES = 1000
+MAX_FLAVORS = 1000
+MAX_NETWORKS = 1000
+MAX_HOST_FAULTS = 1000
+MAX_VCPUS = 1 << 20  # per host or flavor
+MAX_RAM_MIB = 1 << 40  # per host or flavor (1 EiB)
+MAX_DISK_GIB = 1 << 40  # per host or flavor
+MAX_RATIO = 1000.0  # allocation ratios
+MAX_COUNT = 1 << 53  # image sizes and quota values (exact in JSON and SQLite)
+MAX_LATENCY_MS = 60_000.0  # one operation's simulated call latency
+MAX_BOOT_MS = 86_400_000.0  # BUILD -> ACTIVE (a timestamp, never a sleep): one day
+MAX_FAIL_AFTER_S = 10 * 365 * 86_400.0
+MAX_PERIOD_S = 365 * 86_400.0
+MAX_SEED = 1 << 63
+MAX_TEXT = 1024  # free texts (fault messages, passwords)
+MAX_SHORT_TEXT = 64  # formats, CIDRs
 
 # Operations whose call latency and fault injection can be configured.
 OPERATIONS: tuple[str, ...] = (
@@ -49,12 +67,18 @@ ERROR_NAMES = (
     "VimTimeout",
 )
 
-PosInt = Annotated[int, Field(strict=True, gt=0)]
-NonNegInt = Annotated[int, Field(strict=True, ge=0)]
-Ratio = Annotated[float, Field(gt=0)]
-Rate = Annotated[float, Field(ge=0, le=1)]
+Vcpus = Annotated[int, Field(strict=True, gt=0, le=MAX_VCPUS)]
+RamMib = Annotated[int, Field(strict=True, gt=0, le=MAX_RAM_MIB)]
+DiskGib = Annotated[int, Field(strict=True, gt=0, le=MAX_DISK_GIB)]
+NonNegDiskGib = Annotated[int, Field(strict=True, ge=0, le=MAX_DISK_GIB)]
+NonNegInt = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
+Ratio = Annotated[float, Field(gt=0, le=MAX_RATIO, allow_inf_nan=False)]
+Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Name = Annotated[str, Field(strict=True, min_length=1, max_length=255)]
-Ms = Annotated[float, Field(ge=0)]
+Ms = Annotated[float, Field(ge=0, le=MAX_LATENCY_MS, allow_inf_nan=False)]
+BootMs = Annotated[float, Field(ge=0, le=MAX_BOOT_MS, allow_inf_nan=False)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+ShortText = Annotated[str, Field(max_length=MAX_SHORT_TEXT)]
 
 
 class _Strict(BaseModel):
@@ -70,9 +94,9 @@ class ZoneConfig(_Strict):
 class HostDefaults(_Strict):
     """Capacity every generated host (and every host entry lacking a value) gets."""
 
-    vcpus: PosInt = 64
-    ram_mib: PosInt = 262144
-    disk_gib: PosInt = 2048
+    vcpus: Vcpus = 64
+    ram_mib: RamMib = 262144
+    disk_gib: DiskGib = 2048
     cpu_allocation_ratio: Ratio = 1.0
     ram_allocation_ratio: Ratio = 1.0
     disk_allocation_ratio: Ratio = 1.0
@@ -83,9 +107,9 @@ class HostConfig(_Strict):
 
     name: Name
     zone: Name | None = None
-    vcpus: PosInt | None = None
-    ram_mib: PosInt | None = None
-    disk_gib: PosInt | None = None
+    vcpus: Vcpus | None = None
+    ram_mib: RamMib | None = None
+    disk_gib: DiskGib | None = None
     cpu_allocation_ratio: Ratio | None = None
     ram_allocation_ratio: Ratio | None = None
     disk_allocation_ratio: Ratio | None = None
@@ -96,9 +120,9 @@ class FlavorConfig(_Strict):
 
     name: Name
     id: Name | None = None
-    vcpus: PosInt
-    ram_mib: PosInt
-    disk_gib: NonNegInt
+    vcpus: Vcpus
+    ram_mib: RamMib
+    disk_gib: NonNegDiskGib
 
 
 class ImageConfig(_Strict):
@@ -106,8 +130,8 @@ class ImageConfig(_Strict):
 
     name: Name
     id: Name | None = None
-    disk_format: str | None = "qcow2"
-    container_format: str | None = "bare"
+    disk_format: ShortText | None = "qcow2"
+    container_format: ShortText | None = "bare"
     size_bytes: NonNegInt | None = None
     # md5 hex as Glance's ``checksum``, or ``algorithm:hex`` (``sha256:…``) for another digest
     checksum: Annotated[str, Field(max_length=300)] | None = None
@@ -117,7 +141,7 @@ class NetworkConfig(_Strict):
     """A pre-existing provider network (with one subnet when ``cidr`` is given)."""
 
     name: Name
-    cidr: str | None = None
+    cidr: ShortText | None = None
     external: bool = False
 
 
@@ -143,21 +167,23 @@ class BootFault(_Strict):
     """Random failure of a server's boot: BUILD -> ERROR."""
 
     error_rate: Rate = 0.0
-    message: str = "Exceeded maximum number of retries. No valid host was found."
+    message: Text = "Exceeded maximum number of retries. No valid host was found."
 
 
 class HostFault(_Strict):
     """A host failing at a wall-clock time or some seconds after the fault is first seen."""
 
     fail_at: datetime | None = None
-    fail_after_s: Annotated[float, Field(ge=0)] | None = None
+    fail_after_s: Annotated[float, Field(ge=0, le=MAX_FAIL_AFTER_S, allow_inf_nan=False)] | None = (
+        None
+    )
 
 
 LatencyConfig = create_model(
     "LatencyConfig",
     __base__=_Strict,
     __doc__="Milliseconds per operation; ``server_boot`` is the time from BUILD to ACTIVE.",
-    server_boot=(Ms, 0.0),
+    server_boot=(BootMs, 0.0),
     **{op: (Ms, 0.0) for op in OPERATIONS},
 )
 
@@ -166,7 +192,7 @@ FaultsConfig = create_model(
     __base__=_Strict,
     __doc__="Fault injection per operation, for server boots and for hosts.",
     server_boot=(BootFault | None, None),
-    hosts=(dict[str, HostFault], Field(default_factory=dict)),
+    hosts=(dict[str, HostFault], Field(default_factory=dict, max_length=MAX_HOST_FAULTS)),
     **{op: (OperationFault | None, None) for op in OPERATIONS},
 )
 
@@ -175,16 +201,16 @@ class LoadConfig(_Strict):
     """Synthetic CPU load pattern used for metrics (percent)."""
 
     pattern: Literal["constant", "sine", "spike"] = "constant"
-    base: Annotated[float, Field(ge=0, le=100)] = 20.0
-    amplitude: Annotated[float, Field(ge=0, le=100)] = 10.0
-    period_s: Annotated[float, Field(gt=0)] = 600.0
+    base: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 20.0
+    amplitude: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 10.0
+    period_s: Annotated[float, Field(gt=0, le=MAX_PERIOD_S, allow_inf_nan=False)] = 600.0
 
 
 class AuthConfig(_Strict):
     """Credentials the simulated VIM accepts."""
 
     user: Name
-    password: str
+    password: Text
 
 
 def _default_flavors() -> list[FlavorConfig]:
@@ -220,14 +246,14 @@ class _Top(_Strict):
     zones: Any = 1
     hosts: Any = 4
     host_defaults: HostDefaults = Field(default_factory=HostDefaults)
-    flavors: list[FlavorConfig] = Field(default_factory=_default_flavors)
+    flavors: list[FlavorConfig] = Field(default_factory=_default_flavors, max_length=MAX_FLAVORS)
     images: list[ImageConfig] = Field(default_factory=_default_images, max_length=MAX_IMAGES)
-    networks: list[NetworkConfig] = Field(default_factory=list)
+    networks: list[NetworkConfig] = Field(default_factory=list, max_length=MAX_NETWORKS)
     quota: QuotaConfig | None = None
     latency_ms: LatencyConfig = Field(default_factory=LatencyConfig)  # type: ignore[valid-type]
     jitter: Rate = 0.0
     faults: FaultsConfig = Field(default_factory=FaultsConfig)  # type: ignore[valid-type]
-    seed: Annotated[int, Field(strict=True)] | None = None
+    seed: Annotated[int, Field(strict=True, ge=-MAX_SEED, lt=MAX_SEED)] | None = None
     load: LoadConfig = Field(default_factory=LoadConfig)
     auth: AuthConfig | None = None
 
@@ -278,9 +304,13 @@ def _zones(value: Any) -> list[str]:
     if isinstance(value, int):
         if value < 1:
             raise VimConfigError("config.zones", "must be at least 1")
+        if value > MAX_ZONES:
+            raise VimConfigError("config.zones", f"at most {MAX_ZONES} zones are supported")
         return [f"zone-{i}" for i in range(1, value + 1)]
     if not value:
         raise VimConfigError("config.zones", "must name at least one zone")
+    if len(value) > MAX_ZONES:
+        raise VimConfigError("config.zones", f"at most {MAX_ZONES} zones are supported")
     try:
         zones = TypeAdapter(list[ZoneConfig]).validate_python(value)
     except ValidationError as err:

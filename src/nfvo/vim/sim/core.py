@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from nfvo.vim.base import VimAuthError, VimConfigError, VimUnavailable
+from nfvo.vim.sim import interrupts
 from nfvo.vim.sim.behaviour import Behaviour, dumps, request_id
 from nfvo.vim.sim.config import SimConfig, fail_time, parse_sim_config
 from nfvo.vim.sim.store import Store
@@ -64,11 +65,17 @@ class SimCore:
         vim_user: str | None = None,
         vim_password: str | None = None,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         if not _SAFE_ID.match(vim_id or ""):
             raise VimConfigError("vim_id", "must be 1-128 letters, digits, '.', '_' or '-'")
         self.vim_id = vim_id
+        self.data_dir = Path(data_dir)
+        if sleep is None:  # latency sleeps end at once when the account is deleted / nfvo stops
+
+            def sleep(seconds: float) -> None:
+                interrupts.sleep(self.data_dir, vim_id, seconds)
+
         self.cfg = config if isinstance(config, SimConfig) else parse_sim_config(config)
         auth = self.cfg.top.auth
         self._auth_ok = auth is None or (vim_user == auth.user and vim_password == auth.password)
@@ -83,6 +90,7 @@ class SimCore:
     # ------------------------------------------------------------------ lifecycle
 
     def _begin(self, op: str) -> None:
+        interrupts.check(self.data_dir, self.vim_id)
         if not self._auth_ok:
             rid = request_id()
             raise VimAuthError(

@@ -85,7 +85,7 @@ class SimVim(NetworkOps, VimDriver):
         vim_password: str | None = None,
         vim_tenant_name: str | None = None,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         super().__init__(
             vim_id=vim_id,

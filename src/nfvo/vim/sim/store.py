@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from nfvo.private_files import private_dir, private_sqlite_file
 from nfvo.vim.base import VimUnavailable
 from nfvo.vim.sim.behaviour import dumps
 from nfvo.vim.sim.config import SimConfig
@@ -80,7 +81,7 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -95,6 +96,7 @@ class Store:
         c = getattr(self._local, "conn", None)
         if c is None:
             try:
+                private_sqlite_file(self.path)
                 c = sqlite3.connect(
                     self.path, isolation_level=None, check_same_thread=False, timeout=60
                 )
