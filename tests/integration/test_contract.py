@@ -10,7 +10,7 @@ import httpx
 import pytest
 from tests.support.live import LiveApi, sim_vim
 
-from nfvo.api.models import limits
+from nfvo import limits
 from nfvo.notifications.service import MAX_FILTER_STRING, MAX_FILTER_VALUES
 
 

@@ -1,180 +1,152 @@
-"""JSON types of the NS LCM request bodies (SOL005 §6.5.2 / §6.5.3), checked before planning.
+"""Shapes of the NS LCM request bodies (SOL005 §6.5.2), checked before planning.
 
 Why it exists: the planners read the requests with ``.get`` chains and trust that an object
-field holds an object; a hostile body with a string or a list there answered 500. One table
-gives the JSON type of every field the planners read (and of the other top-level fields the
-standard defines), and :func:`check_request` refuses any other type with a 400 naming the
-field (``scaleVnfData[2].scaleByStepData.numberOfSteps``). A null stands for an absent field,
-as everywhere in the API. Values (known ids, flavours, ranges) are still checked by the
-planners; this only settles the types.
+field holds an object; a hostile body with a string or a list there answered 500, and an
+unbounded list or map in a request would be stored and read back by every later step. One
+table per operation gives the JSON type of every field the planners read (and of the other
+top-level fields the standard defines); :func:`check_request` refuses a null, another type,
+or a size beyond :mod:`nfvo.limits` with a 400 naming the field
+(``scaleVnfData[2].scaleByStepData.numberOfSteps``). Values (known ids, flavours, ranges) are
+still checked by the planners; this only settles types and sizes. The API and any other
+caller (the policy engine) get the same checks, since they run in the LCM service.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import Any
 
+from nfvo import limits
 from nfvo.errors import BadRequest
 from nfvo.lcm.states import OpType
 
-# A field's type: "str", "int", "bool", "object" (any JSON object), "strings" (array of
-# strings), a nested Spec (an object whose listed fields are checked), or a one-element list
-# holding "object" or a Spec (an array of such objects).
-Kind = Union[str, "Spec", list[Any]]
-Spec = Mapping[str, Kind]
-
-_STEPS: Spec = {"aspectId": "str", "numberOfSteps": "int", "scalingDirection": "str"}
-_VNF_PARAMS: Spec = {"vnfProfileId": "str", "additionalParams": "object"}
-_SCALE_VNF: Spec = {
-    "vnfInstanceId": "str",
-    "scaleVnfType": "str",
-    "scaleToLevelData": "object",
-    "scaleByStepData": {"aspectId": "str", "numberOfSteps": "int", "additionalParams": "object"},
+STR, INT, OBJ = limits.STRING, limits.INTEGER, limits.OBJECT
+_VIM: limits.Shape = {"vimAccountId": STR}
+_STEPS: limits.Shape = {"aspectId": STR, "numberOfSteps": INT, "scalingDirection": STR}
+_VNF_PARAMS: limits.Shape = {
+    "vnfProfileId": STR,
+    "vnfInstanceName": STR,
+    "vnfInstanceDescription": STR,
+    "vnfConfigurableProperties": OBJ,
+    "metadata": OBJ,
+    "extensions": OBJ,
+    "additionalParams": _VIM,
 }
-_HEAL_VNF: Spec = {"vnfInstanceId": "str", "cause": "str", "additionalParams": "object"}
-_CHANGE_FLAVOUR: Spec = {
-    "vnfInstanceId": "str",
-    "newFlavourId": "str",
-    "instantiationLevelId": "str",
-    "additionalParams": "object",
+_SCALE_VNF: limits.Shape = {
+    "vnfInstanceId": STR,
+    "scaleVnfType": STR,
+    "scaleToLevelData": OBJ,
+    "scaleByStepData": {"aspectId": STR, "numberOfSteps": INT, "additionalParams": OBJ},
 }
-_OPERATE: Spec = {"vnfInstanceId": "str", "changeStateTo": "str", "additionalParam": "object"}
-_ADD_VNF: Spec = {"vnfProfileId": "str", "vnfdId": "str", "vnfInstanceName": "str"}
+_HEAL_VNF: limits.Shape = {
+    "vnfInstanceId": STR,
+    "cause": STR,
+    "additionalParams": {"vnfcInstanceIds": [STR], "healType": STR},
+}
+_CHANGE_FLAVOUR: limits.Shape = {
+    "vnfInstanceId": STR,
+    "newFlavourId": STR,
+    "instantiationLevelId": STR,
+    "additionalParams": OBJ,
+}
+_OPERATE: limits.Shape = {"vnfInstanceId": STR, "changeStateTo": STR, "additionalParam": OBJ}
+_ADD_VNF: limits.Shape = {
+    "vnfProfileId": STR,
+    "vnfdId": STR,
+    "vnfInstanceName": STR,
+    "vnfInstanceDescription": STR,
+}
 
-REQUESTS: dict[OpType, Spec] = {
+REQUESTS: dict[OpType, dict[str, limits.Shape]] = {
     OpType.INSTANTIATE: {
-        "nsFlavourId": "str",
-        "nsInstantiationLevelId": "str",
-        "additionalParamsForNs": "object",
+        "nsFlavourId": STR,
+        "nsInstantiationLevelId": STR,
+        "additionalParamsForNs": _VIM,
         "additionalParamsForVnf": [_VNF_PARAMS],
-        "additionalParamsForNestedNs": ["object"],
-        "sapData": ["object"],
-        "addpnfData": ["object"],
-        "vnfInstanceData": ["object"],
-        "nestedNsInstanceData": ["object"],
-        "locationConstraints": ["object"],
-        "nestedNsLocationConstraints": ["object"],
-        "additionalAffinityOrAntiAffinityRule": ["object"],
-        "wanConnectionData": ["object"],
-        "startTime": "str",
+        "additionalParamsForNestedNs": [OBJ],
+        "sapData": [OBJ],
+        "addpnfData": [OBJ],
+        "vnfInstanceData": [OBJ],
+        "nestedNsInstanceData": [OBJ],
+        "locationConstraints": [OBJ],
+        "nestedNsLocationConstraints": [OBJ],
+        "additionalAffinityOrAntiAffinityRule": [OBJ],
+        "wanConnectionData": [OBJ],
+        "startTime": STR,
     },
     OpType.SCALE: {
-        "scaleType": "str",
+        "scaleType": STR,
         "scaleNsData": {
-            "vnfInstanceToBeAdded": ["object"],
-            "vnfInstanceToBeRemoved": "strings",
+            "vnfInstanceToBeAdded": [OBJ],
+            "vnfInstanceToBeRemoved": [STR],
             "scaleNsByStepsData": _STEPS,
-            "scaleNsToLevelData": "object",
-            "additionalParamsForNs": "object",
-            "additionalParamsForVnf": ["object"],
-            "locationConstraints": ["object"],
-            "nestedNslocationConstraints": ["object"],
+            "scaleNsToLevelData": OBJ,
+            "additionalParamsForNs": OBJ,
+            "additionalParamsForVnf": [OBJ],
+            "locationConstraints": [OBJ],
+            "nestedNslocationConstraints": [OBJ],
         },
         "scaleVnfData": [_SCALE_VNF],
-        "scaleTime": "str",
+        "scaleTime": STR,
     },
     OpType.HEAL: {
-        "healNsData": {"degreeHealing": "str", "actionsHealing": "strings", "healScript": "str"},
+        "healNsData": {"degreeHealing": STR, "actionsHealing": [STR], "healScript": STR},
         "healVnfData": [_HEAL_VNF],
     },
     OpType.UPDATE: {
-        "updateType": "str",
+        "updateType": STR,
         "addVnfInstance": [_ADD_VNF],
-        "removeVnfInstanceId": "strings",
-        "instantiateVnfData": ["object"],
-        "terminateVnfData": ["object"],
-        "modifyVnfInfoData": ["object"],
-        "changeExtVnfConnectivityData": ["object"],
+        "removeVnfInstanceId": [STR],
+        "instantiateVnfData": [OBJ],
+        "terminateVnfData": [OBJ],
+        "modifyVnfInfoData": [OBJ],
+        "changeExtVnfConnectivityData": [OBJ],
         "changeVnfFlavourData": [_CHANGE_FLAVOUR],
         "operateVnfData": [_OPERATE],
-        "addSap": ["object"],
-        "removeSapId": "strings",
-        "addNestedNsData": ["object"],
-        "removeNestedNsId": "strings",
-        "assocNewNsdVersionData": "object",
-        "moveVnfInstanceData": ["object"],
-        "addVnffg": ["object"],
-        "removeVnffgId": "strings",
-        "updateVnffg": ["object"],
-        "changeNsFlavourData": "object",
-        "addPnfData": ["object"],
-        "modifyPnfData": ["object"],
-        "removePnfInfoId": "strings",
-        "updateTime": "str",
+        "addSap": [OBJ],
+        "removeSapId": [STR],
+        "addNestedNsData": [OBJ],
+        "removeNestedNsId": [STR],
+        "assocNewNsdVersionData": OBJ,
+        "moveVnfInstanceData": [OBJ],
+        "addVnffg": [OBJ],
+        "removeVnffgId": [STR],
+        "updateVnffg": [OBJ],
+        "changeNsFlavourData": OBJ,
+        "addPnfData": [OBJ],
+        "modifyPnfData": [OBJ],
+        "removePnfInfoId": [STR],
+        "updateTime": STR,
     },
     OpType.TERMINATE: {
-        "terminationTime": "str",
-        "terminationType": "str",
-        "gracefulTerminationTimeout": "int",
+        "terminationTime": STR,
+        "terminationType": STR,
+        "gracefulTerminationTimeout": INT,
     },
 }
-_NAMES = {
-    "str": "a string",
-    "int": "an integer",
-    "bool": "true or false",
-    "object": "a JSON object",
-    "strings": "an array of strings",
-}
-
-
-MAX_NAME_CHARS = 255  # the NS instance name column
-MAX_DESCRIPTION_CHARS = 4096
 
 
 def check_create(body: Mapping[str, Any]) -> None:
-    """Refuse (400) a CreateNsRequest whose name or description no column can hold: too
-    long, holding a NUL character (PostgreSQL text cannot), or not a string."""
-    for field, limit in (("nsName", MAX_NAME_CHARS), ("nsDescription", MAX_DESCRIPTION_CHARS)):
-        value = body.get(field)
-        if value is None:
+    """Refuse (400, naming the field) a CreateNsRequest whose id, name or description is not
+    a string, is longer than its bound, or holds a NUL character (PostgreSQL text cannot)."""
+    for field, limit in (
+        ("nsdId", limits.MAX_ID),
+        ("nsName", limits.MAX_NAME),
+        ("nsDescription", limits.MAX_DESCRIPTION),
+    ):
+        if field not in body:
             continue
+        value = body[field]
         if not isinstance(value, str):
-            _refuse(field, _NAMES["str"])
-        if len(value) > limit or "\x00" in value:
-            _refuse(field, f"a string of at most {limit} characters without NUL")
+            raise BadRequest(f"{field} must be a string", field=field)
+        limits.check_string(value, field, limit)
+        if "\x00" in value:
+            raise BadRequest(f"{field} must not hold a NUL character", field=field)
 
 
 def check_request(op: OpType, body: Mapping[str, Any]) -> None:
-    """Refuse (400, naming the field) a field of an ``op`` request with the wrong JSON type."""
-    spec = REQUESTS.get(op)
-    if spec is not None:
-        _check_object(body, spec, "")
-
-
-def _check_object(obj: Mapping[str, Any], spec: Spec, prefix: str) -> None:
-    for name, kind in spec.items():
-        value = obj.get(name)
-        if value is not None:
-            _check(value, kind, f"{prefix}{name}")
-
-
-def _check(value: Any, kind: Kind, where: str) -> None:
-    if isinstance(kind, list):
-        if not isinstance(value, list):
-            _refuse(where, "an array of JSON objects")
-        for i, item in enumerate(value):
-            _check(item, kind[0], f"{where}[{i}]")
-        return
-    if isinstance(kind, Mapping):
-        if not isinstance(value, dict):
-            _refuse(where, _NAMES["object"])
-        _check_object(value, kind, f"{where}.")
-        return
-    if not _is(value, kind):
-        _refuse(where, _NAMES[kind])
-
-
-def _is(value: Any, kind: str) -> bool:
-    if kind == "str":
-        return isinstance(value, str)
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "bool":
-        return isinstance(value, bool)
-    if kind == "object":
-        return isinstance(value, dict)
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-def _refuse(where: str, expected: str) -> None:
-    raise BadRequest(f"{where} must be {expected}", field=where)
+    """Refuse (400, naming the field) a field of an ``op`` request that is null, of another
+    JSON type than the standard's, or beyond its bound."""
+    shape = REQUESTS.get(op)
+    if shape is not None:
+        limits.check_body(dict(body), shape)

@@ -48,7 +48,7 @@ INST, S, H, U, T = OpType.INSTANTIATE, OpType.SCALE, OpType.HEAL, OpType.UPDATE,
         (H, {"healVnfData": [{"vnfInstanceId": 7}]}, "healVnfData[0].vnfInstanceId"),
         (U, {"updateType": ["X"]}, "updateType"),
         (U, {"changeVnfFlavourData": "x"}, "changeVnfFlavourData"),
-        (U, {"removeVnfInstanceId": [1]}, "removeVnfInstanceId"),
+        (U, {"removeVnfInstanceId": [1]}, "removeVnfInstanceId[0]"),
         (T, {"gracefulTerminationTimeout": "soon"}, "gracefulTerminationTimeout"),
     ],
 )
@@ -65,7 +65,7 @@ def test_wrong_types_are_refused_naming_the_field(op: OpType, body: dict, field:
     [
         (INST, {"nsFlavourId": "df", "additionalParamsForNs": {"vimAccountId": "v"},
              "additionalParamsForVnf": [{"vnfProfileId": "web", "additionalParams": {}}]}),
-        (INST, {"nsFlavourId": "df", "additionalParamsForNs": None, "unknownField": [1]}),
+        (INST, {"nsFlavourId": "df", "unknownField": [1]}),
         (S, {"scaleType": "SCALE_VNF", "scaleVnfData": [{"vnfInstanceId": "v",
              "scaleVnfType": "SCALE_OUT", "scaleByStepData": {"aspectId": "a",
                                                                "numberOfSteps": 2}}]}),

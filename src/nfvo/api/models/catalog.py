@@ -15,7 +15,7 @@ from nfvo.api.models.common import (
     ProblemDetails,
     optional,
 )
-from nfvo.api.models.limits import MAX_NAME, MAX_URI
+from nfvo.limits import MAX_NAME, MAX_URI
 
 OperationalState = Literal["ENABLED", "DISABLED"]
 UDD_TEXT = "free-form key-value pairs, at most 64 KiB as JSON"

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from nfvo.api.models.common import Closed, KeyValuePairs, Link, Open, ProblemDetails, optional
-from nfvo.api.models.limits import MAX_DESCRIPTION, MAX_ID, MAX_LIST, MAX_NAME
+from nfvo.limits import MAX_DESCRIPTION, MAX_ID, MAX_LIST, MAX_NAME
 
 Id = str
 IdList = list[Id]

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from nfvo.api.models.common import Closed, Link, Open, optional
-from nfvo.api.models.limits import MAX_URI
+from nfvo.limits import MAX_URI
 
 # every array of a filter: at most this many strings of at most this many characters
 FILTER_VALUES = 100

@@ -20,7 +20,6 @@ from nfvo.api.listing import (
     parse_list,
     query_params,
 )
-from nfvo.api.models import limits
 from nfvo.api.models import nslcm as m
 from nfvo.api.models.openapi import array_of, request_body, responses
 from nfvo.api.routes.packages import api_base
@@ -108,93 +107,6 @@ OP_BODIES = {
     OpType.HEAL: m.HealNsRequest,
     OpType.UPDATE: m.UpdateNsRequest,
 }
-STR, INT, OBJ = limits.STRING, limits.INTEGER, limits.OBJECT
-_VIM = {"vimAccountId": STR}
-# What the operation requests hold (SOL005 §6.5.2.11-15): each attribute's JSON type, arrays
-# bounded (limits.MAX_LIST), free-form maps bounded (limits.MAX_MAP_BYTES); checked before the
-# service reads them, so that a null or a wrong type is a 400 naming it
-OP_SHAPE: dict[str, limits.Shape] = {
-    "nsFlavourId": STR,
-    "nsInstantiationLevelId": STR,
-    "startTime": STR,
-    "additionalParamsForNs": _VIM,
-    "additionalParamsForVnf": [
-        {
-            "vnfProfileId": STR,
-            "vnfInstanceName": STR,
-            "vnfInstanceDescription": STR,
-            "vnfConfigurableProperties": OBJ,
-            "metadata": OBJ,
-            "extensions": OBJ,
-            "additionalParams": _VIM,
-        }
-    ],
-    "additionalParamForNestedNs": [OBJ],
-    "sapData": [OBJ],
-    "addpnfData": [OBJ],
-    "vnfInstanceData": [OBJ],
-    "nestedNsInstanceData": [OBJ],
-    "locationConstraints": [OBJ],
-    "nestedLocationConstraints": [OBJ],
-    "additionalAffinityOrAntiAffinityRule": [OBJ],
-    "terminationTime": STR,
-    "terminationType": STR,
-    "scaleType": STR,
-    "scaleTime": STR,
-    "scaleNsData": OBJ,
-    "scaleVnfData": [
-        {
-            "vnfInstanceId": STR,
-            "scaleVnfType": STR,
-            "scaleToLevelData": OBJ,
-            "scaleByStepData": {"aspectId": STR, "numberOfSteps": INT, "additionalParams": OBJ},
-        }
-    ],
-    "healNsData": {"degreeHealing": STR, "actionsHealing": [STR], "healScript": STR},
-    "healVnfData": [
-        {
-            "vnfInstanceId": STR,
-            "cause": STR,
-            "additionalParams": {"vnfcInstanceIds": [STR], "healType": STR},
-        }
-    ],
-    "updateType": STR,
-    "updateTime": STR,
-    "addVnfInstance": [
-        {"vnfdId": STR, "vnfProfileId": STR, "vnfInstanceName": STR, "vnfInstanceDescription": STR}
-    ],
-    "removeVnfInstanceId": [STR],
-    "instantiateVnfData": [OBJ],
-    "changeVnfFlavourData": [
-        {
-            "vnfInstanceId": STR,
-            "newFlavourId": STR,
-            "instantiationLevelId": STR,
-            "additionalParams": OBJ,
-        }
-    ],
-    "operateVnfData": [{"vnfInstanceId": STR, "changeStateTo": STR}],
-    "modifyVnfInfoData": [OBJ],
-    "changeExtVnfConnectivityData": [OBJ],
-    "assocNewNsdVersionData": OBJ,
-    "moveVnfInstanceData": [OBJ],
-}
-
-
-def check_operation_bounds(body: dict[str, Any]) -> None:
-    """400 naming the attribute of an operation request that is null, mistyped or beyond its
-    bound."""
-    limits.check_body(body, OP_SHAPE)
-
-
-def check_create_bounds(body: dict[str, Any]) -> None:
-    """400 naming the attribute of a CreateNsRequest that is beyond its bound or mistyped."""
-    limits.check_string(body.get("nsdId"), "nsdId", limits.MAX_ID)
-    limits.check_string(body.get("nsName"), "nsName", limits.MAX_NAME)
-    description = body.get("nsDescription")
-    if "nsDescription" in body and not isinstance(description, str):
-        raise BadRequest("nsDescription must be a string", field="nsDescription")
-    limits.check_string(description, "nsDescription", limits.MAX_DESCRIPTION)
 
 
 @router.post(
@@ -216,7 +128,6 @@ def create_ns(
     svc: Services = Depends(services),
     who: Principal = Depends(operator),
 ) -> JSONResponse:
-    check_create_bounds(body)
     ns = svc.lcm.create(body, _tenant(who))
     out = svc.lcm.read.ns_view(ns, api_base(request))
     return JSONResponse(out, status_code=201, headers={"Location": out["_links"]["self"]["href"]})
@@ -283,7 +194,6 @@ def _operation(op_type: OpType):  # noqa: ANN202 - returns a route handler
     ) -> Response:
         if not isinstance(body, dict):
             raise BadRequest("the request body must be a JSON object", field="body")
-        check_operation_bounds(body)
         op = svc.lcm.start(ns_id, op_type, body, _tenant(who))
         return _accepted(op, api_base(request))
 

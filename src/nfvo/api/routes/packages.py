@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from nfvo import limits
 from nfvo.api import shapes, views
 from nfvo.api.deps import Services, operator, reader, services
 from nfvo.api.listing import (
@@ -23,7 +24,6 @@ from nfvo.api.listing import (
     query_params,
 )
 from nfvo.api.models import catalog as m
-from nfvo.api.models import limits
 from nfvo.api.models.openapi import array_of, request_body, responses
 from nfvo.api.routes import transfer
 from nfvo.api.security import Principal

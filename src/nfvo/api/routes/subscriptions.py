@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from nfvo import limits
 from nfvo.api import shapes
 from nfvo.api.deps import Services, operator, reader, services
 from nfvo.api.listing import SUBSCRIPTION_LIST_PARAMS, Column, page_of, query_params
-from nfvo.api.models import limits
 from nfvo.api.models import subscriptions as m
 from nfvo.api.models.openapi import array_of, request_body, responses
 from nfvo.api.routes.packages import api_base
