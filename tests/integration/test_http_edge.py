@@ -113,6 +113,16 @@ def edge(tmp_path: Path) -> Iterator[Edge]:
         stop_edge(e)
 
 
+@pytest.fixture
+def edge_db(db_url: str, tmp_path: Path) -> Iterator[Edge]:
+    """The same on SQLite and PostgreSQL, for the tests where a package's state is kept."""
+    e = start_edge(tmp_path / "data", db_url)
+    try:
+        yield e
+    finally:
+        stop_edge(e)
+
+
 # --- raw HTTP over a socket -------------------------------------------------------------------
 
 
@@ -368,7 +378,8 @@ def test_chunked_json_body_over_the_limit_is_413(edge: Edge) -> None:
     assert time.monotonic() - t0 < 10
 
 
-def test_chunked_package_over_the_limit_is_413_and_fails_the_upload(edge: Edge) -> None:
+def test_chunked_package_over_the_limit_is_413_and_fails_the_upload(edge_db: Edge) -> None:
+    edge = edge_db
     with edge.client() as c:
         pkg = c.post("/vnfpkgm/v2/vnf_packages", json={}).json()
         r = c.put(
@@ -377,9 +388,10 @@ def test_chunked_package_over_the_limit_is_413_and_fails_the_upload(edge: Edge) 
             headers={"Content-Type": "application/zip"},
         )
         assert r.status_code == 413, r.text
-        assert "4194304" in r.json()["detail"]
-        info = c.get(f"/vnfpkgm/v2/vnf_packages/{pkg['id']}").json()
-    assert info["onboardingState"] != "PROCESSING"
+        assert "package content exceeds the limit of 4194304 bytes" in r.json()["detail"]
+        info = c.get(f"/vnfpkgm/v2/vnf_packages/{pkg['id']}", params={"all_fields": ""}).json()
+    assert info["onboardingState"] == "ERROR", info
+    assert info["onboardingFailureDetails"]["cause"] == "PACKAGE_TOO_LARGE", info
     assert list(edge.services.settings.tmp_dir.iterdir()) == []
 
 
@@ -515,8 +527,9 @@ def test_a_500_says_connection_close(tmp_path: Path, caplog: pytest.LogCaptureFi
 
 
 def test_client_gone_during_upload_logs_no_traceback(
-    edge: Edge, caplog: pytest.LogCaptureFixture
+    edge_db: Edge, caplog: pytest.LogCaptureFixture
 ) -> None:
+    edge = edge_db
     with edge.client() as c:
         pkg = c.post("/vnfpkgm/v2/vnf_packages", json={}).json()
     with caplog.at_level(logging.INFO):
@@ -541,8 +554,9 @@ def test_client_gone_during_upload_logs_no_traceback(
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert list(edge.services.settings.tmp_dir.iterdir()) == []
     with edge.client() as c:
-        info = c.get(f"/vnfpkgm/v2/vnf_packages/{pkg['id']}").json()
-    assert info["onboardingState"] != "PROCESSING"
+        info = c.get(f"/vnfpkgm/v2/vnf_packages/{pkg['id']}", params={"all_fields": ""}).json()
+    assert info["onboardingState"] == "ERROR", info
+    assert "disconnected" in json.dumps(info["onboardingFailureDetails"]), info
 
 
 # --- the real process -------------------------------------------------------------------------

@@ -100,11 +100,11 @@ class RequestEdge:
             await self.app(scope, receive, send)
             return
         try:
-            limit = self._admit(scope, length)
+            limit, what = self._admit(scope, length)
         except NfvoError as exc:
             await refusal(scope, exc)(scope, _no_body, send)
             return
-        guard = BodyGuard(scope, receive, send, limit, self.settings)
+        guard = BodyGuard(scope, receive, send, limit, what, self.settings)
         try:
             await self.app(scope, guard.receive, guard.send)
         except ClientDisconnect:
@@ -121,8 +121,9 @@ class RequestEdge:
             if not guard.started:
                 await guard.answer_verdict()
 
-    def _admit(self, scope: Scope, length: int | None) -> int:
-        """The body limit for this request; raises the refusal when it may not send one."""
+    def _admit(self, scope: Scope, length: int | None) -> tuple[int, str]:
+        """The body limit for this request and what the body is; raises the refusal when it
+        may not send one."""
         path = scope["path"]
         if path != TOKEN_PATH:
             if self.settings.auth_enabled:
@@ -133,7 +134,7 @@ class RequestEdge:
             raise PayloadTooLarge(
                 f"the {what} declares {length} bytes; the limit on {path} is {limit} bytes"
             )
-        return limit
+        return limit, what
 
 
 class BodyGuard:
@@ -141,12 +142,19 @@ class BodyGuard:
     timeouts, and the response's ``Connection`` header while the body is not read in full."""
 
     def __init__(
-        self, scope: Scope, receive: Receive, send: Send, limit: int, settings: Settings
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        limit: int,
+        what: str,
+        settings: Settings,
     ) -> None:
         self.scope = scope
         self._receive = receive
         self._send = send
         self.limit = limit
+        self.what = what
         self.idle = settings.body_timeout_seconds
         self.min_rate = settings.body_min_rate
         self.started_at = time.monotonic()
@@ -188,7 +196,7 @@ class BodyGuard:
             if self.received > self.limit:
                 raise self._refuse(
                     PayloadTooLarge(
-                        f"the request body exceeds the limit of {self.limit} bytes "
+                        f"the {self.what} exceeds the limit of {self.limit} bytes "
                         f"on {self.scope['path']}"
                     )
                 )
