@@ -278,6 +278,35 @@ def test_authenticated_body_keeps_the_connection_alive(edge: Edge) -> None:
         assert "connection" not in r.headers
 
 
+def test_an_answer_given_before_the_body_is_read_closes_the_connection(edge: Edge) -> None:
+    declared = {"Authorization": f"Bearer {edge.token}", "Content-Length": "500000"}
+    with edge.connect() as sock:  # the router answers 404 without reading the body
+        sock.sendall(head("POST", "/no/such/collection", declared) + b"{}")
+        ans = read_answer(sock, 5)
+    assert ans.status == 404 and ans.closed
+    assert ans.headers["connection"] == "close"
+    # the Version check answers before the edge; the server still does not drain the body
+    with edge.connect() as sock:
+        sock.sendall(head("POST", "/nslcm/v2/ns_instances", {**declared, "Version": "9.0.0"}))
+        ans = read_answer(sock, 5)
+        assert ans.status == 406
+        assert ans.closed or _closed_while_sending(sock, 2)
+
+
+def _closed_while_sending(sock: socket.socket, within: float) -> bool:
+    """Whether the server closes the connection while body bytes keep coming (each of which
+    would restart a keep-alive timer)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < within:
+        try:
+            sock.sendall(b" " * 1024)
+        except OSError:
+            return True
+        if read_answer(sock, 0.1).closed:
+            return True
+    return False
+
+
 def test_auth_disabled_lets_bodies_through(tmp_path: Path) -> None:
     e = start_edge(tmp_path / "data", f"sqlite:///{tmp_path / 'nfvo.db'}")
     e.services.settings.auth_enabled = False
