@@ -47,6 +47,14 @@ class Settings:
     role: str = "all"  # all | api | worker
     executor_id: str | None = None
     outbound_allow: str = field(default_factory=lambda: os.environ.get(ALLOW_ENV, ""))
+    # The request edge (docs/security-edge.md): body limits and read deadlines.
+    max_json_bytes: int = 1 << 20
+    header_timeout_seconds: float = 5.0
+    body_timeout_seconds: float = 10.0
+    body_min_rate: int = 16 << 10
+    keep_alive_seconds: int = 5
+    max_connections: int = 1000
+    max_header_bytes: int = 16 << 10
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, **overrides: object) -> Settings:
@@ -65,6 +73,7 @@ class Settings:
             if not raw.strip().isdigit():
                 raise SettingsError(f"NFVO_PAGE_SIZE must be a whole number, got {raw!r}")
             s.page_size = int(raw)
+        _edge_from_env(s)
         for key, value in overrides.items():
             if value is not None:
                 setattr(s, key, value)
@@ -82,6 +91,7 @@ class Settings:
             parse_allow(self.outbound_allow)
         except ValueError as exc:
             raise SettingsError(f"{ALLOW_ENV}: {exc}") from None
+        _validate_edge(self)
 
     @property
     def outbound_guard(self) -> OutboundGuard:
@@ -108,3 +118,35 @@ class Settings:
         for folder in (self.data_dir, self.tmp_dir):
             if folder.stat().st_mode & 0o077 and folder.stat().st_uid == os.getuid():
                 folder.chmod(0o700)
+
+
+# Settings of the request edge: (attribute, environment variable, type, smallest value)
+EDGE_ENV: tuple[tuple[str, str, type, float], ...] = (
+    ("max_json_bytes", "NFVO_MAX_JSON_BYTES", int, 1024),
+    ("max_upload_bytes", "NFVO_MAX_UPLOAD_BYTES", int, 1024),
+    ("header_timeout_seconds", "NFVO_HEADER_TIMEOUT", float, 0.1),
+    ("body_timeout_seconds", "NFVO_BODY_TIMEOUT", float, 0.1),
+    ("body_min_rate", "NFVO_BODY_MIN_RATE", int, 0),
+    ("keep_alive_seconds", "NFVO_KEEP_ALIVE", int, 1),
+    ("max_connections", "NFVO_MAX_CONNECTIONS", int, 1),
+    ("max_header_bytes", "NFVO_MAX_HEADER_BYTES", int, 1024),
+)
+
+
+def _edge_from_env(s: Settings) -> None:
+    for attr, var, kind, _ in EDGE_ENV:
+        raw = os.environ.get(var, "").strip()
+        if not raw:
+            continue
+        try:
+            setattr(s, attr, kind(raw))
+        except ValueError:
+            noun = "a whole number" if kind is int else "a number"
+            raise SettingsError(f"{var} must be {noun}, got {raw!r}") from None
+
+
+def _validate_edge(s: Settings) -> None:
+    for attr, var, _, least in EDGE_ENV:
+        value = getattr(s, attr)
+        if not value >= least:  # also refuses NaN
+            raise SettingsError(f"{attr} ({var}) must be at least {least:g}, got {value}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from types import FrameType, TracebackType
@@ -233,10 +234,10 @@ def _serve_api(runtime: Runtime, host: str, port: int, log_level: str) -> None:
     import uvicorn
 
     from nfvo.api.app import create_app
+    from nfvo.api.server import server_config
 
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime), host=host, port=port, log_level=log_level.lower())
-    )
+    config = server_config(create_app(runtime), runtime.settings, host, port, log_level)
+    server = uvicorn.Server(config)
     handle_exit = server.handle_exit
 
     def on_exit(sig: int, frame: FrameType | None) -> None:
@@ -244,7 +245,12 @@ def _serve_api(runtime: Runtime, host: str, port: int, log_level: str) -> None:
         handle_exit(sig, frame)
 
     server.handle_exit = on_exit  # type: ignore[method-assign]
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # SIGINT, re-raised by uvicorn once it has shut down
+        pass
+    if not server.started:
+        sys.exit(3)  # as uvicorn.run: the application did not start
 
 
 def serve_worker(

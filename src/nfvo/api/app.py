@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nfvo import __version__
 from nfvo.api import problems
+from nfvo.api.edge import RequestEdge
 from nfvo.api.models import openapi
 from nfvo.api.models.common import ApiVersionInformation
 from nfvo.api.routes import admin, auth, nslcm, packages, subscriptions
@@ -138,6 +139,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     def healthz() -> dict[str, Any]:
         return runtime.health()
 
+    # added first, so it runs inside VersionHeader: its refusals carry the Version header too
+    app.add_middleware(RequestEdge, settings=runtime.settings)
     app.add_middleware(VersionHeader)
     app.include_router(auth.router, tags=["auth"])
     app.include_router(admin.router)

@@ -35,8 +35,13 @@ _ANONYMOUS_ADMIN = Principal("anonymous", Role.admin, None)
 async def _principal(request: Request, svc: Services = Depends(services)) -> Principal:
     if not svc.settings.auth_enabled:
         return _ANONYMOUS_ADMIN
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    return verify_bearer(svc, request.headers.get("authorization", ""))
+
+
+def verify_bearer(svc: Services, authorization: str) -> Principal:
+    """The caller named by an ``Authorization`` header value; Unauthorized unless it is a
+    valid bearer token (the request edge calls this too, before reading a request body)."""
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized(
             "a bearer token is required: POST /oauth2/token with your client credentials "

@@ -95,11 +95,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(
+    resp = problem(
         500,
         "internal error; the server log has the details",
         instance=request.url.path,
     )
+    # the server drops the connection after an unhandled error: say so
+    resp.headers["Connection"] = "close"
+    return resp
 
 
 async def _not_unicode(request: Request, exc: Exception) -> JSONResponse:

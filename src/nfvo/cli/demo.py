@@ -15,6 +15,7 @@ import uvicorn
 from rich.console import Console
 
 from nfvo.api.app import create_app
+from nfvo.api.server import server_config
 from nfvo.auth.service import read_admin_credentials
 from nfvo.config import Settings
 from nfvo.runtime import Runtime
@@ -41,9 +42,7 @@ def start_server(
     settings: Settings, port: int = 0, log_level: str = "warning"
 ) -> tuple[uvicorn.Server, str]:
     """nfvo on loopback in a background thread (port 0: any free port); (server, base URL)."""
-    config = uvicorn.Config(
-        create_app(Runtime(settings)), host="127.0.0.1", port=port, log_level=log_level
-    )
+    config = server_config(create_app(Runtime(settings)), settings, "127.0.0.1", port, log_level)
     server = uvicorn.Server(config)
     threading.Thread(target=server.run, daemon=True).start()
     deadline = time.monotonic() + 30

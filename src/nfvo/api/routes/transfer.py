@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from nfvo.catalog.errors import PackageError
 from nfvo.errors import BadRequest, PayloadTooLarge, RangeNotSatisfiable
@@ -33,7 +34,9 @@ def new_temp(tmp_dir: Path) -> tuple[int, Path]:
 async def receive_body(request: Request, tmp_dir: Path, limit: int) -> Path:
     """Stream the request body (raw archive, or multipart field ``file``) into a temp file.
 
-    The caller owns the returned file; on any error here the file is already gone.
+    The caller owns the returned file; on any error here the file is already gone. A client
+    that disconnects midway ends it with ClientDisconnect saying so (the request edge logs it
+    in one line, without a traceback).
     """
     fd, path = new_temp(tmp_dir)
     try:
@@ -51,6 +54,9 @@ async def receive_body(request: Request, tmp_dir: Path, limit: int) -> Path:
         if path.stat().st_size == 0:
             raise BadRequest("the request body is empty; send the package archive", field="body")
         return path
+    except ClientDisconnect:
+        path.unlink(missing_ok=True)
+        raise ClientDisconnect("the client disconnected before the upload was complete") from None
     except BaseException:
         path.unlink(missing_ok=True)
         raise
