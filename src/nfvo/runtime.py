@@ -77,7 +77,7 @@ def build_services(settings: Settings) -> Services:
     catalog.recover_interrupted()
     tokens = TokenService(db, settings.token_ttl_seconds)
     vault = Vault(load_key(settings.data_dir))
-    resources = ResourceService(db, vault, settings.data_dir)
+    resources = ResourceService(db, vault, settings.data_dir, guard=settings.outbound_guard)
     created = bootstrap_admin(db, settings)
     if created:
         log.warning("admin client created; its credentials are in %s (mode 0600)", created)

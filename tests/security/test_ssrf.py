@@ -535,3 +535,58 @@ def test_api_refuses_loopback_callbacks_token_endpoints_and_uploads(
         assert info["onboardingState"] == "ERROR"
         failure = info["onboardingFailureDetails"]
         assert failure["cause"] == "FETCH_FAILED" and UNREACHABLE in failure["detail"]
+
+
+def test_tenant_admin_cannot_aim_vim_or_sdn_urls_at_private_addresses(
+    strict: LiveApi, listener: Listener
+) -> None:
+    """A tenant admin's VIM account or SDN controller would make nfvo connect to its URLs at
+    once (connectivity check): loopback, metadata and private addresses are refused for it,
+    nothing is stored, and the listener is never reached. A global admin may name them."""
+    g = strict.client
+    tenant = g.post("/admin/v1/tenants", json={"name": "t-ssrf"}).json()
+    r = g.post(
+        "/admin/v1/users",
+        json={"clientId": "t-adm", "clientSecret": "t-adm-secret", "role": "admin",
+              "tenantId": tenant["id"]},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    t = strict.client_for("t-adm", "t-adm-secret")
+    loopback = f"http://127.0.0.1:{listener.port}/identity/v3"
+    kubeconfig = {
+        "apiVersion": "v1",
+        "clusters": [{"name": "c", "cluster": {"server": f"https://localhost:{listener.port}"}}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "x",
+        "users": [{"name": "u", "user": {"token": "t"}}],
+    }
+    refused = [
+        ({"name": "os-1", "vim_type": "openstack", "vim_url": loopback}, "vim_url"),
+        ({"name": "os-2", "vim_type": "openstack", "vim_url": "http://169.254.169.254/"},
+         "vim_url"),
+        ({"name": "os-3", "vim_type": "openstack", "vim_url": "https://10.1.2.3:5000/v3"},
+         "vim_url"),
+        ({"name": "k-1", "vim_type": "kubernetes", "config": {"kubeconfig": kubeconfig}},
+         "config.kubeconfig.clusters[0].cluster.server"),
+    ]  # fmt: skip
+    for body, field in refused:
+        r = t.post("/admin/v1/vim_accounts", json=body)
+        assert r.status_code == 400, r.text
+        assert r.json()["field"] == field
+    r = t.post("/admin/v1/sdn_controllers", json={"name": "s", "type": "sim", "url": loopback})
+    assert r.status_code == 400 and r.json()["field"] == "url", r.text
+    assert t.get("/admin/v1/vim_accounts").json() == []
+    assert t.get("/admin/v1/sdn_controllers").json() == []
+
+    # a tenant's sim VIM (no URL) is fine; pointing it at loopback by PATCH is not
+    vim = t.post("/admin/v1/vim_accounts", json={"name": "t-sim", "vim_type": "sim"})
+    assert vim.status_code == 201, vim.text
+    r = t.patch(f"/admin/v1/vim_accounts/{vim.json()['id']}", json={"vim_url": loopback})
+    assert r.status_code == 400 and r.json()["field"] == "vim_url", r.text
+    assert t.get(f"/admin/v1/vim_accounts/{vim.json()['id']}").json().get("vim_url") is None
+
+    # the platform's admin registers VIMs on private networks
+    r = g.post("/admin/v1/vim_accounts", json={"name": "lab-os", "vim_type": "openstack",
+                                               "vim_url": "https://10.1.2.3:5000/v3"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert listener.hits == []

@@ -18,8 +18,10 @@ from nfvo.errors import BadRequest, Conflict, Forbidden, NotFound
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import SdnController, Tenant, VimAccount
 from nfvo.inventory.resources_repo import SdnRepository, TenantRepository, VimRepository
+from nfvo.netguard import OutboundGuard
 from nfvo.query import PageQuery
 from nfvo.resources import sdn as sdn_drivers
+from nfvo.resources.endpoints import check_tenant_urls, vim_urls
 from nfvo.resources.vault import (
     Vault,
     VaultError,
@@ -87,8 +89,11 @@ class ResourceService:
         vault: Vault,
         data_dir: Path,
         driver_factory: Callable[..., vim_base.VimDriver] = registry.create_driver,
+        guard: OutboundGuard | None = None,
     ) -> None:
         self.db = db
+        # the addresses a tenant admin's VIM / SDN URLs may resolve to (resources/endpoints)
+        self.guard = guard or OutboundGuard.from_env()
         self.vault = vault
         self.data_dir = data_dir
         self._driver_factory = driver_factory
@@ -184,6 +189,8 @@ class ResourceService:
                 exc.field if exc.field.startswith(("config", "vim_type")) else f"config.{exc.field}"
             )
             raise BadRequest(f"{field}: {exc.message}", field=field) from None
+        if not scope.is_global:
+            check_tenant_urls(self.guard, vim_urls(body.get("vim_url"), config))
         public, secrets = split_secrets(config)
         if body.get("vim_password") is not None:
             secrets["vim_password"] = body["vim_password"]
@@ -412,6 +419,9 @@ class ResourceService:
                 config = registry.validate_config(current.vim_type, config)
             except vim_base.VimConfigError as exc:
                 raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
+        if not scope.is_global:
+            url = changes["vim_url"] if "vim_url" in changes else current.vim_url
+            check_tenant_urls(self.guard, vim_urls(url, config))
         public, new_secrets = split_secrets(config)
         if "vim_password" in changes:
             new_secrets["vim_password"] = changes["vim_password"]
@@ -585,6 +595,9 @@ class ResourceService:
             raise BadRequest(f"tenant {tenant_id} does not exist", field="tenant_id")
         config = body.get("config") or {}
         _check_config_size(config)
+        if not scope.is_global:
+            url = body.get("url")
+            check_tenant_urls(self.guard, [("url", url)] if isinstance(url, str) and url else [])
         public, secrets = split_secrets(config)
         if body.get("password") is not None:
             secrets["password"] = body["password"]
@@ -651,6 +664,8 @@ class ResourceService:
         row = self._visible_sdn(sdn_id, scope)
         if not scope.owns(row.tenant_id):
             raise Forbidden(f"SDN controller {sdn_id} is shared; only a global admin may change it")
+        if not scope.is_global and isinstance(changes.get("url"), str):
+            check_tenant_urls(self.guard, [("url", changes["url"])])
         secrets = self.vault.open(row.secrets)
         with self.db.session() as s:
             repo = SdnRepository(s)

@@ -123,9 +123,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     m = _RANGE.match(header.strip().split(",")[0].strip())
     if not m or (not m.group(1) and not m.group(2)):
-        raise RangeNotSatisfiable(
-            f"unsupported Range header {header[:64]!r}; use bytes=start-end"
-        )
+        raise RangeNotSatisfiable(f"unsupported Range header {header[:64]!r}; use bytes=start-end")
     if m.group(1):
         start = int(m.group(1))
         end = int(m.group(2)) if m.group(2) else size - 1
