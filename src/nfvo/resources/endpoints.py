@@ -24,9 +24,8 @@ _PORTS = {"http": 80, "https": 443}
 
 
 def vim_urls(vim_url: Any, config: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, URL) of every endpoint a VIM account names: ``vim_url``, OpenStack's
-    ``config.endpoint_override`` and the API servers of a Kubernetes ``config.kubeconfig`` (of a
-config :func:`nfvo.vim.registry.validate_config` has checked)."""
+    """(field, URL) of every endpoint a (validated) VIM account config names: ``vim_url``,
+    OpenStack's ``config.endpoint_override`` and a Kubernetes kubeconfig's API servers."""
     out: list[tuple[str, str]] = []
     if isinstance(vim_url, str) and vim_url:
         out.append(("vim_url", vim_url))
