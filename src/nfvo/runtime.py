@@ -22,7 +22,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from nfvo import __version__
-from nfvo.auth.service import ClientService, TokenService, bootstrap_admin
+from nfvo.auth.service import ClientService, TokenService, bootstrap_admin, login_guard
 from nfvo.catalog.service import CatalogService
 from nfvo.config import Settings
 from nfvo.health import HealthServer
@@ -74,8 +74,8 @@ def build_services(settings: Settings) -> Services:
     db.migrate()
     catalog = CatalogService(db, settings.data_dir / "cache")
     catalog.recover_interrupted()
-    tokens = TokenService(db, settings.token_ttl_seconds)
     vault = Vault(load_key(settings.data_dir))
+    tokens = TokenService(db, settings.token_ttl_seconds, vault)
     resources = ResourceService(db, vault, settings.data_dir)
     created = bootstrap_admin(db, settings)
     if created:
@@ -85,7 +85,7 @@ def build_services(settings: Settings) -> Services:
         db=db,
         catalog=catalog,
         tokens=tokens,
-        clients=ClientService(db),
+        clients=ClientService(db, tokens, login_guard(settings)),
         resources=resources,
         lcm=LcmService(db, catalog, resources),
         notifications=NotificationService(db, vault, public_url=settings.public_url),
@@ -224,7 +224,15 @@ def _serve_api(runtime: Runtime, host: str, port: int, log_level: str) -> None:
 
     from nfvo.api.app import create_app
 
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level=log_level.lower())
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from any local peer;
+    # nfvo reads it only from NFVO_TRUSTED_PROXIES (see nfvo.auth.limits.source_address)
+    uvicorn.run(
+        create_app(runtime),
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        proxy_headers=False,
+    )
 
 
 def serve_worker(
