@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import math
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -126,9 +127,9 @@ class LoginGuard:
 
     It exists so that a flood of wrong secrets costs the server little: a client id or an
     address that failed too often is refused at once (HTTP 429 with ``Retry-After``) without
-    hashing, and the hashing that does happen runs on ``workers`` threads of its own with at
-    most ``max_pending`` checks queued, so it can neither block the event loop nor take the
-    threads other requests run on."""
+    hashing, and the hashing that does happen runs on ``workers`` threads of its own (by
+    default half the cores, 1 to 4) with at most ``max_pending`` checks queued, so it can
+    neither block the event loop nor take the threads or all the cores other requests need."""
 
     def __init__(
         self,
@@ -136,13 +137,15 @@ class LoginGuard:
         per_client: int = 10,
         per_address: int = 30,
         trusted_proxies: Iterable[str] = (),
-        workers: int = 2,
+        workers: int | None = None,
         max_pending: int = 32,
     ) -> None:
         self.clients = FailureLimiter(per_client)
         self.addresses = FailureLimiter(per_address)
         self.trusted = parse_networks(trusted_proxies)
         self.max_pending = max_pending
+        # half the cores at most (one on a 2-core machine): a flood of hashes leaves the rest
+        workers = workers or max(1, min(4, (os.cpu_count() or 2) // 2))
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nfvo-auth")
         self._pending = 0
 
