@@ -58,6 +58,7 @@ class KeyRing:
     :class:`StaleKeys` when a re-read is due."""
 
     MIN_RELOAD_SECONDS = 1.0  # an unknown ``kid`` re-reads at most this often
+    MAX_KEYS = 8  # the signing key and the retired ones kept; older ones are deleted
 
     def __init__(self, db: Database, vault: Vault, refresh_seconds: float = 2.0) -> None:
         self.db = db
@@ -143,21 +144,23 @@ class KeyRing:
 
     def rotate(self, grace_seconds: int) -> SigningKey:
         """A new key signs from now on; the keys signing until now still verify for
-        ``grace_seconds`` (0: never again). Keys past their expiry are deleted."""
+        ``grace_seconds`` (0: never again). Keys past their expiry are deleted, and so are the
+        oldest when more than ``MAX_KEYS`` would remain (rotations in a loop stay bounded)."""
         now = datetime.now(UTC)
         with self.db.session() as s:
             repo = SigningKeyRepository(s)
-            for row in repo.list():
+            kept = 0
+            for row in reversed(repo.list()):  # newest first
                 expires = _aware(row.expires_at)
-                if expires is not None and expires <= now:
+                if (expires is not None and expires <= now) or kept >= self.MAX_KEYS - 1:
                     repo.delete(row)
                     continue
+                kept += 1
                 if row.retired_at is None:
                     row.retired_at = now
                     row.expires_at = now + timedelta(seconds=grace_seconds)
                 elif grace_seconds == 0:
                     row.expires_at = now
-            new = repo.add(self._new_row())
-            kid = new.kid
+            kid = repo.add(self._new_row()).kid
         self.reload()
         return self._keys[kid]

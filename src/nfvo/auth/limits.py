@@ -118,6 +118,12 @@ def source_address(
     return str(addr)
 
 
+def _key(client_id: str) -> str:
+    """The limiter key of a client id: no id is longer than 128 characters, so a longer one
+    keeps only what tells it apart from real ones (the state stays small per key)."""
+    return client_id[:129]
+
+
 class AuthenticationBusy(Exception):
     """Too many secret checks are waiting already; the caller should come back shortly."""
 
@@ -155,17 +161,17 @@ class LoginGuard:
 
     def retry_after(self, client_id: str, address: str) -> int:
         """Whole seconds to wait before this client id may try from this address (0: now)."""
-        wait = max(self.clients.retry_after(client_id), self.addresses.retry_after(address))
+        wait = max(self.clients.retry_after(_key(client_id)), self.addresses.retry_after(address))
         return math.ceil(wait) if wait > 0 else 0
 
     def failed(self, client_id: str, address: str) -> None:
         """Count a wrong secret (or unknown client id) against both."""
-        self.clients.failed(client_id)
+        self.clients.failed(_key(client_id))
         self.addresses.failed(address)
 
     def succeeded(self, client_id: str) -> None:
         """A right secret clears the client id's failures (not the address's)."""
-        self.clients.reset(client_id)
+        self.clients.reset(_key(client_id))
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on the guard's threads; AuthenticationBusy when too many are queued."""

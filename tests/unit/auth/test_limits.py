@@ -130,3 +130,13 @@ def test_hashing_runs_on_a_bounded_pool_and_a_full_queue_is_refused() -> None:
     assert asyncio.run(main()) == ["a", "b"]
     assert all(name.startswith("nfvo-auth") for name in seen)
     guard.close()
+
+
+def test_huge_client_ids_keep_the_state_small() -> None:
+    guard = LoginGuard(per_client=1, per_address=1000)
+    for i in range(50):
+        guard.failed("x" * 200 + str(i), "a")
+    assert len(guard.clients) == 1  # all beyond 128 characters share one small key
+    assert guard.retry_after("x" * 300, "a") > 0
+    assert guard.retry_after("x" * 128, "a") == 0
+    guard.close()

@@ -95,6 +95,15 @@ def test_expired_keys_are_deleted_by_the_next_rotation(db: Database, vault: Vaul
     assert first.kid not in kids and len(kids) == 2
 
 
+def test_rotations_in_a_loop_keep_a_bounded_number_of_keys(db: Database, vault: Vault) -> None:
+    tokens = TokenService(db, 600, vault)
+    for _ in range(20):
+        newest = tokens.keys.rotate(600)
+    keys = tokens.keys.list()
+    assert len(keys) == tokens.keys.MAX_KEYS
+    assert [k.kid for k in keys if k.signs()] == [newest.kid]
+
+
 def test_the_cached_check_never_reads_the_database(db: Database, vault: Vault) -> None:
     tokens = TokenService(db, 600, vault, refresh_seconds=REFRESH)
     clients = ClientService(db, tokens)
