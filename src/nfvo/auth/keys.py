@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import JwtSigningKey
 from nfvo.inventory.repositories import SettingsRepository, SigningKeyRepository
-from nfvo.resources.vault import Vault
+from nfvo.resources.vault import Vault, VaultError
 
 # Where releases before 0.9 kept the one signing key, in clear. It is dropped at start-up (see
 # KeyRing.ensure): any copy of the database taken before then holds it.
@@ -96,16 +96,22 @@ class KeyRing:
         """Re-read and decrypt every key."""
         with self.db.session() as s:
             rows = SigningKeyRepository(s).list()
-            keys = {
-                r.kid: SigningKey(
-                    r.kid,
-                    str(self.vault.open(r.sealed_key)["key"]).encode(),
-                    _aware(r.created_at) or datetime.now(UTC),
-                    _aware(r.retired_at),
-                    _aware(r.expires_at),
-                )
-                for r in rows
-            }
+            try:
+                keys = {
+                    r.kid: SigningKey(
+                        r.kid,
+                        str(self.vault.open(r.sealed_key)["key"]).encode(),
+                        _aware(r.created_at) or datetime.now(UTC),
+                        _aware(r.retired_at),
+                        _aware(r.expires_at),
+                    )
+                    for r in rows
+                }
+            except VaultError:
+                raise VaultError(
+                    "the token signing keys in the database were sealed with another secret "
+                    "key: every nfvo process sharing a database needs the same NFVO_SECRET_KEY"
+                ) from None
         with self._lock:
             self._keys = keys
             self._loaded_at = time.monotonic()

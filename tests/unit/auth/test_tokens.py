@@ -154,5 +154,5 @@ def test_processes_starting_together_migrate_the_key_once(db: Database, vault: V
 
 def test_another_vault_key_cannot_read_the_signing_key(db: Database, vault: Vault) -> None:
     TokenService(db, 600, vault)
-    with pytest.raises(VaultError, match="secret key"):
+    with pytest.raises(VaultError, match="same NFVO_SECRET_KEY"):
         TokenService(db, 600, Vault(Fernet.generate_key()))
