@@ -481,3 +481,14 @@ def test_unknown_and_existing_client_ids_take_the_same_time(db_url: str, tmp_pat
         assert unknown > 0.01  # the decoy hash ran (scrypt takes tens of ms)
     finally:
         live.close()
+
+
+def test_concurrent_attempts_do_not_overshoot_the_limit(guarded: LiveApi) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    _user(guarded, "victim", role="reader")
+    with ThreadPoolExecutor(20) as pool:
+        codes = list(
+            pool.map(lambda i: _login(guarded, "victim", f"guess-{i}").status_code, range(20))
+        )
+    assert codes.count(401) == 3 and codes.count(429) == 17, codes

@@ -62,6 +62,13 @@ class FailureLimiter:
             while len(self._buckets) > self.max_keys:
                 self._buckets.popitem(last=False)
 
+    def refund(self, key: str) -> None:
+        """Give back one attempt taken by :meth:`failed` (it turned out not to fail)."""
+        with self._lock:
+            if key in self._buckets:
+                now = self._clock()
+                self._buckets[key] = (min(self._left(key, now) + 1.0, self.capacity), now)
+
     def reset(self, key: str) -> None:
         """Forget the failures of ``key``."""
         with self._lock:
@@ -164,14 +171,22 @@ class LoginGuard:
         wait = max(self.clients.retry_after(_key(client_id)), self.addresses.retry_after(address))
         return math.ceil(wait) if wait > 0 else 0
 
-    def failed(self, client_id: str, address: str) -> None:
-        """Count a wrong secret (or unknown client id) against both."""
+    def attempt(self, client_id: str, address: str) -> None:
+        """Count an attempt as failed against both *before* its secret is checked, so that
+        attempts in flight at the same time cannot overshoot the limit."""
         self.clients.failed(_key(client_id))
         self.addresses.failed(address)
 
-    def succeeded(self, client_id: str) -> None:
-        """A right secret clears the client id's failures (not the address's)."""
+    def refund(self, client_id: str, address: str) -> None:
+        """The attempt was not checked after all (too busy): neither is charged for it."""
+        self.clients.refund(_key(client_id))
+        self.addresses.refund(address)
+
+    def succeeded(self, client_id: str, address: str) -> None:
+        """The attempt had the right secret: its client id's failures are cleared and the
+        address gets its attempt back (its other failures stand)."""
         self.clients.reset(_key(client_id))
+        self.addresses.refund(address)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on the guard's threads; AuthenticationBusy when too many are queued."""

@@ -40,6 +40,9 @@ def test_a_key_is_refused_after_its_failures_and_regains_attempts_over_time() ->
     assert lim.retry_after("k") == 0
     lim.failed("k")
     assert lim.retry_after("k") == pytest.approx(10.0)
+    lim.refund("k")
+    assert lim.retry_after("k") == 0
+    lim.failed("k")
     lim.reset("k")
     assert lim.retry_after("k") == 0
 
@@ -99,12 +102,19 @@ def test_settings_read_the_guard_from_the_environment(monkeypatch: pytest.Monkey
 def test_retry_after_is_whole_seconds_for_the_stricter_of_client_and_address() -> None:
     guard = LoginGuard(per_client=2, per_address=60)
     assert guard.retry_after("c", "a") == 0
-    guard.failed("c", "a")
-    guard.failed("c", "a")
+    guard.attempt("c", "a")
+    guard.attempt("c", "a")
     assert guard.retry_after("c", "a") == 30  # 2 a minute: one back in 30 s
     assert guard.retry_after("other", "a") == 0
-    guard.succeeded("c")
+    guard.succeeded("c", "a")
     assert guard.retry_after("c", "a") == 0
+    assert guard.addresses.retry_after("a") == 0 and len(guard.addresses) == 1
+    guard.attempt("c", "a")
+    guard.attempt("c", "a")
+    guard.refund("c", "a")  # a check that never ran gives back one attempt, no more
+    assert guard.retry_after("c", "a") == 0
+    guard.attempt("c", "a")
+    assert guard.retry_after("c", "a") == 30
     guard.close()
 
 
@@ -135,7 +145,7 @@ def test_hashing_runs_on_a_bounded_pool_and_a_full_queue_is_refused() -> None:
 def test_huge_client_ids_keep_the_state_small() -> None:
     guard = LoginGuard(per_client=1, per_address=1000)
     for i in range(50):
-        guard.failed("x" * 200 + str(i), "a")
+        guard.attempt("x" * 200 + str(i), "a")
     assert len(guard.clients) == 1  # all beyond 128 characters share one small key
     assert guard.retry_after("x" * 300, "a") > 0
     assert guard.retry_after("x" * 128, "a") == 0

@@ -78,15 +78,16 @@ async def token(request: Request, svc: Services = Depends(services)) -> JSONResp
         return _too_many(
             request, wait, f"too many failed attempts; try again in {wait} s (Retry-After)"
         )
+    guard.attempt(client_id, address)  # counted as failed until the secret proves right
     try:
         # scrypt takes tens of milliseconds: on threads of its own, never the event loop's
         result = await guard.run(_login, svc, client_id, secret)
     except AuthenticationBusy:
+        guard.refund(client_id, address)  # not checked: not held against anyone
         return _too_many(request, 1, "too many authentications in progress; try again shortly")
     if result is None:
-        guard.failed(client_id, address)
         raise Unauthorized("unknown client or wrong secret", error="invalid_client")
-    guard.succeeded(client_id)
+    guard.succeeded(client_id, address)
     client, tok, ttl = result
     return JSONResponse(
         {"access_token": tok, "token_type": "Bearer", "expires_in": ttl, "scope": client.role},
