@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,11 @@ class Settings:
     keep_alive_seconds: int = 5
     max_connections: int = 1000
     max_header_bytes: int = 16 << 10
+    # POST /oauth2/token: failed attempts allowed per minute per client id and per source
+    # address; proxies (addresses or CIDR blocks) whose X-Forwarded-For is believed
+    login_failures_per_client: int = 10
+    login_failures_per_address: int = 30
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, **overrides: object) -> Settings:
@@ -68,6 +74,14 @@ class Settings:
             s.sync_interval_seconds = float(os.environ["NFVO_SYNC_INTERVAL"])
         if os.environ.get("NFVO_TOKEN_TTL"):
             s.token_ttl_seconds = int(os.environ["NFVO_TOKEN_TTL"])
+        if os.environ.get("NFVO_TRUSTED_PROXIES"):
+            s.trusted_proxies = tuple(os.environ["NFVO_TRUSTED_PROXIES"].replace(",", " ").split())
+        for name in ("login_failures_per_client", "login_failures_per_address"):
+            raw = os.environ.get(f"NFVO_{name.upper()}")
+            if raw:
+                if not raw.strip().isdigit():
+                    raise SettingsError(f"NFVO_{name.upper()} must be a whole number, got {raw!r}")
+                setattr(s, name, int(raw))
         if os.environ.get("NFVO_PAGE_SIZE"):
             raw = os.environ["NFVO_PAGE_SIZE"]
             if not raw.strip().isdigit():
@@ -92,6 +106,16 @@ class Settings:
         except ValueError as exc:
             raise SettingsError(f"{ALLOW_ENV}: {exc}") from None
         _validate_edge(self)
+        for name in ("login_failures_per_client", "login_failures_per_address"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} (NFVO_{name.upper()}) must be at least 1")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"NFVO_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+                ) from None
 
     @property
     def outbound_guard(self) -> OutboundGuard:

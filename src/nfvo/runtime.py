@@ -23,7 +23,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from nfvo import __version__
-from nfvo.auth.service import ClientService, TokenService, bootstrap_admin
+from nfvo.auth.service import ClientService, TokenService, bootstrap_admin, login_guard
 from nfvo.catalog.service import CatalogService
 from nfvo.config import Settings
 from nfvo.health import HealthServer
@@ -75,8 +75,8 @@ def build_services(settings: Settings) -> Services:
     db.migrate()
     catalog = CatalogService(db, settings.data_dir / "cache")
     catalog.recover_interrupted()
-    tokens = TokenService(db, settings.token_ttl_seconds)
     vault = Vault(load_key(settings.data_dir))
+    tokens = TokenService(db, settings.token_ttl_seconds, vault)
     resources = ResourceService(db, vault, settings.data_dir, guard=settings.outbound_guard)
     created = bootstrap_admin(db, settings)
     if created:
@@ -86,7 +86,7 @@ def build_services(settings: Settings) -> Services:
         db=db,
         catalog=catalog,
         tokens=tokens,
-        clients=ClientService(db),
+        clients=ClientService(db, tokens, login_guard(settings)),
         resources=resources,
         lcm=LcmService(db, catalog, resources),
         notifications=NotificationService(

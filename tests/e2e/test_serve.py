@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from tests.support.proc import NFVO, Server, free_port
 
 from nfvo import __version__
@@ -107,7 +108,12 @@ def test_no_auth_only_on_loopback(tmp_path: Path, servers: list[Server]) -> None
 def test_two_processes_share_packages_through_postgresql(
     pg_url: str, tmp_path: Path, servers: list[Server]
 ) -> None:
-    env = {"NFVO_DATABASE_URL": pg_url, "NFVO_ADMIN_PASSWORD": "shared-admin-pw"}
+    # nodes sharing a database share the secret key (it seals VIM credentials and token keys)
+    env = {
+        "NFVO_DATABASE_URL": pg_url,
+        "NFVO_ADMIN_PASSWORD": "shared-admin-pw",
+        "NFVO_SECRET_KEY": Fernet.generate_key().decode(),
+    }
     a = Server(tmp_path / "a", env).start()
     servers.append(a)
     b = Server(tmp_path / "b", env).start()
@@ -119,7 +125,7 @@ def test_two_processes_share_packages_through_postgresql(
         assert r.status_code == 200 and r.content == build_sample("vnf-web")
         r = cb.get(f"/vnfpkgm/v2/vnf_packages/{pkg_id}/artifacts/Files/cloud-init/web.yaml")
         assert r.status_code == 200 and r.content
-        # a token from A is valid on B: the signing key lives in the database
+        # a token from A is valid on B: the signing key lives (sealed) in the database
         tok = ca.headers["Authorization"]
         assert (
             httpx.get(

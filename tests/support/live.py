@@ -95,7 +95,12 @@ def start_live(data_dir: Path, db_url: str, **settings: Any) -> LiveApi:
     runtime.start()  # before the server: migrations and the engine's launch take their time
     services = runtime.services
     config = uvicorn.Config(
-        create_app(runtime), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+        create_app(runtime),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        proxy_headers=False,  # as nfvo serve: X-Forwarded-For only from NFVO_TRUSTED_PROXIES
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import jwt
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
-from nfvo.api.security import Principal, Role
+from nfvo.api.security import Principal, RevokedToken, Role
 from nfvo.errors import Forbidden, NfvoError
 from nfvo.runtime import Services
 
@@ -47,11 +48,22 @@ def verify_bearer(svc: Services, authorization: str) -> Principal:
             "a bearer token is required: POST /oauth2/token with your client credentials "
             "(HTTP Basic, grant_type=client_credentials), then send 'Authorization: Bearer <token>'"
         )
+    return await _verified(svc, token.strip())
+
+
+async def _verified(svc: Services, token: str) -> Principal:
+    """The principal of a bearer token, or Unauthorized saying why not. Usually answered from
+    memory; when a client or the keys are due for a re-read, that read runs in a thread."""
     try:
-        return svc.tokens.verify(token.strip())
+        principal = svc.tokens.verify_cached(token)
+        if principal is None:
+            principal = await run_in_threadpool(svc.tokens.verify, token)
+        return principal
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the bearer token has expired; request a new one") from None
-    except (jwt.InvalidTokenError, KeyError) as exc:
+    except RevokedToken as exc:
+        raise Unauthorized(f"the bearer token is no longer valid: {exc}") from None
+    except jwt.InvalidTokenError as exc:
         raise Unauthorized(f"the bearer token is invalid: {exc}") from None
 
 

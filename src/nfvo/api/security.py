@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from nfvo.auth.keys import SigningKey
+from nfvo.auth.limits import AuthenticationBusy
 from nfvo.auth.service import (
+    MAX_SECRET_CHARS,
     ApiClient,
     ClientService,
     Principal,
+    RevokedToken,
     Role,
     TokenService,
     bootstrap_admin,
@@ -16,9 +20,13 @@ from nfvo.auth.service import (
 )
 
 __all__ = [
+    "MAX_SECRET_CHARS",
+    "AuthenticationBusy",
+    "SigningKey",
     "ApiClient",
     "ClientService",
     "Principal",
+    "RevokedToken",
     "Role",
     "TokenService",
     "bootstrap_admin",

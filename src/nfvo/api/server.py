@@ -108,4 +108,7 @@ def server_config(
         timeout_keep_alive=settings.keep_alive_seconds,
         limit_concurrency=settings.max_connections,
         h11_max_incomplete_event_size=settings.max_header_bytes,
+        # uvicorn would otherwise believe X-Forwarded-For from any local peer; nfvo reads it
+        # only from NFVO_TRUSTED_PROXIES (see nfvo.auth.limits.source_address)
+        proxy_headers=False,
     )

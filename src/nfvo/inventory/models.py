@@ -102,7 +102,23 @@ class OAuthClient(Base):
     role: Mapped[str] = mapped_column(String(16))
     tenant_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     disabled: Mapped[bool] = mapped_column(default=False)
+    # A random value written into each token; a new one revokes every token issued before.
+    token_generation: Mapped[str] = mapped_column(String(32), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JwtSigningKey(Base):
+    """A key that signs or verifies bearer tokens, sealed with the vault key (never in clear).
+
+    The newest key without ``retired_at`` signs; a key verifies until ``expires_at``."""
+
+    __tablename__ = "jwt_signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sealed_key: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ServerSetting(Base):

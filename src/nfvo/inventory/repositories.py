@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
-from nfvo.inventory.models import CatalogPackage, OAuthClient, ServerSetting
+from nfvo.inventory.models import CatalogPackage, JwtSigningKey, OAuthClient, ServerSetting
 from nfvo.inventory.paging import PageQuery, fetch_after, own_or_shared
 
 
@@ -171,3 +171,31 @@ class SettingsRepository:
             assert row is not None
             return row.value
         return value
+
+    def remove(self, key: str) -> bool:
+        """Delete a setting; whether it was there (idempotent, safe for concurrent callers)."""
+        q = delete(ServerSetting).where(ServerSetting.key == key)
+        return self.s.execute(q).rowcount == 1  # type: ignore[attr-defined]
+
+
+class SigningKeyRepository:
+    """The sealed JWT signing keys (``jwt_signing_keys``)."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def list(self) -> Sequence[JwtSigningKey]:
+        """Every key, oldest first."""
+        q = select(JwtSigningKey).order_by(JwtSigningKey.created_at, JwtSigningKey.kid)
+        return self.s.execute(q).scalars().all()
+
+    def add(self, key: JwtSigningKey) -> JwtSigningKey:
+        """Insert a key."""
+        self.s.add(key)
+        self.s.flush()
+        return key
+
+    def delete(self, key: JwtSigningKey) -> None:
+        """Remove a key (one that verifies nothing any more)."""
+        self.s.delete(key)
+        self.s.flush()

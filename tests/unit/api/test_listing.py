@@ -9,16 +9,18 @@ from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.requests import Request
 
 from nfvo.api.listing import Column, ListQuery, _marker_key, _sort_key, parse_list, translate
-from nfvo.api.security import Principal, Role, TokenService
+from nfvo.api.security import ClientService, Principal, Role, TokenService
 from nfvo.api.sol013 import QueryError, parse_filter, parse_selectors
 from nfvo.config import MAX_PAGE_SIZE, Settings, SettingsError
 from nfvo.inventory.db import Database
-from nfvo.inventory.models import NsInstance, OAuthClient
+from nfvo.inventory.models import NsInstance
 from nfvo.inventory.paging import ColumnTest, PageQuery, fetch_after, owned_by, sql_condition
+from nfvo.resources.vault import Vault
 
 COLUMNS = {
     ("nsState",): Column("ns_state"),
@@ -240,8 +242,8 @@ def test_services_do_not_start_with_a_bad_page_size(tmp_path: Path) -> None:
 def test_a_remembered_token_is_still_refused_once_expired(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'tokens.db'}")
     db.migrate()
-    tokens = TokenService(db, ttl_seconds=1)
-    client = OAuthClient(client_id="c1", secret_hash="x", role="operator", tenant_id="t")
+    tokens = TokenService(db, ttl_seconds=1, vault=Vault(Fernet.generate_key()))
+    client = ClientService(db, tokens).create("c1", "secret-c1", Role.operator, "t")
     token, _ = tokens.issue(client)
     assert tokens.verify(token) == Principal("c1", Role.operator, "t")
     assert tokens.verify(token) == Principal("c1", Role.operator, "t")  # remembered

@@ -119,3 +119,33 @@ def test_concurrent_deletes_of_one_client_succeed_once(clients: ClientService) -
     deleted, errors = _race(4, lambda i: clients.delete("gone"))
     assert deleted == 1
     assert len(errors) == 3 and all(isinstance(e, NotFound) for e in errors)
+
+
+def test_update_changes_the_secret_and_disables_within_a_tenant_only(
+    clients: ClientService,
+) -> None:
+    clients.create("a-1", "secret-a1-x", Role.reader, "tenant-a")
+    gen = clients.get("a-1").token_generation
+    with pytest.raises(NotFound):
+        clients.update("a-1", "tenant-b", disabled=True)  # another tenant's: absent
+    assert clients.update("a-1", "tenant-a", disabled=False).token_generation == gen
+    changed = clients.update("a-1", "tenant-a", secret="secret-a1-y")
+    assert changed.token_generation != gen  # a new secret ends the old tokens
+    assert clients.authenticate("a-1", "secret-a1-x") is None
+    assert clients.authenticate("a-1", "secret-a1-y") == changed
+    off = clients.update("a-1", disabled=True)
+    assert off.disabled and off.token_generation != changed.token_generation
+    assert clients.authenticate("a-1", "secret-a1-y") is None
+    on = clients.update("a-1", disabled=False)
+    assert on.token_generation == off.token_generation  # enabling brings no token back
+    clients.revoke_tokens("a-1")
+    assert clients.get("a-1").token_generation != on.token_generation
+    with pytest.raises(NotFound):
+        clients.revoke_tokens("ghost")
+
+
+def test_oversized_credentials_fail_like_wrong_ones(clients: ClientService) -> None:
+    clients.create("c", "secret-c-xx", Role.reader)
+    assert clients.authenticate("c" * 129, "secret-c-xx") is None
+    assert clients.authenticate("c", "x" * 5000) is None
+    assert clients.authenticate("c", "secret-c-xx") is not None

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from nfvo.api.models.common import Open
+from nfvo.api.models.common import Closed, Open
 from nfvo.errors import BadRequest
 
 
@@ -96,6 +96,29 @@ class ApiClientCreate(Open):
     role: str = Field("reader", description="reader, operator or admin")
     tenantId: str | None = None
     clientSecret: str | None = Field(None, min_length=8)
+
+
+class ApiClientPatch(Closed):
+    """Disable or enable an API client, or set its secret (either ends its tokens)."""
+
+    disabled: bool | None = None
+    clientSecret: str | None = Field(None, min_length=8)
+
+
+class SigningKeyView(Open):
+    """A token signing key by id and dates (never the key material)."""
+
+    kid: str
+    signing: bool
+    createdAt: str | None = None
+    retiredAt: str | None = None
+    expiresAt: str | None = None
+
+
+class SigningKeyRotation(Closed):
+    """How long tokens signed by the previous keys keep working (0: not at all)."""
+
+    gracePeriodSeconds: int = Field(0, ge=0)
 
 
 class TokenResponse(Open):

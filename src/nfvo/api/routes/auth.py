@@ -6,16 +6,24 @@ import base64
 import binascii
 import re
 import secrets
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from nfvo.api.deps import Forbidden, Services, Unauthorized, admin, services
 from nfvo.api.models import admin as m
 from nfvo.api.models.openapi import array_of, request_body, responses
-from nfvo.api.security import ApiClient, Principal, Role
+from nfvo.api.problems import problem
+from nfvo.api.security import (
+    MAX_SECRET_CHARS,
+    ApiClient,
+    AuthenticationBusy,
+    Principal,
+    Role,
+    SigningKey,
+)
 from nfvo.errors import BadRequest, Conflict
 
 router = APIRouter()
@@ -34,6 +42,21 @@ def _basic(request: Request) -> tuple[str, str]:
     except (binascii.Error, UnicodeDecodeError):
         raise Unauthorized("malformed Basic credentials", error="invalid_client") from None
     return user, pw
+
+
+def _too_many(request: Request, retry_after: int, detail: str) -> JSONResponse:
+    resp = problem(429, detail, instance=request.url.path, error="too_many_attempts")
+    resp.headers["Retry-After"] = str(max(retry_after, 1))
+    return resp
+
+
+def _login(svc: Services, client_id: str, secret: str) -> tuple[ApiClient, str, int] | None:
+    """Check the secret and sign a token: blocking, run on the login guard's threads."""
+    client = svc.clients.authenticate(client_id, secret)
+    if client is None:
+        return None
+    tok, ttl = svc.tokens.issue(client)
+    return client, tok, ttl
 
 
 TOKEN_FORM = {
@@ -60,7 +83,8 @@ TOKEN_FORM = {
     openapi_extra=TOKEN_FORM,
 )
 async def token(request: Request, svc: Services = Depends(services)) -> JSONResponse:
-    """Issue a bearer token for valid client credentials."""
+    """Issue a bearer token for valid client credentials. Repeated failures of one client id
+    or from one address answer 429 with Retry-After, without checking the secret."""
     form = await request.form()
     grant = form.get("grant_type")
     if grant != "client_credentials":
@@ -70,15 +94,38 @@ async def token(request: Request, svc: Services = Depends(services)) -> JSONResp
             error="unsupported_grant_type",
         )
     client_id, secret = _basic(request)
-    # scrypt takes tens of milliseconds: off the event loop, like the synchronous routes
-    client = await run_in_threadpool(svc.clients.authenticate, client_id, secret)
-    if client is None:
+    guard = svc.clients.guard
+    peer = request.client.host if request.client else None
+    address = guard.address(peer, request.headers.get("x-forwarded-for"))
+    wait = guard.retry_after(client_id, address)
+    if wait:
+        return _too_many(
+            request, wait, f"too many failed attempts; try again in {wait} s (Retry-After)"
+        )
+    guard.attempt(client_id, address)  # counted as failed until the secret proves right
+    try:
+        # scrypt takes tens of milliseconds: on threads of its own, never the event loop's
+        result = await guard.run(_login, svc, client_id, secret)
+    except AuthenticationBusy:
+        guard.refund(client_id, address)  # not checked: not held against anyone
+        return _too_many(request, 1, "too many authentications in progress; try again shortly")
+    if result is None:
         raise Unauthorized("unknown client or wrong secret", error="invalid_client")
-    tok, ttl = svc.tokens.issue(client)
+    guard.succeeded(client_id, address)
+    client, tok, ttl = result
     return JSONResponse(
         {"access_token": tok, "token_type": "Bearer", "expires_in": ttl, "scope": client.role},
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
+
+
+def _secret(value: object) -> str:
+    if not isinstance(value, str) or not 8 <= len(value) <= MAX_SECRET_CHARS:
+        raise BadRequest(
+            f"clientSecret must be a string of 8 to {MAX_SECRET_CHARS} characters",
+            field="clientSecret",
+        )
+    return value
 
 
 def _client_view(c: ApiClient) -> dict[str, Any]:
@@ -116,11 +163,7 @@ def create_user(
         tenant_id = who.tenant_id
     elif tenant_id is not None and not svc.resources.tenant_exists(tenant_id):
         raise BadRequest(f"tenant {tenant_id} does not exist", field="tenantId")
-    secret = body.get("clientSecret") or secrets.token_urlsafe(18)
-    if not isinstance(secret, str) or len(secret) < 8:
-        raise BadRequest(
-            "clientSecret must be a string of at least 8 characters", field="clientSecret"
-        )
+    secret = _secret(body.get("clientSecret") or secrets.token_urlsafe(18))
     view = _client_view(svc.clients.create(cid, secret, Role[role], tenant_id))
     view["clientSecret"] = secret
     return JSONResponse(view, status_code=201, headers={"Location": f"/admin/v1/users/{cid}"})
@@ -145,3 +188,107 @@ def delete_user(
         raise Conflict("you cannot delete the client you are authenticated as")
     svc.clients.delete(client_id, who.tenant_id)
     return Response(status_code=204)
+
+
+_PATCHABLE = {"disabled", "clientSecret"}
+
+
+@router.patch(
+    "/admin/v1/users/{client_id}",
+    responses=responses(200, m.ApiClientView, "The client", errors=(404, 409)),
+    openapi_extra=request_body(m.ApiClientPatch),
+)
+def update_user(
+    client_id: str,
+    body: dict[str, Any] = Body(...),
+    svc: Services = Depends(services),
+    who: Principal = Depends(admin),
+) -> JSONResponse:
+    """Disable or enable an API client, or set its secret. Disabling it or changing its
+    secret ends every token it holds (within seconds on every node)."""
+    unknown = sorted(set(body) - _PATCHABLE)
+    if unknown or not body:
+        raise BadRequest(
+            f"only {sorted(_PATCHABLE)} can be changed"
+            + (f"; not {unknown}" if unknown else ": the body names neither"),
+            field=unknown[0] if unknown else "body",
+        )
+    disabled = body.get("disabled")
+    if "disabled" in body and not isinstance(disabled, bool):
+        raise BadRequest("disabled must be true or false", field="disabled")
+    secret = _secret(body["clientSecret"]) if "clientSecret" in body else None
+    if disabled and client_id == who.client_id:
+        raise Conflict("you cannot disable the client you are authenticated as")
+    view = svc.clients.update(client_id, who.tenant_id, disabled=disabled, secret=secret)
+    return JSONResponse(_client_view(view))
+
+
+@router.post(
+    "/admin/v1/users/{client_id}/revoke_tokens",
+    status_code=204,
+    responses=responses(204, None, "Its tokens are revoked", errors=(404,)),
+)
+def revoke_tokens(
+    client_id: str, svc: Services = Depends(services), who: Principal = Depends(admin)
+) -> Response:
+    """End every token issued to the client so far; it can request new ones."""
+    svc.clients.revoke_tokens(client_id, who.tenant_id)
+    return Response(status_code=204)
+
+
+def _global_admin(who: Principal) -> None:
+    if who.tenant_id is not None:
+        raise Forbidden("only a global admin (a client without a tenant) manages signing keys")
+
+
+def _key_view(k: SigningKey) -> dict[str, Any]:
+    def iso(d: datetime | None) -> str | None:
+        return d.isoformat().replace("+00:00", "Z") if d else None
+
+    return {
+        "kid": k.kid,
+        "signing": k.signs(),
+        "createdAt": iso(k.created_at),
+        "retiredAt": iso(k.retired_at),
+        "expiresAt": iso(k.expires_at),
+    }
+
+
+@router.get(
+    "/admin/v1/signing_keys",
+    responses=responses(200, array_of(m.SigningKeyView), "Signing keys"),
+)
+def list_signing_keys(
+    svc: Services = Depends(services), who: Principal = Depends(admin)
+) -> JSONResponse:
+    """The token signing keys by id and dates (never the key material)."""
+    _global_admin(who)
+    return JSONResponse([_key_view(k) for k in svc.tokens.keys.list()])
+
+
+@router.post(
+    "/admin/v1/signing_keys/rotate",
+    responses=responses(200, m.SigningKeyView, "The new signing key"),
+    openapi_extra=request_body(m.SigningKeyRotation, required=False),
+)
+def rotate_signing_key(
+    body: dict[str, Any] | None = Body(None),
+    svc: Services = Depends(services),
+    who: Principal = Depends(admin),
+) -> JSONResponse:
+    """A new key signs from now on. Tokens signed by the previous keys stop working at once
+    (the default), or after ``gracePeriodSeconds`` (at most the token lifetime)."""
+    _global_admin(who)
+    body = body or {}
+    unknown = sorted(set(body) - {"gracePeriodSeconds"})
+    if unknown:
+        raise BadRequest(f"unknown field {unknown[0]!r}", field=unknown[0])
+    grace = body.get("gracePeriodSeconds", 0)
+    ttl = svc.tokens.ttl
+    if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= ttl:
+        raise BadRequest(
+            f"gracePeriodSeconds must be a whole number from 0 to {ttl} (the token lifetime)",
+            field="gracePeriodSeconds",
+        )
+    key = svc.tokens.keys.rotate(grace)
+    return JSONResponse(_key_view(key))
