@@ -345,6 +345,8 @@ def test_own_openapi_document_is_the_contract(server: tuple[LiveApi, dict[str, s
     for op in _operations(schema):
         if op.path == "/oauth2/token":
             continue  # form-encoded credentials: its own tests cover it
+        if op.path == "/admin/v1/signing_keys/rotate":
+            continue  # ends every token, this run's too: the token tests cover it
         headers = {"Authorization": token}
         real = _own_real_ids(op.path, [p.name for p in op.path_parameters], ids)
         strategies = [op.as_strategy(headers=headers)]
