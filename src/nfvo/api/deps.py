@@ -36,10 +36,10 @@ _ANONYMOUS_ADMIN = Principal("anonymous", Role.admin, None)
 async def _principal(request: Request, svc: Services = Depends(services)) -> Principal:
     if not svc.settings.auth_enabled:
         return _ANONYMOUS_ADMIN
-    return verify_bearer(svc, request.headers.get("authorization", ""))
+    return await verify_bearer(svc, request.headers.get("authorization", ""))
 
 
-def verify_bearer(svc: Services, authorization: str) -> Principal:
+async def verify_bearer(svc: Services, authorization: str) -> Principal:
     """The caller named by an ``Authorization`` header value; Unauthorized unless it is a
     valid bearer token (the request edge calls this too, before reading a request body)."""
     scheme, _, token = authorization.partition(" ")

@@ -100,7 +100,7 @@ class RequestEdge:
             await self.app(scope, receive, send)
             return
         try:
-            limit, what = self._admit(scope, length)
+            limit, what = await self._admit(scope, length)
         except NfvoError as exc:
             await refusal(scope, exc)(scope, _no_body, send)
             return
@@ -121,14 +121,14 @@ class RequestEdge:
             if not guard.started:
                 await guard.answer_verdict()
 
-    def _admit(self, scope: Scope, length: int | None) -> tuple[int, str]:
+    async def _admit(self, scope: Scope, length: int | None) -> tuple[int, str]:
         """The body limit for this request and what the body is; raises the refusal when it
         may not send one."""
         path = scope["path"]
         if path != TOKEN_PATH:
             if self.settings.auth_enabled:
                 services = scope["app"].state.services
-                verify_bearer(services, Headers(scope=scope).get("authorization", ""))
+                await verify_bearer(services, Headers(scope=scope).get("authorization", ""))
         limit, what = body_limit(self.settings, scope["method"], path)
         if length is not None and length > limit:
             raise PayloadTooLarge(

@@ -3,14 +3,14 @@ all, so two accounts named alike make a name ambiguous); existing duplicates are
 ``<name>-<first 8 characters of the id>``, oldest first keeping the name.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
