@@ -161,6 +161,13 @@ MATRIX: dict[str, Entry] = {
     "POST /admin/v1/users": Entry(None, ADMIN, 400, body={}),
     "GET /admin/v1/users": Entry(None, ADMIN, 200),
     "DELETE /admin/v1/users/{client_id}": Entry("user", ADMIN, 204, fresh=True),
+    "PATCH /admin/v1/users/{client_id}": Entry("user", ADMIN, 200, body={"disabled": False}),
+    "POST /admin/v1/users/{client_id}/revoke_tokens": Entry("user", ADMIN, 204),
+    "GET /admin/v1/signing_keys": Entry(None, GLOBAL_ADMIN, 200),
+    # a real rotation would end every token of the matrix: an allowed caller gets the 400
+    "POST /admin/v1/signing_keys/rotate": Entry(
+        None, GLOBAL_ADMIN, 400, body={"gracePeriodSeconds": -1}
+    ),
     "POST /admin/v1/vim_accounts": Entry(None, ADMIN, 400, body={}),
     "GET /admin/v1/vim_accounts": Entry(None, READER, 200),
     f"GET {VIM_ITEM}": Entry("vim", READER, 200),
