@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
+from tests.support.migrations import alembic
 
-from nfvo.inventory.db import MIGRATIONS_DIR, Database
+from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository
 
 NS = "6f0c4f3e-0000-4000-8000-000000000001"
@@ -58,18 +57,10 @@ def _vnfc(vnf_id: str, index: int) -> dict:
     }
 
 
-def _upgrade(db: Database, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
-
-
 def test_json_documents_become_rows(db_url: str) -> None:
     db = Database(db_url)
     try:
-        _upgrade(db, "0005")
+        alembic(db, "upgrade", "0005")
         plan = {
             "virtual_links": [
                 {"vl_id": "ns-vl", "cidr": "172.16.0.0/24", "ip_version": 4, "vim_account_id": VIM}

@@ -3,25 +3,16 @@ generation of its own, the signing-key table appears, and the downgrade undoes b
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, text
+from tests.support.migrations import alembic
 
-from nfvo.inventory.db import MIGRATIONS_DIR, Database
-
-
-def _alembic(db: Database, action: str, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, action)(cfg, revision)
+from nfvo.inventory.db import Database
 
 
 def test_existing_clients_get_distinct_generations(db_url: str) -> None:
     db = Database(db_url)
     try:
-        _alembic(db, "upgrade", "0008")
+        alembic(db, "upgrade", "0008")
         with db.engine.begin() as c:
             for cid in ("admin", "ops", "bot"):
                 c.execute(
@@ -31,17 +22,17 @@ def test_existing_clients_get_distinct_generations(db_url: str) -> None:
                     ),
                     {"c": cid},
                 )
-        _alembic(db, "upgrade", "0009")
+        alembic(db, "upgrade", "0009")
         with db.engine.connect() as c:
             rows = c.execute(text("SELECT client_id, token_generation FROM oauth_clients")).all()
             gens = {r[0]: r[1] for r in rows}
         assert set(gens) == {"admin", "ops", "bot"}
         assert all(len(g) == 16 for g in gens.values()) and len(set(gens.values())) == 3
         assert "jwt_signing_keys" in inspect(db.engine).get_table_names()
-        _alembic(db, "downgrade", "0008")
+        alembic(db, "downgrade", "0008")
         assert "jwt_signing_keys" not in inspect(db.engine).get_table_names()
         cols = {c["name"] for c in inspect(db.engine).get_columns("oauth_clients")}
         assert "token_generation" not in cols
-        _alembic(db, "upgrade", "head")
+        alembic(db, "upgrade", "head")
     finally:
         db.dispose()

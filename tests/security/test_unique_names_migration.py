@@ -7,22 +7,13 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from tests.support.migrations import alembic
 
-from nfvo.inventory.db import MIGRATIONS_DIR, Database
+from nfvo.inventory.db import Database
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _alembic(db: Database, verb: str, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, verb)(cfg, revision)
 
 
 def _vim(conn, vim_id: str, name: str, tenant: str | None, age: int) -> None:
@@ -55,7 +46,7 @@ def _names(db: Database, table: str) -> dict[str, str]:
 def test_duplicates_renamed_then_refused_and_downgrade(db_url: str) -> None:
     db = Database(db_url)
     try:
-        _alembic(db, "upgrade", "0008")
+        alembic(db, "upgrade", "0008")
         with db.engine.begin() as conn:
             _vim(conn, "bbbbbbbb-0000-4000-8000-000000000002", "lab", "tenant-b", 2)
             _vim(conn, "aaaaaaaa-0000-4000-8000-000000000001", "lab", "tenant-a", 1)
@@ -63,7 +54,7 @@ def test_duplicates_renamed_then_refused_and_downgrade(db_url: str) -> None:
             _vim(conn, "dddddddd-0000-4000-8000-000000000004", "other", None, 4)
             _sdn(conn, "eeeeeeee-0000-4000-8000-000000000005", "wan", "tenant-a", 1)
             _sdn(conn, "ffffffff-0000-4000-8000-000000000006", "wan", "tenant-b", 2)
-        _alembic(db, "upgrade", "0010")
+        alembic(db, "upgrade", "0010")
         assert _names(db, "vim_accounts") == {
             "aaaaaaaa-0000-4000-8000-000000000001": "lab",  # the oldest keeps its name
             "bbbbbbbb-0000-4000-8000-000000000002": "lab-bbbbbbbb",
@@ -78,7 +69,7 @@ def test_duplicates_renamed_then_refused_and_downgrade(db_url: str) -> None:
             _vim(conn, "99999999-0000-4000-8000-000000000009", "other", "tenant-c", 9)
         with pytest.raises(IntegrityError), db.engine.begin() as conn:
             _sdn(conn, "99999999-0000-4000-8000-000000000009", "wan", None, 9)
-        _alembic(db, "downgrade", "0008")
+        alembic(db, "downgrade", "0008")
         with db.engine.begin() as conn:  # no index any more: a duplicate is stored again
             _vim(conn, "99999999-0000-4000-8000-000000000009", "other", "tenant-c", 9)
     finally:
