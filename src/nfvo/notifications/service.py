@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from nfvo.errors import BadRequest, NotFound, UnprocessableEntity
 from nfvo.inventory.db import Database
@@ -108,6 +108,9 @@ def _view(row: LccnSubscriptionRow) -> Subscription:
 # every subscription's filter, so neither may grow without limit
 MAX_FILTER_VALUES = 100  # entries of one array of a filter
 MAX_FILTER_STRING = 255  # characters of one of its strings
+# subscriptions one tenant (or the global callers together) may hold per API: every NS or
+# package event is matched against each of them, so their number bounds that work
+MAX_SUBSCRIPTIONS = 1000
 
 
 def _string_list(value: Any, where: str, allowed: tuple[str, ...] | None) -> None:
@@ -307,6 +310,7 @@ class NotificationService:
         # the outbound policy: given by the runtime from its settings, else the environment's
         self.guard = guard or OutboundGuard.from_env()
         self.worker = DeliveryWorker(db, vault.open, self.policy, public_url, self.guard)
+        self.max_subscriptions = MAX_SUBSCRIPTIONS
 
     # ------------------------------------------------------------------ worker
 
@@ -442,6 +446,7 @@ class NotificationService:
         )
         if existing is not None:
             return existing, False
+        self._check_count(tenant, api)
         self.test_callback(callback, auth_type, secrets)
         row = LccnSubscriptionRow(
             id=str(uuid.uuid4()),
@@ -458,6 +463,19 @@ class NotificationService:
             s.add(row)
             s.flush()
             return _view(row), True
+
+    def _check_count(self, tenant: str | None, api: str) -> None:
+        """422 when the tenant already holds ``max_subscriptions`` subscriptions to ``api``
+        (concurrent requests may pass it by the few in flight: a bound, not a quota)."""
+        row = LccnSubscriptionRow
+        with self.db.session() as s:
+            owner = row.tenant_id.is_(None) if tenant is None else row.tenant_id == tenant
+            held = s.scalar(select(func.count()).select_from(row).where(row.api == api, owner))
+        if held >= self.max_subscriptions:
+            raise UnprocessableEntity(
+                f"{held} subscriptions to {api} exist for this tenant; the limit is "
+                f"{self.max_subscriptions}: delete unused ones first"
+            )
 
     def list(self, tenant: str | None, api: str = NSLCM) -> list[Subscription]:
         """Subscriptions to ``api`` the caller may see, oldest first."""

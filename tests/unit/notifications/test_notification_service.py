@@ -112,3 +112,31 @@ def test_authentication_params_of_the_wrong_type_are_a_400(params: object) -> No
         with pytest.raises(BadRequest) as err:
             validate_authentication({"authType": [auth_type], key: params})
         assert err.value.extra["field"] == f"authentication.{key}"
+
+
+def test_subscriptions_per_tenant_and_api_are_bounded(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every event is matched against every subscription: a tenant's count is bounded (422
+    beyond), per API; other tenants and other APIs keep their own room, and deleting one
+    frees a place."""
+    db = Database(db_url)
+    db.migrate()
+    svc = NotificationService(db, Vault(Fernet.generate_key()))
+    tested: list[str] = []
+    monkeypatch.setattr(svc, "test_callback", lambda cb, *_: tested.append(cb))
+    svc.max_subscriptions = 3
+    try:
+        subs = [svc.create({"callbackUri": f"http://h.example/{i}"}, "t1")[0] for i in range(3)]
+        with pytest.raises(UnprocessableEntity) as err:
+            svc.create({"callbackUri": "http://h.example/4"}, "t1")
+        assert "the limit is 3" in err.value.detail
+        assert len(tested) == 3  # refused before its callback is called
+        assert len(svc.list("t1")) == 3
+        svc.create({"callbackUri": "http://h.example/4"}, "t2")  # another tenant
+        svc.create({"callbackUri": "http://h.example/4"}, None)  # the global callers
+        svc.create({"callbackUri": "http://h.example/4"}, "t1", api="vnfpkgm")  # another API
+        svc.delete(subs[0].id, "t1")
+        svc.create({"callbackUri": "http://h.example/4"}, "t1")
+    finally:
+        db.dispose()
