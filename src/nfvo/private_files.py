@@ -44,6 +44,15 @@ def private_sqlite_file(path: Path | str) -> None:
         return  # SQLite reports the missing directory itself
     private_file(path)
     for suffix in SQLITE_SIDE_FILES:
-        side = f"{path}{suffix}"
-        if os.path.exists(side):
-            private_file(side)
+        _narrow(f"{path}{suffix}")
+
+
+def _narrow(path: str) -> None:
+    """Narrow an existing file to 0600; never create it. SQLite's side files come and go
+    (another connection may remove a rollback journal at any moment), so a missing one is
+    not an error, and creating one would leave a stray file."""
+    try:
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except FileNotFoundError:
+        pass
