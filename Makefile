@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python benchmarks/lcm_instantiate.py
 	$(BIN)/python benchmarks/lcm_races.py
 	$(BIN)/python benchmarks/list.py --pg
+	$(BIN)/python benchmarks/auth.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
