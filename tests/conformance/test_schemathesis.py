@@ -265,13 +265,7 @@ def test_no_server_error_and_every_response_matches_its_schema(
         if real:
             strategies.append(op.as_strategy(headers=headers, path_parameters=real))
 
-        @settings(
-            max_examples=examples,
-            deadline=None,
-            database=None,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
+        @_examples(examples)
         @given(case=st.one_of(strategies))
         def run(case: Any) -> None:
             nonlocal calls
@@ -310,6 +304,17 @@ OWN_CHECKS = [
 OWN_EXAMPLES = int(os.environ.get("NFVO_CONTRACT_EXAMPLES", "12"))
 if os.environ.get("NFVO_CONTRACT_CHECKS") == "server":  # a quick hunt for server errors
     OWN_CHECKS = [not_a_server_error]
+
+
+def _examples(n: int) -> Any:
+    """Hypothesis settings of a run: ``n`` generated cases, no deadline, no example database."""
+    return settings(
+        max_examples=n,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 def _text(response: Any) -> str:
@@ -359,13 +364,7 @@ def test_own_openapi_document_is_the_contract(server: tuple[LiveApi, dict[str, s
                 )
             )
 
-        @settings(
-            max_examples=OWN_EXAMPLES,
-            deadline=None,
-            database=None,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
+        @_examples(OWN_EXAMPLES)
         @given(case=st.one_of(strategies))
         def run(case: Any) -> None:
             nonlocal calls

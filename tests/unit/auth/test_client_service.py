@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -11,14 +11,6 @@ from nfvo.auth.service import ApiClient, ClientService, Role
 from nfvo.errors import Conflict, NfvoError, NotFound
 from nfvo.inventory.db import Database
 from nfvo.inventory.repositories import ClientRepository
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    d = Database(db_url)
-    d.migrate()
-    yield d
-    d.dispose()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import jwt
 import pytest
@@ -19,14 +18,6 @@ from nfvo.inventory.repositories import SigningKeyRepository
 from nfvo.resources.vault import Vault, VaultError
 
 REFRESH = 0.4
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    d = Database(db_url)
-    d.migrate()
-    yield d
-    d.dispose()
 
 
 @pytest.fixture
