@@ -106,7 +106,9 @@ def test_hostile_vim_config_refused_naming_the_field(live: LiveApi, body: dict, 
     assert r.status_code == 400, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert field in r.json()["detail"], r.json()
-    assert elapsed < 2.0, f"refusal took {elapsed:.2f} s"
+    # A ceiling, not a speed figure: doing the work (10 million zones, an exponential
+    # kubeconfig) takes minutes; refusing it takes milliseconds even on a loaded CI runner.
+    assert elapsed < 30.0, f"refusal took {elapsed:.2f} s: the hostile config was processed"
     assert _rss() - before < 64 << 20, "validation grew the server's memory"
     assert live.client.get(VIMS).json() == []
 
