@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, text
+from tests.support.pgschema import drop_engine_schemas, pg_schema_url
 
 # The suite's subscribers, token endpoints and package servers listen on loopback: allow it
 # for this process and the servers it spawns (they inherit the environment). The SSRF tests
@@ -23,19 +21,8 @@ PG_SKIP = (
 )
 
 
-def _pg_schema_url(base: str) -> Iterator[str]:
-    """A throw-away schema on the test PostgreSQL, as a URL whose search_path points at it."""
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_engine_schemas()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -47,7 +34,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(PG_SKIP)
-    yield from _pg_schema_url(base)
+    yield from pg_schema_url(base)
 
 
 @pytest.fixture
@@ -56,4 +43,4 @@ def pg_url() -> Iterator[str]:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(PG_SKIP)
-    yield from _pg_schema_url(base)
+    yield from pg_schema_url(base)
