@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from tests.conftest import PG_ENV, PG_SKIP, _pg_schema_url
+from tests.conftest import PG_ENV, PG_SKIP
+from tests.support.pgschema import pg_schema_url
 from tests.support.proc import Server
 
 from nfvo.samples import NSD_WEBAPP_ID, build_sample
@@ -181,7 +182,7 @@ def test_crash_after_every_step_postgresql(tmp_path: Path) -> None:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(PG_SKIP)
-    for url in _pg_schema_url(base):
+    for url in pg_schema_url(base):
         env = {"NFVO_DATABASE_URL": url, "NFVO_ADMIN_PASSWORD": PASSWORD, "NFVO_SYNC_INTERVAL": "0"}
         _crash_everywhere(tmp_path / "data", env)
 
@@ -192,7 +193,7 @@ def test_api_and_two_workers_share_operations(tmp_path: Path) -> None:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(PG_SKIP)
-    for url in _pg_schema_url(base):
+    for url in pg_schema_url(base):
         env = {"NFVO_DATABASE_URL": url, "NFVO_ADMIN_PASSWORD": PASSWORD, "NFVO_SYNC_INTERVAL": "0"}
         # one data dir for all nodes: the sim VIM keeps its state (and the secret key) there
         data = tmp_path / "shared"

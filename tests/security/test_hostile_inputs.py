@@ -28,9 +28,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
-from tests.conftest import PG_ENV, PG_SKIP, _pg_schema_url
+from tests.conftest import PG_ENV, PG_SKIP
 from tests.security.hostile_cases import NO_JSON, NS, NSD, VIMS, VNF, Case, all_cases
 from tests.support.live import sim_vim, wait_op
+from tests.support.pgschema import pg_schema_url
 from tests.support.proc import Server
 
 from nfvo.api import sol013
@@ -126,7 +127,7 @@ def _db_url(param: str, tmp: Path) -> Iterator[str]:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(PG_SKIP)
-    yield from _pg_schema_url(base)
+    yield from pg_schema_url(base)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

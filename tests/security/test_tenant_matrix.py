@@ -31,8 +31,9 @@ import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import func, select
-from tests.conftest import PG_ENV, PG_SKIP, _pg_schema_url
+from tests.conftest import PG_ENV, PG_SKIP
 from tests.support.live import LiveApi, sim_vim, start_live, wait_op
+from tests.support.pgschema import pg_schema_url
 
 from nfvo.api.app import create_app
 from nfvo.inventory.models import LccnSubscriptionRow, NsLcmOpOcc
@@ -431,7 +432,7 @@ def world(
         base = os.environ.get(PG_ENV)
         if not base:
             pytest.skip(PG_SKIP)
-        schema = _pg_schema_url(base)  # dropped when the generator is closed
+        schema = pg_schema_url(base)  # dropped when the generator is closed
         url = next(schema)
     live = start_live(tmp / "data", url)
     opened: list[httpx.Client] = []
