@@ -1,11 +1,134 @@
-"""Goal ``server_consolidation``: empty as many in-use hosts as possible."""
+"""Goal ``server_consolidation``: empty as many in-use hosts as possible.
+
+Hosts are tried one at a time, the cheapest to empty first (least loaded; with a migration
+budget, fewest migrations). Each of the host's units (largest first) goes by best fit to the
+kept in-use host it fills most tightly, preferring a target whose room stays balanced across
+dimensions so complementary shapes pair up. If a unit fits nowhere directly, one small unit
+of a candidate target may first be moved aside to another kept host. If the host cannot be
+emptied, its tentative moves are undone and it stays. Passes repeat until one empties nothing.
+"""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Sequence
 
+import numpy as np
+
 from nfvo.optimizer.model import HostCapacity, PlacementRule
-from nfvo.optimizer.plans.model import ActionPlan, Running
+from nfvo.optimizer.plans.bound import hosts_needed
+from nfvo.optimizer.plans.model import GOAL_CONSOLIDATION, ActionPlan, Migration, Running
+from nfvo.optimizer.plans.state import EPS, PlanState, Unit, metrics
+
+
+class _Run:
+    """One consolidation in progress: the state, the kept hosts and the moves so far."""
+
+    def __init__(self, state: PlanState, budget: int | None, deadline: float) -> None:
+        self.state = state
+        self.budget = budget
+        self.deadline = deadline
+        self.kept = np.zeros(len(state.names), dtype=bool)
+        self.kept[state.in_use()] = True
+        self.migrations: list[Migration] = []
+        self.batches = 0
+        self.emptied: list[str] = []
+
+    def left(self) -> int | None:
+        return None if self.budget is None else self.budget - len(self.migrations)
+
+    def targets(self, unit: Unit, source: int) -> list[int]:
+        """Kept hosts that take the unit by capacity and rules, best fit first."""
+        st = self.state
+        ok = st.fits(unit, exclude=(source,)) & self.kept
+        cand = np.nonzero(ok)[0]
+        if len(cand) == 0:
+            return []
+        rest = (st.free[cand] - unit.size) / np.where(st.cap[cand] > EPS, st.cap[cand], 1.0)
+        score = rest.sum(axis=1) + 0.5 * (rest.max(axis=1) - rest.min(axis=1))
+        order = sorted(range(len(cand)), key=lambda k: (round(float(score[k]), 9), st.names[cand[k]]))
+        return [int(cand[k]) for k in order if st.rules_allow(unit, int(cand[k]))]
+
+    def place(self, unit: Unit, source: int) -> list[Migration] | None:
+        """Move ``unit`` off ``source``: directly, or after moving one unit aside."""
+        batch = self._batch(unit)
+        for t in self.targets(unit, source)[:1]:
+            return self.state.move(unit, t, batch)
+        return self._place_with_eviction(unit, source, batch)
+
+    def _batch(self, unit: Unit) -> int | None:
+        if len(unit.members) == 1:
+            return None
+        self.batches += 1
+        return self.batches
+
+    def _place_with_eviction(
+        self, unit: Unit, source: int, batch: int | None
+    ) -> list[Migration] | None:
+        st = self.state
+        short = st.free - unit.size
+        near = np.nonzero(self.kept & st.schedulable & (short.min(axis=1) >= -0.5 * st.cap.max(axis=1)))[0]
+        near = [int(h) for h in near if h != source]
+        near.sort(key=lambda h: (float(np.maximum(-short[h] / st.cap[h], 0).sum()), st.names[h]))
+        for t in near[:8]:
+            for victim in sorted(st.units_on(t), key=lambda u: st.share(u.size, t)):
+                if not victim.movable or victim.key == unit.key:
+                    continue
+                if np.any(st.free[t] + victim.size - unit.size < -EPS):
+                    continue
+                aside = [h for h in self.targets(victim, t) if h != source][:1]
+                if not aside:
+                    continue
+                first = st.move(victim, aside[0], self._batch(victim))
+                if st.fits(unit, exclude=(source,))[t] and st.rules_allow(unit, t):
+                    return first + st.move(unit, t, batch)
+                st.undo(first)
+        return None
+
+    def try_empty(self, h: int) -> bool:
+        """Empty host ``h`` entirely or leave everything as it was."""
+        st = self.state
+        units = st.units_on(h)
+        if any(not u.movable for u in units):
+            return False
+        tentative: list[Migration] = []
+        self.kept[h] = False
+        for unit in units:
+            moved = self.place(unit, h)
+            left = self.left()
+            if moved is None or (left is not None and len(tentative) + len(moved) > left):
+                st.undo(tentative + (moved or []))
+                self.kept[h] = True
+                return False
+            tentative += moved
+        self.migrations += tentative
+        self.emptied.append(st.names[h])
+        return True
+
+
+def _order(run: _Run, budgeted: bool) -> list[int]:
+    """Kept hosts by cost of emptying: load (or, budgeted, migrations), then name."""
+    st = run.state
+    load = st.load()
+    hosts = [h for h in st.in_use() if run.kept[h]]
+
+    def key(h: int) -> tuple[float, float, str]:
+        n = len(st.on_host[h])
+        return (n, float(load[h]), st.names[h]) if budgeted else (float(load[h]), n, st.names[h])
+
+    return sorted(hosts, key=key)
+
+
+def _stuck(state: PlanState) -> list[str]:
+    """One sentence per host that cannot be emptied because of an instance that cannot move."""
+    out = []
+    for h in state.in_use():
+        for unit in state.units_on(h):
+            if not unit.movable:
+                out.append(f"host {state.names[h]} cannot be emptied: {unit.why_not}")
+                break
+    return out
 
 
 def consolidate(
@@ -16,5 +139,46 @@ def consolidate(
     max_migrations: int | None = None,
     time_budget_s: float = 2.0,
 ) -> ActionPlan:
-    """A plan of migrations that empties the most in-use hosts."""
-    raise NotImplementedError
+    """A plan of migrations that empties the most in-use hosts, with the bound on how many.
+
+    Only hosts already in use receive instances, never an unschedulable host; instances on a
+    down host or not movable stay (named in ``unmet``). ``max_migrations`` caps the plan.
+    """
+    start = time.perf_counter()
+    state = PlanState(hosts, running, rules)
+    before = metrics(state)
+    bounds = hosts_needed(state)
+    in_use = len(state.in_use())
+    need = min(float(in_use), max(bounds.values(), default=0.0))
+    run = _Run(state, max_migrations, start + time_budget_s)
+    unmet = _stuck(state)
+    progress, timed_out = True, False
+    while progress and not timed_out:
+        progress = False
+        for h in _order(run, max_migrations is not None):
+            if time.perf_counter() > run.deadline:
+                timed_out = True
+                break
+            if run.left() == 0:
+                break
+            progress |= run.try_empty(h)
+    bound = in_use - int(math.ceil(need - 1e-9))
+    if timed_out:
+        unmet.append(f"time budget of {time_budget_s} s exhausted")
+    if max_migrations is not None and run.left() is not None and len(run.emptied) < bound:
+        unmet.append(
+            f"{len(run.emptied)} of at most {bound} hosts emptied within "
+            f"{max_migrations} migrations"
+        )
+    after = metrics(state)
+    before["hostsNeededBound"] = {k: (None if math.isinf(v) else v) for k, v in bounds.items()}
+    return ActionPlan(
+        goal=GOAL_CONSOLIDATION,
+        migrations=run.migrations,
+        hosts_emptied=run.emptied,
+        emptiable_bound=bound,
+        before=before,
+        after=after,
+        unmet=unmet,
+        solve_time_s=time.perf_counter() - start,
+    )
