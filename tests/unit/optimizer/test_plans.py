@@ -96,7 +96,7 @@ def check_plan(hosts, running, rules, plan: ActionPlan, max_migrations=None):
 # --- scenario: identical hosts loaded at random --------------------------------------------
 
 
-def loaded_cluster(seed, n_hosts=40, load=0.35, anti_share=0.25, zones=1):
+def loaded_cluster(seed, n_hosts=40, load=0.35, anti_share=0.25, zones=1, flavours=FLAVOURS):
     """Hosts filled at random (first host that fits in random order) to ``load`` of the dominant
     dimension, with replica sets of 1-4 and host anti-affinity on some of them."""
     rng = random.Random(seed)
@@ -105,7 +105,7 @@ def loaded_cluster(seed, n_hosts=40, load=0.35, anti_share=0.25, zones=1):
     running, rules, used = [], [], [0.0, 0.0, 0.0]
     group = 0
     while max(u / (c * n_hosts) for u, c in zip(used, HOST, strict=True)) < load:
-        flavour = rng.choice(FLAVOURS)
+        flavour = rng.choice(flavours)
         replicas = rng.randint(1, 4)
         gname = f"g{group}"
         group += 1
@@ -124,11 +124,20 @@ def loaded_cluster(seed, n_hosts=40, load=0.35, anti_share=0.25, zones=1):
             free[n] = [free[n][d] - flavour[d] for d in range(3)]
             used = [used[d] + flavour[d] for d in range(3)]
             taken.add(n)
-            running.append(Running(f"{gname}-{k}", n, *flavour, group=gname, vnf_id=gname, ns_id="ns"))
+            running.append(
+                Running(f"{gname}-{k}", n, *flavour, group=gname, vnf_id=gname, ns_id="ns")
+            )
         if anti:
             rules.append(PlacementRule("anti_affinity", "host", [gname], label=f"anti-{gname}"))
     hosts = [
-        HostCapacity(n, f"az{i % zones}", *free[n], vcpus_total=HOST[0], ram_mib_total=HOST[1], disk_gib_total=HOST[2])
+        HostCapacity(
+            n,
+            f"az{i % zones}",
+            *free[n],
+            vcpus_total=HOST[0],
+            ram_mib_total=HOST[1],
+            disk_gib_total=HOST[2],
+        )
         for i, n in enumerate(names)
     ]
     return hosts, running, rules

@@ -40,9 +40,11 @@ def _volume(state: PlanState, hosts: list[int], ids: list[str]) -> float:
     stuck_hosts = {state.pos[i] for i in ids if not state.units[state.unit_of[i]].movable}
     room = {}
     for h in hosts:
-        mine = np.sum([state.items[i].size() for i in state.on_host[h]], axis=0) if state.on_host[
-            h
-        ] else np.zeros(3)
+        mine = (
+            np.sum([state.items[i].size() for i in state.on_host[h]], axis=0)
+            if state.on_host[h]
+            else np.zeros(3)
+        )
         room[h] = state.free[h] + mine  # room for instances on this host (others' usage left)
     need = np.zeros(3)
     for i in ids:

@@ -34,28 +34,39 @@ class _Run:
         self.migrations: list[Migration] = []
         self.batches = 0
         self.emptied: list[str] = []
+        self.evict = False
+        self.budget_hit = False
 
     def left(self) -> int | None:
         return None if self.budget is None else self.budget - len(self.migrations)
 
-    def targets(self, unit: Unit, source: int) -> list[int]:
-        """Kept hosts that take the unit by capacity and rules, best fit first."""
+    def targets(self, unit: Unit, source: int, limit: int = 1) -> list[int]:
+        """Up to ``limit`` kept hosts that take the unit by capacity and rules, best fit first.
+
+        The score is the room left (sum of dimension shares) plus half its imbalance, so a
+        CPU-heavy unit prefers a host with spare CPU; ties go to the first name.
+        """
         st = self.state
         ok = st.fits(unit, exclude=(source,)) & self.kept
         cand = np.nonzero(ok)[0]
         if len(cand) == 0:
             return []
         rest = (st.free[cand] - unit.size) / np.where(st.cap[cand] > EPS, st.cap[cand], 1.0)
-        score = rest.sum(axis=1) + 0.5 * (rest.max(axis=1) - rest.min(axis=1))
-        order = sorted(range(len(cand)), key=lambda k: (round(float(score[k]), 9), st.names[cand[k]]))
-        return [int(cand[k]) for k in order if st.rules_allow(unit, int(cand[k]))]
+        score = np.round(rest.sum(axis=1) + 0.5 * (rest.max(axis=1) - rest.min(axis=1)), 9)
+        out: list[int] = []
+        for k in np.argsort(score, kind="stable"):
+            if st.rules_allow(unit, int(cand[k])):
+                out.append(int(cand[k]))
+                if len(out) >= limit:
+                    break
+        return out
 
     def place(self, unit: Unit, source: int) -> list[Migration] | None:
         """Move ``unit`` off ``source``: directly, or after moving one unit aside."""
         batch = self._batch(unit)
-        for t in self.targets(unit, source)[:1]:
+        for t in self.targets(unit, source):
             return self.state.move(unit, t, batch)
-        return self._place_with_eviction(unit, source, batch)
+        return self._place_with_eviction(unit, source, batch) if self.evict else None
 
     def _batch(self, unit: Unit) -> int | None:
         if len(unit.members) == 1:
@@ -67,17 +78,19 @@ class _Run:
         self, unit: Unit, source: int, batch: int | None
     ) -> list[Migration] | None:
         st = self.state
-        short = st.free - unit.size
-        near = np.nonzero(self.kept & st.schedulable & (short.min(axis=1) >= -0.5 * st.cap.max(axis=1)))[0]
-        near = [int(h) for h in near if h != source]
-        near.sort(key=lambda h: (float(np.maximum(-short[h] / st.cap[h], 0).sum()), st.names[h]))
+        short = np.maximum(unit.size - st.free, 0.0) / np.where(st.cap > EPS, st.cap, 1.0)
+        deficit = np.round(short.sum(axis=1), 9)
+        ok = self.kept & st.schedulable & (short.max(axis=1) <= 0.5)
+        ok[source] = False
+        cand = np.nonzero(ok)[0]
+        near = [int(cand[k]) for k in np.argsort(deficit[cand], kind="stable")]
         for t in near[:8]:
             for victim in sorted(st.units_on(t), key=lambda u: st.share(u.size, t)):
                 if not victim.movable or victim.key == unit.key:
                     continue
                 if np.any(st.free[t] + victim.size - unit.size < -EPS):
                     continue
-                aside = [h for h in self.targets(victim, t) if h != source][:1]
+                aside = [h for h in self.targets(victim, t, limit=2) if h != source][:1]
                 if not aside:
                     continue
                 first = st.move(victim, aside[0], self._batch(victim))
@@ -97,7 +110,9 @@ class _Run:
         for unit in units:
             moved = self.place(unit, h)
             left = self.left()
-            if moved is None or (left is not None and len(tentative) + len(moved) > left):
+            over = left is not None and moved is not None and len(tentative) + len(moved) > left
+            self.budget_hit |= over
+            if moved is None or over:
                 st.undo(tentative + (moved or []))
                 self.kept[h] = True
                 return False
@@ -152,23 +167,27 @@ def consolidate(
     need = min(float(in_use), max(bounds.values(), default=0.0))
     run = _Run(state, max_migrations, start + time_budget_s)
     unmet = _stuck(state)
-    progress, timed_out = True, False
-    while progress and not timed_out:
-        progress = False
-        for h in _order(run, max_migrations is not None):
-            if time.perf_counter() > run.deadline:
-                timed_out = True
-                break
-            if run.left() == 0:
-                break
-            progress |= run.try_empty(h)
+    timed_out = False
+    for evict in (False, True):
+        run.evict = evict
+        progress = True
+        while progress and not timed_out:
+            progress = False
+            for h in _order(run, max_migrations is not None):
+                if time.perf_counter() > run.deadline:
+                    timed_out = True
+                    break
+                if run.left() == 0:
+                    run.budget_hit = True
+                    break
+                progress |= run.try_empty(h)
     bound = in_use - int(math.ceil(need - 1e-9))
     if timed_out:
         unmet.append(f"time budget of {time_budget_s} s exhausted")
-    if max_migrations is not None and run.left() is not None and len(run.emptied) < bound:
+    if run.budget_hit and len(run.emptied) < bound:
         unmet.append(
             f"{len(run.emptied)} of at most {bound} hosts emptied within "
-            f"{max_migrations} migrations"
+            f"{max_migrations} migrations: migration budget spent"
         )
     after = metrics(state)
     before["hostsNeededBound"] = {k: (None if math.isinf(v) else v) for k, v in bounds.items()}

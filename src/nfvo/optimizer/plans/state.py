@@ -63,13 +63,15 @@ def _expand(rules: Iterable[PlacementRule], running: Sequence[Running]) -> Rules
         elif rule.kind == "affinity":
             out.zone_locked.update(members)
         elif rule.scope == "host":
-            out.by_id_host_anti.update({m: [*out.by_id_host_anti.get(m, []), len(out.host_anti)]
-                                        for m in members})
+            out.by_id_host_anti.update(
+                {m: [*out.by_id_host_anti.get(m, []), len(out.host_anti)] for m in members}
+            )
             out.host_anti.append(members)
             out.labels_host_anti.append(label)
         else:
-            out.by_id_zone_anti.update({m: [*out.by_id_zone_anti.get(m, []), len(out.zone_anti)]
-                                        for m in members})
+            out.by_id_zone_anti.update(
+                {m: [*out.by_id_zone_anti.get(m, []), len(out.zone_anti)] for m in members}
+            )
             out.zone_anti.append(members)
     return out
 
@@ -178,10 +180,10 @@ class PlanState:
 
     def fits(self, unit: Unit, exclude: Iterable[int] = ()) -> np.ndarray:
         """Mask of hosts that could take the unit by capacity and state (rules not checked)."""
-        moving = np.zeros_like(self.free)
-        for m in unit.members:
-            moving[self.pos[m]] += self.items[m].size()
-        ok = np.all(self.free + moving - unit.size >= -EPS, axis=1) & self.schedulable
+        ok = np.all(self.free - unit.size >= -EPS, axis=1) & self.schedulable
+        for h in {self.pos[m] for m in unit.members}:
+            back = sum(np.asarray(self.items[m].size()) for m in unit.members if self.pos[m] == h)
+            ok[h] = bool(np.all(self.free[h] + back - unit.size >= -EPS)) and self.schedulable[h]
         for h in exclude:
             ok[h] = False
         return ok
