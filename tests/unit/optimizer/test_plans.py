@@ -141,3 +141,335 @@ def loaded_cluster(seed, n_hosts=40, load=0.35, anti_share=0.25, zones=1, flavou
         for i, n in enumerate(names)
     ]
     return hosts, running, rules
+
+
+def _host(name, zone="az0", free=(10, 10, 10), total=(10, 10, 10), state="up"):
+    return HostCapacity(
+        name,
+        zone,
+        *free,
+        up=state != "down",
+        vcpus_total=total[0],
+        ram_mib_total=total[1],
+        disk_gib_total=total[2],
+        state=state,
+    )
+
+
+def _cluster(spec, zones=None, states=None):
+    """Hosts of 10x10x10 from ``{host: [(id, size), ...]}``; free room = total - what runs."""
+    hosts, running = [], []
+    for name, items in spec.items():
+        used = [sum(s[d] for _, s in items) for d in range(3)]
+        zone = (zones or {}).get(name, "az0")
+        state = (states or {}).get(name, "up")
+        hosts.append(_host(name, zone, tuple(10 - u for u in used), state=state))
+        running += [Running(i, name, *s, ns_id="ns1", vnf_id=f"vnf-{i}") for i, s in items]
+    return hosts, running
+
+
+# --- consolidation -------------------------------------------------------------------------
+
+
+def test_consolidation_empties_at_least_90_percent_of_the_bound_on_40_random_hosts():
+    ratios = []
+    for seed in range(20):
+        hosts, running, rules = loaded_cluster(seed)
+        plan = consolidate(hosts, running, rules)
+        check_plan(hosts, running, rules, plan)
+        assert plan.emptiable_bound >= len(plan.hosts_emptied) > 0
+        assert plan.after["hostsUsed"] == plan.before["hostsUsed"] - len(plan.hosts_emptied)
+        ratios.append(len(plan.hosts_emptied) / plan.emptiable_bound)
+    assert statistics.median(ratios) >= 0.9
+    assert min(ratios) >= 0.85
+
+
+def test_large_cluster_is_planned_within_an_order_of_magnitude_of_the_time_budget():
+    hosts, running, rules = loaded_cluster(7, n_hosts=400, load=0.45, flavours=FLAVOURS[:4])
+    assert len(running) > 2500
+    plan = consolidate(hosts, running, rules, time_budget_s=2.0)
+    assert plan.solve_time_s < 20.0
+    check_plan(hosts, running, rules, plan)
+    assert len(plan.hosts_emptied) > 0
+    balanced = rebalance(hosts, running, rules, time_budget_s=2.0)
+    assert balanced.solve_time_s < 20.0
+    check_plan(hosts, running, rules, balanced)
+
+
+def test_instances_on_a_down_host_stay_and_the_plan_says_so():
+    hosts, running = _cluster(
+        {"a": [("x", (1, 1, 1))], "b": [("y", (1, 1, 1))], "c": [("z", (6, 6, 6))]},
+        states={"a": "down"},
+    )
+    plan = consolidate(hosts, running, [])
+    check_plan(hosts, running, [], plan)
+    assert "a" not in plan.hosts_emptied
+    assert all(m.demand_id != "x" and m.target != "a" for m in plan.migrations)
+    assert any("host a cannot be emptied" in u and "down" in u for u in plan.unmet)
+    assert plan.hosts_emptied == ["b"]
+
+
+def test_an_unschedulable_host_is_emptied_but_never_a_target():
+    hosts, running = _cluster(
+        {"a": [("x", (2, 2, 2))], "b": [("y", (3, 3, 3))], "c": [("z", (3, 3, 3))]},
+        states={"c": "disabled"},
+    )
+    plan = consolidate(hosts, running, [])
+    check_plan(hosts, running, [], plan)
+    assert all(m.target != "c" for m in plan.migrations)
+    assert sorted(plan.hosts_emptied) == ["a", "c"]
+
+
+def test_immovable_instance_keeps_its_host():
+    hosts, running = _cluster({"a": [("x", (1, 1, 1))], "b": [("y", (1, 1, 1))]})
+    running[0] = Running("x", "a", 1, 1, 1, movable=False)
+    plan = consolidate(hosts, running, [])
+    assert plan.hosts_emptied == ["b"]
+    assert [(m.demand_id, m.target) for m in plan.migrations] == [("y", "a")]
+    assert any("x is not movable" in u for u in plan.unmet)
+
+
+def test_host_affinity_members_move_together_as_one_batch():
+    hosts, running = _cluster(
+        {"a": [("p", (2, 2, 2)), ("q", (2, 2, 2))], "b": [("r", (5, 5, 5))]},
+    )
+    rules = [PlacementRule("affinity", "host", ["p", "q"], label="pair")]
+    plan = consolidate(hosts, running, rules)
+    check_plan(hosts, running, rules, plan)
+    assert plan.hosts_emptied == ["a"]
+    assert {m.demand_id for m in plan.migrations} == {"p", "q"}
+    assert len({m.batch for m in plan.migrations}) == 1
+    assert plan.migrations[0].batch is not None
+
+
+def test_a_host_whose_instances_do_not_all_fit_keeps_all_of_them():
+    # p fits on c only, then q fits nowhere (b lacks CPU, c RAM; r and s may not share a
+    # host, so neither can be set aside): p's tentative move is undone and nothing moves.
+    hosts, running = _cluster(
+        {
+            "a": [("p", (5, 4, 1)), ("q", (5, 1, 1))],
+            "b": [("r", (6, 1, 1))],
+            "c": [("s", (1, 6, 1))],
+        },
+    )
+    rules = [PlacementRule("anti_affinity", "host", ["r", "s"])]
+    plan = consolidate(hosts, running, rules)
+    check_plan(hosts, running, rules, plan)
+    assert plan.migrations == []
+    assert plan.hosts_emptied == []
+    assert plan.emptiable_bound == 1
+    assert plan.after["load"] == plan.before["load"]
+
+
+def test_anti_affinity_and_zone_pins_are_kept():
+    hosts, running = _cluster(
+        {"a": [("p", (1, 1, 1))], "b": [("q", (1, 1, 1))], "c": [("s", (1, 1, 1))]},
+        zones={"a": "az1", "b": "az2", "c": "az2"},
+    )
+    running = [
+        Running("p", "a", 1, 1, 1, group="g"),
+        Running("q", "b", 1, 1, 1, group="g"),
+        Running("s", "c", 1, 1, 1, zone_pin="az2"),
+    ]
+    rules = [PlacementRule("anti_affinity", "host", ["g"])]
+    plan = consolidate(hosts, running, rules)
+    where = check_plan(hosts, running, rules, plan)
+    assert where["p"] != where["q"]
+    assert hosts[[h.name for h in hosts].index(where["s"])].zone == "az2"
+    assert len(plan.hosts_emptied) == plan.emptiable_bound == 1
+
+
+def test_zone_anti_affinity_is_kept_when_hosts_empty():
+    hosts, running = _cluster(
+        {"a": [("p", (1, 1, 1))], "b": [("q", (1, 1, 1))], "c": []},
+        zones={"a": "az1", "b": "az2", "c": "az1"},
+    )
+    rules = [PlacementRule("anti_affinity", "zone", ["p", "q"])]
+    plan = consolidate(hosts, running, rules)
+    check_plan(hosts, running, rules, plan)
+    assert plan.hosts_emptied == []
+    assert plan.before["hostsNeededBound"]["anti_affinity"] == 0
+
+
+def test_migration_budget_is_kept_and_spent_on_the_cheapest_hosts():
+    hosts, running = _cluster(
+        {
+            "a": [("a1", (1, 1, 1)), ("a2", (1, 1, 1)), ("a3", (1, 1, 1))],
+            "b": [("b1", (4, 4, 4))],
+            "c": [("c1", (2, 2, 2))],
+        },
+    )
+    plan = consolidate(hosts, running, [], max_migrations=1)
+    check_plan(hosts, running, [], plan, max_migrations=1)
+    assert len(plan.migrations) == 1
+    assert plan.hosts_emptied == ["c"]
+    assert any("migration budget" in u for u in plan.unmet)
+    unbudgeted = consolidate(hosts, running, [])
+    assert len(unbudgeted.hosts_emptied) == 2 == unbudgeted.emptiable_bound
+
+
+def test_a_unit_that_fits_nowhere_moves_after_a_smaller_one_is_set_aside():
+    # x (5) fits on b only once b's small instance y goes to c; the order makes that valid.
+    hosts, running = _cluster(
+        {
+            "a": [("x", (5, 5, 5))],
+            "b": [("y", (2, 2, 2)), ("w", (4, 4, 4))],
+            "c": [("z", (7, 7, 7))],
+        },
+    )
+    running = [Running(r.id, r.host, *r.size(), movable=r.id != "w") for r in running]
+    plan = consolidate(hosts, running, [])
+    check_plan(hosts, running, [], plan)
+    assert plan.hosts_emptied == ["a"]
+    assert [(m.demand_id, m.target) for m in plan.migrations] == [("y", "c"), ("x", "b")]
+
+
+def test_plans_are_deterministic_whatever_the_input_order():
+    hosts, running, rules = loaded_cluster(3)
+    plan = consolidate(hosts, running, rules)
+    rng = random.Random(0)
+    shuffled_hosts, shuffled_running = hosts[:], running[:]
+    rng.shuffle(shuffled_hosts)
+    rng.shuffle(shuffled_running)
+    again = consolidate(shuffled_hosts, shuffled_running, rules)
+    assert again.migrations == plan.migrations
+    assert again.hosts_emptied == plan.hosts_emptied
+
+
+def test_running_on_an_unknown_host_is_refused():
+    with pytest.raises(ValueError, match="ghost"):
+        consolidate([_host("a")], [Running("x", "ghost", 1, 1, 1)], [])
+
+
+def _brute_force_best(hosts, running, rules):
+    """Most in-use hosts any valid final placement (onto in-use hosts) can empty."""
+    by_name = {h.name: h for h in hosts}
+    in_use = sorted({r.host for r in running})
+    zone_of = {h.name: h.zone for h in hosts}
+    expanded = [(rule, _members(rule, running)) for rule in rules]
+    start = {r.id: r.host for r in running}
+    held = [(r, m) for r, m in expanded if _holds(r, m, start, zone_of)]
+    best = 0
+    choices = []
+    for r in running:
+        src = by_name[r.host]
+        if not r.movable or not src.up or src.state == "down":
+            choices.append([r.host])
+        else:
+            opts = [
+                h for h in in_use if h == r.host or (by_name[h].up and by_name[h].state == "up")
+            ]
+            choices.append([h for h in opts if r.zone_pin in (None, zone_of[h])])
+    for combo in itertools.product(*choices):
+        where = dict(zip((r.id for r in running), combo, strict=True))
+        used = defaultdict(lambda: [0.0, 0.0, 0.0])
+        for r in running:
+            for d, v in enumerate(r.size()):
+                used[where[r.id]][d] += v
+        room_ok = True
+        for h in in_use:
+            mine = [sum(r.size()[d] for r in running if r.host == h) for d in range(3)]
+            room = [by_name[h].free()[d] + mine[d] for d in range(3)]
+            room_ok &= all(used[h][d] <= room[d] + 1e-9 for d in range(3))
+        if room_ok and all(_holds(rule, m, where, zone_of) for rule, m in held):
+            best = max(best, len(in_use) - len(set(combo)))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_small_random_plans_are_valid_and_the_bound_holds(seed):
+    rng = random.Random(seed)
+    n = rng.randint(2, 4)
+    zones = {f"h{i}": rng.choice(["az1", "az2"]) for i in range(n)}
+    states = {f"h{i}": rng.choice(["up"] * 5 + ["down", "disabled"]) for i in range(n)}
+    spec: dict[str, list] = {f"h{i}": [] for i in range(n)}
+    load = {h: 0 for h in spec}
+    for k in range(rng.randint(1, 6)):
+        size = rng.randint(1, 5)
+        h = rng.choice([h for h in spec if load[h] + size <= 10] or list(spec))
+        if load[h] + size > 10:
+            continue
+        load[h] += size
+        spec[h].append((f"v{k}", (size, rng.randint(1, 5), 1)))
+    for h, items in spec.items():
+        ram = sum(s[1] for _, s in items)
+        if ram > 10:
+            spec[h] = items[:1]
+    hosts, running = _cluster(spec, zones=zones, states=states)
+    if not running:
+        return
+    running = [
+        Running(
+            r.id,
+            r.host,
+            *r.size(),
+            group=rng.choice(["g1", "g2", None]),
+            zone_pin=rng.choice([None, None, zones[r.host]]),
+            movable=rng.random() > 0.1,
+        )
+        for r in running
+    ]
+    rules = [
+        PlacementRule(rng.choice(["affinity", "anti_affinity"]), rng.choice(["host", "zone"]), [g])
+        for g in ("g1", "g2")
+        if rng.random() < 0.6
+    ]
+    plan = consolidate(hosts, running, rules)
+    check_plan(hosts, running, rules, plan)
+    best = _brute_force_best(hosts, running, rules)
+    assert len(plan.hosts_emptied) <= best <= plan.emptiable_bound
+
+
+# --- rebalance -----------------------------------------------------------------------------
+
+
+def test_rebalance_levels_a_skewed_cluster_within_the_target():
+    hosts, running = _cluster(
+        {
+            "a": [("a1", (2, 2, 2)), ("a2", (2, 2, 2)), ("a3", (2, 2, 2)), ("a4", (2, 2, 2))],
+            "b": [],
+            "c": [("c1", (2, 2, 2))],
+            "d": [],
+        },
+    )
+    plan = rebalance(hosts, running, [], target_spread=0.1)
+    check_plan(hosts, running, [], plan)
+    assert plan.before["spread"] == 0.8
+    assert plan.after["spread"] <= 0.2 + 1e-9  # five equal instances on four hosts
+    assert plan.after["maxLoad"] == 0.4
+    assert len(plan.migrations) == 2
+
+
+def test_rebalance_on_random_clusters_lowers_spread_and_deviation():
+    for seed in range(5):
+        hosts, running, rules = loaded_cluster(seed)
+        plan = rebalance(hosts, running, rules)
+        check_plan(hosts, running, rules, plan)
+        assert plan.after["spread"] < plan.before["spread"]
+        assert plan.after["stddev"] < plan.before["stddev"]
+        assert plan.hosts_emptied == []
+
+
+def test_rebalance_keeps_the_budget_and_says_so():
+    hosts, running, rules = loaded_cluster(2)
+    plan = rebalance(hosts, running, rules, target_spread=0.0, max_migrations=3)
+    check_plan(hosts, running, rules, plan, max_migrations=3)
+    assert len(plan.migrations) == 3
+    assert any("migration budget" in u for u in plan.unmet)
+
+
+def test_a_balanced_cluster_needs_no_migration():
+    hosts, running = _cluster({"a": [("x", (3, 3, 3))], "b": [("y", (3, 3, 3))]})
+    plan = rebalance(hosts, running, [], target_spread=0.05)
+    assert plan.migrations == [] and plan.unmet == []
+    assert plan.to_dict()["after"]["spread"] == 0.0
+
+
+def test_rebalance_never_targets_an_unschedulable_host():
+    hosts, running = _cluster(
+        {"a": [("x", (4, 4, 4)), ("y", (4, 4, 4))], "b": [], "c": []},
+        states={"b": "disabled"},
+    )
+    plan = rebalance(hosts, running, [])
+    check_plan(hosts, running, [], plan)
+    assert [(m.demand_id, m.target) for m in plan.migrations] == [("x", "c")]

@@ -35,6 +35,7 @@ class _Run:
         self.batches = 0
         self.emptied: list[str] = []
         self.evict = False
+        self.moving: set[str] = set()
         self.budget_hit = False
 
     def left(self) -> int | None:
@@ -86,7 +87,7 @@ class _Run:
         near = [int(cand[k]) for k in np.argsort(deficit[cand], kind="stable")]
         for t in near[:8]:
             for victim in sorted(st.units_on(t), key=lambda u: st.share(u.size, t)):
-                if not victim.movable or victim.key == unit.key:
+                if not victim.movable or self.moving.intersection(victim.members):
                     continue
                 if np.any(st.free[t] + victim.size - unit.size < -EPS):
                     continue
@@ -106,6 +107,7 @@ class _Run:
         if any(not u.movable for u in units):
             return False
         tentative: list[Migration] = []
+        self.moving = {rid for u in units for rid in u.members}
         self.kept[h] = False
         for unit in units:
             moved = self.place(unit, h)
@@ -117,6 +119,7 @@ class _Run:
                 self.kept[h] = True
                 return False
             tentative += moved
+            self.moving.update(unit.members)
         self.migrations += tentative
         self.emptied.append(st.names[h])
         return True

@@ -131,6 +131,8 @@ class PlanState:
             return x
 
         for members in self.rules.host_affinity:
+            if not members:
+                continue
             first, *rest = sorted(members)
             for m in rest:
                 parent[find(m)] = find(first)
