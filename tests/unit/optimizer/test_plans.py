@@ -473,3 +473,22 @@ def test_rebalance_never_targets_an_unschedulable_host():
     plan = rebalance(hosts, running, [])
     check_plan(hosts, running, [], plan)
     assert [(m.demand_id, m.target) for m in plan.migrations] == [("x", "c")]
+
+
+def test_an_exhausted_time_budget_returns_a_valid_partial_plan_and_says_so():
+    hosts, running, rules = loaded_cluster(4)
+    for plan in (
+        consolidate(hosts, running, rules, time_budget_s=0.0),
+        rebalance(hosts, running, rules, time_budget_s=0.0),
+    ):
+        check_plan(hosts, running, rules, plan)
+        assert plan.migrations == []
+        assert any("time budget" in u for u in plan.unmet)
+
+
+def test_a_zero_migration_budget_moves_nothing():
+    hosts, running, rules = loaded_cluster(5)
+    plan = consolidate(hosts, running, rules, max_migrations=0)
+    assert plan.migrations == [] and plan.hosts_emptied == []
+    assert plan.emptiable_bound > 0
+    assert any("migration budget" in u for u in plan.unmet)

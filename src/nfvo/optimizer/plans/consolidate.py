@@ -100,6 +100,22 @@ class _Run:
                 st.undo(first)
         return None
 
+    def search(self, budgeted: bool) -> bool:
+        """Empty hosts pass after pass, set-aside only in the second phase; True on timeout."""
+        for evict in (False, True):
+            self.evict = evict
+            progress = True
+            while progress:
+                progress = False
+                for h in _order(self, budgeted):
+                    if time.perf_counter() > self.deadline:
+                        return True
+                    if self.left() == 0:
+                        self.budget_hit = True
+                        return False
+                    progress |= self.try_empty(h)
+        return False
+
     def try_empty(self, h: int) -> bool:
         """Empty host ``h`` entirely or leave everything as it was."""
         st = self.state
@@ -170,20 +186,7 @@ def consolidate(
     need = min(float(in_use), max(bounds.values(), default=0.0))
     run = _Run(state, max_migrations, start + time_budget_s)
     unmet = _stuck(state)
-    timed_out = False
-    for evict in (False, True):
-        run.evict = evict
-        progress = True
-        while progress and not timed_out:
-            progress = False
-            for h in _order(run, max_migrations is not None):
-                if time.perf_counter() > run.deadline:
-                    timed_out = True
-                    break
-                if run.left() == 0:
-                    run.budget_hit = True
-                    break
-                progress |= run.try_empty(h)
+    timed_out = run.search(max_migrations is not None)
     bound = in_use - int(math.ceil(need - 1e-9))
     if timed_out:
         unmet.append(f"time budget of {time_budget_s} s exhausted")

@@ -51,6 +51,42 @@ def _best_move(state: PlanState, source: int, load: np.ndarray) -> tuple[Unit, i
     return None if best is None else (best[3], best[4], best[0])
 
 
+def _level(
+    state: PlanState, target: float, max_migrations: int | None, deadline: float
+) -> tuple[list[Migration], list[str]]:
+    """Apply helpful moves until the spread is within ``target`` or a budget is spent."""
+    migrations: list[Migration] = []
+    batches = 0
+    sched = np.nonzero(state.schedulable)[0]
+    while len(sched):
+        load = state.load()
+        spread = float(load[sched].max() - load[sched].min())
+        if spread <= target + 1e-12:
+            return migrations, []
+        why = f"spread {spread:.3f} above {target}: "
+        if max_migrations is not None and len(migrations) >= max_migrations:
+            return migrations, [why + "migration budget spent"]
+        if time.perf_counter() > deadline:
+            return migrations, [why + "time budget spent"]
+        move = None
+        for source in sorted(sched, key=lambda h: (-load[h], state.names[h])):
+            move = _best_move(state, int(source), load)
+            if move is not None:
+                break
+        if move is None:
+            return migrations, [why + "no single move lowers it further"]
+        unit, dest, _ = move
+        size = sum(1 for m in unit.members if state.pos[m] != dest)
+        if max_migrations is not None and len(migrations) + size > max_migrations:
+            return migrations, [why + "migration budget spent"]
+        batch = None
+        if len(unit.members) > 1:
+            batches += 1
+            batch = batches
+        migrations += state.move(unit, dest, batch)
+    return migrations, []
+
+
 def rebalance(
     hosts: Sequence[HostCapacity],
     running: Sequence[Running],
@@ -68,38 +104,7 @@ def rebalance(
     start = time.perf_counter()
     state = PlanState(hosts, running, rules)
     before = metrics(state)
-    migrations: list[Migration] = []
-    batches, unmet = 0, []
-    sched = np.nonzero(state.schedulable)[0]
-    while len(sched):
-        load = state.load()
-        spread = float(load[sched].max() - load[sched].min())
-        if spread <= target_spread + 1e-12:
-            break
-        if max_migrations is not None and len(migrations) >= max_migrations:
-            unmet.append(f"spread {spread:.3f} above {target_spread}: migration budget spent")
-            break
-        if time.perf_counter() - start > time_budget_s:
-            unmet.append(f"spread {spread:.3f} above {target_spread}: time budget spent")
-            break
-        move = None
-        for source in sorted(sched, key=lambda h: (-load[h], state.names[h])):
-            move = _best_move(state, int(source), load)
-            if move is not None:
-                break
-        if move is None:
-            unmet.append(f"spread {spread:.3f} above {target_spread}: no move lowers it further")
-            break
-        unit, target, _ = move
-        size = sum(1 for m in unit.members if state.pos[m] != target)
-        if max_migrations is not None and len(migrations) + size > max_migrations:
-            unmet.append(f"spread {spread:.3f} above {target_spread}: migration budget spent")
-            break
-        batch = None
-        if len(unit.members) > 1:
-            batches += 1
-            batch = batches
-        migrations += state.move(unit, target, batch)
+    migrations, unmet = _level(state, target_spread, max_migrations, start + time_budget_s)
     return ActionPlan(
         goal=GOAL_BALANCING,
         migrations=migrations,
