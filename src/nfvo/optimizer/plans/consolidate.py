@@ -25,8 +25,9 @@ from nfvo.optimizer.plans.state import EPS, PlanState, Unit, metrics
 class _Run:
     """One consolidation in progress: the state, the kept hosts and the moves so far."""
 
-    def __init__(self, state: PlanState, budget: int | None, deadline: float) -> None:
+    def __init__(self, state: PlanState, budget: int | None, deadline: float, order: int) -> None:
         self.state = state
+        self.order = order
         self.budget = budget
         self.deadline = deadline
         self.kept = np.zeros(len(state.names), dtype=bool)
@@ -100,14 +101,17 @@ class _Run:
                 st.undo(first)
         return None
 
-    def search(self, budgeted: bool) -> bool:
-        """Empty hosts pass after pass, set-aside only in the second phase; True on timeout."""
+    def search(self, budgeted: bool, bound: int) -> bool:
+        """Empty hosts pass after pass, set-aside only in the second phase, until the bound
+        is reached or nothing more empties; True on timeout."""
         for evict in (False, True):
             self.evict = evict
             progress = True
             while progress:
                 progress = False
                 for h in _order(self, budgeted):
+                    if len(self.emptied) >= bound:
+                        return False
                     if time.perf_counter() > self.deadline:
                         return True
                     if self.left() == 0:
@@ -142,16 +146,30 @@ class _Run:
 
 
 def _order(run: _Run, budgeted: bool) -> list[int]:
-    """Kept hosts by cost of emptying: load (or, budgeted, migrations), then name."""
+    """Kept hosts by cost of emptying under the run's ordering, then name.
+
+    0: load (budgeted: fewest instances first); 1: fewest instances, then load; 2: smallest
+    largest unit, then load; 3: least total of dimension shares.
+    """
     st = run.state
     load = st.load()
     hosts = [h for h in st.in_use() if run.kept[h]]
 
     def key(h: int) -> tuple[float, float, str]:
-        n = len(st.on_host[h])
-        return (n, float(load[h]), st.names[h]) if budgeted else (float(load[h]), n, st.names[h])
+        n = float(len(st.on_host[h]))
+        lh = float(load[h])
+        if run.order == 1 or (run.order == 0 and budgeted):
+            return (n, lh, st.names[h])
+        if run.order == 2:
+            return (max(st.share(u.size, h) for u in st.units_on(h)), lh, st.names[h])
+        if run.order == 3:
+            return (st.share(st.cap[h] - st.free[h], h), n, st.names[h])
+        return (lh, n, st.names[h])
 
     return sorted(hosts, key=key)
+
+
+ORDERS = 4
 
 
 def _stuck(state: PlanState) -> list[str]:
@@ -163,6 +181,33 @@ def _stuck(state: PlanState) -> list[str]:
                 out.append(f"host {state.names[h]} cannot be emptied: {unit.why_not}")
                 break
     return out
+
+
+def _best_run(
+    hosts: Sequence[HostCapacity],
+    running: Sequence[Running],
+    rules: Sequence[PlacementRule],
+    max_migrations: int | None,
+    deadline: float,
+    bound: int,
+) -> tuple[_Run, bool]:
+    """Search under each host ordering while time is left and the bound is not reached; the
+    run that empties most (then with fewest migrations), and whether time ran out."""
+    best: _Run | None = None
+    timed_out = False
+    for order in range(ORDERS):
+        if best is not None and (time.perf_counter() > deadline or len(best.emptied) >= bound):
+            timed_out |= time.perf_counter() > deadline and len(best.emptied) < bound
+            break
+        trial = _Run(PlanState(hosts, running, rules), max_migrations, deadline, order)
+        timed_out |= trial.search(max_migrations is not None, bound)
+        if best is None or (len(trial.emptied), -len(trial.migrations)) > (
+            len(best.emptied),
+            -len(best.migrations),
+        ):
+            best = trial
+    assert best is not None
+    return best, timed_out
 
 
 def consolidate(
@@ -184,10 +229,10 @@ def consolidate(
     bounds = hosts_needed(state)
     in_use = len(state.in_use())
     need = min(float(in_use), max(bounds.values(), default=0.0))
-    run = _Run(state, max_migrations, start + time_budget_s)
-    unmet = _stuck(state)
-    timed_out = run.search(max_migrations is not None)
     bound = in_use - int(math.ceil(need - 1e-9))
+    run, timed_out = _best_run(hosts, running, rules, max_migrations, start + time_budget_s, bound)
+    state = run.state
+    unmet = _stuck(state)
     if timed_out:
         unmet.append(f"time budget of {time_budget_s} s exhausted")
     if run.budget_hit and len(run.emptied) < bound:
