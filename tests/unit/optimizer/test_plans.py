@@ -376,7 +376,7 @@ def _brute_force_best(hosts, running, rules):
     return best
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(150))
 def test_small_random_plans_are_valid_and_the_bound_holds(seed):
     rng = random.Random(seed)
     n = rng.randint(2, 4)
@@ -492,3 +492,22 @@ def test_a_zero_migration_budget_moves_nothing():
     assert plan.migrations == [] and plan.hosts_emptied == []
     assert plan.emptiable_bound > 0
     assert any("migration budget" in u for u in plan.unmet)
+
+
+def test_nothing_running_gives_an_empty_plan():
+    for plan in (consolidate([], [], []), rebalance([_host("a")], [], [])):
+        assert plan.migrations == [] and plan.hosts_emptied == [] and plan.emptiable_bound == 0
+        assert plan.after["hostsUsed"] == 0
+
+
+def test_hosts_without_totals_use_free_room_plus_what_runs_there():
+    hosts = [
+        HostCapacity("a", "az0", 8, 8, 8),
+        HostCapacity("b", "az0", 5, 5, 5),
+    ]
+    running = [Running("x", "a", 2, 2, 2), Running("y", "b", 5, 5, 5)]
+    plan = consolidate(hosts, running, [])
+    check_plan(hosts, running, [], plan)
+    assert plan.hosts_emptied == ["a"]
+    assert plan.before["load"] == {"a": 0.2, "b": 0.5}
+    assert plan.after["load"] == {"a": 0.0, "b": 0.7}

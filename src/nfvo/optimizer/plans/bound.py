@@ -6,9 +6,11 @@ one of those. Three relaxations each give a minimum; the bound is the largest:
 * ``volume``: the hosts holding an instance that cannot move are kept; the movable load must
   fit, dimension by dimension, in the room of kept hosts, so at least as many further hosts
   as it takes the largest rooms to cover it (exact for identical and for mixed hosts);
-* ``anti_affinity``: the members of a host anti-affinity rule need as many distinct hosts;
-* ``zones``: instances bound to a zone (zone pin, zone affinity, or stuck on a host there)
-  need hosts of that zone; the zones' volume bounds add up since zones share no host.
+* ``anti_affinity``: the members of a host anti-affinity rule that holds now need as many
+  distinct hosts (a rule already broken is not repaired, so it proves nothing);
+* ``zones``: instances bound to a zone (zone pin, or stuck on a host there) need hosts of
+  that zone; the zones' volume bounds add up since zones share no host. (Zone affinity is
+  left out: a whole group may in principle move to another zone.)
 """
 
 from __future__ import annotations
@@ -65,11 +67,12 @@ def hosts_needed(state: PlanState) -> dict[str, float]:
     in_use = state.in_use()
     ids = list(state.items)
     bounds: dict[str, float] = {"volume": _volume(state, in_use, ids)}
-    bounds["anti_affinity"] = float(max((len(r) for r in state.rules.host_anti), default=0))
+    held = [r for r in state.rules.host_anti if len({state.pos[m] for m in r}) == len(r)]
+    bounds["anti_affinity"] = float(max((len(r) for r in held), default=0))
     zone_of: dict[str, str] = {}
     for i, item in state.items.items():
         stuck = not state.units[state.unit_of[i]].movable
-        z = item.zone_pin or state.zone_lock.get(i) or (state.zone[state.pos[i]] if stuck else None)
+        z = item.zone_pin or (state.zone[state.pos[i]] if stuck else None)
         if z is not None:
             zone_of[i] = z
     total = 0.0
