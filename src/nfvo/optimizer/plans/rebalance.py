@@ -51,6 +51,36 @@ def _best_move(state: PlanState, source: int, load: np.ndarray) -> tuple[Unit, i
     return None if best is None else (best[3], best[4], best[0])
 
 
+def _still_stuck(state: PlanState, stuck: set[int], unit: Unit, source: int, dest: int) -> set[int]:
+    """Sources that still have no helpful move after ``unit`` went from ``source`` to ``dest``.
+
+    Only ``source`` got lighter, so a stuck host can only have gained a move to it; a unit
+    under zone anti-affinity may free a whole zone, and then every host is looked at again.
+    """
+    if any(m in state.rules.by_id_zone_anti for m in unit.members):
+        return set()
+    load = state.load()
+    return {s for s in stuck - {source, dest} if not _helps_to(state, s, load, source)}
+
+
+def _helps_to(state: PlanState, source: int, load: np.ndarray, target: int) -> bool:
+    """Whether some unit on ``source`` has a helpful move to ``target``."""
+    if not state.schedulable[target]:
+        return False
+    used = state.cap - state.free
+    for unit in state.units_on(source):
+        if not unit.movable or any(state.pos[m] != source for m in unit.members):
+            continue
+        if np.any(state.free[target] - unit.size < -EPS):
+            continue
+        pair = np.array([source, target])
+        after = _share(state, pair, np.stack([used[source] - unit.size, used[target] + unit.size]))
+        gain = after[0] ** 2 + after[1] ** 2 - load[source] ** 2 - load[target] ** 2
+        if after[1] < load[source] - 1e-9 and gain < -1e-12 and state.rules_allow(unit, target):
+            return True
+    return False
+
+
 def _level(
     state: PlanState, target: float, max_migrations: int | None, deadline: float
 ) -> tuple[list[Migration], list[str]]:
@@ -58,6 +88,7 @@ def _level(
     migrations: list[Migration] = []
     batches = 0
     sched = np.nonzero(state.schedulable)[0]
+    stuck: set[int] = set()  # sources with no helpful move, valid until a host frees up
     while len(sched):
         load = state.load()
         spread = float(load[sched].max() - load[sched].min())
@@ -68,11 +99,14 @@ def _level(
             return migrations, [why + "migration budget spent"]
         if time.perf_counter() > deadline:
             return migrations, [why + "time budget spent"]
-        move = None
+        move, source = None, -1
         for source in sorted(sched, key=lambda h: (-load[h], state.names[h])):
+            if int(source) in stuck:
+                continue
             move = _best_move(state, int(source), load)
             if move is not None:
                 break
+            stuck.add(int(source))
         if move is None:
             return migrations, [why + "no single move lowers it further"]
         unit, dest, _ = move
@@ -84,6 +118,7 @@ def _level(
             batches += 1
             batch = batches
         migrations += state.move(unit, dest, batch)
+        stuck = _still_stuck(state, stuck, unit, int(source), dest)
     return migrations, []
 
 
