@@ -104,6 +104,7 @@ class PlanState:
             self.on_host[h].add(rid)
         self.free = np.array([h.free() for h in self.hosts], dtype=float).reshape(-1, 3)
         self.cap = self._capacity()
+        self.inv_cap = np.where(self.cap > EPS, 1.0 / np.where(self.cap > EPS, self.cap, 1.0), 0.0)
         self.schedulable = np.array([h.schedulable for h in self.hosts], dtype=bool)
         self.rules = _expand(rules, list(self.items.values()))
         self.zone_lock = {rid: self.zone[self.pos[rid]] for rid in self.rules.zone_locked}
@@ -175,15 +176,17 @@ class PlanState:
 
     def share(self, size: np.ndarray, h: int) -> float:
         """How much of host ``h`` a size takes (sum of dimension shares)."""
-        cap = self.cap[h]
-        return float(sum(size[d] / cap[d] for d in range(3) if cap[d] > EPS))
+        return float(size @ self.inv_cap[h])
 
     # --- moves ----------------------------------------------------------------------------
 
     def fits(self, unit: Unit, exclude: Iterable[int] = ()) -> np.ndarray:
         """Mask of hosts that could take the unit by capacity and state (rules not checked)."""
         ok = np.all(self.free - unit.size >= -EPS, axis=1) & self.schedulable
-        for h in {self.pos[m] for m in unit.members}:
+        if len(unit.members) == 1:
+            h = self.pos[unit.members[0]]
+            ok[h] = bool(np.all(self.free[h] >= -EPS)) and self.schedulable[h]
+        for h in {self.pos[m] for m in unit.members} if len(unit.members) > 1 else ():
             back = sum(np.asarray(self.items[m].size()) for m in unit.members if self.pos[m] == h)
             ok[h] = bool(np.all(self.free[h] + back - unit.size >= -EPS)) and self.schedulable[h]
         for h in exclude:
