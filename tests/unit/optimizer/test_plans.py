@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import statistics
 from collections import defaultdict
@@ -51,6 +52,14 @@ def _holds(rule, members, where, zone_of):
     return len(set(places)) == len(places)
 
 
+def _clashes(rule, members, where, zone_of):
+    """How far a rule is from holding: extra places for affinity, shared places for anti."""
+    places = [where[m] if rule.scope == "host" else zone_of[where[m]] for m in members]
+    if rule.kind == "affinity":
+        return max(len(set(places)) - 1, 0)
+    return len(places) - len(set(places))
+
+
 def check_plan(hosts, running, rules, plan: ActionPlan, max_migrations=None):
     """Replay ``plan`` step by step; fail on any capacity, state, pin or rule violation."""
     by_name = {h.name: h for h in hosts}
@@ -60,6 +69,7 @@ def check_plan(hosts, running, rules, plan: ActionPlan, max_migrations=None):
     item = {r.id: r for r in running}
     expanded = [(rule, _members(rule, running)) for rule in rules]
     kept = [(r, m) for r, m in expanded if _holds(r, m, where, zone_of)]
+    broken = [(r, m, _clashes(r, m, where, zone_of)) for r, m in expanded if (r, m) not in kept]
     if max_migrations is not None:
         assert len(plan.migrations) <= max_migrations
     seen_batches = set()
@@ -87,6 +97,10 @@ def check_plan(hosts, running, rules, plan: ActionPlan, max_migrations=None):
             if rule.kind == "affinity" and rule.scope == "host" and batch_open:
                 continue
             assert _holds(rule, members, where, zone_of), f"step {k}: {rule} broken"
+        for rule, members, clashes in broken:
+            if rule.kind == "affinity" and rule.scope == "host" and batch_open:
+                continue
+            assert _clashes(rule, members, where, zone_of) <= clashes, f"step {k}: {rule} worse"
     for h in plan.hosts_emptied:
         assert not [i for i, at in where.items() if at == h], f"{h} is not empty"
     assert plan.after["hostsUsed"] == len(set(where.values()))
@@ -511,3 +525,24 @@ def test_hosts_without_totals_use_free_room_plus_what_runs_there():
     assert plan.hosts_emptied == ["a"]
     assert plan.before["load"] == {"a": 0.2, "b": 0.5}
     assert plan.after["load"] == {"a": 0.0, "b": 0.7}
+
+
+def test_a_plan_survives_its_dict_view():
+
+    hosts, running, rules = loaded_cluster(9)
+    plan = consolidate(hosts, running, rules)
+    view = json.loads(json.dumps(plan.to_dict()))
+    assert view["goal"] == "server_consolidation"
+    assert view["migrations"][0].keys() == {
+        "demandId",
+        "source",
+        "target",
+        "nsInstanceId",
+        "vnfInstanceId",
+        "batch",
+    }
+    back = ActionPlan.from_dict(view)
+    assert back.migrations == plan.migrations
+    assert back.hosts_emptied == plan.hosts_emptied
+    assert back.emptiable_bound == plan.emptiable_bound
+    assert back.after == plan.after

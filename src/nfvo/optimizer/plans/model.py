@@ -93,3 +93,27 @@ class ActionPlan:
             "unmet": list(self.unmet),
             "solveTimeS": self.solve_time_s,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ActionPlan:
+        """The plan back from its ``to_dict`` view (e.g. as stored)."""
+        return cls(
+            goal=data["goal"],
+            migrations=[
+                Migration(
+                    m["demandId"],
+                    m["source"],
+                    m["target"],
+                    m.get("nsInstanceId"),
+                    m.get("vnfInstanceId"),
+                    m.get("batch"),
+                )
+                for m in data.get("migrations", [])
+            ],
+            hosts_emptied=list(data.get("hostsEmptied", [])),
+            emptiable_bound=int(data.get("emptiableBound", 0)),
+            before=dict(data.get("before", {})),
+            after=dict(data.get("after", {})),
+            unmet=list(data.get("unmet", [])),
+            solve_time_s=float(data.get("solveTimeS", 0.0)),
+        )
