@@ -47,7 +47,9 @@ def _volume(state: PlanState, hosts: list[int], ids: list[str]) -> float:
             if state.on_host[h]
             else np.zeros(3)
         )
-        room[h] = state.free[h] + mine  # room for instances on this host (others' usage left)
+        # Room for instances on this host once others' usage is left out; an overcommitted
+        # host may keep what it holds, so never less than that.
+        room[h] = np.maximum(state.free[h] + mine, mine)
     need = np.zeros(3)
     for i in ids:
         if state.units[state.unit_of[i]].movable:
