@@ -350,9 +350,13 @@ def test_plans_are_deterministic_whatever_the_input_order():
     assert again.hosts_emptied == plan.hosts_emptied
 
 
-def test_running_on_an_unknown_host_is_refused():
+def test_running_on_an_unknown_host_or_named_twice_is_refused():
     with pytest.raises(ValueError, match="ghost"):
         consolidate([_host("a")], [Running("x", "ghost", 1, 1, 1)], [])
+    with pytest.raises(ValueError, match="host named more than once: a"):
+        rebalance([_host("a"), _host("a")], [], [])
+    with pytest.raises(ValueError, match="instance named more than once: x"):
+        consolidate([_host("a")], [Running("x", "a", 1, 1, 1)] * 2, [])
 
 
 def _brute_force_best(hosts, running, rules):

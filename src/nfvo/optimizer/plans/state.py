@@ -8,6 +8,7 @@ one host as a batch. Rules that were already broken before the plan are never ma
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -76,6 +77,12 @@ def _expand(rules: Iterable[PlacementRule], running: Sequence[Running]) -> Rules
     return out
 
 
+def _refuse_duplicates(what: str, names: Sequence[str]) -> None:
+    twice = sorted(n for n, count in Counter(names).items() if count > 1)
+    if twice:
+        raise ValueError(f"{what} named more than once: {', '.join(twice)}")
+
+
 def host_is_down(host: HostCapacity) -> bool:
     """A down host's instances cannot be live-migrated (evacuation is another operation)."""
     return not host.up or host.state in DOWN_STATES
@@ -90,6 +97,8 @@ class PlanState:
         running: Sequence[Running],
         rules: Sequence[PlacementRule],
     ) -> None:
+        _refuse_duplicates("host", [h.name for h in hosts])
+        _refuse_duplicates("running instance", [r.id for r in running])
         self.hosts = sorted(hosts, key=lambda h: h.name)
         self.names = [h.name for h in self.hosts]
         self.index = {n: i for i, n in enumerate(self.names)}
