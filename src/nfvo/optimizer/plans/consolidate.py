@@ -35,7 +35,7 @@ class _Run:
         self.migrations: list[Migration] = []
         self.batches = 0
         self.emptied: list[str] = []
-        self.evict = False
+        self.depth = 0  # how many units may be set aside to make room for one
         self.moving: set[str] = set()
         self.budget_hit = False
 
@@ -68,7 +68,7 @@ class _Run:
         batch = self._batch(unit)
         for t in self.targets(unit, source):
             return self.state.move(unit, t, batch)
-        return self._place_with_eviction(unit, source, batch) if self.evict else None
+        return self._place_with_eviction(unit, source, batch) if self.depth else None
 
     def _batch(self, unit: Unit) -> int | None:
         if len(unit.members) == 1:
@@ -87,25 +87,41 @@ class _Run:
         cand = np.nonzero(ok)[0]
         near = [int(cand[k]) for k in np.argsort(deficit[cand], kind="stable")]
         for t in near[:8]:
-            for victim in sorted(st.units_on(t), key=lambda u: st.share(u.size, t)):
-                if not victim.movable or self.moving.intersection(victim.members):
-                    continue
-                if np.any(st.free[t] + victim.size - unit.size < -EPS):
-                    continue
-                aside = [h for h in self.targets(victim, t, limit=2) if h != source][:1]
-                if not aside:
-                    continue
-                first = st.move(victim, aside[0], self._batch(victim))
-                if st.fits(unit, exclude=(source,))[t] and st.rules_allow(unit, t):
-                    return first + st.move(unit, t, batch)
-                st.undo(first)
+            moved = self._make_room(unit, source, t, self.depth)
+            if moved is not None:
+                return moved + st.move(unit, t, batch)
         return None
 
-    def search(self, budgeted: bool, bound: int) -> bool:
+    def _make_room(self, unit: Unit, source: int, t: int, depth: int) -> list[Migration] | None:
+        """Set aside up to ``depth`` small units of ``t`` (to other kept hosts) until ``unit``
+        may go there; the set-aside moves, or None with nothing changed."""
+        st = self.state
+        if st.fits(unit, exclude=(source,))[t] and st.rules_allow(unit, t):
+            return []
+        if depth == 0:
+            return None
+        for victim in sorted(st.units_on(t), key=lambda u: st.share(u.size, t)):
+            if not victim.movable or self.moving.intersection(victim.members):
+                continue
+            if depth == 1 and np.any(st.free[t] + victim.size - unit.size < -EPS):
+                continue
+            aside = [h for h in self.targets(victim, t, limit=2) if h != source][:1]
+            if not aside:
+                continue
+            first = st.move(victim, aside[0], self._batch(victim))
+            self.moving.update(victim.members)
+            rest = self._make_room(unit, source, t, depth - 1)
+            self.moving.difference_update(victim.members)
+            if rest is not None:
+                return first + rest
+            st.undo(first)
+        return None
+
+    def search(self, budgeted: bool, bound: int, depths: Sequence[int] = (0, 1)) -> bool:
         """Empty hosts pass after pass, set-aside only in the second phase, until the bound
         is reached or nothing more empties; True on timeout."""
-        for evict in (False, True):
-            self.evict = evict
+        for depth in depths:
+            self.depth = depth
             progress = True
             while progress:
                 progress = False
@@ -170,6 +186,9 @@ def _order(run: _Run, budgeted: bool) -> list[int]:
 
 
 ORDERS = 4
+# Up to this many in-use hosts every ordering also tries setting two units aside; above it,
+# only the best ordering's plan does, with the time left.
+DEEP_UP_TO = 100
 
 
 def _stuck(state: PlanState) -> list[str]:
@@ -192,7 +211,9 @@ def _best_run(
     bound: int,
 ) -> tuple[_Run, bool]:
     """Search under each host ordering while time is left and the bound is not reached; the
-    run that empties most (then with fewest migrations), and whether time ran out."""
+    run that empties most (then with fewest migrations), and whether time ran out.
+
+    On large clusters the deepest set-aside is left to one last pass over the best run."""
     best: _Run | None = None
     timed_out = False
     for order in range(ORDERS):
@@ -200,13 +221,16 @@ def _best_run(
             timed_out |= time.perf_counter() > deadline and len(best.emptied) < bound
             break
         trial = _Run(PlanState(hosts, running, rules), max_migrations, deadline, order)
-        timed_out |= trial.search(max_migrations is not None, bound)
+        depths = (0, 1, 2) if len(trial.state.in_use()) <= DEEP_UP_TO else (0, 1)
+        timed_out |= trial.search(max_migrations is not None, bound, depths)
         if best is None or (len(trial.emptied), -len(trial.migrations)) > (
             len(best.emptied),
             -len(best.migrations),
         ):
             best = trial
     assert best is not None
+    if not timed_out and len(best.emptied) < bound and len(best.state.in_use()) > DEEP_UP_TO:
+        timed_out = best.search(max_migrations is not None, bound, depths=(2,))
     return best, timed_out
 
 
