@@ -338,6 +338,26 @@ def test_a_unit_that_fits_nowhere_moves_after_a_smaller_one_is_set_aside():
     assert [(m.demand_id, m.target) for m in plan.migrations] == [("y", "c"), ("x", "b")]
 
 
+def test_two_units_are_set_aside_when_one_does_not_make_room():
+    # x (6) fits on b only once both y and w (2 each) have gone to c; v cannot move.
+    hosts, running = _cluster(
+        {
+            "a": [("x", (6, 6, 6))],
+            "b": [("y", (2, 2, 2)), ("w", (2, 2, 2)), ("v", (4, 4, 4))],
+            "c": [("z", (6, 6, 6))],
+        },
+    )
+    running = [Running(r.id, r.host, *r.size(), movable=r.id != "v") for r in running]
+    plan = consolidate(hosts, running, [])
+    check_plan(hosts, running, [], plan)
+    assert plan.hosts_emptied == ["a"] and plan.emptiable_bound == 1
+    assert [(m.demand_id, m.target) for m in plan.migrations] == [
+        ("w", "c"),
+        ("y", "c"),
+        ("x", "b"),
+    ]
+
+
 def test_plans_are_deterministic_whatever_the_input_order():
     hosts, running, rules = loaded_cluster(3)
     plan = consolidate(hosts, running, rules)
