@@ -3,9 +3,11 @@
 Hosts are tried one at a time, the cheapest to empty first (least loaded; with a migration
 budget, fewest migrations). Each of the host's units (largest first) goes by best fit to the
 kept in-use host it fills most tightly, preferring a target whose room stays balanced across
-dimensions so complementary shapes pair up. If a unit fits nowhere directly, one small unit
-of a candidate target may first be moved aside to another kept host. If the host cannot be
-emptied, its tentative moves are undone and it stays. Passes repeat until one empties nothing.
+dimensions so complementary shapes pair up. If the host cannot be emptied, its tentative
+moves are undone and it stays. Passes repeat until one empties nothing; later phases allow
+setting one, then two, small units of a nearly fitting host aside (to other kept hosts) to
+make room. The search runs under up to four host orderings within the time budget and keeps
+the plan that empties most, stopping early once it reaches the bound.
 """
 
 from __future__ import annotations
