@@ -11,7 +11,7 @@ from collections import defaultdict
 import pytest
 
 from nfvo.optimizer.model import HostCapacity, PlacementRule
-from nfvo.optimizer.plans import ActionPlan, Running, consolidate, rebalance
+from nfvo.optimizer.plans import ActionPlan, Running, consolidate, first_problem, rebalance
 
 GIB = 1024
 HOST = (64.0, 256.0 * GIB, 1500.0)
@@ -254,6 +254,9 @@ def test_host_affinity_members_move_together_as_one_batch():
     assert {m.demand_id for m in plan.migrations} == {"p", "q"}
     assert len({m.batch for m in plan.migrations}) == 1
     assert plan.migrations[0].batch is not None
+    assert first_problem(hosts, running, rules, plan.migrations) is None
+    half = first_problem(hosts, running, rules, plan.migrations[:1])
+    assert "host-affinity members must move together" in half
 
 
 def test_a_host_whose_instances_do_not_all_fit_keeps_all_of_them():
@@ -570,3 +573,36 @@ def test_a_plan_survives_its_dict_view():
     assert back.hosts_emptied == plan.hosts_emptied
     assert back.emptiable_bound == plan.emptiable_bound
     assert back.after == plan.after
+
+
+def test_a_fresh_plan_has_no_problem_on_the_inventory_it_was_made_from():
+    for seed in range(5):
+        hosts, running, rules = loaded_cluster(seed)
+        for plan in (consolidate(hosts, running, rules), rebalance(hosts, running, rules)):
+            assert first_problem(hosts, running, rules, plan.migrations) is None
+
+
+def test_a_stale_plan_names_its_first_broken_step():
+    hosts, running = _cluster(
+        {"a": [("x", (2, 2, 2))], "b": [("y", (3, 3, 3))], "c": [("z", (8, 8, 8))]},
+    )
+    plan = consolidate(hosts, running, [])
+    assert [(m.demand_id, m.source, m.target) for m in plan.migrations] == [("x", "a", "c")]
+    steps = plan.migrations
+
+    def problem(hosts=hosts, running=running, rules=()):
+        return first_problem(hosts, running, list(rules), steps)
+
+    assert problem() is None
+    full = [h if h.name != "c" else _host("c", free=(1, 1, 1)) for h in hosts]
+    assert problem(hosts=full) == "migration 1 (x a -> c): host c lacks the room"
+    down = [h if h.name != "c" else _host("c", free=(2, 2, 2), state="down") for h in hosts]
+    assert "host c is not schedulable" in problem(hosts=down)
+    moved = [r if r.id != "x" else Running("x", "b", *r.size()) for r in running]
+    assert "no longer on a" in problem(running=moved)
+    gone = [r for r in running if r.id != "x"]
+    assert "no longer runs" in problem(running=gone)
+    rule = PlacementRule("anti_affinity", "host", ["x", "z"])
+    assert "rule forbids host c" in problem(rules=[rule])
+    pinned = [r if r.id != "x" else Running("x", "a", *r.size(), movable=False) for r in running]
+    assert "x is not movable" in problem(running=pinned)

@@ -5,6 +5,7 @@ as ``PlacementRule``): no inventory, no VIM. ``consolidate`` (goal ``server_cons
 empties as many in-use hosts as it can and proves how many could be emptied at most;
 ``rebalance`` (goal ``workload_balancing``) levels the per-host load. Both answer an
 ``ActionPlan`` whose migrations, applied in order, keep capacity and every rule at each step.
+``first_problem`` re-checks a stored plan against the inventory as it is when applying it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from nfvo.optimizer.plans.model import (
     Running,
 )
 from nfvo.optimizer.plans.rebalance import rebalance
+from nfvo.optimizer.plans.validate import first_problem
 
 __all__ = [
     "GOAL_BALANCING",
@@ -26,5 +28,6 @@ __all__ = [
     "Migration",
     "Running",
     "consolidate",
+    "first_problem",
     "rebalance",
 ]
