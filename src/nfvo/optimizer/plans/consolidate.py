@@ -42,6 +42,7 @@ class _Run:
         self.budget_hit = False
 
     def left(self) -> int | None:
+        """Migrations left in the budget (None: no budget)."""
         return None if self.budget is None else self.budget - len(self.migrations)
 
     def targets(self, unit: Unit, source: int, limit: int = 1) -> list[int]:
@@ -66,7 +67,8 @@ class _Run:
         return out
 
     def place(self, unit: Unit, source: int) -> list[Migration] | None:
-        """Move ``unit`` off ``source``: directly, or after moving one unit aside."""
+        """Move ``unit`` off ``source``: directly, or (in later phases) after setting units
+        aside; the moves, or None with nothing changed."""
         batch = self._batch(unit)
         for t in self.targets(unit, source):
             return self.state.move(unit, t, batch)
@@ -120,8 +122,8 @@ class _Run:
         return None
 
     def search(self, budgeted: bool, bound: int, depths: Sequence[int] = (0, 1)) -> bool:
-        """Empty hosts pass after pass, set-aside only in the second phase, until the bound
-        is reached or nothing more empties; True on timeout."""
+        """Empty hosts pass after pass, one phase per set-aside depth, until the bound is
+        reached or a phase empties nothing more; True on timeout."""
         for depth in depths:
             self.depth = depth
             progress = True
