@@ -189,13 +189,14 @@ def test_consolidation_empties_at_least_90_percent_of_the_bound_on_40_random_hos
     ratios = []
     for seed in range(20):
         hosts, running, rules = loaded_cluster(seed)
-        plan = consolidate(hosts, running, rules)
+        # A generous budget so a loaded machine cannot cut the search short.
+        plan = consolidate(hosts, running, rules, time_budget_s=60.0)
         check_plan(hosts, running, rules, plan)
         assert plan.emptiable_bound >= len(plan.hosts_emptied) > 0
         assert plan.after["hostsUsed"] == plan.before["hostsUsed"] - len(plan.hosts_emptied)
         ratios.append(len(plan.hosts_emptied) / plan.emptiable_bound)
     assert statistics.median(ratios) >= 0.9
-    assert min(ratios) >= 0.85
+    assert min(ratios) >= 0.9
 
 
 def test_large_cluster_is_planned_within_an_order_of_magnitude_of_the_time_budget():
