@@ -206,6 +206,22 @@ def _stuck(state: PlanState) -> list[str]:
     return out
 
 
+def _shortfall(run: _Run, bound: int, timed_out: bool, time_budget_s: float) -> list[str]:
+    """Why fewer hosts than the bound were emptied, if so."""
+    done = len(run.emptied)
+    if done >= bound:
+        return []
+    head = f"{done} of at most {bound} hosts emptied"
+    if timed_out:
+        return [f"{head}: time budget of {time_budget_s} s exhausted"]
+    if run.budget_hit:
+        return [f"{head} within {run.budget} migrations: migration budget spent"]
+    return [
+        f"{head}: no other host could be emptied onto the hosts kept with the moves tried "
+        "(the bound ignores move order and rules beyond anti-affinity, so it may be out of reach)"
+    ]
+
+
 def _best_run(
     hosts: Sequence[HostCapacity],
     running: Sequence[Running],
@@ -260,14 +276,7 @@ def consolidate(
     bound = in_use - int(math.ceil(need - 1e-9))
     run, timed_out = _best_run(hosts, running, rules, max_migrations, start + time_budget_s, bound)
     state = run.state
-    unmet = _stuck(state)
-    if timed_out:
-        unmet.append(f"time budget of {time_budget_s} s exhausted")
-    if run.budget_hit and len(run.emptied) < bound:
-        unmet.append(
-            f"{len(run.emptied)} of at most {bound} hosts emptied within "
-            f"{max_migrations} migrations: migration budget spent"
-        )
+    unmet = _stuck(state) + _shortfall(run, bound, timed_out, time_budget_s)
     after = metrics(state)
     before["hostsNeededBound"] = {k: (None if math.isinf(v) else v) for k, v in bounds.items()}
     return ActionPlan(
