@@ -608,7 +608,13 @@ def test_a_stale_plan_names_its_first_broken_step():
     assert "no longer on a" in problem(running=moved)
     gone = [r for r in running if r.id != "x"]
     assert "no longer runs" in problem(running=gone)
-    rule = PlacementRule("anti_affinity", "host", ["x", "z"])
-    assert "rule forbids host c" in problem(rules=[rule])
+    rule = PlacementRule("anti_affinity", "host", ["x", "z"], label="apart")
+    assert problem(rules=[rule]) == (
+        "migration 1 (x a -> c): x would share a host with another member of apart"
+    )
+    pinned_zone = [
+        r if r.id != "x" else Running("x", "a", *r.size(), zone_pin="az9") for r in running
+    ]
+    assert "x is pinned to zone az9" in problem(running=pinned_zone)
     pinned = [r if r.id != "x" else Running("x", "a", *r.size(), movable=False) for r in running]
     assert "x is not movable" in problem(running=pinned)

@@ -39,6 +39,7 @@ class Rules:
     host_anti: list[set[str]] = field(default_factory=list)
     zone_anti: list[set[str]] = field(default_factory=list)
     labels_host_anti: list[str] = field(default_factory=list)
+    labels_zone_anti: list[str] = field(default_factory=list)
     by_id_host_anti: dict[str, list[int]] = field(default_factory=dict)
     by_id_zone_anti: dict[str, list[int]] = field(default_factory=dict)
     zone_locked: set[str] = field(default_factory=set)
@@ -74,6 +75,7 @@ def _expand(rules: Iterable[PlacementRule], running: Sequence[Running]) -> Rules
                 {m: [*out.by_id_zone_anti.get(m, []), len(out.zone_anti)] for m in members}
             )
             out.zone_anti.append(members)
+            out.labels_zone_anti.append(label)
     return out
 
 
@@ -204,29 +206,40 @@ class PlanState:
 
     def rules_allow(self, unit: Unit, target: int) -> bool:
         """Whether moving the unit to ``target`` keeps zone pins and every rule."""
+        return self.blocker(unit, target) is None
+
+    def blocker(self, unit: Unit, target: int) -> str | None:
+        """What forbids moving the unit to ``target`` (a pin or a rule, named), or None."""
         tz = self.zone[target]
         inside = set(unit.members)
+        rules = self.rules
         for m in unit.members:
             item = self.items[m]
             if item.zone_pin is not None and item.zone_pin != tz:
-                return False
+                return f"{m} is pinned to zone {item.zone_pin}"
             if m in self.zone_lock and self.zone_lock[m] != tz:
-                return False
-            for r in self.rules.by_id_host_anti.get(m, ()):
-                others = self.rules.host_anti[r] - inside
-                if any(self.pos[o] == target for o in others):
-                    return False
-                if len(self.rules.host_anti[r] & inside) > 1:
-                    return False
+                return f"{m} must stay in zone {self.zone_lock[m]} (zone affinity)"
+            for r in rules.by_id_host_anti.get(m, ()):
+                others = rules.host_anti[r] - inside
+                if (
+                    any(self.pos[o] == target for o in others)
+                    or len(rules.host_anti[r] & inside) > 1
+                ):
+                    return (
+                        f"{m} would share a host with another member of {rules.labels_host_anti[r]}"
+                    )
             if self.zone[self.pos[m]] == tz:
                 continue
-            for r in self.rules.by_id_zone_anti.get(m, ()):
-                others = self.rules.zone_anti[r] - inside
-                if any(self.zone[self.pos[o]] == tz for o in others):
-                    return False
-                if len(self.rules.zone_anti[r] & inside) > 1:
-                    return False
-        return True
+            for r in rules.by_id_zone_anti.get(m, ()):
+                others = rules.zone_anti[r] - inside
+                if (
+                    any(self.zone[self.pos[o]] == tz for o in others)
+                    or len(rules.zone_anti[r] & inside) > 1
+                ):
+                    return (
+                        f"{m} would share a zone with another member of {rules.labels_zone_anti[r]}"
+                    )
+        return None
 
     def move(self, unit: Unit, target: int, batch: int | None) -> list[Migration]:
         """Move every member of the unit not already on ``target``; the migrations made."""

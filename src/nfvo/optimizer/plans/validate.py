@@ -60,8 +60,9 @@ def first_problem(
             return f"{where}: host {first.target} is not schedulable"
         if not state.fits(unit)[target]:
             return f"{where}: host {first.target} lacks the room"
-        if not state.rules_allow(unit, target):
-            return f"{where}: a zone pin or placement rule forbids host {first.target}"
+        blocker = state.blocker(unit, target)
+        if blocker is not None:
+            return f"{where}: {blocker}"
         state.move(unit, target, first.batch)
         done += len(step)
     return None
