@@ -1,0 +1,126 @@
+"""The benchmark's independent checker catches every violation kind; the benchmark runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nfvo.optimizer.model import Demand, HostCapacity, PlacementRule
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from placement_check import check, summary  # noqa: E402
+
+HOSTS = [
+    HostCapacity("a1", "az1", 8, 1000, 100),
+    HostCapacity("a2", "az1", 8, 1000, 100),
+    HostCapacity("b1", "az2", 8, 1000, 100),
+    HostCapacity("down", "az2", 8, 1000, 100, up=False),
+]
+
+
+def _kinds(demands, rules, assignments):
+    return summary(check(HOSTS, demands, rules, assignments))
+
+
+def test_a_valid_assignment_has_no_violation():
+    demands = [Demand("x", 4, 500, 50, group="g"), Demand("y", 4, 500, 50, group="g")]
+    rules = [PlacementRule("anti_affinity", "host", ["g"])]
+    assert check(HOSTS, demands, rules, {"x": "a1", "y": "a2"}) == []
+
+
+@pytest.mark.parametrize(
+    ("dimension", "size"),
+    [("vcpus", (9, 1, 1)), ("ram_mib", (1, 1001, 1)), ("disk_gib", (1, 1, 101))],
+)
+def test_capacity_is_checked_per_host_per_dimension(dimension, size):
+    demands = [Demand("x", *size)]
+    violations = check(HOSTS, demands, [], {"x": "a1"})
+    assert [(v["kind"], v["dimension"]) for v in violations] == [("capacity", dimension)]
+
+
+def test_capacity_adds_up_the_demands_on_one_host():
+    demands = [Demand("x", 5, 1, 1), Demand("y", 5, 1, 1)]
+    assert _kinds(demands, [], {"x": "a1", "y": "a1"}) == {"capacity": 1}
+    assert _kinds(demands, [], {"x": "a1", "y": "a2"}) == {}
+
+
+def test_pins_exclusions_and_host_state():
+    demands = [
+        Demand("z", 1, 1, 1, zone="az2"),
+        Demand("h", 1, 1, 1, host="a2"),
+        Demand("eh", 1, 1, 1, exclude_hosts=frozenset({"a1"})),
+        Demand("ez", 1, 1, 1, exclude_zones=frozenset({"az1"})),
+        Demand("d", 1, 1, 1),
+        Demand("u", 1, 1, 1),
+    ]
+    assignments = {"z": "a1", "h": "a1", "eh": "a1", "ez": "a2", "d": "down", "u": "nowhere"}
+    assert _kinds(demands, [], assignments) == {
+        "zone_pin": 1,
+        "host_pin": 1,
+        "excluded_host": 1,
+        "excluded_zone": 1,
+        "host_down": 1,
+        "unknown_host": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "scope", "assignments", "expected"),
+    [
+        ("affinity", "host", {"x": "a1", "y": "a2"}, "affinity_host"),
+        ("affinity", "zone", {"x": "a1", "y": "b1"}, "affinity_zone"),
+        ("anti_affinity", "host", {"x": "a1", "y": "a1"}, "anti_affinity_host"),
+        ("anti_affinity", "zone", {"x": "a1", "y": "a2"}, "anti_affinity_zone"),
+    ],
+)
+def test_every_rule_kind_and_scope(kind, scope, assignments, expected):
+    demands = [Demand("x", 1, 1, 1, group="g"), Demand("y", 1, 1, 1, group="g")]
+    by_group = [PlacementRule(kind, scope, ["g"], label="r")]
+    by_id = [PlacementRule(kind, scope, ["x", "y"], label="r")]
+    assert _kinds(demands, by_group, assignments) == {expected: 1}
+    assert _kinds(demands, by_id, assignments) == {expected: 1}
+
+
+def test_rules_only_judge_placed_members():
+    demands = [Demand("x", 1, 1, 1), Demand("y", 1, 1, 1)]
+    rules = [PlacementRule("affinity", "host", ["x", "y"])]
+    assert check(HOSTS, demands, rules, {"x": "a1"}) == []
+
+
+def test_the_benchmark_smoke_run_prints_json_with_no_violation():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "placement.py"),
+            "--quick",
+            "--families",
+            "flavour",
+            "--sizes",
+            "100",
+            "--budget",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=True,
+    )
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    rows = [r for r in lines if "family" in r]
+    assert [(r["family"], r["size"]) for r in rows] == [("flavour", 100)]
+    row = rows[0]
+    assert row["violations"] == 0 and row["unplaced"] == 0
+    assert row["hosts_used"] >= row["bounds"]["best"] >= row["bounds"]["volume"] > 0
+    assert set(row["baselines"]) == {"spread", "stack", "ffd"}
+    assert all(b["violations"] == 0 for b in row["baselines"].values())
+    assert "summary" in lines[-1]
