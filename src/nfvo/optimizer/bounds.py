@@ -530,6 +530,11 @@ def configuration_lp_bound(
     box, so any real placement is a packing into as many boxes). With identical empty hosts
     and no rules this is exactly the configuration LP of the instance. Demands that fit no
     box are left out (they cannot be placed anyway).
+
+    Speed: with many distinct sizes the instance is first solved with shares rounded DOWN to a
+    grid (fewer types; smaller items can only lower the optimum, so that bound is valid too),
+    then with finer types while the budget lasts; the best proven value is returned. ``info``
+    tells, per level, the types, grid, iterations, columns, LP value, status and bound.
     """
     start = time.perf_counter()
     deadline = start + max(0.0, time_budget_s)
@@ -538,8 +543,10 @@ def configuration_lp_bound(
     first = int(min(3000, max(100, _TYPES_PER_SECOND * time_budget_s)))
     for max_types in (first // 2, first, 1_000_000):
         t = _types(hosts, demands, max_types)
-        if t is None or len(t.count) == seen:
+        if t is None:
             break
+        if len(t.count) == seen:
+            continue  # this level rounds to the same types as the previous one
         if seen >= 0 and deadline - time.perf_counter() < 0.2 * time_budget_s:
             break  # too little time left for a finer level to beat the coarser one
         seen = len(t.count)
@@ -571,44 +578,30 @@ _TYPES_PER_SECOND = 200
 def _generate(
     t: _Types, master: _Master, pricer: _Pricer, deadline: float, info: dict[str, Any]
 ) -> tuple[float, str]:
-    """Column generation with Wentges smoothing; (best proven bound, status).
+    """Column generation; (best proven bound, status: optimal, timeout or stalled).
 
-    Pricing runs at a point between the best dual found so far (the stability centre) and the
-    master's current dual, which damps the dual oscillation that makes plain column generation
-    tail off; every exact pricing yields a Farley bound, and the best one is kept.
+    Each iteration solves the master, prices exactly at its duals (the Farley bound needs the
+    pricing optimum, or an upper bound on it) and adds the improving columns the heuristic and
+    the exact pricing met. The best Farley bound over all iterations is kept.
     """
     limit = 300
-    alpha = 0.0
-    best, centre = 0.0, None
+    best = 0.0
     while True:
         info["iterations"] += 1
         z, y = master.solve()
         info["lp_value"] = z
-        best = max(best, float(y @ t.count) / max(1.0, _fractional_ub(t, y)))
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            return best, "timeout"
-        point = y if centre is None else alpha * centre + (1 - alpha) * y
-        _, found, ub = pricer.exact(point, left)
-        bound = float(point @ t.count) / max(1.0, ub)
-        if bound > best or centre is None:
-            best, centre = max(best, bound), point
-        cols = pricer.heuristic(point, limit) + found
-        cols = [c for c in cols if float(y @ c) > 1 + 1e-9]
-        if cols and master.add(cols):
-            continue
-        # Nothing improves the master at the smoothed point: price at the master's own duals.
+        dual = float(y @ t.count)
+        best = max(best, dual / max(1.0, _fractional_ub(t, y)))
         left = deadline - time.perf_counter()
         if left <= 0:
             return best, "timeout"
         _, found, ub = pricer.exact(y, left)
-        best = max(best, float(y @ t.count) / max(1.0, ub))
+        best = max(best, dual / max(1.0, ub))
         if ub <= 1 + 1e-9:
-            return max(best, float(y @ t.count)), "optimal"
-        cols = pricer.heuristic(y, limit) + found
-        if not master.add(cols):
-            return best, "timeout"  # the exact pricing ran out of time without a column
-        centre = y
+            return max(best, dual), "optimal"
+        if not master.add(pricer.heuristic(y, limit) + found):
+            # No new improving column: the pricing stopped on time, or tolerances disagree.
+            return best, "timeout" if time.perf_counter() >= deadline else "stalled"
 
 
 def best_bound(

@@ -124,3 +124,40 @@ def test_the_benchmark_smoke_run_prints_json_with_no_violation():
     assert set(row["baselines"]) == {"spread", "stack", "ffd"}
     assert all(b["violations"] == 0 for b in row["baselines"].values())
     assert "summary" in lines[-1]
+
+
+def _args(**kw):
+    import argparse
+
+    base = {"seed": 7, "runs": 1, "budget": 1.0, "quick": False, "mip_seconds": 3.0}
+    return argparse.Namespace(**{**base, **kw})
+
+
+def test_the_benchmark_reports_the_exact_solver_result(monkeypatch):
+    import types
+
+    import placement
+
+    calls = []
+
+    def solve_exact(hosts, demands, rules, time_limit_s):
+        calls.append((len(demands), time_limit_s))
+        return types.SimpleNamespace(assignments={}, objective=15.0, bound=14.2, status="optimal")
+
+    stub = types.SimpleNamespace(solve_exact=solve_exact)
+    monkeypatch.setitem(sys.modules, "nfvo.optimizer.exact", stub)
+    row = placement.run_instance("flavour", 100, _args())
+    assert calls == [(100, 3.0)]
+    assert row["exact"]["status"] == "optimal" and row["exact"]["objective"] == 15.0
+    assert row["bounds"]["mip"] == 15.0  # the proven dual bound, rounded up
+    assert row["default_equals_optimum"] is (row["hosts_used"] == 15)
+
+
+def test_the_benchmark_says_when_the_exact_solver_is_missing(monkeypatch):
+    import placement
+
+    monkeypatch.setitem(sys.modules, "nfvo.optimizer.exact", None)
+    row = placement.run_instance("hard", 100, _args())
+    assert row["exact"] == {"status": "exact solver not available"}
+    assert "mip" not in row["bounds"] and "default_equals_optimum" not in row
+    assert row["bounds"]["configuration_lp"] > row["bounds"]["volume"]
