@@ -282,6 +282,7 @@ class _Pricer:
     """
 
     BLOCK = 512
+    TOP = 300  # improving triples added per iteration
 
     def __init__(self, t: _Types, kmax: int, deadline: float = math.inf):
         self.t = t
@@ -427,7 +428,7 @@ class _Pricer:
             if not len(self._triple_list):
                 return floor, [], floor
             value = y[self._triple_list].sum(axis=1)
-            top = np.argsort(-value)[:300]
+            top = np.argsort(-value)[: self.TOP]
             found = [self._triple_list[k].tolist() for k in top if value[k] > 1 + 1e-9]
             return max(floor, float(value[top[0]])), found, max(floor, float(value[top[0]]))
         return self._triples_bb(y, floor, seconds)
@@ -584,7 +585,7 @@ def _generate(
     pricing optimum, or an upper bound on it) and adds the improving columns the heuristic and
     the exact pricing met. The best Farley bound over all iterations is kept.
     """
-    limit = 300
+    limit = pricer.TOP
     best = 0.0
     while True:
         info["iterations"] += 1

@@ -178,3 +178,26 @@ def test_rounded_down_types_still_give_a_bound(problem):
     with mock.patch.object(bounds_module, "_types", coarse):
         value, info = configuration_lp_bound(hosts, demands, (), 1.0)
     assert value <= optimum, (value, optimum, info)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_tiny())
+def test_triple_branch_and_bound_pricing_still_gives_a_bound(problem):
+    # Too many triples to list: pricing falls back to branch and bound; same proof.
+    hosts, demands = problem
+    optimum = _optimum(hosts, demands)
+    if optimum is None:
+        return
+    with mock.patch.object(bounds_module._Pricer, "_all_triples", lambda self, **kw: None):
+        value, info = configuration_lp_bound(hosts, demands, (), 1.0)
+    assert value <= optimum, (value, optimum, info)
+
+
+def test_branch_and_bound_pricing_matches_the_listed_triples():
+    demands = _hard(200, 11)
+    hosts = [HostCapacity("h", "z", 64, 262144, 1500)]
+    listed, _ = configuration_lp_bound(hosts, demands, (), 5.0)
+    with mock.patch.object(bounds_module._Pricer, "_all_triples", lambda self, **kw: None):
+        searched, info = configuration_lp_bound(hosts, demands, (), 5.0)
+    assert info["status"] == "optimal"
+    assert searched == listed
