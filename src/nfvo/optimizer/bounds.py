@@ -564,7 +564,7 @@ def configuration_lp_bound(
         if value >= best:
             best = value
             info.update({k: v for k, v in level.items() if k != "levels"})
-        if status == "optimal" and t.grid == 0:
+        if status in ("optimal", "rounded") and t.grid == 0:
             break
     info["seconds"] = time.perf_counter() - start
     return _ceil(best), info
@@ -579,7 +579,7 @@ _TYPES_PER_SECOND = 200
 def _generate(
     t: _Types, master: _Master, pricer: _Pricer, deadline: float, info: dict[str, Any]
 ) -> tuple[float, str]:
-    """Column generation; (best proven bound, status: optimal, timeout or stalled).
+    """Column generation; (best proven bound, status: optimal, rounded, timeout or stalled).
 
     Each iteration solves the master, prices exactly at its duals (the Farley bound needs the
     pricing optimum, or an upper bound on it) and adds the improving columns the heuristic and
@@ -596,6 +596,10 @@ def _generate(
         left = deadline - time.perf_counter()
         if left <= 0:
             return best, "timeout"
+        if _ceil(best) >= _ceil(z):
+            # The master's value only falls toward the LP optimum, which is at least ``best``:
+            # once both round up to the same integer, no further column can raise the bound.
+            return best, "rounded"
         _, found, ub = pricer.exact(y, left)
         best = max(best, dual / max(1.0, ub))
         if ub <= 1 + 1e-9:
