@@ -262,6 +262,8 @@ def _baseline(inst: Instance, policy: str) -> dict[str, str]:
     free = np.array([h.free() for h in hosts], dtype=float)
     zone_names = sorted({h.zone for h in hosts})
     zone = np.array([zone_names.index(h.zone) for h in hosts])
+    names = np.array([h.name for h in hosts])
+    up = np.array([h.schedulable for h in hosts])
     used: list[set[int]] = [set() for _ in rules]  # host or zone indexes per rule
     # Zone-pinned units first (else unpinned ones fill the pinned zones), request order within.
     pinned = [any(d.zone is not None for d in ds) for ds in u.units]
@@ -274,6 +276,15 @@ def _baseline(inst: Instance, policy: str) -> dict[str, str]:
         for d in u.units[k]:
             if d.zone is not None:
                 mask &= zone == zone_names.index(d.zone) if d.zone in zone_names else False
+            if d.host is not None:
+                mask &= names == d.host
+            if d.exclude_hosts:
+                mask &= ~np.isin(names, list(d.exclude_hosts))
+            if d.exclude_zones:
+                mask &= ~np.isin(
+                    zone, [zone_names.index(z) for z in d.exclude_zones if z in zone_names]
+                )
+        mask &= up
         for r in u.rules_of[k]:
             rule, seen = rules[r], used[r]
             if not seen:

@@ -161,3 +161,21 @@ def test_the_benchmark_says_when_the_exact_solver_is_missing(monkeypatch):
     assert row["exact"] == {"status": "exact solver not available"}
     assert "mip" not in row["bounds"] and "default_equals_optimum" not in row
     assert row["bounds"]["configuration_lp"] > row["bounds"]["volume"]
+
+
+@pytest.mark.parametrize("policy", ["spread", "stack", "ffd"])
+def test_the_baselines_keep_pins_exclusions_and_rules(policy):
+    import placement
+
+    demands = [
+        Demand("p", 1, 1, 1, host="b1"),
+        Demand("e", 1, 1, 1, exclude_hosts=frozenset({"a1", "a2"}), exclude_zones=frozenset()),
+        Demand("x", 1, 1, 1, group="g"),
+        Demand("y", 1, 1, 1, group="g"),
+        Demand("z", 1, 1, 1, zone="az1", exclude_zones=frozenset({"az2"})),
+    ]
+    rules = [PlacementRule("anti_affinity", "host", ["g"])]
+    inst = placement.Instance("t", HOSTS, demands, rules, [])
+    assignments = placement._baseline(inst, policy)
+    assert set(assignments) == {d.id for d in demands}
+    assert check(HOSTS, demands, rules, assignments) == []
