@@ -176,22 +176,18 @@ class _Master:
                 fresh.append(c)
         if not fresh:
             return 0
-        starts, index, value = [], [], []
-        for c in fresh:
-            nz = np.flatnonzero(c)
-            starts.append(len(index))
-            index.extend(nz.tolist())
-            value.extend(np.asarray(c, dtype=float)[nz].tolist())
+        block = np.vstack(fresh)
+        col, row = np.nonzero(block)  # row-major: grouped by column, rows ascending
         k = len(fresh)
         self.h.addCols(
             k,
             np.ones(k),
             np.zeros(k),
             np.full(k, self._hs.kHighsInf),
-            len(index),
-            np.array(starts, np.int32),
-            np.array(index, np.int32),
-            np.array(value, float),
+            len(row),
+            np.searchsorted(col, np.arange(k)).astype(np.int32),
+            row.astype(np.int32),
+            block[col, row].astype(float),
         )
         return k
 
@@ -291,6 +287,7 @@ class _Pricer:
         self.enumerate = kmax <= 3
         self._fits: np.ndarray | None = None
         self._triple_list: np.ndarray | None = None
+        self._partner_memo: tuple[bytes, tuple[np.ndarray, np.ndarray]] | None = None
         if self.enumerate and self.n <= 8000:
             rows = np.arange(self.n)
             self._fits = np.vstack(
@@ -310,6 +307,9 @@ class _Pricer:
     def _best_partner(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per type, the fitting partner of largest dual (-1 when none) and its dual."""
         assert self._fits is not None
+        key = y.tobytes()
+        if self._partner_memo is not None and self._partner_memo[0] == key:
+            return self._partner_memo[1]  # exact and heuristic pricing ask at the same duals
         partner = np.full(self.n, -1)
         value = np.full(self.n, -1.0)
         y32 = y.astype(np.float32)
@@ -319,7 +319,9 @@ class _Pricer:
             partner[a : a + self.BLOCK] = best
             value[a : a + self.BLOCK] = masked[np.arange(len(best)), best]
         partner[value < 0] = -1
-        return partner, np.maximum(value, 0.0)
+        result = (partner, np.maximum(value, 0.0))
+        self._partner_memo = (key, result)
+        return result
 
     def _pairs(self, y: np.ndarray, limit: int) -> list[np.ndarray]:
         partner, other = self._best_partner(y)
