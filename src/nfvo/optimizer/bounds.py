@@ -123,9 +123,8 @@ def _types(
             break
         grid = g
         cells = np.array([g, g, max(4, g // 16)], dtype=float)  # disk rarely binds: coarser
-        size, count = np.unique(
-            np.floor(share * cells * (1 + _FIT)) / cells, axis=0, return_counts=True
-        )
+        # Plain floor, no tolerance: a share may only shrink (one cell too far is still valid).
+        size, count = np.unique(np.floor(share * cells) / cells, axis=0, return_counts=True)
     return _Types(size=size, count=count.astype(float), cap=cap, grid=grid)
 
 
