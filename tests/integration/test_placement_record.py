@@ -268,3 +268,21 @@ def test_unmeetable_anti_affinity_is_refused_before_any_vim_call(live: LiveApi) 
     owned = c.get(f"{VIMS}/{vim_id}/resources").json()
     assert owned["servers"] == owned["networks"] == owned["ports"] == []
     assert _servers(c, vim_id) == []
+
+
+@needs_explanations
+def test_each_vim_places_with_its_own_strategy(live: LiveApi) -> None:
+    """The same NS on two VIMs alike but for the strategy: ``pack`` fills fewer hosts than
+    ``spread`` (most free RAM first), and each record names its VIM's strategy."""
+    _onboard(live)
+    c = live.client
+    used = {}
+    for strategy in ("pack", "spread"):
+        vim_id = _vim(c, strategy, zones=1, hosts=6, placement_strategy=strategy)
+        ns_id = _ns(c, f"on-{strategy}")
+        _instantiate(c, ns_id, vim_id)
+        [vim] = _record(c, _last_op(c, ns_id, "INSTANTIATE")["id"])["vims"]
+        assert vim["strategy"] == strategy and vim["vimAccountId"] == vim_id
+        used[strategy] = len({a["host"] for a in vim["assignments"]})
+        assert _placed({"vims": [vim]}) == _running(c, ns_id)
+    assert used["pack"] < used["spread"], used

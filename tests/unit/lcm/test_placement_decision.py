@@ -4,6 +4,8 @@ the short dimension), with a minimal explanation where the optimizer gave none."
 
 from __future__ import annotations
 
+import pytest
+
 from nfvo.lcm.placement import VimDecision, _failure, _merged, place_more
 from nfvo.lcm.plan import PlacementInput
 from nfvo.optimizer.model import (
@@ -118,3 +120,26 @@ def test_merged_runs_keep_the_last_answer_of_a_retried_demand() -> None:
     assert merged.assignments == {"v/a-0": "h2"} and merged.unplaced == {}
     assert (merged.objective, merged.lower_bound, merged.gap) == (1.0, 1.0, 0.0)
     assert merged.solve_time_s == first.solve_time_s + second.solve_time_s
+
+
+def test_hosts_excluded_for_running_members_are_explained_and_name_the_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An optimizer that explains (as the issue 13 strategies do) sees only the hosts left;
+    the LCM adds the hosts the rule excluded and names the rule when nothing is left."""
+    import nfvo.lcm.placement as placement
+
+    def explaining(hosts, demands, rules, strategy):  # noqa: ANN001, ANN202
+        return _placement(
+            unplaced={d.id: "no host" for d in demands},
+            explanations={d.id: Explanation(d.id, reason="no host") for d in demands},
+        )
+
+    monkeypatch.setattr(placement, "_solve", explaining)
+    hosts = [HostCapacity("h1", "z", 8, 16384, 100)]
+    runs: list[Placement] = []
+    _, unplaced = place_more(hosts, _input(), {"vnf1/web-0": "h1"}, ["vnf1/web-1"], runs=runs)
+    assert "h1" in unplaced["vnf1/web-1"]
+    why = runs[0].explanations["vnf1/web-1"]
+    assert why.filtered[0] == FilterVerdict("running_members", 1, ("h1",))
+    assert why.blocking_rule == "web_anti_affinity"
