@@ -143,9 +143,28 @@ class VimDecision:
         }
 
 
+def _policy_name(blocking: str | None, rules: Sequence[PlacementRule]) -> str | None:
+    """The descriptor policy name (rule label) an explanation's ``blocking_rule`` stands for:
+    the label itself, or the rule whose quoted label the optimizer's wording carries."""
+    if blocking is None:
+        return None
+    labels = [r.label for r in rules if r.label]
+    if blocking in labels:
+        return blocking
+    quoted = [lbl for lbl in labels if f"'{lbl}'" in blocking]
+    return max(quoted, key=len) if quoted else blocking
+
+
 def _decision(
-    vim_id: str, strategy: str | None, result: Placement, hosts: Sequence[HostCapacity]
+    vim_id: str,
+    strategy: str | None,
+    result: Placement,
+    hosts: Sequence[HostCapacity],
+    rules: Sequence[PlacementRule] = (),
 ) -> VimDecision:
+    """The decision of one VIM; explanations name a blocking rule by its policy name."""
+    for exp in result.explanations.values():
+        exp.blocking_rule = _policy_name(exp.blocking_rule, rules)
     name = strategy or getattr(optimizer, "DEFAULT_STRATEGY", None) or result.algorithm
     return VimDecision(vim_id, name, result, {h.name: h.zone for h in hosts})
 
@@ -225,7 +244,7 @@ def place_plan(
             continue  # nothing known yet: the operation syncs, then places
         strategy = _strategy_of(resources, vim_id)
         result = _solve(hosts, inp.demands, inp.rules, strategy)
-        decision = _decision(vim_id, strategy, result, hosts)
+        decision = _decision(vim_id, strategy, result, hosts, inp.rules)
         if decisions is not None:
             decisions[vim_id] = decision
         if result.unplaced:
@@ -511,7 +530,7 @@ def place_changes(
         )
         merged = _merged(runs, assignments.values())
         merged.unplaced = dict(unplaced)
-        decision = _decision(vim_id, strategy, merged, hosts)
+        decision = _decision(vim_id, strategy, merged, hosts, inp.rules)
         if decisions is not None:
             decisions[vim_id] = decision
         if unplaced:

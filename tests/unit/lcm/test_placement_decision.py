@@ -143,3 +143,19 @@ def test_hosts_excluded_for_running_members_are_explained_and_name_the_rule(
     why = runs[0].explanations["vnf1/web-1"]
     assert why.filtered[0] == FilterVerdict("running_members", 1, ("h1",))
     assert why.blocking_rule == "web_anti_affinity"
+
+
+def test_a_blocking_rule_in_the_optimizers_words_is_named_by_its_policy() -> None:
+    from nfvo.lcm.placement import _decision
+
+    rules = _input().rules
+    worded = "anti_affinity (host) rule 'web_anti_affinity' over vnf1/web"
+    result = _placement(
+        unplaced={"vnf1/web-1": "x"},
+        explanations={"vnf1/web-1": Explanation("vnf1/web-1", reason="x", blocking_rule=worded)},
+    )
+    decision = _decision("vim-1", "pack", result, [], rules)
+    assert decision.explanation("vnf1/web-1").blocking_rule == "web_anti_affinity"
+    problem = _failure("vim-1", decision, _input()).problem
+    assert problem["blockingRules"] == ["web_anti_affinity"]
+    assert "blocked by AntiAffinityRule 'web_anti_affinity'" in problem["detail"]
