@@ -141,6 +141,8 @@ MATRIX: dict[str, Entry] = {
     f"POST {NS_ITEM}/update": Entry("ns_idle", OPERATOR, 409, body={"updateType": "ADD_VNF"}),
     "GET /nslcm/v2/ns_lcm_op_occs": Entry(None, READER, 200),
     f"GET {OP_ITEM}": Entry("op", READER, 200),
+    # the placement decision of an op: scoped exactly like the op (its instantiate placed)
+    "GET /admin/v1/ns_lcm_op_occs/{op_id}/placement": Entry("op", READER, 200),
     **{
         f"POST {OP_ITEM}/{task}": Entry("op", OPERATOR, 409, body={})  # the op is COMPLETED
         for task in ("retry", "rollback", "continue", "fail", "cancel")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, undefer
 from nfvo.inventory.models import (
     NsInstance,
     NsLcmOpOcc,
+    NsLcmOpPlacement,
     NsVl,
     NsVnf,
     NsVnfc,
@@ -468,8 +469,9 @@ class OpOccRepository:
         return self.s.execute(q).scalar_one_or_none()
 
     def delete_for(self, ns_instance_id: str) -> None:
-        """Remove the op history of a deleted NS instance."""
+        """Remove the op history of a deleted NS instance (placement records included)."""
         self.s.execute(delete(NsLcmOpOcc).where(NsLcmOpOcc.ns_instance_id == ns_instance_id))
+        PlacementRecordRepository(self.s).delete_for(ns_instance_id)
 
     def set_state_if(self, op_id: str, expected: Iterable[str], **values: Any) -> bool:
         """Set columns of an op occurrence only while it is in one of ``expected`` states."""
@@ -480,3 +482,39 @@ class OpOccRepository:
             .execution_options(synchronize_session=False)
         )
         return self.s.execute(q).rowcount == 1
+
+
+class PlacementRecordRepository:
+    """The placement decision of each op occurrence: one row per op, written in the
+    transaction of the step that placed and replaced when that step runs again."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def put(self, op: NsLcmOpOcc, vims: list[dict[str, Any]]) -> None:
+        """Record (or replace) the decision of ``op``: one entry per VIM placed on."""
+        row = self.s.get(NsLcmOpPlacement, op.id)
+        if row is None:
+            self.s.add(
+                NsLcmOpPlacement(
+                    op_occ_id=op.id,
+                    ns_instance_id=op.ns_instance_id,
+                    tenant_id=op.tenant_id,
+                    operation=op.operation,
+                    vims=vims,
+                )
+            )
+        else:
+            row.vims, row.recorded_at = vims, utcnow()
+        self.s.flush()
+
+    def get(self, op_id: str) -> NsLcmOpPlacement | None:
+        """The recorded decision of one op occurrence, read fresh."""
+        q = select(NsLcmOpPlacement).where(NsLcmOpPlacement.op_occ_id == op_id)
+        return self.s.execute(q.execution_options(populate_existing=True)).scalar_one_or_none()
+
+    def delete_for(self, ns_instance_id: str) -> None:
+        """Remove the records of a deleted NS instance's operations."""
+        self.s.execute(
+            delete(NsLcmOpPlacement).where(NsLcmOpPlacement.ns_instance_id == ns_instance_id)
+        )

@@ -341,6 +341,21 @@ class NsLcmOpOcc(Base):
     state_entered_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class NsLcmOpPlacement(Base):
+    """The placement decision an NS LCM operation occurrence took (the optimizer's answer per
+    VIM: strategy, bounds, assignment and explanation per VDU instance), written with the
+    step that placed and replaced when that step runs again."""
+
+    __tablename__ = "ns_lcm_op_placements"
+
+    op_occ_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ns_instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    operation: Mapped[str] = mapped_column(String(16))
+    vims: Mapped[list[Any]] = mapped_column(default=list)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class LccnSubscriptionRow(Base):
     """A SOL005 subscription (NS LCM, VNF package or NSD management): where to send which
     notifications, and how to authenticate there. Callback credentials live only in

@@ -839,16 +839,20 @@ def _rule_scope(scope: str | None) -> Literal["host", "zone"]:
 
 @dataclass
 class PlacementInput:
-    """Optimizer input for one VIM: one demand per VDU instance and the descriptor rules;
-    ``labels[i]`` names the descriptor rule behind ``rules[i]`` (for error messages)."""
+    """Optimizer input for one VIM: one demand per VDU instance and the descriptor rules
+    (each rule's ``label`` is its descriptor policy name); ``labels[i]`` describes the rule
+    behind ``rules[i]`` in full (type, name, scope, descriptor) for error messages."""
 
     demands: list[Demand] = field(default_factory=list)
     rules: list[OptRule] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
 
 
-def _rule_label(rule: Any, where: str) -> str:
-    kind = "AntiAffinityRule" if rule.kind == "anti_affinity" else "AffinityRule"
+def _rule_label(rule: Any, where: str, *, ns: bool = False) -> str:
+    """How an error message names a descriptor rule: its SOL001 type, policy name and scope."""
+    kind = ("Ns" if ns else "") + (
+        "AntiAffinityRule" if rule.kind == "anti_affinity" else "AffinityRule"
+    )
     return f"{kind} {rule.id!r} (scope {rule.scope or 'nfvi_node'}) of {where}"
 
 
@@ -871,14 +875,22 @@ def placement_inputs(
             group = f"{spec.vnf_instance_id}/{vdu.vdu_id}"
             for i in range(vdu.count):
                 demand = Demand(
-                    f"{group}-{i}", vdu.vcpus, vdu.ram_mib, vdu.disk_gib, vdu.zone, None, group
+                    f"{group}-{i}",
+                    vdu.vcpus,
+                    vdu.ram_mib,
+                    vdu.disk_gib,
+                    vdu.zone,
+                    None,
+                    group,
+                    vnf_id=spec.vnf_instance_id,
+                    ns_id=plan.ns_instance_id,
                 )
                 inp.demands.append(demand)
                 ids.append(demand.id)
         flavour = vnfds[spec.vnfd_id].flavour(spec.flavour_id)
         for rule in flavour.placement_rules:
             members = [f"{spec.vnf_instance_id}/{t}" for t in rule.targets]
-            inp.rules.append(OptRule(rule.kind, _rule_scope(rule.scope), members))
+            inp.rules.append(OptRule(rule.kind, _rule_scope(rule.scope), members, rule.id))
             inp.labels.append(_rule_label(rule, f"VNFD {spec.vnfd_id} flavour {spec.flavour_id}"))
     ns_flavour = next(
         (f for f in (nsd.flavours if nsd else []) if f.flavour_id == plan.flavour_id), None
@@ -887,8 +899,10 @@ def placement_inputs(
         for vim, inp in out.items():
             members = [d for t in rule.targets for d in by_profile.get((vim, t), [])]
             if members:
-                inp.rules.append(OptRule(rule.kind, _rule_scope(rule.scope), members))
-                inp.labels.append(_rule_label(rule, f"NSD {plan.nsd_id} flavour {plan.flavour_id}"))
+                inp.rules.append(OptRule(rule.kind, _rule_scope(rule.scope), members, rule.id))
+                inp.labels.append(
+                    _rule_label(rule, f"NSD {plan.nsd_id} flavour {plan.flavour_id}", ns=True)
+                )
     return out
 
 

@@ -14,7 +14,12 @@ from nfvo.catalog.service import CatalogService
 from nfvo.catalog.states import OperationalState, PackageKind, UsageState
 from nfvo.errors import BadRequest, Conflict, NotFound, UnprocessableEntity
 from nfvo.inventory.db import Database
-from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository, OpOccRepository
+from nfvo.inventory.lcm_repo import (
+    NsRecordsRepository,
+    NsRepository,
+    OpOccRepository,
+    PlacementRecordRepository,
+)
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
 from nfvo.inventory.repositories import CatalogRepository
 from nfvo.lcm import changes, codec, engine, events, placement, requests
@@ -193,7 +198,7 @@ class LcmService:
             )
         current = self.get(ns_id, tenant)
         # validated now; placed once the NS is claimed (a busy NS is refused without placing)
-        placing: Callable[[], None] | None = None
+        placing: Callable[[], dict[str, placement.VimDecision]] | None = None
         if op is OpType.INSTANTIATE and current.ns_state == NsState.NOT_INSTANTIATED:
             placing = self._check_instantiate(current, params)
         change_set = ChangeSet()
@@ -208,9 +213,10 @@ class LcmService:
             if not repo.claim(ns_id, op_id, _NEEDS[op]):
                 s.rollback()
                 self._refuse(repo.get(ns_id), ns_id, op)
+            decisions: dict[str, placement.VimDecision] = {}
             if placing is not None:
                 try:
-                    placing()
+                    decisions = placing()
                 except placement.PlacementFailed as exc:
                     s.rollback()  # the claim too: nothing of the request remains
                     raise _unplaceable(exc) from None
@@ -225,6 +231,8 @@ class LcmService:
                     changes=codec.to_json(change_set),
                 )
             )
+            if op is not OpType.INSTANTIATE:  # an instantiate's plan step places (and records)
+                placement.record(s, occ, decisions)
             events.op_event(s, occ, start=True)
         engine.start(occ.id, occ.operation, occ.generation)
         return occ
@@ -246,7 +254,7 @@ class LcmService:
 
     def _check_instantiate(
         self, ns: NsInstance, params: dict[str, Any]
-    ) -> Callable[[], None] | None:
+    ) -> Callable[[], dict[str, placement.VimDecision]] | None:
         """Refuse an INSTANTIATE that cannot succeed before any op occurrence exists: unknown
         flavour or level, a bad parameter, a day-0 file the package lacks (400); a VIM account
         that does not exist or is in ERROR, VDUs no host can take under the descriptors'
@@ -293,8 +301,10 @@ class LcmService:
                     vimAccountId=vim_id,
                 )
 
-        def place() -> None:
-            placement.place_plan(ns_plan, vnfds, nsd, resources, sync=False)
+        def place() -> dict[str, placement.VimDecision]:
+            decisions: dict[str, placement.VimDecision] = {}
+            placement.place_plan(ns_plan, vnfds, nsd, resources, sync=False, decisions=decisions)
+            return decisions
 
         return place
 
@@ -307,7 +317,7 @@ class LcmService:
 
     def _changes(
         self, ns: NsInstance, op: OpType, params: dict[str, Any]
-    ) -> tuple[ChangeSet, Callable[[], None] | None]:
+    ) -> tuple[ChangeSet, Callable[[], dict[str, placement.VimDecision]] | None]:
         """Validated change set of a SCALE/HEAL/UPDATE request (400 naming the field), and
         the placement of the VDU instances it adds or recreates (run once the NS is claimed:
         it writes their hosts into the change set, PlacementFailed when some fit nowhere)."""
@@ -354,10 +364,20 @@ class LcmService:
         ]
         specs = {v.id: codec.from_json(VnfDeploymentSpec, v.spec) for v in vnfs}
 
-        def place() -> None:
+        def place() -> dict[str, placement.VimDecision]:
+            decisions: dict[str, placement.VimDecision] = {}
             placement.place_changes(
-                ns.id, nsd, vnfds, flavour_id, specs, running, change_set, resources
+                ns.id,
+                nsd,
+                vnfds,
+                flavour_id,
+                specs,
+                running,
+                change_set,
+                resources,
+                decisions=decisions,
             )
+            return decisions
 
         return change_set, place
 
@@ -404,6 +424,20 @@ class LcmService:
         if occ is None or not Scope(tenant).owns(occ.tenant_id):
             raise NotFound(f"NS LCM operation occurrence {op_id} does not exist")
         return occ
+
+    def placement_of(self, op_id: str, tenant: str | None) -> dict[str, Any]:
+        """The placement decision an op occurrence visible to the caller recorded; 404 when
+        the op does not exist for the caller or placed nothing."""
+        occ = self.op(op_id, tenant)
+        with self.db.session() as s:
+            row = PlacementRecordRepository(s).get(occ.id)
+            if row is None:
+                raise NotFound(
+                    f"NS LCM operation occurrence {op_id} ({occ.operation}) has recorded no "
+                    "placement decision (it placed no VDU instance, or has not placed yet)",
+                    nsLcmOpOccId=op_id,
+                )
+            return placement.record_view(row)
 
     def ops_page(
         self, tenant: str | None, query: PageQuery, *, without: Collection[str] = ()

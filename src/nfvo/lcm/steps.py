@@ -207,7 +207,14 @@ def plan(op_id: str) -> NsLevelPlan:
     ns_plan = plan_instantiation(
         ns_id, nsd, vnfds, request, default_vim=default_vim, artifacts=artifacts
     )
-    ns_level_plan, specs = placement.place_plan(ns_plan, vnfds, nsd, ctx().resources)
+    decisions: dict[str, placement.VimDecision] = {}
+    try:
+        ns_level_plan, specs = placement.place_plan(
+            ns_plan, vnfds, nsd, ctx().resources, decisions=decisions
+        )
+    except placement.PlacementFailed:
+        _record_placement(op_id, decisions)  # what blocks it, kept with the failed op
+        raise
     # images referenced by name must exist on the VIMs placement chose, before create_ns_vls
     missing = vnfm_images.missing_images_of_specs(specs, vnfds, ctx().resources.driver)
     if missing:
@@ -227,7 +234,15 @@ def plan(op_id: str) -> NsLevelPlan:
             flavour_id=ns_plan.flavour_id,
             instantiation_level_id=ns_plan.instantiation_level_id,
         )
+        placement.record(s, _op(s, op_id), decisions)
     return ns_level_plan
+
+
+def _record_placement(op_id: str, decisions: dict[str, placement.VimDecision]) -> None:
+    """Record a placement decision on its own (the one that failed: nothing else to write)."""
+    if decisions:
+        with ctx().db.session() as s:
+            placement.record(s, _op(s, op_id), decisions)
 
 
 def _vnf_row(ns_id: str, seq: int, spec: VnfDeploymentSpec, levels: dict[str, int]) -> NsVnf:
@@ -517,11 +532,27 @@ def _place_again(op_id: str, changes: ChangeSet) -> ChangeSet:
         sc.hosts = {}
     for heal in changes.heal.values():
         heal.hosts = {}
-    placement.place_changes(
-        ns_id, nsd, vnfds, flavour_id, specs, running, changes, ctx().resources, sync=True
-    )
+    decisions: dict[str, placement.VimDecision] = {}
+    try:
+        placement.place_changes(
+            ns_id,
+            nsd,
+            vnfds,
+            flavour_id,
+            specs,
+            running,
+            changes,
+            ctx().resources,
+            sync=True,
+            decisions=decisions,
+        )
+    except placement.PlacementFailed:
+        _record_placement(op_id, decisions)
+        raise
     with ctx().db.session() as s:
-        _op(s, op_id).changes = codec.to_json(changes)
+        op = _op(s, op_id)
+        op.changes = codec.to_json(changes)
+        placement.record(s, op, decisions)
     return changes
 
 

@@ -14,11 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nfvo import optimizer
 from nfvo.errors import BadRequest, Conflict, Forbidden, NotFound
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import SdnController, Tenant, VimAccount
 from nfvo.inventory.resources_repo import SdnRepository, TenantRepository, VimRepository
 from nfvo.netguard import OutboundGuard
+from nfvo.optimizer.model import HostCapacity
 from nfvo.query import PageQuery
 from nfvo.resources import sdn as sdn_drivers
 from nfvo.resources.endpoints import check_tenant_urls, vim_urls
@@ -40,6 +42,8 @@ MAX_CONFIG_BYTES = 1 << 20
 VIM_TYPES = registry.VIM_TYPES  # the VIM types nfvo has a driver for
 # how stale a reused driver's view of its account may be when another process changed it
 REVISION_CHECK_S = 1.0
+# the config key naming the optimizer strategy the LCM places with on a VIM account
+PLACEMENT_STRATEGY = "placement_strategy"
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,7 @@ class ResourceService:
                 exc.field if exc.field.startswith(("config", "vim_type")) else f"config.{exc.field}"
             )
             raise BadRequest(f"{field}: {exc.message}", field=field) from None
+        check_placement_strategy(config)
         if not scope.is_global:
             check_tenant_urls(self.guard, vim_urls(body.get("vim_url"), config))
         public, secrets = split_secrets(config)
@@ -419,6 +424,7 @@ class ResourceService:
                 config = registry.validate_config(current.vim_type, config)
             except vim_base.VimConfigError as exc:
                 raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
+            check_placement_strategy(config)
         if not scope.is_global:
             url = changes["vim_url"] if "vim_url" in changes else current.vim_url
             check_tenant_urls(self.guard, vim_urls(url, config))
@@ -495,30 +501,40 @@ class ResourceService:
             ],
         }
 
-    def host_capacities(self, vim_id: str) -> list[dict[str, Any]]:
-        """Free room per synced host (capacity x allocation ratio - usage), for placement;
-        usage is the last sync's plus what nfvo placed on the host since."""
+    def host_capacities(self, vim_id: str) -> list[HostCapacity]:
+        """Every synced host as the optimizer sees it: capacity, allocation ratios, usage (the
+        last sync's plus what nfvo placed on the host since) and state. A host that is not
+        ``up`` stays in the list: the optimizer's host-state filter removes it and says so."""
         with self.db.session() as s:
-            hosts = VimRepository(s).hosts(vim_id)
-            placed = VimRepository(s).placed_since_sync(vim_id)
-            out = []
-            for h in hosts:
-                more = placed.get(h.name, _NOTHING)
-                out.append(
-                    {
-                        "name": h.name,
-                        "zone": h.zone,
-                        "vcpus_free": h.vcpus * h.cpu_allocation_ratio - h.vcpus_used - more[0],
-                        "ram_mib_free": h.ram_mib * h.ram_allocation_ratio
-                        - h.ram_mib_used
-                        - more[1],
-                        "disk_gib_free": h.disk_gib * h.disk_allocation_ratio
-                        - h.disk_gib_used
-                        - more[2],
-                        "up": h.state == "up",
-                    }
+            repo = VimRepository(s)
+            hosts = repo.hosts(vim_id)
+            placed = repo.placed_since_sync(vim_id)
+            return [
+                HostCapacity.from_inventory(
+                    h.name,
+                    h.zone,
+                    (h.vcpus, h.ram_mib, h.disk_gib),
+                    (h.cpu_allocation_ratio, h.ram_allocation_ratio, h.disk_allocation_ratio),
+                    tuple(  # type: ignore[arg-type]
+                        u + more
+                        for u, more in zip(
+                            (h.vcpus_used, h.ram_mib_used, h.disk_gib_used),
+                            placed.get(h.name, _NOTHING)[:3],
+                            strict=True,
+                        )
+                    ),
+                    state=h.state,
                 )
-            return out
+                for h in hosts
+            ]
+
+    def placement_strategy(self, vim_id: str) -> str | None:
+        """The optimizer strategy a VIM account names (``config.placement_strategy``); None:
+        the optimizer's default (also for an account that no longer exists)."""
+        with self.db.session() as s:
+            vim = VimRepository(s).get(vim_id)
+            value = (vim.config or {}).get(PLACEMENT_STRATEGY) if vim is not None else None
+        return value if isinstance(value, str) else None
 
     def resources(self, vim_id: str, scope: Scope) -> dict[str, Any]:
         """Zones and hosts (as synced) plus what nfvo owns on the VIM (live)."""
@@ -700,6 +716,28 @@ class ResourceService:
             r = repo.get(sdn_id, lock=True)
             if r is not None:
                 repo.delete(r)
+
+
+def placement_strategies() -> list[str]:
+    """The names of the optimizer's placement strategies, sorted."""
+    registered = getattr(optimizer, "STRATEGIES", None) or optimizer.ALGORITHMS
+    return sorted(registered)
+
+
+def check_placement_strategy(config: dict[str, Any]) -> None:
+    """400 naming ``config.placement_strategy`` and the known names when the account names a
+    strategy the optimizer does not have (the VIM drivers only check it is a short name)."""
+    name = config.get(PLACEMENT_STRATEGY)
+    if name is None:
+        return
+    known = placement_strategies()
+    if name not in known:
+        field = f"config.{PLACEMENT_STRATEGY}"
+        raise BadRequest(
+            f"{field}: unknown placement strategy {name!r}; known: {', '.join(known)}",
+            field=field,
+            knownStrategies=known,
+        )
 
 
 def _owner_of(named: Any, scope: Scope) -> str | None:

@@ -17,6 +17,7 @@ from nfvo.lcm.plan import (
     PlanError,
     apply_placement,
     placement_demands,
+    placement_inputs,
     plan_instantiation,
     scale_vnf_counts,
     vdu_initial_counts,
@@ -487,8 +488,16 @@ def test_placement_bridge(nsd, vnfds):
     assert len(db_demands) == 2 and {(r.kind, r.scope) for r in db_rules} == {("affinity", "zone")}
     first = p.vnfs[0].spec
     assert db_demands[0] == Demand(
-        f"{first.vnf_instance_id}/db-0", 4, 8192, 20, group=f"{first.vnf_instance_id}/db"
+        f"{first.vnf_instance_id}/db-0",
+        4,
+        8192,
+        20,
+        group=f"{first.vnf_instance_id}/db",
+        vnf_id=first.vnf_instance_id,
+        ns_id=p.ns_instance_id,
     )
+    # each rule is labelled with its descriptor policy name (explanations name it so)
+    assert {r.label for r in web_rules} == {"web_anti_affinity"}
     hosts = [HostCapacity(f"h{i}", "az1", 8, 16384, 100) for i in range(4)]
     for demands, rules in inputs.values():
         assert apply_placement(p, place(hosts, demands, rules)) == []
@@ -511,7 +520,9 @@ def test_placement_bridge_ns_rules(nsd, vnfds):
     p = plan(ns, vnfds, nsInstantiationLevelId="high")
     demands, rules = placement_demands(p, vnfds, ns)["vim-0"]
     (spread,) = [r for r in rules if r.scope == "zone" and r.kind == "anti_affinity"]
-    assert len(spread.members) == 6
+    assert len(spread.members) == 6 and spread.label == "spread"
+    inp = placement_inputs(p, vnfds, ns)["vim-0"]
+    assert inp.labels[inp.rules.index(spread)].startswith("NsAntiAffinityRule 'spread'")
     hosts = [HostCapacity(f"h{i}", f"az{i % 2}", 64, 1e6, 1e4) for i in range(4)]
     result = place(hosts, demands, rules)
     assert len(result.unplaced) == 4 and "excluded by anti_affinity (zone)" in next(

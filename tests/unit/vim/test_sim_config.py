@@ -140,4 +140,11 @@ def test_unsafe_vim_id_is_refused(tmp_path: Path) -> None:
 
 
 def test_runtime_keys() -> None:
-    assert RUNTIME_CONFIG_KEYS["sim"] == {"latency_ms", "jitter", "faults", "seed", "load"}
+    assert RUNTIME_CONFIG_KEYS["sim"] == {
+        "latency_ms",
+        "jitter",
+        "faults",
+        "seed",
+        "load",
+        "placement_strategy",
+    }

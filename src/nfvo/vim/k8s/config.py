@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from nfvo.vim.base import VimConfigError
+from nfvo.vim.os.config import strategy_name
 
 MAX_IMAGES = 1000
 MAX_CERT = 64 << 10  # a PEM bundle
@@ -45,6 +46,7 @@ KNOWN_KEYS = {
     "default_image",
     "request_timeout",
     "connect_timeout",
+    "placement_strategy",  # read by the LCM: the optimizer strategy it places with
 }
 
 
@@ -60,6 +62,7 @@ class KubeConfig:
     default_image: str | None = None  # for VDUs whose descriptor names no software image
     request_timeout: float = 30.0
     connect_timeout: float = 5.0
+    placement_strategy: str | None = None
 
     def normalised(self) -> dict[str, Any]:
         """The config as JSON (the kubeconfig kept as the YAML text it came as)."""
@@ -72,6 +75,8 @@ class KubeConfig:
         }
         if self.default_image:
             out["default_image"] = self.default_image
+        if self.placement_strategy:
+            out["placement_strategy"] = self.placement_strategy
         if self.ca_cert:
             out["ca_cert"] = self.ca_cert
         if self.kubeconfig is not None:
@@ -176,6 +181,7 @@ def parse_kube_config(config: dict[str, Any]) -> KubeConfig:
         default_image=default_image,
         request_timeout=_positive(config, "request_timeout", 30.0),
         connect_timeout=_positive(config, "connect_timeout", 5.0),
+        placement_strategy=strategy_name(config.get("placement_strategy")),
     )
 
 

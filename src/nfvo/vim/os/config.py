@@ -6,6 +6,7 @@ Kept apart from the driver so the resource-management service can validate an ac
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +39,10 @@ KNOWN_KEYS = {
     "compute_microversion",
     "notifications",  # read by the monitoring component (Nova notifications over AMQP)
     "default_image",
+    "placement_strategy",  # read by the LCM: the optimizer strategy it places with
 }
+# a strategy name as the VIM account may carry it; which names exist, the LCM checks
+_STRATEGY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 @dataclass
@@ -64,6 +68,7 @@ class OpenStackConfig:
     compute_microversion: str = "2.74"
     notifications: dict[str, Any] | None = None
     default_image: str | None = None  # for VDUs whose descriptor names no software image
+    placement_strategy: str | None = None
 
     def normalised(self) -> dict[str, Any]:
         """The config as JSON; absent optional keys are left out."""
@@ -86,6 +91,7 @@ class OpenStackConfig:
         for key in (
             "region_name",
             "default_image",
+            "placement_strategy",
             "cacert",
             "application_credential_id",
             "application_credential_secret",
@@ -142,6 +148,16 @@ def _overrides(value: Any) -> dict[str, str]:
     return {str(k): str(v).rstrip("/") for k, v in value.items()}
 
 
+def strategy_name(value: Any) -> str | None:
+    """``config.placement_strategy`` when given: a short lower-case name (whether the
+    optimizer has a strategy of that name is checked where the account is registered)."""
+    if value is not None and (not isinstance(value, str) or not _STRATEGY_RE.match(value)):
+        raise VimConfigError(
+            "config.placement_strategy", "must be a strategy name ([a-z][a-z0-9_]*, <= 64 chars)"
+        )
+    return value
+
+
 def _notifications(value: Any) -> dict[str, Any] | None:
     if value is not None and not isinstance(value, dict):
         raise VimConfigError("config.notifications", "must be a JSON object")
@@ -174,6 +190,7 @@ def parse_openstack_config(config: dict[str, Any]) -> OpenStackConfig:
         compute_microversion=_text(config, "compute_microversion", "2.74") or "2.74",
         notifications=_notifications(config.get("notifications")),
         default_image=_text(config, "default_image", None),
+        placement_strategy=strategy_name(config.get("placement_strategy")),
     )
     if bool(cfg.application_credential_id) != bool(cfg.application_credential_secret):
         raise VimConfigError(

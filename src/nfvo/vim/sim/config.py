@@ -79,6 +79,7 @@ Ms = Annotated[float, Field(ge=0, le=MAX_LATENCY_MS, allow_inf_nan=False)]
 BootMs = Annotated[float, Field(ge=0, le=MAX_BOOT_MS, allow_inf_nan=False)]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 ShortText = Annotated[str, Field(max_length=MAX_SHORT_TEXT)]
+StrategyName = Annotated[str, Field(strict=True, pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
 class _Strict(BaseModel):
@@ -256,6 +257,8 @@ class _Top(_Strict):
     seed: Annotated[int, Field(strict=True, ge=-MAX_SEED, lt=MAX_SEED)] | None = None
     load: LoadConfig = Field(default_factory=LoadConfig)
     auth: AuthConfig | None = None
+    # read by the LCM: the optimizer strategy it places with (which names exist, it checks)
+    placement_strategy: StrategyName | None = None
 
 
 class SimConfig(BaseModel):
