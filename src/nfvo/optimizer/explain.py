@@ -63,11 +63,26 @@ def _explanations(item: Item, host: int, verdicts: list[FilterVerdict], n: int, 
     }
 
 
+def _static_part(item: Item, state: State) -> tuple[list[FilterVerdict], np.ndarray]:
+    """Verdicts of the demand-only filters (and the empty rule ones) and the hosts left."""
+    p = state.problem
+    kept_state = HOST_STATE.mask(item, state)
+    kept = kept_state & ZONE.mask(item, state)
+    verdicts = [
+        FilterVerdict(HOST_STATE.name, int((~kept_state).sum()), _names(p, ~kept_state)),
+        FilterVerdict(ZONE.name, int((kept_state & ~kept).sum()), _names(p, kept_state & ~kept)),
+        FilterVerdict(AFFINITY.name, 0),
+        FilterVerdict(ANTI_AFFINITY.name, 0),
+    ]
+    return verdicts, kept
+
+
 def explain_placed(state: State, strategy: Strategy) -> dict[str, Explanation]:
     """Explanations of every placed item's demands."""
     p = state.problem
     out: dict[str, Explanation] = {}
-    shared: dict[tuple, tuple[list[FilterVerdict], np.ndarray, np.ndarray]] = {}
+    static: dict[tuple, tuple[list[FilterVerdict], np.ndarray]] = {}
+    shared: dict[tuple, tuple[FilterVerdict, np.ndarray, int]] = {}
     for item in p.items:
         host = state.host_of[item.index]
         if host < 0:
@@ -79,17 +94,20 @@ def explain_placed(state: State, strategy: Strategy) -> dict[str, Explanation]:
             state.put(item, host)
             out.update(_explanations(item, host, verdicts, int(after[-1].sum()), score, p))
             continue
+        if item.static_key not in static:
+            static[item.static_key] = _static_part(item, state)
+        verdicts, kept = static[item.static_key]
         key = (*item.static_key, tuple(item.size))
         if key not in shared:
-            verdicts, after = _run(item, state)
-            shared[key] = (verdicts, after[-2] & ~after[-1], after[-1])
-        verdicts, cap_removed, left = shared[key]
-        cap = verdicts[-1]
-        n = int(left.sum())
-        if cap_removed[host]:
+            removed = kept & ~fits(state.free, item.size)
+            n_removed = int(removed.sum())
+            verdict = FilterVerdict("capacity", n_removed, _names(p, removed))
+            shared[key] = (verdict, removed, int(kept.sum()) - n_removed)
+        cap, removed, n = shared[key]
+        if removed[host]:
             n += 1
-            cap = FilterVerdict(cap.filter, cap.removed - 1, _names(p, cap_removed, host))
-        out.update(_explanations(item, host, [*verdicts[:-1], cap], n, score, p))
+            cap = FilterVerdict(cap.filter, cap.removed - 1, _names(p, removed, host))
+        out.update(_explanations(item, host, [*verdicts, cap], n, score, p))
     return out
 
 

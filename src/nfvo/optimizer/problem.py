@@ -115,20 +115,19 @@ def build_items(demands: Sequence[Demand], rules: list[Rule]) -> list[Item]:
         item.size = item.size + np.asarray(d.size(), dtype=float)
         _merge_pins(item, d)
     of_item = {i: it for it in items.values() for i in it.ids}
+    listed = list(items.values())
     for r in rules:
         if r.kind == "affinity" and r.scope == "host":
             continue
         counts: dict[int, int] = {}
         for m in r.members:
             counts[of_item[m].index] = counts.get(of_item[m].index, 0) + 1
-        for it in items.values():
-            count = counts.get(it.index)
-            if count is None:
-                continue
+        for index, count in sorted(counts.items()):
+            it = listed[index]
             it.rules = (*it.rules, r.index)
             if r.kind == "anti_affinity" and count > 1:
                 it.conflict = f"{r.label} contradicts a host-affinity rule"
-    return list(items.values())
+    return listed
 
 
 class Problem:
@@ -152,6 +151,9 @@ class Problem:
         zone_code = {z: k for k, z in enumerate(self.zones)}
         self.zone_of = np.array([zone_code[h.zone] for h in self.hosts], dtype=int)
         self.zone_masks = {z: self.zone_of == k for z, k in zone_code.items()}
+        self.uniform = bool(
+            (self.free0 == self.free0[:1]).all() and (self.total == self.total[:1]).all()
+        )
         self.schedulable = np.array([h.schedulable for h in self.hosts], dtype=bool)
         self.demands = {d.id: d for d in demands}
         self.rules = expand_rules(rules, demands)

@@ -18,6 +18,17 @@ class AffinityFilter(RuleFilter):
     name = "affinity"
     kind = "affinity"
 
+    def host_passes(self, host: int, item: Item, state: State) -> bool:
+        zone = int(state.problem.zone_of[host])
+        for r in item.rules:
+            rule = state.problem.rules[r]
+            if rule.kind != self.kind:
+                continue
+            used = state.rule_hosts[r] if rule.scope == "host" else state.rule_zones[r]
+            if used and (host if rule.scope == "host" else zone) not in used:
+                return False
+        return True
+
     def rule_mask(self, rule: Rule, item: Item, state: State) -> np.ndarray | None:
         p = state.problem
         if rule.scope == "host":

@@ -14,6 +14,17 @@ class AntiAffinityFilter(RuleFilter):
     name = "anti_affinity"
     kind = "anti_affinity"
 
+    def host_passes(self, host: int, item: Item, state: State) -> bool:
+        zone = int(state.problem.zone_of[host])
+        for r in item.rules:
+            rule = state.problem.rules[r]
+            if rule.kind != self.kind:
+                continue
+            used = state.rule_hosts[r] if rule.scope == "host" else state.rule_zones[r]
+            if (host if rule.scope == "host" else zone) in used:
+                return False
+        return True
+
     def rule_mask(self, rule: Rule, item: Item, state: State) -> np.ndarray | None:
         p = state.problem
         if rule.scope == "host":

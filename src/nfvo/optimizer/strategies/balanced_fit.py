@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from nfvo.optimizer.fill import fill_hosts
 from nfvo.optimizer.local_search import empty_hosts
 from nfvo.optimizer.polish import polish
 from nfvo.optimizer.problem import Item, State
-from nfvo.optimizer.strategies.base import Work, decreasing, greedy
+from nfvo.optimizer.strategies.base import Work, decreasing
 
 
 class BalancedFit:
@@ -28,6 +29,6 @@ class BalancedFit:
         return np.einsum("ij,ij->i", left, left)
 
     def run(self, state: State, work: Work) -> None:
-        greedy(state, decreasing(state.problem), self)
+        fill_hosts(state, decreasing(state.problem), self)
         empty_hosts(state, self, work)
         polish(state, work)
