@@ -215,7 +215,10 @@ class _Model:
                     return None
                 relabel[h] = members[k]
         value = np.zeros(self.n_cols)
-        col = {(int(j), int(h)): c for c, (j, h) in enumerate(zip(self.x_item, self.x_host))}
+        col = {
+            (int(j), int(h)): c
+            for c, (j, h) in enumerate(zip(self.x_item, self.x_host, strict=True))
+        }
         for index, h in incumbent.items():
             if h not in relabel:
                 return None
@@ -266,14 +269,14 @@ def _solve(
         return "timeout", None, dual
     x = np.asarray(h.getSolution().col_value)[model.n_y : model.n_y + model.n_x]
     chosen = np.flatnonzero(x > 0.5)
-    assignment = {
-        model.order[int(model.x_item[c])].index: int(model.x_host[c]) for c in chosen
-    }
+    assignment = {model.order[int(model.x_item[c])].index: int(model.x_host[c]) for c in chosen}
     if len(assignment) != len(model.order):
         return "timeout", None, dual
-    return ("optimal" if status == highspy.HighsModelStatus.kOptimal else "feasible"), (
-        assignment
-    ), dual
+    return (
+        ("optimal" if status == highspy.HighsModelStatus.kOptimal else "feasible"),
+        (assignment),
+        dual,
+    )
 
 
 def solve_items(
@@ -332,6 +335,8 @@ def solve_exact(
         assignments.update((d, problem.names[h]) for d in problem.items[index].ids)
     objective = float(len(set(found.values()))) if found else 0.0
     dual = max(float(np.ceil(dual - 1e-6)), bound) if status != "infeasible" else dual
+    if status == "optimal" and found:
+        dual = objective  # the gap closed below one host: the objective is the optimum
     if found and dual >= objective:
         status = "optimal"
     return ExactResult(

@@ -55,12 +55,11 @@ def _score(strategy: Strategy, state: State, item: Item, host: int) -> float:
         state.free[host] -= item.size
 
 
-def _explanations(item: Item, host: int, verdicts: list[FilterVerdict], n: int, score: float,
-                  p: Problem) -> dict[str, Explanation]:
+def _explanations(
+    item: Item, host: int, verdicts: list[FilterVerdict], n: int, score: float, p: Problem
+) -> dict[str, Explanation]:
     zone = p.hosts[host].zone
-    return {
-        d: Explanation(d, p.names[host], zone, score, n, list(verdicts)) for d in item.ids
-    }
+    return {d: Explanation(d, p.names[host], zone, score, n, list(verdicts)) for d in item.ids}
 
 
 def _static_part(item: Item, state: State) -> tuple[list[FilterVerdict], np.ndarray]:

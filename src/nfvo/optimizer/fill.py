@@ -94,9 +94,7 @@ def _best_type(types: _Types, state: State, host: int) -> int:
         if not types.ruled[t]:
             return t
         item = types.peek(t)
-        if AFFINITY.host_passes(host, item, state) and ANTI_AFFINITY.host_passes(
-            host, item, state
-        ):
+        if AFFINITY.host_passes(host, item, state) and ANTI_AFFINITY.host_passes(host, item, state):
             return t
     return -1
 

@@ -31,9 +31,7 @@ def fill(state: State, hosts: np.ndarray) -> np.ndarray:
 
 def _try_empty(state: State, host: int, on_host: list[int], strategy: Strategy) -> bool:
     p = state.problem
-    items = sorted(
-        (p.items[i] for i in on_host), key=lambda it: (-float(it.size.sum()), it.ids[0])
-    )
+    items = sorted((p.items[i] for i in on_host), key=lambda it: (-float(it.size.sum()), it.ids[0]))
     moved: list[tuple[int, int]] = []
     for item in items:
         state.take(item)

@@ -61,4 +61,3 @@ class RuleFilter:
 
     def host_passes(self, host: int, item: Item, state: State) -> bool:
         return all(allowed[host] for _, allowed in self.per_rule(item, state))
-
