@@ -32,6 +32,7 @@ class _Types:
             groups.setdefault(key, []).append(it)
         self.items = list(groups.values())
         self.next = [0] * len(self.items)
+        self.left = np.array([len(g) for g in self.items], dtype=int)
         self.size = np.array([g[0].size for g in self.items]).reshape(-1, 3)
         self.alive = np.array([bool(g) for g in self.items], dtype=bool)
         self._live = np.flatnonzero(self.alive)
@@ -65,10 +66,45 @@ class _Types:
     def pop(self, t: int) -> Item:
         item = self.items[t][self.next[t]]
         self.next[t] += 1
+        self.left[t] -= 1
         if self.next[t] >= len(self.items[t]):
             self.alive[t] = False
             self._dead += 1
         return item
+
+
+LOOKAHEAD = 32
+POOL = 256
+
+
+def _lookahead(
+    types: _Types,
+    live: np.ndarray,
+    cand: np.ndarray,
+    free: np.ndarray,
+    scale: np.ndarray,
+    score: np.ndarray,
+) -> np.ndarray:
+    """Scores of the best ``LOOKAHEAD`` candidates raised to what the host would hold with
+    the best third item after them (a trio of smaller items beats one large partner); the
+    third is looked for among the ``POOL`` smallest candidates."""
+    size = types.size[live[cand]]
+    volume = (size / scale).sum(axis=1)
+    top = np.argpartition(-score, LOOKAHEAD)[:LOOKAHEAD] if len(cand) > LOOKAHEAD else None
+    top = np.arange(len(cand)) if top is None else top
+    top = top[np.lexsort((top, -score[top]))]
+    pool = np.argpartition(volume, POOL)[:POOL] if len(cand) > POOL else np.arange(len(cand))
+    left = free - size[top]
+    small = size[pool]
+    fit = small[None, :, 0] <= left[:, None, 0] + EPS
+    fit &= small[None, :, 1] <= left[:, None, 1] + EPS
+    fit &= small[None, :, 2] <= left[:, None, 2] + EPS
+    last = types.left[live[cand[top]]] <= 1
+    fit &= ~((pool[None, :] == top[:, None]) & last[:, None])
+    third = np.where(fit, volume[pool][None, :], 0.0).max(axis=1)
+    out = np.full(len(cand), -np.inf)
+    out[top] = volume[top] + third
+    return out
 
 
 def _best_type(types: _Types, state: State, host: int) -> int:
@@ -85,6 +121,8 @@ def _best_type(types: _Types, state: State, host: int) -> int:
         return -1
     scale = p.scale[host]
     score = (size[cand] / scale) @ (free / scale)
+    if LOOKAHEAD and state.load[host] == 1 and cand.size > 1:
+        score = _lookahead(types, live, cand, free, scale, score)
     best = int(live[cand[int(np.argmax(score))]])
     if not types.ruled[best]:
         return best

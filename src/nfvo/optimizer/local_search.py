@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nfvo.optimizer.filters import candidates
-from nfvo.optimizer.problem import State
+from nfvo.optimizer.filters import AFFINITY, ANTI_AFFINITY, candidates
+from nfvo.optimizer.problem import EPS, State
 
 if TYPE_CHECKING:
     from nfvo.optimizer.strategies.base import Strategy, Work
@@ -79,3 +79,66 @@ def empty_hosts(state: State, strategy: Strategy, work: Work) -> int:
                 for index in on.pop(host):
                     on[state.host_of[index]].append(index)
     return emptied
+
+
+def _donors(state: State) -> np.ndarray:
+    """Items alone with one other item on their host (moving one leaves a single)."""
+    hosts = np.array(state.host_of)
+    on_pair = np.zeros(len(hosts), dtype=bool)
+    placed = hosts >= 0
+    on_pair[placed] = state.load[hosts[placed]] == 2
+    return on_pair
+
+
+def third_items(state: State, work: Work) -> int:
+    """Give hosts with room a third item taken from a two-item host (host count unchanged).
+
+    Anti-correlated demands (CPU-heavy next to RAM-heavy) pack two by two; the optimum puts
+    the smallest three to a host and pairs the rest. Each move here makes one such trio and
+    leaves one item alone on its former host; ``empty_hosts`` then pairs the lone items,
+    one host fewer for every two moves. Hosts that gave or took an item are left alone.
+    """
+    from nfvo.optimizer.filters import static_mask
+
+    p = state.problem
+    if not p.items:
+        return 0
+    sizes = np.array([it.size for it in p.items])
+    donor = _donors(state)
+    locked = np.zeros(p.n_hosts, dtype=bool)
+    smallest = sizes[donor].min(axis=0) if donor.any() else None
+    if smallest is None:
+        return 0
+    used = state.used_hosts()
+    room = state.free[used] / p.scale[used]
+    order = used[np.lexsort((used, -room.sum(axis=1)))]
+    budget = max(1, int(work.budget_s * MOVES_PER_SECOND))
+    moved = 0
+    for host in order:
+        host = int(host)
+        free = state.free[host]
+        if locked[host] or (free + EPS < smallest).any() or budget <= 0 or work.over():
+            continue
+        fit = donor & (sizes[:, 0] <= free[0] + EPS) & (sizes[:, 1] <= free[1] + EPS)
+        fit &= sizes[:, 2] <= free[2] + EPS
+        cand = np.flatnonzero(fit)
+        if cand.size == 0:
+            continue
+        scale = p.scale[host]
+        score = (sizes[cand] / scale) @ (free / scale)
+        for k in cand[np.argsort(-score, kind="stable")][:8]:
+            budget -= 1
+            item = p.items[int(k)]
+            origin = state.host_of[item.index]
+            if origin == host or locked[origin] or item.host is not None:
+                continue
+            state.take(item)
+            ok = static_mask(item, state)[host] and AFFINITY.host_passes(host, item, state)
+            if ok and ANTI_AFFINITY.host_passes(host, item, state):
+                state.put(item, host)
+                locked[[host, origin]] = True
+                donor[[i for i, h in enumerate(state.host_of) if h in (host, origin)]] = False
+                moved += 1
+                break
+            state.put(item, origin)
+    return moved

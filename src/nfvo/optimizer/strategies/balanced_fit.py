@@ -1,11 +1,16 @@
-"""``balanced_fit`` (the default): best-fit decreasing that pairs complementary shapes,
-then a local search that empties the least-filled hosts, then a MIP polish when small.
+"""``balanced_fit`` (the default): host-by-host filling that pairs complementary shapes,
+then local search, then a MIP polish when the batch is small.
 
-Score of a host for an item: the squared length of what would be left free on it, each
-dimension as a share of the host's total — ``sum(((free - size) / total) ** 2)``. Expanded,
-that is ``|free|^2 - 2 free.size + |size|^2``: it prefers hosts already full (best fit)
-and, among them, those whose free room points the way the item does (a CPU-heavy item
-goes where RAM is taken and vCPUs are left). Lower is better.
+1. ``fill.fill_hosts``: the largest item left opens a host, which then takes the item
+   whose shape best matches its free room (CPU-heavy next to RAM-heavy), looking one item
+   ahead so three smaller items beat one large partner.
+2. ``local_search.empty_hosts``: empty the least-filled hosts into the others;
+   ``local_search.third_items``: give hosts with room a third item, then empty again.
+3. ``polish.polish``: up to ``MAX_ITEMS`` items, the exact MIP from this answer.
+
+Stops as soon as the hosts used reach the volume / anti-affinity bound. ``score`` (used to
+open hosts and in explanations): the squared free share left on the host after placing,
+``sum(((free - size) / total) ** 2)``; lower is better.
 """
 
 from __future__ import annotations
@@ -13,10 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from nfvo.optimizer.fill import fill_hosts
-from nfvo.optimizer.local_search import empty_hosts
-from nfvo.optimizer.polish import polish
+from nfvo.optimizer.local_search import empty_hosts, third_items
+from nfvo.optimizer.polish import MAX_ITEMS, polish
 from nfvo.optimizer.problem import Item, State
 from nfvo.optimizer.strategies.base import Work, decreasing
+from nfvo.optimizer.volume import item_bound
 
 
 class BalancedFit:
@@ -31,4 +37,10 @@ class BalancedFit:
     def run(self, state: State, work: Work) -> None:
         fill_hosts(state, decreasing(state.problem), self)
         empty_hosts(state, self, work)
-        polish(state, work)
+        placed = [it for it in state.problem.items if state.host_of[it.index] >= 0]
+        if len(state.used_hosts()) <= item_bound(state.problem, placed):
+            return  # proven optimal already
+        if third_items(state, work):
+            empty_hosts(state, self, work)
+        if len(state.problem.items) <= MAX_ITEMS:
+            polish(state, work)
