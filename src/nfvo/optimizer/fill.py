@@ -35,8 +35,6 @@ class _Types:
         self.left = np.array([len(g) for g in self.items], dtype=int)
         self.size = np.array([g[0].size for g in self.items]).reshape(-1, 3)
         self.alive = np.array([bool(g) for g in self.items], dtype=bool)
-        self._live = np.flatnonzero(self.alive)
-        self._dead = 0
         self._first = 0
         self.ruled = np.array([bool(g[0].rules) for g in self.items], dtype=bool)
         statics: dict[tuple, int] = {}
@@ -48,11 +46,22 @@ class _Types:
         for k, row in statics.items():
             self.static[row] = static_mask(firsts[k], state)
 
+        self.volume = (self.size / np.maximum(state.problem.scale.max(axis=0), EPS)).sum(1)
+        self.free_static = bool(self.static.all())
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self._live = np.flatnonzero(self.alive)
+        self._dead = 0
+        self.live_size = self.size[self._live]
+        self.live_static = self.static_of[self._live]
+        self.live_volume = self.volume[self._live]
+
     def live(self) -> np.ndarray:
-        """Indexes of the types with items left (refreshed when half of them are gone)."""
-        if self._dead * 2 > len(self._live):
-            self._live = np.flatnonzero(self.alive)
-            self._dead = 0
+        """Indexes of the types with items left (refreshed when a quarter of them are gone);
+        ``live_size``, ``live_static`` and ``live_volume`` are their rows."""
+        if self._dead * 4 > len(self._live):
+            self._refresh()
         return self._live
 
     def first(self) -> int:
@@ -82,17 +91,20 @@ def _lookahead(
     live: np.ndarray,
     cand: np.ndarray,
     free: np.ndarray,
-    scale: np.ndarray,
     score: np.ndarray,
 ) -> np.ndarray:
-    """Scores of the best ``LOOKAHEAD`` candidates raised to what the host would hold with
-    the best third item after them (a trio of smaller items beats one large partner); the
+    """Scores of ``LOOKAHEAD`` candidates with the best scores and ``LOOKAHEAD`` with the
+    smallest volume (sum of shares), raised to the volume the host would hold with the
+    largest third item after them (a trio of smaller items beats one large partner); the
     third is looked for among the ``POOL`` smallest candidates."""
-    size = types.size[live[cand]]
-    volume = (size / scale).sum(axis=1)
-    top = np.argpartition(-score, LOOKAHEAD)[:LOOKAHEAD] if len(cand) > LOOKAHEAD else None
-    top = np.arange(len(cand)) if top is None else top
-    top = top[np.lexsort((top, -score[top]))]
+    size = types.live_size[cand]
+    volume = types.live_volume[cand]
+    if len(cand) > 2 * LOOKAHEAD:
+        by_score = np.argpartition(-score, LOOKAHEAD)[:LOOKAHEAD]
+        by_volume = np.argpartition(volume, LOOKAHEAD)[:LOOKAHEAD]
+        top = np.unique(np.concatenate([by_score, by_volume]))
+    else:
+        top = np.arange(len(cand))
     pool = np.argpartition(volume, POOL)[:POOL] if len(cand) > POOL else np.arange(len(cand))
     left = free - size[top]
     small = size[pool]
@@ -111,8 +123,10 @@ def _best_type(types: _Types, state: State, host: int) -> int:
     p = state.problem
     free = state.free[host] + EPS
     live = types.live()
-    size = types.size[live]
-    ok = types.alive[live] & types.static[types.static_of[live], host]
+    size = types.live_size
+    ok = types.alive[live]
+    if not types.free_static:
+        ok &= types.static[types.live_static, host]
     ok &= size[:, 0] <= free[0]
     ok &= size[:, 1] <= free[1]
     ok &= size[:, 2] <= free[2]
@@ -122,7 +136,7 @@ def _best_type(types: _Types, state: State, host: int) -> int:
     scale = p.scale[host]
     score = (size[cand] / scale) @ (free / scale)
     if LOOKAHEAD and state.load[host] == 1 and cand.size > 1:
-        score = _lookahead(types, live, cand, free, scale, score)
+        score = _lookahead(types, live, cand, free, score)
     best = int(live[cand[int(np.argmax(score))]])
     if not types.ruled[best]:
         return best
