@@ -293,13 +293,12 @@ def solve_items(
 
 
 def _heuristic(problem: Problem, time_limit_s: float) -> dict[int, int] | None:
-    from nfvo.optimizer.local_search import empty_hosts
+    """The default strategy's answer (item index -> host index), None when incomplete."""
     from nfvo.optimizer.strategies.balanced_fit import BalancedFit
-    from nfvo.optimizer.strategies.base import Work, decreasing, greedy
+    from nfvo.optimizer.strategies.base import Work
 
-    state, strategy = State(problem), BalancedFit()
-    greedy(state, decreasing(problem), strategy)
-    empty_hosts(state, strategy, Work.start(min(1.0, time_limit_s / 10)))
+    state = State(problem)
+    BalancedFit().run(state, Work.start(min(1.0, time_limit_s / 10)))
     if any(h < 0 for h in state.host_of):
         return None
     return dict(enumerate(state.host_of))

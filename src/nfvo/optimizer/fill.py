@@ -46,7 +46,9 @@ class _Types:
         for k, row in statics.items():
             self.static[row] = static_mask(firsts[k], state)
 
-        self.volume = (self.size / np.maximum(state.problem.scale.max(axis=0), EPS)).sum(1)
+        p = state.problem
+        biggest = p.scale.max(axis=0) if p.n_hosts else np.ones(3)
+        self.volume = (self.size / np.maximum(biggest, EPS)).sum(axis=1)
         self.free_static = bool(self.static.all())
         self._refresh()
 

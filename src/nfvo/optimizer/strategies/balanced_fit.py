@@ -6,7 +6,8 @@ then local search, then a MIP polish when the batch is small.
    ahead so three smaller items beat one large partner.
 2. ``local_search.empty_hosts``: empty the least-filled hosts into the others;
    ``local_search.third_items``: give hosts with room a third item, then empty again.
-3. ``polish.polish``: up to ``MAX_ITEMS`` items, the exact MIP from this answer.
+3. ``polish.polish``: up to ``MAX_ITEMS`` items, the exact MIP from this answer; up to
+   ``WINDOW_ITEMS``, ``windows.polish_windows``: the MIP on windows of least-filled hosts.
 
 Stops as soon as the hosts used reach the volume / anti-affinity bound. ``score`` (used to
 open hosts and in explanations): the squared free share left on the host after placing,
@@ -23,6 +24,13 @@ from nfvo.optimizer.polish import MAX_ITEMS, polish
 from nfvo.optimizer.problem import Item, State
 from nfvo.optimizer.strategies.base import Work, decreasing
 from nfvo.optimizer.volume import item_bound
+from nfvo.optimizer.windows import polish_windows
+
+# Up to this many items the windowed MIP polish runs (above, its cost outgrows its gain).
+WINDOW_ITEMS = 2_000
+# ... and only when the hosts used are within this factor of the bound (+1): windows close a
+# small gap to a tight bound; far from it (anti-correlated demands) they rarely gain.
+CLOSE = 1.05
 
 
 class BalancedFit:
@@ -38,9 +46,13 @@ class BalancedFit:
         fill_hosts(state, decreasing(state.problem), self)
         empty_hosts(state, self, work)
         placed = [it for it in state.problem.items if state.host_of[it.index] >= 0]
-        if len(state.used_hosts()) <= item_bound(state.problem, placed):
+        bound = item_bound(state.problem, placed)
+        if len(state.used_hosts()) <= bound:
             return  # proven optimal already
+        close = CLOSE * bound + 1
         if third_items(state, work):
             empty_hosts(state, self, work)
         if len(state.problem.items) <= MAX_ITEMS:
             polish(state, work)
+        elif len(state.problem.items) <= WINDOW_ITEMS and len(state.used_hosts()) <= close:
+            polish_windows(state, work, bound)
