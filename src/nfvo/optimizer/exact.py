@@ -134,10 +134,12 @@ class _Model:
         hstarts = np.searchsorted(self.x_host[by_host], np.arange(p.n_hosts + 1))
         for h in self.hosts:
             sel = by_host[hstarts[h] : hstarts[h + 1]]
+            linked = False
             for d in range(3):
                 need = sizes[self.x_item[sel], d]
-                if need.sum() <= p.free0[h, d] + 1e-9:
-                    continue
+                if need.sum() <= 0 or (linked and need.sum() <= p.free0[h, d] + 1e-9):
+                    continue  # a row that binds nothing (one per host links x to y)
+                linked = True
                 cols = np.append(xcols[sel], self.ycol[h])
                 coo.row(cols, np.append(need, -p.free0[h, d]), -INF, 0.0)
             zero = sel[sizes[self.x_item[sel]].sum(axis=1) <= 0]

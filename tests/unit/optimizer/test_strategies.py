@@ -123,3 +123,13 @@ def test_exact_matches_the_default_on_a_hard_instance():
         used.setdefault(r.assignments[d.id], np.zeros(3))
         used[r.assignments[d.id]] += d.size()
     assert all((u <= np.array(hosts[0].free()) + 1e-6).all() for u in used.values())
+
+
+def test_exact_counts_every_host_it_uses():
+    # everything fits on one host: the capacity rows bind nothing, yet using a host costs
+    hosts = [HostCapacity(f"h{i}", "az1", 10, 1e6, 1e6) for i in range(3)]
+    demands = [Demand(f"d{i}", 2, 1, 1) for i in range(3)]
+    rule = PlacementRule("anti_affinity", "host", ["d0", "d1"])
+    r = solve_exact(hosts, demands, [rule], time_limit_s=10)
+    assert (r.status, r.objective) == ("optimal", 2)
+    assert len(set(r.assignments.values())) == 2
