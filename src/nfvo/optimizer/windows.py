@@ -1,11 +1,12 @@
-"""MIP polish on windows: repack the items of a few least-filled hosts with HiGHS.
+"""MIP polish on windows: repack the items of a dozen hosts with HiGHS.
 
-The least-filled hosts (mean used share over the dimensions) are those whose shapes did
-not match: CPU full with RAM left on some, RAM full with vCPUs left on others. A window
-takes ``SIZE`` of them in fill order, builds the sub-problem — those hosts with their items
+The hosts with room left are those whose shapes did not match: CPU full with RAM left on
+some, RAM full with vCPUs left on others. A window takes ``SIZE`` hosts — first those
+with the most free share on each dimension in turn (complementary leftovers together),
+then the least filled, sliding — builds the sub-problem (those hosts with their items
 taken out, those items, every rule towards items outside the window turned into host
-exclusions and the rules inside it kept — and asks ``exact`` for fewer hosts. Windows and
-MIP nodes are counted (deterministic); the clock is only a safety net.
+exclusions, the rules inside it kept) and asks ``exact`` for fewer hosts. Windows and MIP
+nodes are counted (deterministic); the clock is only a safety net.
 """
 
 from __future__ import annotations
@@ -76,27 +77,49 @@ def _window(state: State, hosts: list[int], items: list[Item], time_limit_s: flo
     return True
 
 
+def _mixed(state: State, used: np.ndarray) -> list[int]:
+    """Hosts with the most free share on each dimension (complementary leftovers), in turn."""
+    p = state.problem
+    share = state.free[used] / p.scale[used]
+    ranked = [used[np.lexsort((used, -share[:, d]))] for d in range(3)]
+    out: list[int] = []
+    for k in range(len(used)):
+        for d in range(3):
+            h = int(ranked[d][k])
+            if h not in out:
+                out.append(h)
+        if len(out) >= SIZE:
+            break
+    return out[:SIZE]
+
+
 def polish_windows(state: State, work: Work, bound: float = 0.0) -> int:
-    """Repack windows of least-filled hosts while the effort allows and the hosts used are
-    above ``bound``; returns the hosts saved."""
+    """Repack windows of hosts while the effort allows and the hosts used are above
+    ``bound``: first the hosts with the most free room on each dimension together, then
+    the least-filled hosts in turn; returns the hosts saved."""
     p = state.problem
     windows = max(1, int(work.budget_s * WINDOWS_PER_SECOND))
-    saved, start = 0, 0
+    saved, start, mixed = 0, 0, True
     while windows > 0 and not work.over():
         used = state.used_hosts()
         if len(used) <= bound:
             break
-        order = used[np.lexsort((used, fill(state, used)))]
-        chosen = [int(h) for h in order[start : start + SIZE]]
+        if mixed:
+            chosen = _mixed(state, used)
+        else:
+            order = used[np.lexsort((used, fill(state, used)))]
+            chosen = [int(h) for h in order[start : start + SIZE]]
         if len(chosen) < 2:
             break
         on = set(chosen)
         items = [p.items[i] for i, h in enumerate(state.host_of) if h in on]
         windows -= 1
-        if any(it.host is not None for it in items):
-            start += SIZE // 2
-        elif _window(state, chosen, items, max(0.05, work.budget_s)):
+        if not any(it.host is not None for it in items) and _window(
+            state, chosen, items, max(0.05, work.budget_s)
+        ):
             saved += 1
+        elif mixed:
+            mixed = False
         else:
             start += SIZE // 2
     return saved

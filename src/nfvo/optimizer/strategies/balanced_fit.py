@@ -26,8 +26,8 @@ from nfvo.optimizer.strategies.base import Work, decreasing
 from nfvo.optimizer.volume import item_bound
 from nfvo.optimizer.windows import polish_windows
 
-# Up to this many items the windowed MIP polish runs (above, its cost outgrows its gain).
-WINDOW_ITEMS = 2_000
+# Up to this many items the windowed MIP polish runs.
+WINDOW_ITEMS = 20_000
 # ... and only when the hosts used are within this factor of the bound (+1): windows close a
 # small gap to a tight bound; far from it (anti-correlated demands) they rarely gain.
 CLOSE = 1.05
