@@ -286,10 +286,14 @@ def solve_items(
     incumbent: Mapping[int, int],
     time_limit_s: float,
     max_nodes: int | None = None,
+    max_columns: int | None = None,
 ) -> dict[int, int] | None:
-    """A better assignment (item index -> host index) than ``incumbent``, or None."""
+    """A better assignment (item index -> host index) than ``incumbent``, or None (also
+    when the model would have more than ``max_columns`` variables)."""
     ub = len(set(incumbent.values()))
     model = _Model(problem, ub)
+    if max_columns is not None and model.n_cols > max_columns:
+        return None
     _, found, _ = _solve(model, ub, incumbent, time_limit_s, max_nodes)
     return found
 

@@ -154,17 +154,21 @@ def _best_type(types: _Types, state: State, host: int) -> int:
 
 
 def _open(state: State, item: Item, strategy: Strategy) -> int:
-    """The host the largest item left opens: the best-scored used host its filters keep,
-    else the best-scored empty one (the first by name when hosts are identical)."""
+    """The host the largest item left goes to: the best-scored host already holding items
+    that its filters keep, else the roomiest other one (most free room as a share of the
+    biggest host, summed over the dimensions: the most items can follow it there); ties
+    go to the first by name."""
     mask = candidates(item, state)
     hosts = np.flatnonzero(mask & (state.load > 0))
+    if hosts.size:
+        return int(hosts[int(np.argmin(strategy.score(state, item, hosts)))])
+    hosts = np.flatnonzero(mask)
     if hosts.size == 0:
-        hosts = np.flatnonzero(mask)
-        if hosts.size == 0:
-            return -1
-        if state.problem.uniform:
-            return int(hosts[0])
-    return int(hosts[int(np.argmin(strategy.score(state, item, hosts)))])
+        return -1
+    if state.problem.uniform:
+        return int(hosts[0])
+    room = (state.free[hosts] / state.problem.biggest).sum(axis=1)
+    return int(hosts[int(np.argmax(room))])
 
 
 def fill_hosts(state: State, order: list[Item], strategy: Strategy) -> None:

@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     from nfvo.optimizer.strategies.base import Work
 
 MAX_ITEMS = 150
-MAX_NODES = 2_000
+MAX_NODES = 300
+# Past this many variables (many hosts that differ) the MIP costs more than it gains.
+MAX_COLUMNS = 6_000
 
 
 def polish(state: State, work: Work) -> bool:
@@ -28,7 +30,7 @@ def polish(state: State, work: Work) -> bool:
     if objective <= item_bound(state.problem, placed):
         return False
     incumbent = {it.index: state.host_of[it.index] for it in placed}
-    result = solve_items(p, incumbent, time_limit_s=work.budget_s, max_nodes=MAX_NODES)
+    result = solve_items(p, incumbent, work.budget_s, max_nodes=MAX_NODES, max_columns=MAX_COLUMNS)
     if result is None or len(set(result.values())) >= objective:
         return False
     for it in placed:

@@ -147,6 +147,7 @@ class Problem:
         total = np.array([h.total() for h in self.hosts], dtype=float).reshape(-1, 3)
         self.total = np.maximum(total, self.free0)
         self.scale = np.where(self.total > 0, self.total, 1.0)
+        self.biggest = self.scale.max(axis=0) if len(self.hosts) else np.ones(3)
         self.zones = sorted({h.zone for h in self.hosts})
         zone_code = {z: k for k, z in enumerate(self.zones)}
         self.zone_of = np.array([zone_code[h.zone] for h in self.hosts], dtype=int)

@@ -28,8 +28,9 @@ from nfvo.optimizer.windows import polish_windows
 
 # Up to this many items the windowed MIP polish runs.
 WINDOW_ITEMS = 20_000
-# ... and only when the hosts used are within this factor of the bound (+1): windows close a
-# small gap to a tight bound; far from it (anti-correlated demands) they rarely gain.
+# The MIP polish (whole or windows) runs only when the hosts used are within this factor of
+# the bound (+1): it closes a small gap to a tight bound; far from it (anti-correlated
+# demands, where the volume bound is weak) it rarely gains and would spend the budget.
 CLOSE = 1.05
 
 
@@ -52,7 +53,9 @@ class BalancedFit:
         close = CLOSE * bound + 1
         if third_items(state, work):
             empty_hosts(state, self, work)
+        if len(state.used_hosts()) > close:
+            return
         if len(state.problem.items) <= MAX_ITEMS:
             polish(state, work)
-        elif len(state.problem.items) <= WINDOW_ITEMS and len(state.used_hosts()) <= close:
+        elif len(state.problem.items) <= WINDOW_ITEMS:
             polish_windows(state, work, bound)
