@@ -23,6 +23,7 @@ def problems(draw):
             draw(st.integers(0, 32768)),
             draw(st.integers(0, 200)),
             draw(st.booleans() | st.just(True)),
+            state=draw(st.sampled_from(["up", "up", "draining"])),
         )
         for i in range(n_hosts)
     ]
@@ -36,6 +37,8 @@ def problems(draw):
             zone=draw(st.none() | st.sampled_from(ZONES)),
             host=draw(st.none() | st.none() | st.sampled_from(names)),
             group=draw(st.none() | st.sampled_from(["g1", "g2"])),
+            exclude_hosts=frozenset(draw(st.lists(st.sampled_from(names), max_size=2))),
+            exclude_zones=frozenset(draw(st.lists(st.sampled_from(ZONES), max_size=1))),
         )
         for i in range(draw(st.integers(0, 14)))
     ]
@@ -51,7 +54,7 @@ def problems(draw):
             max_size=3,
         )
     )
-    return hosts, demands, rules
+    return hosts, demands, rules, draw(st.sampled_from(["balanced_fit", "pack", "spread"]))
 
 
 def _expand(rule, demands):
@@ -61,8 +64,8 @@ def _expand(rule, demands):
 @settings(max_examples=300, deadline=None)
 @given(problems())
 def test_placement_invariants(problem):
-    hosts, demands, rules = problem
-    p = place(hosts, demands, rules)
+    hosts, demands, rules, strategy = problem
+    p = place(hosts, demands, rules, strategy, time_budget_s=0.2)
     by_name = {h.name: h for h in hosts}
     # every demand is either placed or explained, never both
     assert set(p.assignments) | set(p.unplaced) == {d.id for d in demands}
@@ -73,7 +76,8 @@ def test_placement_invariants(problem):
         if d.id not in p.assignments:
             continue
         h = by_name[p.assignments[d.id]]
-        assert h.up
+        assert h.up and h.state == "up"
+        assert h.name not in d.exclude_hosts and h.zone not in d.exclude_zones
         assert d.zone is None or h.zone == d.zone
         assert d.host is None or h.name == d.host
         for k, v in enumerate(d.size()):
@@ -91,6 +95,9 @@ def test_placement_invariants(problem):
             assert len(keys) == len(set(keys))
         else:
             assert len(set(keys)) <= 1
+    assert set(p.explanations) == {d.id for d in demands}
+    for d, e in p.explanations.items():
+        assert e.host == p.assignments.get(d) and (e.reason is None) == (d in p.assignments)
     assert p.lower_bound <= p.objective
     assert p.objective == len(set(p.assignments.values()))
     assert 0 <= p.gap <= 1
@@ -104,5 +111,5 @@ def test_without_rules_everything_fits_when_hosts_suffice(sizes):
     hosts = [HostCapacity(f"h{i}", "az1", 8, 1e9, 1e9) for i in range(len(sizes))]
     p = place(hosts, [Demand(f"d{i}", s, 1, 1) for i, s in enumerate(sizes)])
     assert p.unplaced == {}
-    # first-fit never opens a host while an open one has room, so at most 2x the bound
+    # never a host opened while an open one has room, so at most 2x the bound
     assert p.lower_bound <= p.objective <= 2 * p.lower_bound

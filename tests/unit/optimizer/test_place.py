@@ -1,10 +1,10 @@
-"""First-fit decreasing placement: packing, pins, rules, reasons and the bound."""
+"""place(): packing, pins, rules, reasons and the bound (ported from the first-fit tests)."""
 
 from __future__ import annotations
 
 import pytest
 
-from nfvo.optimizer import ALGORITHMS, Demand, HostCapacity, PlacementRule, place
+from nfvo.optimizer import ALGORITHMS, DEFAULT_STRATEGY, Demand, HostCapacity, PlacementRule, place
 
 
 def host(
@@ -23,12 +23,13 @@ def demand(id: str, cpu: float = 2, ram: float = 4096, disk: float = 10, **kw) -
 
 
 def test_registry_and_unknown_algorithm():
-    assert "first_fit" in ALGORITHMS
-    with pytest.raises(KeyError, match="first_fit"):
+    assert {"balanced_fit", "pack", "spread"} <= set(ALGORITHMS)
+    assert place([host("h1")], [demand("d")]).algorithm == DEFAULT_STRATEGY == "balanced_fit"
+    with pytest.raises(KeyError, match="balanced_fit, pack, spread"):
         place([host("h1")], [demand("d")], algorithm="nope")
 
 
-def test_packs_first_fit_decreasing_and_reports_bound():
+def test_packs_decreasing_and_reports_bound():
     hosts = [host("h1"), host("h2"), host("h3")]
     demands = [
         demand("small", cpu=2),
@@ -37,15 +38,15 @@ def test_packs_first_fit_decreasing_and_reports_bound():
         demand("mid2", cpu=4),
     ]
     p = place(hosts, demands)
-    # decreasing: big->h1, mid->h2, mid2->h2, small->h1
+    # decreasing: big->h1, mid->h2, mid2->h2, small->h1 (the best fit left)
     assert p.assignments == {"big": "h1", "mid": "h2", "mid2": "h2", "small": "h1"}
     assert p.unplaced == {}
     assert p.objective == 2 and p.lower_bound == 2 and p.gap == 0
-    assert p.algorithm == "first_fit" and p.solve_time_s >= 0
+    assert p.bounds == {"volume": 2, "anti_affinity": 0} and p.solve_time_s >= 0
 
 
 def test_bound_and_gap_values():
-    # 3 demands of 5 vcpus on 8-vcpu hosts: bound ceil(15/8)=2, FFD needs 3
+    # 3 demands of 5 vcpus on 8-vcpu hosts: bound ceil(15/8)=2, any packing needs 3
     p = place([host(f"h{i}") for i in range(4)], [demand(f"d{i}", cpu=5) for i in range(3)])
     assert p.objective == 3 and p.lower_bound == 2
     assert p.gap == pytest.approx(1 / 3)
@@ -73,6 +74,8 @@ def test_down_hosts_are_skipped():
 def test_zone_and_host_pins():
     hosts = [host("a1", "az1"), host("b1", "az2"), host("b2", "az2")]
     p = place(hosts, [demand("z", zone="az2"), demand("h", host="b2")])
+    assert p.assignments == {"z": "b2", "h": "b2"}  # one host for both: fewer hosts
+    p = place(hosts, [demand("z", zone="az2"), demand("h", host="b2")], algorithm="spread")
     assert p.assignments == {"z": "b1", "h": "b2"}
 
 
