@@ -52,7 +52,9 @@ def _bounds(
         "volume": volume_bound(problem, sizes.reshape(-1, 3)),
         "anti_affinity": anti_affinity_bound(problem, placed),
     }
-    if bound is not None and placed:
+    objective = len({state.host_of[it.index] for it in problem.items} - {-1})
+    if bound is not None and placed and objective > max(bounds.values()):
+        # only a gap is worth a stronger (dearer) bound
         bounds.update({k: float(v) for k, v in bound(*args, placed, time_budget_s).items()})
     return bounds, time.perf_counter() - start
 
@@ -66,13 +68,16 @@ def place(
     time_budget_s: float = 1.0,
     explain: bool = True,
     bound: BoundHook | None = None,
+    bound_budget_s: float | None = None,
 ) -> Placement:
     """Place ``demands`` on ``hosts`` with the named strategy (None: ``DEFAULT_STRATEGY``).
 
     ``time_budget_s`` sizes the improvement effort (deterministic: counted in work, the
     clock only a safety net). ``explain``: build every demand's ``Explanation`` (unplaced
     demands always get theirs). ``bound(hosts, demands, rules, placed_ids, time_budget_s)``
-    may add named lower bounds; ``lower_bound`` is the best of all. Infeasibility never
+    may add named lower bounds (called only when the cheap bounds leave a gap, with
+    ``bound_budget_s``, default ``time_budget_s``); ``lower_bound`` is the best of all.
+    Infeasibility never
     raises: what cannot go anywhere is in ``unplaced`` with the reason.
     """
     chosen = strategy(algorithm)
@@ -95,7 +100,12 @@ def place(
     solve_time = time.perf_counter() - start
     placed = frozenset(assignments)
     bounds, bound_time = _bounds(
-        problem, state, placed, (hosts, demands, rules), bound, time_budget_s
+        problem,
+        state,
+        placed,
+        (hosts, demands, rules),
+        bound,
+        time_budget_s if bound_budget_s is None else bound_budget_s,
     )
     objective = float(len(set(assignments.values())))
     lower = max(bounds.values()) if placed else 0.0

@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from nfvo.optimizer.highs import solver
 from nfvo.optimizer.model import Demand, HostCapacity, PlacementRule
+from nfvo.optimizer.volume import volume_of
 
 _TOL = 1e-6  # slack when rounding a fractional bound up (never rounds 2.0000001 to 3)
 _FIT = 1e-9  # relative slack when testing whether sizes fit a capacity
@@ -46,19 +48,9 @@ def volume_bound(hosts: Sequence[HostCapacity], demands: Sequence[Demand]) -> fl
     largest k over dimensions, and at least 1 when anything is demanded. When even every
     host together is short, the demands cannot all be placed and the host count is returned.
     """
-    if not demands:
-        return 0.0
-    usable = _usable(hosts)
-    best = 1
-    for d in range(3):
-        total = sum(x.size()[d] for x in demands)
-        if total <= 0:
-            continue
-        free = np.sort(np.array([max(0.0, h.free()[d]) for h in usable], dtype=float))[::-1]
-        reach = np.cumsum(free)
-        k = int(np.searchsorted(reach, total * (1 - 1e-12))) + 1
-        best = max(best, min(k, len(usable)))
-    return float(best)
+    free = np.array([h.free() for h in _usable(hosts)], dtype=float).reshape(-1, 3)
+    sizes = np.array([d.size() for d in demands], dtype=float).reshape(-1, 3)
+    return min(volume_of(free, sizes), float(len(free))) if len(free) else volume_of(free, sizes)
 
 
 def _members(rule: PlacementRule, by_id: set[str], by_group: dict[str, list[str]]) -> set[str]:
@@ -150,13 +142,9 @@ class _Master:
         import highspy
 
         self._hs = highspy
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
         # Warm start from the previous basis after each batch of new columns: no presolve,
         # primal simplex (new columns keep the basis primal feasible).
-        self.h.setOptionValue("presolve", "off")
-        self.h.setOptionValue("solver", "simplex")
-        self.h.setOptionValue("simplex_strategy", 4)
+        self.h = solver(presolve="off", solver="simplex", simplex_strategy=4)
         n = len(t.count)
         inf = highspy.kHighsInf
         self.h.addRows(
@@ -479,10 +467,7 @@ class _Pricer:
         use = np.flatnonzero(y > 1e-12)
         if not len(use):
             return 0.0, [], 0.0
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", max(0.05, seconds))
-        h.setOptionValue("mip_rel_gap", 1e-7)
+        h = solver(time_limit=max(0.05, seconds), mip_rel_gap=1e-7)
         s = t.size[use]
         upper = [
             min([t.count[i]] + [math.floor((1 + _FIT) / x) for x in t.size[i] if x > 0])

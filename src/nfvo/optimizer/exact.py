@@ -26,6 +26,7 @@ import numpy as np
 
 from nfvo.optimizer.filters import static_mask
 from nfvo.optimizer.filters.capacity import fits
+from nfvo.optimizer.highs import solver
 from nfvo.optimizer.model import Demand, HostCapacity, PlacementRule
 from nfvo.optimizer.problem import Item, Problem, State
 from nfvo.optimizer.volume import item_bound
@@ -246,12 +247,7 @@ def _solve(
     time_limit_s: float,
     max_nodes: int | None,
 ) -> tuple[str, dict[int, int] | None, float]:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("mip_abs_gap", 0.99)
+    h = solver(time_limit=max(0.01, float(time_limit_s)), mip_rel_gap=0.0, mip_abs_gap=0.99)
     if max_nodes is not None:
         h.setOptionValue("mip_max_nodes", int(max_nodes))
     h.passModel(model.lp(ub))

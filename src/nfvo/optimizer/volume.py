@@ -14,11 +14,13 @@ import numpy as np
 from nfvo.optimizer.problem import EPS, Item, Problem
 
 
-def volume_bound(problem: Problem, sizes: np.ndarray) -> float:
-    """Fewest schedulable hosts that hold ``sizes`` (n x 3) on every dimension alone."""
+def volume_of(free: np.ndarray, sizes: np.ndarray) -> float:
+    """Fewest of the hosts with free room ``free`` (h x 3) that hold ``sizes`` (n x 3) on
+    every dimension alone: 0 for nothing, else at least 1 (more than the host count when even
+    all of them together are short)."""
     if sizes.size == 0:
         return 0.0
-    free = np.maximum(problem.free0[problem.schedulable], 0.0)
+    free = np.maximum(free.reshape(-1, 3), 0.0)
     bound = 1
     for d in range(3):
         need = float(sizes[:, d].sum())
@@ -30,17 +32,18 @@ def volume_bound(problem: Problem, sizes: np.ndarray) -> float:
     return float(bound)
 
 
+def volume_bound(problem: Problem, sizes: np.ndarray) -> float:
+    """Fewest schedulable hosts that hold ``sizes`` (n x 3) on every dimension alone."""
+    return volume_of(problem.free0[problem.schedulable], sizes)
+
+
 def anti_affinity_bound(problem: Problem, placed_ids: Iterable[str]) -> float:
-    """Most placed members of one host-scope anti-affinity rule (each needs its own host)."""
+    """Most placed members of one anti-affinity rule: each needs its own host (zone scope:
+    its own zone, so its own host too)."""
     placed = set(placed_ids)
     return float(
         max(
-            (
-                len(r.members & placed)
-                for r in problem.rules
-                if r.kind == "anti_affinity" and r.scope == "host"
-            ),
-            default=0,
+            (len(r.members & placed) for r in problem.rules if r.kind == "anti_affinity"), default=0
         )
     )
 

@@ -21,7 +21,7 @@ def _poor(rules=()):
 
 def test_empty_hosts_moves_items_into_used_hosts():
     p, s = _poor()
-    assert empty_hosts(s, STRATEGIES["balanced_fit"], Work.start(0.2)) == 2
+    assert empty_hosts(s, STRATEGIES["balanced_fit"], Work.start(10.0)) == 2
     assert len(s.used_hosts()) == 2
     assert (s.free >= -1e-9).all()
 
@@ -29,7 +29,7 @@ def test_empty_hosts_moves_items_into_used_hosts():
 def test_windows_repack_with_the_mip_and_keep_rules():
     rule = PlacementRule("anti_affinity", "host", ["d0", "d1"])
     p, s = _poor([rule])
-    assert polish_windows(s, Work.start(1.0)) >= 1
+    assert polish_windows(s, Work.start(10.0)) >= 1
     hosts = [s.host_of[it.index] for it in p.items]
     assert len(set(hosts)) == 2 and hosts[0] != hosts[1]
     assert (s.free >= -1e-9).all()
