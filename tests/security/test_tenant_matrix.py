@@ -183,6 +183,8 @@ MATRIX: dict[str, Entry] = {
     f"GET {SDN_ITEM}": Entry("sdn", READER, 200),
     f"PATCH {SDN_ITEM}": Entry("sdn", ADMIN, 200, True, body={"description": "m"}),
     f"DELETE {SDN_ITEM}": Entry("sdn", ADMIN, 204, True, fresh=True),
+    "POST /admin/v1/plans": Entry(None, READER, 400, body={}),  # read-only: docs/whatif.md
+    "GET /admin/v1/capacity": Entry(None, READER, 400),  # no nsdId: 400
 }
 
 
