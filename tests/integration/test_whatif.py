@@ -5,6 +5,7 @@ API on loopback, sim VIM, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -156,52 +157,81 @@ def test_capacity_counts_the_instantiates_that_then_succeed(live: LiveApi) -> No
     assert r.json()["unplacedVdus"], r.text
 
 
-def test_bad_requests_and_other_tenants(live: LiveApi) -> None:
+def _tenant_client(live: LiveApi, name: str, role: str) -> httpx.Client:
+    c = live.client
+    tenant = c.post("/admin/v1/tenants", json={"name": name}).json()["id"]
+    user = c.post(
+        "/admin/v1/users", json={"clientId": f"{name}-{role}", "role": role, "tenantId": tenant}
+    )
+    assert user.status_code == 201, user.text
+    return live.client_for(f"{name}-{role}", user.json()["clientSecret"])
+
+
+def _onboard_as(c: httpx.Client, kind: str, data: bytes) -> None:
+    coll, content = {
+        "vnf": ("/vnfpkgm/v2/vnf_packages", "package_content"),
+        "nsd": ("/nsd/v2/ns_descriptors", "nsd_content"),
+    }[kind]
+    pkg = c.post(coll, json={}).json()["id"]
+    r = c.put(f"{coll}/{pkg}/{content}", content=data, headers={"Content-Type": "application/zip"})
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 30
+    while "ONBOARDED" not in str(c.get(f"{coll}/{pkg}").json()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_another_tenants_nsd_and_vim_are_unknown(live: LiveApi) -> None:
+    _onboard_webapp(live)  # shared: every tenant sees it
+    a = _tenant_client(live, "ta", "admin")
+    b = _tenant_client(live, "tb", "reader")
+    _onboard_as(a, "vnf", vnf_package("vnfd-a", vdus=1, instances=1))
+    _onboard_as(a, "nsd", nsd_package("nsd-a", "vnfd-a", profiles=1))
+    vim_a = sim_vim(a, "whatif-a", hosts=2)
+    flavour = {"nsFlavourId": "default"}
+    assert a.post(PLANS, json={"nsdId": "nsd-a", **flavour}).status_code == 200
+    answers = []
+    for nsd_id in ("nsd-a", "no-such-nsd"):
+        r = b.post(PLANS, json={"nsdId": nsd_id, **flavour})
+        answers.append((r.status_code, r.json()["field"], r.json()["detail"].replace(nsd_id, "X")))
+    assert answers[0] == answers[1] and answers[0][:2] == (404, "nsdId"), answers
+    answers = []
+    for vim_id in (vim_a, "no-such-vim"):
+        q = {"nsdId": NSD_WEBAPP_ID, "vimAccountId": vim_id, **flavour}
+        r = b.get(CAPACITY, params=q)
+        answers.append((r.status_code, r.json()["field"], r.json()["detail"].replace(vim_id, "X")))
+    assert answers[0] == answers[1] and answers[0][:2] == (404, "vimAccountId"), answers
+    ns_params = {"additionalParamsForNs": {"vimAccountId": vim_a}}
+    r = b.post(PLANS, json={"nsdId": NSD_WEBAPP_ID, **flavour, **ns_params})
+    assert r.status_code == 422 and r.json()["field"] == "vimAccountId", r.text
+    ok = a.get(CAPACITY, params={"nsdId": "nsd-a", "vimAccountId": vim_a, **flavour})
+    assert ok.status_code == 200 and ok.json()["count"] >= 1, ok.text
+
+
+def test_bad_requests(live: LiveApi) -> None:
     _onboard_webapp(live)
     c = live.client
     vim_id = sim_vim(c, "whatif-admin", hosts=2)
-    tenant = c.post("/admin/v1/tenants", json={"name": "t-whatif"}).json()["id"]
-    user = c.post(
-        "/admin/v1/users",
-        json={"clientId": "whatif-reader", "role": "reader", "tenantId": tenant},
-    ).json()
-    other = live.client_for("whatif-reader", user["clientSecret"])
-    # the global VIM is shared with the tenant, but the tenant's own NSD does not exist
-    vim_b = sim_vim(c, "whatif-b", hosts=1)
-    c.patch(f"/admin/v1/vim_accounts/{vim_b}", json={"description": "global"})
     body = {"nsdId": NSD_WEBAPP_ID, "nsFlavourId": "default"}
-    r = other.post(PLANS, json={**body, "nsdId": "no-such-nsd"})
-    assert r.status_code == 404 and r.json()["field"] == "nsdId", r.text
     r = c.post(PLANS, json={**body, "nsFlavourId": "nope", "additionalParamsForNs": {}})
     assert r.status_code == 400, r.text
     r = c.post(PLANS, json={"nsdId": NSD_WEBAPP_ID})
     assert r.status_code == 400 and r.json()["field"] == "nsFlavourId", r.text
     r = c.post(PLANS, json={**body, "additionalParamsForNs": {"vimAccountId": "nope"}})
     assert r.status_code == 422 and r.json()["field"] == "vimAccountId", r.text
+    r = c.post(PLANS, json={**body, "additionalParamsForNs": "vim"})
+    assert r.status_code == 400 and "additionalParamsForNs" in r.json()["field"], r.text
     r = c.post(PLANS, json={"nsInstanceId": "nope", "scale": {"scaleType": "SCALE_NS"}})
     assert r.status_code == 404, r.text
     r = c.post(PLANS, json={"nsInstanceId": "x", "scale": "big"})
     assert r.status_code == 400 and r.json()["field"] == "scale", r.text
-    r = c.get(CAPACITY, params={"nsdId": NSD_WEBAPP_ID, "nsFlavourId": "default"})
+    q = {"nsdId": NSD_WEBAPP_ID, "nsFlavourId": "default"}
+    r = c.get(CAPACITY, params=q)
     assert r.status_code == 400 and r.json()["field"] == "vimAccountId", r.text
-    r = c.get(
-        CAPACITY,
-        params={
-            "nsdId": NSD_WEBAPP_ID,
-            "nsFlavourId": "default",
-            "vimAccountId": vim_id,
-            "max": 5000,
-        },
-    )
+    r = c.get(CAPACITY, params={**q, "vimAccountId": vim_id, "max": 5000})
     assert r.status_code == 400, r.text
-    r = c.get(CAPACITY, params={"nsdId": "x", "nsFlavourId": "default", "vimAccountId": vim_id})
+    r = c.get(CAPACITY, params={**q, "nsdId": "x", "vimAccountId": vim_id})
     assert r.status_code == 404 and r.json()["field"] == "nsdId", r.text
-    # a tenant VIM of another tenant is unknown to the global admin's tenant-less peers only
-    r = other.get(
-        CAPACITY,
-        params={"nsdId": NSD_WEBAPP_ID, "nsFlavourId": "default", "vimAccountId": "no-such-vim"},
-    )
-    assert r.status_code == 404, r.text
 
 
 def test_scale_plan_places_the_added_vdus_and_starts_nothing(live: LiveApi) -> None:
