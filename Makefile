@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python benchmarks/lcm_races.py
 	$(BIN)/python benchmarks/list.py --pg
 	$(BIN)/python benchmarks/auth.py
+	$(BIN)/python benchmarks/whatif.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -19,7 +19,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from nfvo import optimizer
 from nfvo.catalog.descriptors import Nsd, Vnfd
@@ -117,13 +117,14 @@ class WhatIfService:
         results: dict[str, Placement] = {}
         started = time.perf_counter()
         failure = None
+        snapshot = _Snapshot(self.resources)
         try:
-            placement.place_plan(ns_plan, vnfds, nsd, self.resources, sync=False, results=results)
+            placement.place_plan(ns_plan, vnfds, nsd, snapshot.view(), sync=False, results=results)
         except placement.PlacementFailed as exc:
             failure = exc.problem
         inputs = placement_inputs(ns_plan, vnfds, nsd)
         who = _who(ns_plan.vnfs, real=ns_id is not None)
-        report = _Report(self.resources, who)
+        report = _Report(snapshot, who)
         for vim_id, inp in inputs.items():
             report.vim(vim_id, inp, results.get(vim_id), failure)
         out = report.render(failure)
@@ -364,11 +365,47 @@ def _room(free: Sequence[float]) -> dict[str, float]:
     return {"vcpus": free[0], "ramMib": free[1], "diskGib": free[2]}
 
 
+class _Snapshot:
+    """The inventory as the placement read it: each VIM's host rows read once, so the answer
+    (zones, room left) describes exactly the hosts the placement saw, at the cost of one read.
+    ``view()`` stands in for the ResourceService the placement is given."""
+
+    def __init__(self, resources: ResourceService) -> None:
+        self.resources = resources
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+
+    def host_capacities(self, vim_id: str) -> list[dict[str, Any]]:
+        """Free room per host of the VIM (read on first use, then the same rows)."""
+        if vim_id not in self.rows:
+            self.rows[vim_id] = self.resources.host_capacities(vim_id)
+        return self.rows[vim_id]
+
+    def hosts(self, vim_id: str) -> list[HostCapacity]:
+        """The same rows as optimizer hosts."""
+        return [HostCapacity(**h) for h in self.host_capacities(vim_id)]
+
+    def view(self) -> ResourceService:
+        """This snapshot where a ResourceService is expected (everything but host rows is
+        the real service's)."""
+        return cast(ResourceService, _SnapshotView(self))
+
+
+class _SnapshotView:
+    def __init__(self, snapshot: _Snapshot) -> None:
+        self._snapshot = snapshot
+
+    def host_capacities(self, vim_id: str) -> list[dict[str, Any]]:
+        return self._snapshot.host_capacities(vim_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._snapshot.resources, name)
+
+
 class _Report:
     """Builds the plan answer VIM by VIM: rows per VDU instance, room left, rules, bounds."""
 
-    def __init__(self, resources: ResourceService, who: Mapping[str, _Vnf]) -> None:
-        self.resources = resources
+    def __init__(self, snapshot: _Snapshot, who: Mapping[str, _Vnf]) -> None:
+        self.snapshot = snapshot
         self.who = who
         self.rows: list[dict[str, Any]] = []
         self.vims: list[dict[str, Any]] = []
@@ -381,7 +418,7 @@ class _Report:
         result: Placement | None,
         failure: dict[str, Any] | None,
     ) -> None:
-        hosts = [HostCapacity(**h) for h in self.resources.host_capacities(vim_id)]
+        hosts = self.snapshot.hosts(vim_id)
         zone_of = {h.name: h.zone for h in hosts}
         assigned = result.assignments if result else {}
         for d in inp.demands:
@@ -492,38 +529,39 @@ def _left(
     size = {d.id: d.size() for d in inp.demands}
     used: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for demand_id, host in assigned.items():
-        room = used[host]
-        for i, amount in enumerate(size[demand_id]):
-            room[i] += amount
-    zones: dict[str, dict[str, Any]] = {}
+        room, need = used[host], size[demand_id]
+        room[0], room[1], room[2] = room[0] + need[0], room[1] + need[1], room[2] + need[2]
+    # zone -> [hosts, vcpus, ram, disk] free before the plan
+    zones: dict[str, list[float]] = {}
     touched = []
     for h in hosts:
-        taken = used.get(h.name, (0.0, 0.0, 0.0))
-        after = [f - t for f, t in zip(h.free(), taken, strict=True)]
         if h.schedulable:
-            z = zones.setdefault(
-                h.zone, {"zone": h.zone, "hosts": 0, "free": [0.0] * 3, "after": [0.0] * 3}
-            )
-            z["hosts"] += 1
-            z["free"] = [a + b for a, b in zip(z["free"], h.free(), strict=True)]
-            z["after"] = [a + b for a, b in zip(z["after"], after, strict=True)]
-        if h.name in used and len(touched) < MAX_HOST_ROWS:
+            z = zones.get(h.zone)
+            if z is None:
+                z = zones[h.zone] = [0, 0.0, 0.0, 0.0]
+            z[0] += 1
+            z[1] += h.vcpus_free
+            z[2] += h.ram_mib_free
+            z[3] += h.disk_gib_free
+        taken = used.get(h.name)
+        if taken is not None and len(touched) < MAX_HOST_ROWS:
+            after = [f - t for f, t in zip(h.free(), taken, strict=True)]
             touched.append(
                 {"host": h.name, "zone": h.zone, "free": _room(h.free()), "freeAfter": _room(after)}
             )
-    return {
-        "zones": [
-            {
-                "zone": z["zone"],
-                "hosts": z["hosts"],
-                "free": _room(z["free"]),
-                "freeAfter": _room(z["after"]),
-            }
-            for z in zones.values()
-        ],
-        "hosts": touched,
-        "hostsTouched": len(used),
-    }
+    zone_of = {h.name: h.zone for h in hosts if h.name in used}
+    taken_in: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for name, taken in used.items():
+        acc = taken_in[zone_of.get(name, "")]
+        for i in range(3):
+            acc[i] += taken[i]
+    out_zones = []
+    for zone, (count, *free) in zones.items():
+        after = [f - t for f, t in zip(free, taken_in.get(zone, (0.0, 0.0, 0.0)), strict=True)]
+        out_zones.append(
+            {"zone": zone, "hosts": count, "free": _room(free), "freeAfter": _room(after)}
+        )
+    return {"zones": out_zones, "hosts": touched, "hostsTouched": len(used)}
 
 
 def _strategy(vim: VimAccount) -> str | None:
