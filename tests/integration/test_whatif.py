@@ -6,11 +6,13 @@ API on loopback, sim VIM, SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
-from tests.support.live import LiveApi, sim_vim, wait_op
+from tests.support.cli import Cli
+from tests.support.live import ADMIN_PASSWORD, LiveApi, sim_vim, wait_op
 
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc
 from nfvo.samples import NSD_WEBAPP_ID, VNF_WEB_ID, build_sample
@@ -269,3 +271,22 @@ def test_scale_plan_places_the_added_vdus_and_starts_nothing(live: LiveApi) -> N
     web = next(v for v in c.get(f"{NS}/{ns_id}").json()["vnfInstance"] if v["id"] == web["id"])
     hosts = [v["metadata"]["host"] for v in web["instantiatedVnfInfo"]["vnfcResourceInfo"]]
     assert added["host"] in hosts
+
+
+def test_cli_plan_and_capacity(live: LiveApi, tmp_path: Path) -> None:
+    _onboard_synthetic(live, "nsd-cli", "vnfd-cli", instances=2)
+    vim_id = sim_vim(live.client, "whatif-cli", hosts=2, host_defaults={"vcpus": 3})
+    cli = Cli(
+        tmp_path / "home",
+        NFVO_URL=live.base_url,
+        NFVO_USER="admin",
+        NFVO_PASSWORD=ADMIN_PASSWORD,
+    )
+    cap = cli.json("capacity", "--nsd", "nsd-cli", "--flavour", "default", "--vim", "whatif-cli")
+    assert cap["count"] == 3 and cap["vimAccountId"] == vim_id
+    plan = cli.json("plan", "--nsd", "nsd-cli", "--flavour", "default", "--vim", "whatif-cli")
+    assert plan["feasible"] is True and len(plan["vdus"]) == 2
+    assert {v["vimAccountId"] for v in plan["vdus"]} == {vim_id}
+    table = cli.run("plan", "--nsd", "nsd-cli", "--flavour", "default", "--vim", vim_id).stdout
+    assert "feasible" in table and "vdu1" in table
+    cli.run("plan", "--flavour", "default", rc=2)  # neither --nsd nor --ns: a usage error

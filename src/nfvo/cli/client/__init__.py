@@ -13,10 +13,12 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the client commands to ``app``."""
-    from nfvo.cli.client import admin, auth, ns, ops, packages, subscriptions, vim
+    from nfvo.cli.client import admin, auth, ns, ops, packages, plans, subscriptions, vim
 
     app.command(rich_help_panel="Client")(auth.login)
     app.command(rich_help_panel="Client")(auth.logout)
+    app.command(rich_help_panel="Client")(plans.plan)
+    app.command(rich_help_panel="Client")(plans.capacity)
     groups = (
         ("vim", vim.vim_app),
         ("pkg", packages.pkg_app),
