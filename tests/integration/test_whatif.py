@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from tests.support.cli import Cli
 from tests.support.live import ADMIN_PASSWORD, LiveApi, sim_vim, wait_op
@@ -290,3 +291,31 @@ def test_cli_plan_and_capacity(live: LiveApi, tmp_path: Path) -> None:
     table = cli.run("plan", "--nsd", "nsd-cli", "--flavour", "default", "--vim", vim_id).stdout
     assert "feasible" in table and "vdu1" in table
     cli.run("plan", "--flavour", "default", rc=2)  # neither --nsd nor --ns: a usage error
+
+
+def _explaining_optimizer() -> bool:
+    import inspect
+
+    from nfvo import optimizer
+
+    return "explain" in inspect.signature(optimizer.place).parameters
+
+
+@pytest.mark.skipif(
+    not _explaining_optimizer(), reason="needs the optimizer that explains (issue 13 strategies)"
+)
+def test_plan_rows_carry_the_optimizer_explanation(live: LiveApi) -> None:
+    _onboard_webapp(live)
+    c = live.client
+    vim_id = sim_vim(c, "whatif-explain", hosts=3)
+    body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
+    plan = c.post(PLANS, json={"nsdId": NSD_WEBAPP_ID, **body}).json()
+    for row in plan["vdus"]:
+        e = row["explanation"]
+        assert e is not None and e["host"] == row["host"] and e["candidates"] >= 1, row
+        assert [f["filter"] for f in e["filtered"]], row
+    small = sim_vim(c, "whatif-explain-small", hosts=2, host_defaults={"vcpus": 2})
+    body["additionalParamsForNs"]["vimAccountId"] = small
+    plan = c.post(PLANS, json={"nsdId": NSD_WEBAPP_ID, **body}).json()
+    assert plan["feasible"] is False
+    assert {r["blockingDimension"] for r in plan["unplaced"]} == {"vcpus"}, plan["unplaced"]
