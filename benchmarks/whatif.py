@@ -138,6 +138,11 @@ def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
             for v in plan["vdus"]
         }
         request = {k: v for k, v in body.items() if k != "nsInstanceId"}
+        by_nsd = c.post("/admin/v1/plans", json=request | {"nsdId": NSD_ID}).json()
+        nsd_form = {
+            (v["vnfProfileId"], v["vnfIndex"], v["vduId"], v["index"]): v["host"]
+            for v in by_nsd["vdus"]
+        }
         r = c.post(f"/nslcm/v2/ns_instances/{ns_id}/instantiate", json=request)
         r.raise_for_status()
         deadline = time.monotonic() + 300
@@ -164,6 +169,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
             },
             "capacity": capacity,
             "instantiate_landed_as_planned": landed == planned,
+            "nsd_form_plan_equal": nsd_form == planned,
+            "nsd_form_same_hosts": sorted(nsd_form.values()) == sorted(planned.values()),
             "load_average_1m": os.getloadavg()[0],
             "cpus": os.cpu_count(),
         }
