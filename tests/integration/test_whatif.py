@@ -240,7 +240,7 @@ def test_bad_requests(live: LiveApi) -> None:
 def test_scale_plan_places_the_added_vdus_and_starts_nothing(live: LiveApi) -> None:
     _onboard_webapp(live)
     c = live.client
-    vim_id = sim_vim(c, "whatif-scale", hosts=3)
+    vim_id = sim_vim(c, "whatif-scale", hosts=2)
     ns_id = c.post(NS, json={"nsdId": NSD_WEBAPP_ID, "nsName": "scaled"}).json()["id"]
     body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
     r = c.post(f"{NS}/{ns_id}/instantiate", json=body)
@@ -267,6 +267,15 @@ def test_scale_plan_places_the_added_vdus_and_starts_nothing(live: LiveApi) -> N
     assert added["vduId"] == "web" and added["host"] and added["host"] not in running
     assert _rows(live) == rows and _servers(c, vim_id) == servers
     assert c.get(f"{NS}/{ns_id}").json()["nsState"] == "INSTANTIATED"
+    # two more web servers cannot all stay apart on 2 hosts: not feasible, the rule named
+    two = {**scale, "scaleVnfData": [{**scale["scaleVnfData"][0]}]}
+    two["scaleVnfData"][0]["scaleByStepData"] = {"aspectId": "web_scale", "numberOfSteps": 2}
+    r = c.post(PLANS, json={"nsInstanceId": ns_id, "scale": two})
+    assert r.status_code == 200, r.text
+    bad = r.json()
+    assert bad["feasible"] is False and bad["unplaced"], bad
+    assert any("web_anti_affinity" in rule for rule in bad["placementRules"]), bad
+    assert _rows(live) == rows and _servers(c, vim_id) == servers
     r = c.post(f"{NS}/{ns_id}/scale", json=scale)
     assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
     web = next(v for v in c.get(f"{NS}/{ns_id}").json()["vnfInstance"] if v["id"] == web["id"])

@@ -138,8 +138,9 @@ class WhatIfService:
         scale = body["scale"]
         if not isinstance(scale, dict):
             raise BadRequest("scale must be a JSON object (a ScaleNsRequest)", field="scale")
-        if "nsdId" in body or "nsFlavourId" in body:
-            raise BadRequest("a scale plan takes nsInstanceId and scale only", field="nsdId")
+        extra = sorted(set(body) - {"nsInstanceId", "scale"})
+        if extra:
+            raise BadRequest("a scale plan takes nsInstanceId and scale only", field=extra[0])
         ns_id = body.get("nsInstanceId")
         if not ns_id:
             raise BadRequest("nsInstanceId is required with scale", field="nsInstanceId")
@@ -206,6 +207,7 @@ class WhatIfService:
         return {
             "feasible": failure is None,
             "vdus": out_rows,
+            "unplaced": [r for r in out_rows if "reason" in r],
             "removedVnfInstanceIds": sorted(changes.remove),
             "placementRules": (failure or {}).get("placementRules", []),
             "problem": failure,
