@@ -15,6 +15,7 @@ before the next, with the same demands, rules and strategy as an instantiate.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -50,6 +51,8 @@ DEFAULT_CAPACITY = 100
 SHOWN_INSTANCES = 10  # capacity: instances listed with their hosts
 MAX_HOST_ROWS = 1000  # plan: touched hosts listed per VIM
 _USABLE = ("ENABLED", "PROCESSING")
+# whether optimizer.place takes ``explain`` (the capacity loop skips explanations while fitting)
+_CAN_SKIP_EXPLAIN = "explain" in inspect.signature(optimizer.place).parameters
 
 
 @dataclass(frozen=True)
@@ -592,9 +595,10 @@ class _Fill:
         strategy = self.algorithm
         pool = list(self.hosts)
         for count in range(most):
-            result = self._place(pool)
+            result = self._place(pool, explain=False)
             strategy = result.algorithm
             if result.unplaced:
+                result = self._place(pool, explain=True)  # the same answer, with its reasons
                 return count, _limit(count, result, self.inp, self.vim_id), shown, strategy
             touched = set(result.assignments.values())
             for demand_id, host in result.assignments.items():
@@ -610,10 +614,13 @@ class _Fill:
                 shown.append(_where(result.assignments, self.who, zone_of))
         return most, f"max ({most}) reached: more may fit; ask with a larger max", shown, strategy
 
-    def _place(self, pool: Sequence[HostCapacity]) -> Placement:
-        if self.algorithm is None:
-            return optimizer.place(pool, self.inp.demands, self.inp.rules)
-        return optimizer.place(pool, self.inp.demands, self.inp.rules, self.algorithm)
+    def _place(self, pool: Sequence[HostCapacity], *, explain: bool) -> Placement:
+        """One instance on ``pool``; explanations only when asked (the instances that fit
+        need none), where the optimizer offers the choice."""
+        options: dict[str, Any] = {"explain": explain} if _CAN_SKIP_EXPLAIN else {}
+        if self.algorithm is not None:
+            options["algorithm"] = self.algorithm
+        return optimizer.place(pool, self.inp.demands, self.inp.rules, **options)
 
 
 def _limit(count: int, result: Placement, inp: PlacementInput, vim_id: str) -> str:
