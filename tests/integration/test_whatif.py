@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from tests.support.cli import Cli
 from tests.support.live import ADMIN_PASSWORD, LiveApi, sim_vim, wait_op
@@ -302,17 +301,6 @@ def test_cli_plan_and_capacity(live: LiveApi, tmp_path: Path) -> None:
     cli.run("plan", "--flavour", "default", rc=2)  # neither --nsd nor --ns: a usage error
 
 
-def _explaining_optimizer() -> bool:
-    import inspect
-
-    from nfvo import optimizer
-
-    return "explain" in inspect.signature(optimizer.place).parameters
-
-
-@pytest.mark.skipif(
-    not _explaining_optimizer(), reason="needs the optimizer that explains (issue 13 strategies)"
-)
 def test_plan_rows_carry_the_optimizer_explanation(live: LiveApi) -> None:
     _onboard_webapp(live)
     c = live.client

@@ -15,7 +15,6 @@ before the next, with the same demands, rules and strategy as an instantiate.
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,9 +37,9 @@ from nfvo.lcm.plan import (
     plan_instantiation,
     requested_ns_vl_cidrs,
 )
-from nfvo.lcm.service import LcmService
+from nfvo.lcm.service import LcmService, _unplaceable
 from nfvo.lcm.states import NsState, OpType
-from nfvo.optimizer.model import DIMS, HostCapacity, Placement, PlacementRule
+from nfvo.optimizer.model import HostCapacity, Placement, PlacementRule
 from nfvo.resources.service import ResourceService, Scope
 from nfvo.vnfm.base import VnfDeploymentSpec
 
@@ -51,8 +50,6 @@ DEFAULT_CAPACITY = 100
 SHOWN_INSTANCES = 10  # capacity: instances listed with their hosts
 MAX_HOST_ROWS = 1000  # plan: touched hosts listed per VIM
 _USABLE = ("ENABLED", "PROCESSING")
-# whether optimizer.place takes ``explain`` (the capacity loop skips explanations while fitting)
-_CAN_SKIP_EXPLAIN = "explain" in inspect.signature(optimizer.place).parameters
 
 
 @dataclass(frozen=True)
@@ -117,19 +114,21 @@ class WhatIfService:
         self._check_vims(
             {v.spec.vim_account_id: v.spec.vnf_profile_id for v in ns_plan.vnfs}, owner
         )
-        results: dict[str, Placement] = {}
+        decisions: dict[str, placement.VimDecision] = {}
         started = time.perf_counter()
         failure = None
         snapshot = _Snapshot(self.resources)
         try:
-            placement.place_plan(ns_plan, vnfds, nsd, snapshot.view(), sync=False, results=results)
+            placement.place_plan(
+                ns_plan, vnfds, nsd, snapshot.view(), sync=False, decisions=decisions
+            )
         except placement.PlacementFailed as exc:
             failure = exc.problem
         inputs = placement_inputs(ns_plan, vnfds, nsd)
         who = _who(ns_plan.vnfs, real=ns_id is not None)
         report = _Report(snapshot, who)
         for vim_id, inp in inputs.items():
-            report.vim(vim_id, inp, results.get(vim_id), failure)
+            report.vim(vim_id, inp, decisions.get(vim_id), failure)
         out = report.render(failure)
         out.update(operation="INSTANTIATE", nsInstanceId=ns_id, nsdId=nsd.nsd_id)
         out["nsFlavourId"] = ns_plan.flavour_id
@@ -156,18 +155,23 @@ class WhatIfService:
         started = time.perf_counter()
         change_set, place = self.lcm._changes(ns, OpType.SCALE, dict(scale))
         failure = None
+        decisions: dict[str, placement.VimDecision] = {}
         if place is not None:
             try:
-                place()
+                decisions = place()
             except placement.PlacementFailed as exc:
                 failure = exc.problem
-        out = self._scale_report(ns, change_set, failure)
+        out = self._scale_report(ns, change_set, failure, decisions)
         out.update(operation="SCALE", nsInstanceId=ns.id, nsdId=ns.nsd_id)
         out["seconds"] = round(time.perf_counter() - started, 6)
         return out
 
     def _scale_report(
-        self, ns: NsInstance, changes: ChangeSet, failure: dict[str, Any] | None
+        self,
+        ns: NsInstance,
+        changes: ChangeSet,
+        failure: dict[str, Any] | None,
+        decisions: Mapping[str, placement.VimDecision],
     ) -> dict[str, Any]:
         """Rows for the VDU instances a scale adds (and the VNFs it removes)."""
         with self.lcm.db.session() as s:
@@ -190,10 +194,11 @@ class WhatIfService:
         for vnf_id, profile, vdu_id, i, hosts in added:
             vim_id = vims.get(vnf_id, "")
             if vim_id not in zones:
-                zones[vim_id] = {
-                    h["name"]: h["zone"] for h in self.resources.host_capacities(vim_id)
-                }
+                zones[vim_id] = {h.name: h.zone for h in self.resources.host_capacities(vim_id)}
             host = hosts.get(f"{vdu_id}-{i}")
+            decision = decisions.get(vim_id)
+            demand_id = f"{vnf_id}/{vdu_id}-{i}"
+            explanation = decision.placement.explanations.get(demand_id) if decision else None
             row: dict[str, Any] = {
                 "vnfProfileId": profile,
                 "vnfInstanceId": vnf_id,
@@ -202,10 +207,14 @@ class WhatIfService:
                 "vimAccountId": vim_id,
                 "host": host,
                 "zone": zones[vim_id].get(host) if host else None,
-                "explanation": None,
+                "explanation": explanation.to_dict() if explanation else None,
             }
-            if f"{vnf_id}/{vdu_id}-{i}" in unplaced:
-                row["reason"] = failure["detail"] if failure else None
+            if demand_id in unplaced:
+                row["reason"] = (explanation.reason if explanation else None) or (
+                    failure["detail"] if failure else None
+                )
+                row["blockingRule"] = explanation.blocking_rule if explanation else None
+                row["blockingDimension"] = explanation.blocking_dimension if explanation else None
             out_rows.append(row)
         return {
             "feasible": failure is None,
@@ -247,14 +256,18 @@ class WhatIfService:
         started = time.perf_counter()
         ns_plan = self._instantiation(PLACEHOLDER_NS, nsd, vnfds, request, tenant)
         inp = placement_inputs(ns_plan, vnfds, nsd).get(vim.id, PlacementInput())
-        hosts = [HostCapacity(**h) for h in self.resources.host_capacities(vim.id)]
+        hosts = list(self.resources.host_capacities(vim.id))
         if not hosts:
             raise Conflict(
                 f"VIM account {vim.name} ({vim.id}) has no synced host; sync it first",
                 vimAccountId=vim.id,
             )
         who = _who(ns_plan.vnfs, real=False)
-        fill = _Fill(hosts, inp, who, vim.id, _strategy(vim))
+        try:
+            strategy = placement._strategy_of(self.resources, vim.id)
+        except placement.PlacementFailed as exc:
+            raise _unplaceable(exc) from None
+        fill = _Fill(hosts, inp, who, vim.id, strategy)
         count, limited, shown, strategy = fill.run(most)
         return {
             "count": count,
@@ -377,17 +390,13 @@ class _Snapshot:
 
     def __init__(self, resources: ResourceService) -> None:
         self.resources = resources
-        self.rows: dict[str, list[dict[str, Any]]] = {}
+        self.rows: dict[str, list[HostCapacity]] = {}
 
-    def host_capacities(self, vim_id: str) -> list[dict[str, Any]]:
-        """Free room per host of the VIM (read on first use, then the same rows)."""
+    def host_capacities(self, vim_id: str) -> list[HostCapacity]:
+        """The VIM's hosts as the optimizer sees them (read on first use, then the same)."""
         if vim_id not in self.rows:
-            self.rows[vim_id] = self.resources.host_capacities(vim_id)
+            self.rows[vim_id] = list(self.resources.host_capacities(vim_id))
         return self.rows[vim_id]
-
-    def hosts(self, vim_id: str) -> list[HostCapacity]:
-        """The same rows as optimizer hosts."""
-        return [HostCapacity(**h) for h in self.host_capacities(vim_id)]
 
     def view(self) -> ResourceService:
         """This snapshot where a ResourceService is expected (everything but host rows is
@@ -399,7 +408,7 @@ class _SnapshotView:
     def __init__(self, snapshot: _Snapshot) -> None:
         self._snapshot = snapshot
 
-    def host_capacities(self, vim_id: str) -> list[dict[str, Any]]:
+    def host_capacities(self, vim_id: str) -> list[HostCapacity]:
         return self._snapshot.host_capacities(vim_id)
 
     def __getattr__(self, name: str) -> Any:
@@ -420,10 +429,11 @@ class _Report:
         self,
         vim_id: str,
         inp: PlacementInput,
-        result: Placement | None,
+        decision: placement.VimDecision | None,
         failure: dict[str, Any] | None,
     ) -> None:
-        hosts = self.snapshot.hosts(vim_id)
+        result = decision.placement if decision else None
+        hosts = self.snapshot.host_capacities(vim_id)
         zone_of = {h.name: h.zone for h in hosts}
         assigned = result.assignments if result else {}
         for d in inp.demands:
@@ -436,9 +446,10 @@ class _Report:
                 if not hosts
                 else "not placed: placement on another VIM failed first"
             )
-        else:
+        elif decision is not None:
             summary.update(
-                strategy=result.algorithm,
+                strategy=decision.strategy,
+                algorithm=result.algorithm,
                 objective=result.objective,
                 lowerBound=result.lower_bound,
                 gap=result.gap,
@@ -569,13 +580,6 @@ def _left(
     return {"zones": out_zones, "hosts": touched, "hostsTouched": len(used)}
 
 
-def _strategy(vim: VimAccount) -> str | None:
-    """The placement strategy the VIM account's ``config.placement_strategy`` names (None:
-    the optimizer's default), as the LCM passes it for an instantiate."""
-    name = (vim.config or {}).get("placement_strategy")
-    return name if isinstance(name, str) and name in optimizer.ALGORITHMS else None
-
-
 @dataclass
 class _Fill:
     """NS instances placed one after another on one host snapshot, each taking its room."""
@@ -596,10 +600,11 @@ class _Fill:
         pool = list(self.hosts)
         for count in range(most):
             result = self._place(pool, explain=False)
-            strategy = result.algorithm
+            strategy = self.algorithm or optimizer.DEFAULT_STRATEGY
             if result.unplaced:
                 result = self._place(pool, explain=True)  # the same answer, with its reasons
-                return count, _limit(count, result, self.inp, self.vim_id), shown, strategy
+                why = _limit(count, result, self.inp, self.vim_id, self.algorithm, pool)
+                return count, why, shown, strategy
             touched = set(result.assignments.values())
             for demand_id, host in result.assignments.items():
                 free[host] = [a - b for a, b in zip(free[host], size[demand_id], strict=True)]
@@ -617,25 +622,24 @@ class _Fill:
     def _place(self, pool: Sequence[HostCapacity], *, explain: bool) -> Placement:
         """One instance on ``pool``; explanations only when asked (the instances that fit
         need none), where the optimizer offers the choice."""
-        options: dict[str, Any] = {"explain": explain} if _CAN_SKIP_EXPLAIN else {}
-        if self.algorithm is not None:
-            options["algorithm"] = self.algorithm
-        return optimizer.place(pool, self.inp.demands, self.inp.rules, **options)
+        return optimizer.place(
+            pool, self.inp.demands, self.inp.rules, self.algorithm, explain=explain
+        )
 
 
-def _limit(count: int, result: Placement, inp: PlacementInput, vim_id: str) -> str:
-    """The sentence saying why instance ``count + 1`` does not fit (as an instantiate's 422)."""
-    why = placement._failure(vim_id, placement._label_reason(result.unplaced, inp), inp)
-    dims = sorted(
-        {e.blocking_dimension for e in result.explanations.values() if e.blocking_dimension in DIMS}
-    )
-    rules = sorted({e.blocking_rule for e in result.explanations.values() if e.blocking_rule})
-    extra = ""
-    if rules:
-        extra += f"; blocking rule(s): {', '.join(rules)}"
-    if dims:
-        extra += f"; short dimension(s): {', '.join(dims)}"
-    return f"instance {count + 1}: {why.problem['detail']}{extra}"
+def _limit(
+    count: int,
+    result: Placement,
+    inp: PlacementInput,
+    vim_id: str,
+    strategy: str | None,
+    hosts: Sequence[HostCapacity],
+) -> str:
+    """The sentence saying why instance ``count + 1`` does not fit: the detail an
+    instantiate's 422 would give (the blocking rule and short dimension named)."""
+    decision = placement._decision(vim_id, strategy, result, hosts, inp.rules)
+    detail = placement._failure(vim_id, decision, inp).problem["detail"]
+    return f"instance {count + 1}: {detail}"
 
 
 def _where(

@@ -14,7 +14,7 @@ def _hosts(n: int, vcpus: float, zone: str = "z1") -> list[HostCapacity]:
 
 def _inp(count: int, vcpus: float, anti: bool = False) -> PlacementInput:
     demands = [Demand(f"v/vdu-{i}", vcpus, 512, 1, group="v/vdu") for i in range(count)]
-    rules = [PlacementRule("anti_affinity", "host", ["v/vdu"])] if anti else []
+    rules = [PlacementRule("anti_affinity", "host", ["v/vdu"], "apart")] if anti else []
     return PlacementInput(demands, rules, ["AntiAffinityRule 'apart'"] if anti else [])
 
 
