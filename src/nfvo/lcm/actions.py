@@ -188,6 +188,8 @@ class ActionPlanService:
             plan = ActionPlanRepository(s).get(plan_id)
         if plan is None or not Scope(tenant).owns(plan.tenant_id):
             raise NotFound(f"action plan {plan_id} does not exist")
+        if plan.state == PlanState.APPLYING:
+            self._resume(plan_id)
         if plan.state in (PlanState.APPLYING, PlanState.FAILED):
             settle(self.db, plan_id)
         with self.db.session() as s:
@@ -195,6 +197,21 @@ class ActionPlanService:
             plan = repo.get(plan_id)
             assert plan is not None
             return plan, repo.steps([plan_id])[plan_id]
+
+    def _resume(self, plan_id: str) -> None:
+        """Start the workflows of the plan's ops still STARTING (a process died while it
+        started them; idempotent: an op's workflow id is unique per attempt)."""
+        with self.db.session() as s:
+            rows = ActionPlanRepository(s).steps([plan_id])[plan_id]
+            ops = OpOccRepository(s)
+            idle = [
+                o
+                for op_id in dict.fromkeys(r.op_occ_id for r in rows if r.op_occ_id)
+                for o in [ops.get(op_id)]
+                if o is not None and o.state == OpState.STARTING
+            ]
+        for occ in idle:
+            self.lcm.run(occ)
 
     def page(
         self, tenant: str | None, query: PageQuery
@@ -236,8 +253,10 @@ class ActionPlanService:
         by_ns: dict[str, list[ActionPlanStep]] = {}
         for row in rows:
             by_ns.setdefault(row.ns_instance_id, []).append(row)
-        for ns_id, ns_rows in by_ns.items():
-            self._start_ns(plan_id, ns_id, ns_rows)
+        claimed = [self._claim_ns(plan_id, ns_id, ns_rows) for ns_id, ns_rows in by_ns.items()]
+        for occ in claimed:  # every NS claimed (or skipped) first: see LcmService.run
+            if occ is not None:
+                self.lcm.run(occ)
         settle(self.db, plan_id)
         return self.get(plan_id, tenant)[0]
 
@@ -263,9 +282,9 @@ class ActionPlanService:
                         nsInstanceId=row.ns_instance_id,
                     )
 
-    def _start_ns(self, plan_id: str, ns_id: str, rows: list[ActionPlanStep]) -> None:
-        """The NS's op occurrence, its steps bound to it in the claim's transaction; or its
-        steps SKIPPED with the reason the NS was refused."""
+    def _claim_ns(self, plan_id: str, ns_id: str, rows: list[ActionPlanStep]) -> Any:
+        """The NS's op occurrence (not started yet), its steps bound to it in the claim's
+        transaction; or None, its steps SKIPPED with the reason the NS was refused."""
         params = {
             "actionPlanId": plan_id,
             "migrations": [
@@ -284,7 +303,7 @@ class ActionPlanService:
             ActionPlanRepository(s).set_steps(plan_id, ns_id, op_occ_id=op_id)
 
         try:
-            self.lcm.start_migration(ns_id, params, bind)
+            return self.lcm.start_migration(ns_id, params, bind)
         except NfvoError as exc:
             with self.db.session() as s:
                 ActionPlanRepository(s).set_steps(
@@ -294,6 +313,7 @@ class ActionPlanService:
                     state=StepState.SKIPPED,
                     reason=f"{exc.status}: {exc.detail}",
                 )
+            return None
 
 
 # -- the planners ----------------------------------------------------------------------------
@@ -380,10 +400,16 @@ def migrates(op_id: str) -> bool:
         return op is not None and bool((op.params or {}).get("actionPlanId"))
 
 
-def migrate_vdus(op_id: str, tick: Callable[[], None] = lambda: None) -> None:
+def migrate_vdus(
+    op_id: str,
+    tick: Callable[[], None] = lambda: None,
+    start: Callable[[str, str, int], None] | None = None,
+) -> None:
     """Apply the op's migrations in plan order (idempotent: a re-run after a crash reads
     where each server is and only records a move that already happened). ``tick`` runs
-    after each VIM move, before it is recorded (the crash tests' hook)."""
+    after each VIM move, before it is recorded (the crash tests' hook); ``start`` starts the
+    workflow of another op of the plan that is still STARTING (a process that died while
+    the plan's ops were being started left it so)."""
     steps.check_cancel(op_id)
     with steps.ctx().db.session() as s:
         rows = ActionPlanRepository(s).steps_of_op(op_id)
@@ -395,16 +421,20 @@ def migrate_vdus(op_id: str, tick: Callable[[], None] = lambda: None) -> None:
         for row in rows:
             if row.state in (StepState.DONE, StepState.SKIPPED):
                 continue
-            _wait_for_earlier(plan.id, row.seq, op_id)
+            _wait_for_earlier(plan.id, row.seq, op_id, start)
             steps.check_cancel(op_id)
             _migrate_one(driver, row, tick)
     finally:
         settle(steps.ctx().db, plan.id)
 
 
-def _wait_for_earlier(plan_id: str, seq: int, op_id: str) -> None:
-    """Wait until no earlier migration of the plan is still to run by a running op."""
+def _wait_for_earlier(
+    plan_id: str, seq: int, op_id: str, start: Callable[[str, str, int], None] | None
+) -> None:
+    """Wait until no earlier migration of the plan is still to run by a running op (whose
+    workflow is started when it is still STARTING)."""
     deadline = time.monotonic() + WAIT_FOR_EARLIER_S
+    started: set[str] = set()
     while True:
         with steps.ctx().db.session() as s:
             rows = ActionPlanRepository(s).steps([plan_id])[plan_id]
@@ -417,8 +447,19 @@ def _wait_for_earlier(plan_id: str, seq: int, op_id: str) -> None:
                 and r.state == StepState.PENDING
                 and (r.op_occ_id is None or _running(ops, r.op_occ_id))
             ]
+            idle = {
+                (o.id, o.operation, o.generation)
+                for r in blocking
+                if r.op_occ_id and r.op_occ_id not in started
+                for o in [ops.get(r.op_occ_id)]
+                if o is not None and o.state == OpState.STARTING
+            }
         if not blocking:
             return
+        for idle_id, operation, generation in sorted(idle):
+            if start is not None:
+                start(idle_id, operation, generation)
+            started.add(idle_id)
         if time.monotonic() > deadline:
             first = blocking[0]
             raise steps.OpFailure(

@@ -116,7 +116,13 @@ rollback_modify_step = _step(steps.rollback_modify)
 
 def migrate_vdus(op_id: str) -> None:
     """Action plan migrations of an UPDATE op (``nfvo.lcm.actions``)."""
-    actions.migrate_vdus(op_id, CRASH.tick)
+    actions.migrate_vdus(op_id, CRASH.tick, _start_sibling)
+
+
+def _start_sibling(op_id: str, operation: str, generation: int) -> None:
+    """Start another op's workflow from a thread outside this step's context (a no-op when it
+    exists: workflow ids are unique per op and attempt)."""
+    threading.Thread(target=start, args=(op_id, operation, generation), daemon=True).start()
 
 
 migrate_vdus_step = _step(migrate_vdus)

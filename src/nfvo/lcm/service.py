@@ -244,7 +244,9 @@ class LcmService:
         (``params``: ``actionPlanId`` and this NS's ``migrations``; SOL005 has no migrate
         type). The NS is claimed as by ``start`` (409 when another operation is open or it is
         not INSTANTIATED); ``bind(session, op_id)`` hands the plan's steps to the op in the
-        claim's transaction. The workflow is ``modify`` with ``actions.migrate_vdus``."""
+        claim's transaction. Its workflow (``modify`` with ``actions.migrate_vdus``) starts
+        with ``run``: a plan claims all its NSs first, so no migration waits for an NS that
+        is not claimed yet."""
         op_id = str(uuid.uuid4())
         with self.db.session() as s:
             repo = NsRepository(s)
@@ -266,8 +268,12 @@ class LcmService:
             )
             bind(s, op_id)
             events.op_event(s, occ, start=True)
-        engine.start(occ.id, occ.operation, occ.generation)
         return occ
+
+    @staticmethod
+    def run(occ: NsLcmOpOcc) -> None:
+        """Start the durable workflow of an op occurrence created by ``start_migration``."""
+        engine.start(occ.id, occ.operation, occ.generation)
 
     @staticmethod
     def _refuse(ns: NsInstance | None, ns_id: str, op: OpType) -> None:
