@@ -226,3 +226,41 @@ def test_roles_and_kubernetes(live: LiveApi) -> None:
     r = c.post(PLANS, json={"vimAccountId": "x", "goal": "workload_balancing", "targetSpread": 2})
     assert r.status_code in (400, 422)
     assert c.get(f"{PLANS}/nope").status_code == 404
+
+
+def test_a_refused_migration_fails_the_op_and_a_retry_finishes_the_plan(live: LiveApi) -> None:
+    c = live.client
+    _onboard(live)
+    vim_id = sim_vim(c, "dc-full", hosts=HOSTS, host_defaults=HOST, images=IMAGES)
+    _spread_load(live, vim_id)
+    plan = c.post(PLANS, json={"vimAccountId": vim_id, "goal": "server_consolidation"}).json()
+    first = plan["migrations"][0]
+    driver = live.services.resources.driver(vim_id)
+    # someone else's server fills the first target after planning: the VIM refuses the move
+    free = next(h for h in live.client.get(f"/admin/v1/vim_accounts/{vim_id}/resources").json()[
+        "hosts"] if h["name"] == first["target"])  # fmt: skip
+    room = free["capacity"]["vcpus"] - free["usage"]["vcpus"]
+    pad = driver.create_server(
+        ServerSpec(key="blocker", name="blocker", vcpus=room, ram_mib=1, disk_gib=1,
+                   host=first["target"])
+    )  # fmt: skip
+    r = c.post(f"{PLANS}/{plan['id']}/apply")
+    assert r.status_code == 202, r.text
+    failed = _wait_plan(c, plan["id"])
+    assert failed["state"] == "FAILED", failed
+    step = failed["migrations"][0]
+    assert step["state"] == "FAILED" and "VIM refused" in step["reason"]
+    op = c.get(f"/nslcm/v2/ns_lcm_op_occs/{step['nsLcmOpOccId']}").json()
+    assert op["operationState"] == "FAILED_TEMP"
+    assert (
+        first["vduInstance"] in op["error"]["detail"] or step["serverId"] in op["error"]["detail"]
+    )
+    # the blocker goes; retrying the op runs the remaining migrations of its NS
+    driver.delete_server(pad.id)
+    r = c.post(f"/nslcm/v2/ns_lcm_op_occs/{op['id']}/retry")
+    assert r.status_code == 202, r.text
+    assert wait_op(c, f"/nslcm/v2/ns_lcm_op_occs/{op['id']}")["operationState"] == "COMPLETED"
+    after = c.get(f"{PLANS}/{plan['id']}").json()
+    mine = [m for m in after["migrations"] if m["nsLcmOpOccId"] == op["id"]]
+    assert all(m["state"] == "DONE" for m in mine)
+    assert driver.get_server(step["serverId"]).host == first["target"]
