@@ -13,7 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import PG_ENV, PG_SKIP, _pg_schema_url
+from tests.conftest import PG_ENV, PG_SKIP
+from tests.support.pgschema import pg_schema_url
 from tests.support.proc import Server
 
 from nfvo.samples import NSD_WEBAPP_ID, build_sample
@@ -23,20 +24,11 @@ from nfvo.vim.registry import create_driver
 PASSWORD = "crash-admin-pw"
 PLANS = "/admin/v1/action_plans"
 NS_COUNT = 4
-SITE = Path(__file__).resolve().parents[1] / "support" / "plans_site"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(db_url: str) -> dict[str, str]:
-    """The server's environment: its database, the admin password and, on its path, the
-    planners' stand-in (used only while ``nfvo.optimizer.plans`` is not there)."""
-    path = os.pathsep.join(p for p in (str(SITE), str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    return {
-        "NFVO_DATABASE_URL": db_url,
-        "NFVO_ADMIN_PASSWORD": PASSWORD,
-        "NFVO_SYNC_INTERVAL": "0",
-        "PYTHONPATH": path,
-    }
+    """The server's environment: its database and admin password, no periodic sync."""
+    return {"NFVO_DATABASE_URL": db_url, "NFVO_ADMIN_PASSWORD": PASSWORD, "NFVO_SYNC_INTERVAL": "0"}
 
 
 def _wait(c: httpx.Client, url: str, key: str, pending: tuple[str, ...], timeout=90) -> dict:
@@ -192,5 +184,5 @@ def test_apply_survives_kill_9_postgresql(tmp_path: Path) -> None:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(PG_SKIP)
-    for url in _pg_schema_url(base):
+    for url in pg_schema_url(base):
         _run(tmp_path, url, (3,))

@@ -147,13 +147,15 @@ def running_inputs(
     rows: Sequence[RunningRow],
     descriptors: Descriptors,
 ) -> PlanInputs:
-    """The planners' input for one VIM from its hosts and nfvo's VNFC rows on it."""
+    """The planners' input for one VIM from its hosts and nfvo's VNFC rows on it (a VNFC
+    recorded on a host the VIM's inventory does not list is left out)."""
     from nfvo.optimizer.plans import Running  # the planners' own record
 
+    known = {h.name for h in hosts}
     by_ns: dict[str, list[RunningRow]] = {}
     for r in rows:
-        if r.host:
-            by_ns.setdefault(r.ns_id, []).append(r)
+        if r.host and (r.host in known or not known):  # on a host the last sync did not see:
+            by_ns.setdefault(r.ns_id, []).append(r)  # its load is wherever the VIM counts it
     out = PlanInputs(hosts=hosts, running=[], rules=[])
     for ns_id, ns_rows in by_ns.items():
         first = ns_rows[0]

@@ -89,7 +89,13 @@ class ActionPlanService:
         vim_id, goal = body["vimAccountId"], body["goal"]
         vim = self._vim(vim_id, tenant)
         inputs = self.inputs(vim.id)
-        result = _run_planner(goal, inputs, body)
+        try:
+            result = _run_planner(goal, inputs, body)
+        except ValueError as exc:  # the planners refuse an input that does not add up
+            raise Conflict(
+                f"cannot plan on VIM account {vim.name}: {exc}; sync it and retry",
+                vimAccountId=vim.id,
+            ) from None
         plan = ActionPlan(
             id=str(uuid.uuid4()),
             tenant_id=tenant,

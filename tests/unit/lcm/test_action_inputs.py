@@ -8,7 +8,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from tests.support.plans_standin import install
 
 from nfvo.catalog.csar import open_csar
 from nfvo.catalog.descriptors import build_descriptor
@@ -21,8 +20,6 @@ from nfvo.lcm.action_inputs import (
 )
 from nfvo.lcm.plan import plan_instantiation
 from nfvo.samples import VNF_DB_ID, VNF_WEB_ID, build_sample
-
-install()
 
 
 @pytest.fixture(scope="module")
