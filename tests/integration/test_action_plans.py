@@ -112,6 +112,7 @@ def test_consolidation_plan_applied_moves_servers_and_records_hosts(live: LiveAp
     assert plan["emptiableBound"] >= len(plan["hostsEmptied"]) >= 0.9 * plan["emptiableBound"]
     assert set(plan["hostsEmptied"]) <= used_before
     assert [m["seq"] for m in plan["migrations"]] == list(range(len(plan["migrations"])))
+    assert all("batch" in m for m in plan["migrations"])
     assert c.get(f"{PLANS}/{plan['id']}").json() == plan
     listed = c.get(PLANS, params={"filter": f"(eq,vimAccountId,{vim_id})"}).json()
     assert [p["id"] for p in listed] == [plan["id"]]

@@ -542,6 +542,8 @@ class ActionPlanStep(Base):
     vnf_instance_id: Mapped[str] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(String(255))
     target: Mapped[str] = mapped_column(String(255))
+    # migrations with the same batch move together (members of a host-affinity rule)
+    batch: Mapped[int | None] = mapped_column(Integer, nullable=True)
     state: Mapped[str] = mapped_column(String(16))
     op_occ_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)

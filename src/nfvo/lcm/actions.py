@@ -127,6 +127,7 @@ class ActionPlanService:
                     vnf_instance_id=ref.vnf_id,
                     source=mig.source,
                     target=mig.target,
+                    batch=getattr(mig, "batch", None),
                     state=StepState.PENDING,
                 )
             )

@@ -30,6 +30,7 @@ class ActionPlanMigration(Open):
     vnfInstanceId: str
     source: str
     target: str
+    batch: int | None = Field(None, description="migrations of one batch move together")
     state: Literal["PENDING", "DONE", "FAILED", "SKIPPED"]
     nsLcmOpOccId: str | None = None
     reason: str | None = None

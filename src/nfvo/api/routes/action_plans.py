@@ -53,6 +53,7 @@ def plan_view(plan: ActionPlan, steps: list[ActionPlanStep]) -> dict[str, Any]:
                 "vnfInstanceId": r.vnf_instance_id,
                 "source": r.source,
                 "target": r.target,
+                "batch": r.batch,
                 "state": r.state,
                 "nsLcmOpOccId": r.op_occ_id,
                 "reason": r.reason,

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("vnf_instance_id", sa.String(length=255), nullable=False),
         sa.Column("source", sa.String(length=255), nullable=False),
         sa.Column("target", sa.String(length=255), nullable=False),
+        sa.Column("batch", sa.Integer(), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("op_occ_id", sa.String(length=36), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
