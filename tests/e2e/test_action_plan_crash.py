@@ -140,8 +140,9 @@ def _check(data: Path, env: dict[str, str], vim_id: str, ns_ids: list[str], plan
         with again.client("admin", PASSWORD) as c:
             done = _wait(c, f"{PLANS}/{plan['id']}", "state", ("APPLYING",))
             assert done["state"] == "SUCCEEDED", done
-            for op_id in done["nsLcmOpOccIds"]:
-                op = c.get(f"/nslcm/v2/ns_lcm_op_occs/{op_id}").json()
+            for op_id in done["nsLcmOpOccIds"]:  # each op finishes right after its migrations
+                url = f"/nslcm/v2/ns_lcm_op_occs/{op_id}"
+                op = _wait(c, url, "operationState", ("STARTING", "PROCESSING"))
                 assert op["operationState"] == "COMPLETED", op
             recorded = {}
             for ns_id in ns_ids:

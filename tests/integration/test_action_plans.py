@@ -127,8 +127,8 @@ def test_consolidation_plan_applied_moves_servers_and_records_hosts(live: LiveAp
     done = _wait_plan(c, plan["id"])
     assert done["state"] == "SUCCEEDED", done
     assert all(m["state"] == "DONE" for m in done["migrations"])
-    for op_id in started:
-        op = c.get(f"/nslcm/v2/ns_lcm_op_occs/{op_id}").json()
+    for op_id in started:  # each op finishes right after its migrations
+        op = wait_op(c, f"/nslcm/v2/ns_lcm_op_occs/{op_id}")
         assert op["operationState"] == "COMPLETED" and op["lcmOperationType"] == "UPDATE"
         assert op["operationParams"]["actionPlanId"] == plan["id"]
 
@@ -251,7 +251,7 @@ def test_a_refused_migration_fails_the_op_and_a_retry_finishes_the_plan(live: Li
     assert failed["state"] == "FAILED", failed
     step = failed["migrations"][0]
     assert step["state"] == "FAILED" and "VIM refused" in step["reason"]
-    op = c.get(f"/nslcm/v2/ns_lcm_op_occs/{step['nsLcmOpOccId']}").json()
+    op = wait_op(c, f"/nslcm/v2/ns_lcm_op_occs/{step['nsLcmOpOccId']}")
     assert op["operationState"] == "FAILED_TEMP"
     assert (
         first["vduInstance"] in op["error"]["detail"] or step["serverId"] in op["error"]["detail"]
