@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -63,6 +64,8 @@ FRESH_SYNC_S = 5.0
 PLANNER_BUDGET_S = 2.0
 # How long a migration waits for the earlier migrations of its plan (other NSs' ops).
 WAIT_FOR_EARLIER_S = 600.0
+# A plan's op still STARTING this long after it was created lost its start to a crash.
+RESUME_AFTER_S = 5.0
 _PARAMS = ("maxMigrations", "targetSpread")
 _RUNNING_OPS = (OpState.STARTING, OpState.PROCESSING, OpState.ROLLING_BACK)
 
@@ -215,7 +218,7 @@ class ActionPlanService:
                 o
                 for op_id in dict.fromkeys(r.op_occ_id for r in rows if r.op_occ_id)
                 for o in [ops.get(op_id)]
-                if o is not None and o.state == OpState.STARTING
+                if o is not None and o.state == OpState.STARTING and _idle_for(o, RESUME_AFTER_S)
             ]
         for occ in idle:
             self.lcm.run(occ)
@@ -480,6 +483,14 @@ def _wait_for_earlier(
                 }
             )
         time.sleep(0.1)
+
+
+def _idle_for(op: Any, seconds: float) -> bool:
+    """Whether an op occurrence has been in its state for more than ``seconds``."""
+    entered = op.state_entered_time
+    if entered.tzinfo is None:
+        entered = entered.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - entered).total_seconds() > seconds
 
 
 def _running(ops: OpOccRepository, op_id: str) -> bool:
