@@ -30,6 +30,7 @@ from nfvo.config import Settings
 from nfvo.health import HealthServer
 from nfvo.inventory.db import Database
 from nfvo.lcm import engine, steps
+from nfvo.lcm.actions import ActionPlanService
 from nfvo.lcm.service import LcmService
 from nfvo.monitoring.amqp import NotificationConsumers
 from nfvo.notifications.service import NotificationService
@@ -60,6 +61,7 @@ class Services:
     lcm: LcmService
     notifications: NotificationService | None = None
     vim_events: NotificationConsumers | None = None  # set while the runtime runs
+    action_plans: ActionPlanService | None = None  # consolidation / rebalance plans
 
     def refresh_vim_events(self) -> None:
         """Start or stop VIM notification consumers after a VIM account changed."""
@@ -82,6 +84,7 @@ def build_services(settings: Settings) -> Services:
     created = bootstrap_admin(db, settings)
     if created:
         log.warning("admin client created; its credentials are in %s (mode 0600)", created)
+    lcm = LcmService(db, catalog, resources)
     return Services(
         settings=settings,
         db=db,
@@ -89,10 +92,11 @@ def build_services(settings: Settings) -> Services:
         tokens=tokens,
         clients=ClientService(db, tokens, login_guard(settings)),
         resources=resources,
-        lcm=LcmService(db, catalog, resources),
+        lcm=lcm,
         notifications=NotificationService(
             db, vault, public_url=settings.public_url, guard=settings.outbound_guard
         ),
+        action_plans=ActionPlanService(db, catalog, resources, lcm),
     )
 
 

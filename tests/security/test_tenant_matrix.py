@@ -45,6 +45,7 @@ PUBLIC, READER, OPERATOR, ADMIN, GLOBAL_ADMIN = 0, 1, 2, 3, 4
 ROLE_RANK = {"reader": READER, "operator": OPERATOR, "admin": ADMIN}
 # what a tenant caller sees of each kind of resource: its own only, or its own and shared
 OWN_ONLY = {"ns", "op", "ns_idle", "sub_nslcm", "sub_vnfpkgm", "sub_nsd", "tenant", "user"}
+OWN_ONLY |= {"action_plan"}
 OWN_AND_SHARED = {"vim", "sdn", "vnf", "nsd", "pnfd"}
 
 
@@ -116,6 +117,7 @@ NS_ITEM = "/nslcm/v2/ns_instances/{ns_id}"
 OP_ITEM = "/nslcm/v2/ns_lcm_op_occs/{op_id}"
 VIM_ITEM = "/admin/v1/vim_accounts/{vim_id}"
 SDN_ITEM = "/admin/v1/sdn_controllers/{sdn_id}"
+PLAN_ITEM = "/admin/v1/action_plans/{plan_id}"
 MATRIX: dict[str, Entry] = {
     # public: no token needed, the same for every caller
     "GET /openapi.json": Entry(None, PUBLIC, 200),
@@ -185,6 +187,15 @@ MATRIX: dict[str, Entry] = {
     f"DELETE {SDN_ITEM}": Entry("sdn", ADMIN, 204, True, fresh=True),
     "POST /admin/v1/plans": Entry(None, READER, 400, body={}),  # read-only: docs/whatif.md
     "GET /admin/v1/capacity": Entry(None, READER, 400),  # no nsdId: 400
+    # action plans: admins only, each its tenant's (a global one is no tenant's); the plan of
+    # the world is CANCELLED, so applying or cancelling it again is a 409
+    "POST /admin/v1/action_plans": Entry(
+        None, ADMIN, 422, body={"vimAccountId": "none", "goal": "server_consolidation"}
+    ),
+    "GET /admin/v1/action_plans": Entry(None, ADMIN, 200),
+    f"GET {PLAN_ITEM}": Entry("action_plan", ADMIN, 200),
+    f"POST {PLAN_ITEM}/apply": Entry("action_plan", ADMIN, 409),
+    f"DELETE {PLAN_ITEM}": Entry("action_plan", ADMIN, 409),
 }
 
 
@@ -378,6 +389,12 @@ def _owner_resources(w: World, owner: str) -> None:
     w.ids[("op", owner)] = op["id"]
     ns = c.get(f"/nslcm/v2/ns_instances/{w.ids[('ns', owner)]}").json()
     w.extra[f"vnfInstance:{owner}"] = ns["vnfInstance"][0]["id"]
+    plan = c.post(
+        "/admin/v1/action_plans", json={"vimAccountId": vim, "goal": "server_consolidation"}
+    )
+    assert plan.status_code == 201, plan.text
+    assert c.delete(f"/admin/v1/action_plans/{plan.json()['id']}").status_code == 204
+    w.ids[("action_plan", owner)] = plan.json()["id"]
 
 
 def _files(w: World, kind: str, pkg_id: str) -> list[str]:
@@ -455,7 +472,7 @@ def world(
 # --------------------------------------------------------------------------- the run
 
 ID_PARAMS = ("ns_id", "op_id", "subscription_id", "pkg_id", "tenant_id", "client_id")
-ID_PARAMS += ("vim_id", "sdn_id")
+ID_PARAMS += ("vim_id", "sdn_id", "plan_id")
 
 
 def _url(world: World, route: str, kind: str | None, owner: str | None, fresh: bool) -> str:

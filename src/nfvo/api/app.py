@@ -17,7 +17,16 @@ from nfvo.api import problems
 from nfvo.api.edge import RequestEdge
 from nfvo.api.models import openapi
 from nfvo.api.models.common import ApiVersionInformation
-from nfvo.api.routes import admin, auth, nslcm, packages, placements, plans, subscriptions
+from nfvo.api.routes import (
+    action_plans,
+    admin,
+    auth,
+    nslcm,
+    packages,
+    placements,
+    plans,
+    subscriptions,
+)
 from nfvo.runtime import Runtime, serves_api
 
 # SOL005 API name -> the API version implemented under its v2 paths (v1 paths answer 1.3.0)
@@ -146,6 +155,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(placements.router)
     app.include_router(plans.router)
+    app.include_router(action_plans.router)
     for major in ("v1", "v2"):
         app.include_router(
             nslcm.router, prefix=f"/nslcm/{major}", tags=["nslcm"], include_in_schema=major == "v2"

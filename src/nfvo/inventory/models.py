@@ -495,3 +495,55 @@ class NsVl(Base):
     vim_account_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     network_id: Mapped[str] = mapped_column(String(255))
     subnet_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class ActionPlan(Base):
+    """A consolidation or rebalance plan of one VIM (Watcher's audit result): stored so an
+    admin can inspect it before applying it; its migrations are ``ActionPlanStep`` rows.
+    ``tenant_id`` None: only a global admin sees it. ``state`` changes only through
+    ``nfvo.lcm.action_states``."""
+
+    __tablename__ = "action_plans"
+    __table_args__ = (Index("ix_action_plans_created", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    vim_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("vim_accounts.id", ondelete="CASCADE"), index=True
+    )
+    goal: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # before/after load figures, unmet targets, solve time, planner name
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    emptiable_bound: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hosts_emptied: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ActionPlanStep(Base):
+    """One migration of an action plan, in execution order (``seq``): which VNFC (its
+    demand id ``<vnf_instance_id>/<vdu_id>-<index>`` and server), from where to where, and
+    how applying it went (the op occurrence that ran it, a reason when it was skipped)."""
+
+    __tablename__ = "action_plan_steps"
+
+    plan_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("action_plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    demand_id: Mapped[str] = mapped_column(String(512))
+    server_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    ns_instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    vnf_instance_id: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(255))
+    target: Mapped[str] = mapped_column(String(255))
+    # migrations with the same batch move together (members of a host-affinity rule)
+    batch: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    op_occ_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)

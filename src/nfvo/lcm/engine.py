@@ -26,7 +26,7 @@ from dbos import DBOS, SetWorkflowID
 
 from nfvo import __version__
 from nfvo.inventory.db import sqlite_path
-from nfvo.lcm import codec, steps
+from nfvo.lcm import actions, codec, steps
 from nfvo.lcm.model import ChangeSet, NsLevelPlan
 from nfvo.lcm.states import OpType
 from nfvo.private_files import private_sqlite_file
@@ -112,6 +112,20 @@ operate_vnf_step = _step(steps.operate_vnf)
 finish_modify_step = _step(steps.finish_modify)
 set_spec_step = _step(steps.set_spec)
 rollback_modify_step = _step(steps.rollback_modify)
+
+
+def migrate_vdus(op_id: str) -> None:
+    """Action plan migrations of an UPDATE op (``nfvo.lcm.actions``)."""
+    actions.migrate_vdus(op_id, CRASH.tick, _start_sibling)
+
+
+def _start_sibling(op_id: str, operation: str, generation: int) -> None:
+    """Start another op's workflow from a thread outside this step's context (a no-op when it
+    exists: workflow ids are unique per op and attempt)."""
+    threading.Thread(target=start, args=(op_id, operation, generation), daemon=True).start()
+
+
+migrate_vdus_step = _step(migrate_vdus)
 
 
 # VNFs of one dependency layer are deployed (or removed) concurrently inside one step: each
@@ -232,6 +246,8 @@ def modify_wf(op_id: str) -> None:
             terminate_vnf_step(op_id, vnf_id)
             set_spec_step(op_id, vnf_id, "after")
             deploy_vnf_step(op_id, vnf_id)
+        if actions.migrates(op_id):  # fixed at creation: the same answer on every replay
+            migrate_vdus_step(op_id)
         finish_modify_step(op_id)
     except Exception as exc:
         fail_step(op_id, steps.problem_of(exc))

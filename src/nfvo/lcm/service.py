@@ -237,6 +237,44 @@ class LcmService:
         engine.start(occ.id, occ.operation, occ.generation)
         return occ
 
+    def start_migration(
+        self, ns_id: str, params: dict[str, Any], bind: Callable[[Session, str], None]
+    ) -> NsLcmOpOcc:
+        """An UPDATE op occurrence that migrates VDU instances of an action plan
+        (``params``: ``actionPlanId`` and this NS's ``migrations``; SOL005 has no migrate
+        type). The NS is claimed as by ``start`` (409 when another operation is open or it is
+        not INSTANTIATED); ``bind(session, op_id)`` hands the plan's steps to the op in the
+        claim's transaction. Its workflow (``modify`` with ``actions.migrate_vdus``) starts
+        with ``run``: a plan claims all its NSs first, so no migration waits for an NS that
+        is not claimed yet."""
+        op_id = str(uuid.uuid4())
+        with self.db.session() as s:
+            repo = NsRepository(s)
+            if not repo.claim(ns_id, op_id, _NEEDS[OpType.UPDATE]):
+                s.rollback()
+                self._refuse(repo.get(ns_id), ns_id, OpType.UPDATE)
+            ns = repo.get(ns_id)
+            assert ns is not None
+            occ = OpOccRepository(s).add(
+                NsLcmOpOcc(
+                    id=op_id,
+                    ns_instance_id=ns_id,
+                    tenant_id=ns.tenant_id,
+                    operation=OpType.UPDATE.value,
+                    state=OpState.STARTING,
+                    params=params,
+                    changes=codec.to_json(ChangeSet()),
+                )
+            )
+            bind(s, op_id)
+            events.op_event(s, occ, start=True)
+        return occ
+
+    @staticmethod
+    def run(occ: NsLcmOpOcc) -> None:
+        """Start the durable workflow of an op occurrence created by ``start_migration``."""
+        engine.start(occ.id, occ.operation, occ.generation)
+
     @staticmethod
     def _refuse(ns: NsInstance | None, ns_id: str, op: OpType) -> None:
         """Why an operation could not take the NS (409, or 404 when it is gone)."""
