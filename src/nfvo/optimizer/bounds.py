@@ -527,8 +527,7 @@ def configuration_lp_bound(
     deadline = start + max(0.0, time_budget_s)
     info: dict[str, Any] = {"types": 0, "iterations": 0, "columns": 0, "status": "empty"}
     best, seen = 0.0, -1
-    first = int(min(3000, max(100, _TYPES_PER_SECOND * time_budget_s)))
-    for max_types in (first // 2, first, 1_000_000):
+    for max_types in _LEVELS:
         t = _types(hosts, demands, max_types)
         if t is None:
             break
@@ -556,10 +555,11 @@ def configuration_lp_bound(
     return _ceil(best), info
 
 
-# Levels tried in turn: instances with at most 100 and 200 types per second of budget (shares
-# rounded down; column generation converges on ~400 types in ~1.5 s and ~800 in ~4 s here),
-# then the exact types while the budget lasts; the best proven value of all levels is kept.
-_TYPES_PER_SECOND = 200
+# Levels tried in turn, whatever the budget: at most 250, 500, 1,000, 2,000 types (shares
+# rounded down; column generation converges on ~400 types in ~1.5 s and ~800 in ~4 s on one
+# core), then the exact types, while the budget lasts; the best proven value of all is kept.
+# Starting coarse means a larger budget can only add levels, never lose the cheap bound.
+_LEVELS = (250, 500, 1000, 2000, 1_000_000)
 
 
 def _generate(
