@@ -188,8 +188,23 @@ def explain_unplaced(item: Item, state: State) -> Explanation:
     if rule is not None:
         left = int(after[3].sum())
         what = f"{rule} leaves {left} host{'s' if left != 1 else ''}; on them {what}"
+    elif len(item.ids) > 1:
+        # host-affinity members were merged into this item: the rule is what makes it this big
+        together = _merged_by(item, p)
+        if together is not None:
+            exp.blocking_rule = together
+            what = f"{together} keeps {len(item.ids)} VDU instances on one host: {what}"
     exp.reason = what
     return exp
+
+
+def _merged_by(item: Item, p: Problem) -> str | None:
+    """The label of a host-affinity rule that merged ``item``'s demands, if any."""
+    ids = set(item.ids)
+    for r in p.rules:
+        if r.kind == "affinity" and r.scope == "host" and len(r.members & ids) > 1:
+            return r.label
+    return None
 
 
 def explain_unplaced_all(state: State) -> dict[str, Explanation]:

@@ -358,7 +358,11 @@ def _apply_initial_deltas(top: Topology, vdus: list[d.Vdu]) -> list[d.Vdu]:
 
 
 def placement_rules(top: Topology) -> list[d.PlacementRule]:
-    """Affinity / anti-affinity rules of VNF (AffinityRule) and NS (NsAffinityRule) flavours."""
+    """Affinity / anti-affinity rules of VNF (AffinityRule) and NS (NsAffinityRule) flavours.
+
+    A target that names a group (``tosca.groups.nfv.PlacementGroup``, as Tacker's samples
+    write it) stands for the group's members, so the rule binds the VDUs (or VNF profiles)
+    themselves."""
     out = []
     for policy in top.policies:
         short = policy.type.rsplit(".", 1)[-1]
@@ -373,7 +377,11 @@ def placement_rules(top: Topology) -> list[d.PlacementRule]:
                 id=policy.name,
                 kind=kind,
                 scope=d.string(policy.properties.get("scope")),
-                targets=policy.targets,
+                targets=[
+                    m
+                    for t in policy.targets
+                    for m in (top.groups[t].members if t in top.groups else [t])
+                ],
             )
         )
     return out
