@@ -13,7 +13,6 @@ import uvicorn
 
 from nfvo.api.app import create_app
 from nfvo.config import Settings
-from nfvo.lcm import engine
 from nfvo.runtime import Runtime, Services
 
 ADMIN_PASSWORD = "admin-test-secret"
@@ -86,8 +85,6 @@ class LiveApi:
         self.client.close()
         self.server.should_exit = True
         self.thread.join(timeout=10)
-        # the engine's threads would otherwise poll this database after the fixture drops it
-        engine.shut_down()
         self.services.db.dispose()
 
 

@@ -334,20 +334,6 @@ def _sqlite_system_engine(url: str) -> sa.Engine:
     return engine
 
 
-def shut_down() -> None:
-    """Stop this process's durable engine (operations in flight resume wherever it is
-    launched next on the same database); a no-op when it is not running."""
-    global _launched_url
-    with _lock:
-        if _launched_url is None:
-            return
-        DBOS.destroy(destroy_registry=False)
-        _launched_url = None
-        if _runtime.sys_engine is not None:
-            _runtime.sys_engine.dispose()
-            _runtime.sys_engine = None
-
-
 def launch(
     db_url: str,
     data_dir: str,
