@@ -19,26 +19,10 @@ class AffinityFilter(RuleFilter):
     kind = "affinity"
 
     def host_passes(self, host: int, item: Item, state: State) -> bool:
-        zone = int(state.problem.zone_of[host])
-        for r in item.rules:
-            rule = state.problem.rules[r]
-            if rule.kind != self.kind:
-                continue
-            used = state.rule_hosts[r] if rule.scope == "host" else state.rule_zones[r]
-            if used and (host if rule.scope == "host" else zone) not in used:
-                return False
-        return True
+        return all(
+            not used or self.host_key(scope, host, state) in used
+            for _, used, scope in self.rules_of(self.kind, item, state)
+        )
 
     def rule_mask(self, rule: Rule, item: Item, state: State) -> np.ndarray | None:
-        p = state.problem
-        if rule.scope == "host":
-            used = state.rule_hosts[rule.index]
-            if not used:
-                return None
-            out = np.zeros(p.n_hosts, dtype=bool)
-            out[list(used)] = True
-            return out
-        zones = state.rule_zones[rule.index]
-        if not zones:
-            return None
-        return np.isin(p.zone_of, list(zones))
+        return self.where_used(rule, state)

@@ -41,6 +41,39 @@ class RuleFilter:
         """Hosts ``rule`` allows for ``item`` (None: the rule restricts nothing now)."""
         raise NotImplementedError
 
+    @staticmethod
+    def rules_of(kind: str, item: Item, state: State) -> list[tuple[Rule, set[int], int]]:
+        """The item's rules of ``kind`` as ``(rule, used, scope)``: what their placed members
+        use (host indexes, or zone indexes by zone scope) and the scope (0 host, 1 zone) that
+        ``host_key`` turns a host into the same kind of index with."""
+        out = []
+        for r in item.rules:
+            rule = state.problem.rules[r]
+            if rule.kind == kind:
+                used = state.rule_hosts[r] if rule.scope == "host" else state.rule_zones[r]
+                out.append((rule, used, 0 if rule.scope == "host" else 1))
+        return out
+
+    @staticmethod
+    def host_key(scope_index: int, host: int, state: State) -> int:
+        """The host itself (host scope, 0) or its zone (zone scope, 1)."""
+        return host if scope_index == 0 else int(state.problem.zone_of[host])
+
+    @staticmethod
+    def where_used(rule: Rule, state: State) -> np.ndarray | None:
+        """Hosts where the rule's placed members are (host scope) or hosts of their zones
+        (zone scope); None while no member is placed."""
+        p = state.problem
+        if rule.scope == "host":
+            used = state.rule_hosts[rule.index]
+            if not used:
+                return None
+            out = np.zeros(p.n_hosts, dtype=bool)
+            out[list(used)] = True
+            return out
+        zones = state.rule_zones[rule.index]
+        return np.isin(p.zone_of, list(zones)) if zones else None
+
     def per_rule(self, item: Item, state: State) -> list[tuple[Rule, np.ndarray]]:
         """Each of the item's rules of this kind that restricts it, with its hosts."""
         out = []
