@@ -53,7 +53,9 @@ class Settings:
     header_timeout_seconds: float = 5.0
     body_timeout_seconds: float = 10.0
     body_min_rate: int = 16 << 10
-    keep_alive_seconds: int = 5
+    # above HTTP clients' idle-pool expiry (httpx: 5 s), so a client never reuses a connection
+    # the server is closing
+    keep_alive_seconds: int = 15
     max_connections: int = 1000
     max_header_bytes: int = 16 << 10
     # POST /oauth2/token: failed attempts allowed per minute per client id and per source

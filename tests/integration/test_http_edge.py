@@ -531,6 +531,68 @@ def test_a_complete_request_is_not_cut_by_the_head_deadline(edge: Edge) -> None:
             time.sleep(0.6)
 
 
+def test_an_idle_kept_alive_connection_outlives_the_head_deadline(tmp_path: Path) -> None:
+    """Idle time between requests is the keep-alive timeout's, not the head deadline's."""
+    e = start_edge(tmp_path / "data", f"sqlite:///{tmp_path / 'nfvo.db'}", keep_alive_seconds=4)
+    try:
+        with e.connect() as sock:
+            sock.sendall(head("GET", "/healthz"))
+            assert read_answer(sock, 5).status == 200
+            time.sleep(2)  # twice the 1 s head deadline, half the keep-alive
+            sock.sendall(head("GET", "/healthz"))
+            ans = read_answer(sock, 5)
+            assert ans.status == 200 and not ans.closed
+    finally:
+        stop_edge(e)
+
+
+def test_an_oversized_head_is_answered_431_not_reset(edge: Edge) -> None:
+    """The head is refused at 16 KiB while the rest of it is still arriving; the client
+    reads the answer (a plain close would have reset the connection under it)."""
+    junk = {"X-Junk": "a" * 60_000, "Authorization": f"Bearer {edge.token}"}
+    for _ in range(10):
+        with edge.connect() as sock:
+            sock.sendall(head("GET", "/admin/v1/tenants", junk))
+            ans = read_answer(sock, 5)
+        assert ans.status == 431 and ans.closed, ans
+    with httpx.Client(base_url=edge.base, timeout=10) as c:
+        for _ in range(10):
+            assert c.get("/admin/v1/tenants", headers=junk).status_code == 431
+    assert get_ok(edge) < 2
+
+
+def test_an_early_answer_reaches_a_client_still_sending_its_body(edge: Edge) -> None:
+    """413 and 401 are given before the body is read; a client that keeps sending its body
+    reads them instead of a connection reset, and the server stops listening soon."""
+    auth = {"Authorization": f"Bearer {edge.token}", "Content-Type": "application/json"}
+    body = b"[" + b"1," * (3 * MiB) + b"1]"
+    with httpx.Client(base_url=edge.base, timeout=10) as c:
+        for _ in range(5):
+            assert c.post("/admin/v1/tenants", content=body, headers=auth).status_code == 413
+            anon = {"Content-Type": "application/json"}
+            assert c.post("/admin/v1/tenants", content=body, headers=anon).status_code == 401
+    declared = {"Authorization": f"Bearer {edge.token}", "Content-Length": str(64 * MiB)}
+    for _ in range(3):  # the body goes on arriving after the answer was sent
+        with edge.connect() as sock:
+            sock.sendall(head("POST", "/admin/v1/tenants", declared))
+            time.sleep(0.3)
+            sock.sendall(b" " * 65536)
+            time.sleep(0.3)
+            ans = read_answer(sock, 5)
+        assert ans.status == 413, ans
+    with edge.connect() as sock:
+        sock.sendall(head("POST", "/admin/v1/tenants", declared))
+        t0 = time.monotonic()
+        cut = None
+        while time.monotonic() - t0 < 10:  # a client that never stops sending
+            try:
+                sock.sendall(b" " * 65536)
+            except OSError:
+                cut = time.monotonic() - t0
+                break
+    assert cut is not None and cut < 2 + SLACK, "a lingering connection was never closed"
+
+
 # --- connections after errors -----------------------------------------------------------------
 
 
