@@ -125,9 +125,7 @@ class SampleRepository:
             )
             .order_by(MonitoringSample.bucket_at)
         )
-        return [
-            Bucket(**{c: getattr(r, c) for c in _COLUMNS}) for r in self.s.execute(q).scalars()
-        ]
+        return [Bucket(**{c: getattr(r, c) for c in _COLUMNS}) for r in self.s.execute(q).scalars()]
 
     def delete_before(self, cutoff: int, limit: int) -> int:
         """Delete at most ``limit`` rows whose bucket starts before ``cutoff``; how many."""

@@ -3,9 +3,8 @@ zones, or of one resource: what ``/admin/v1/.../metrics`` shows.
 
 Values come from the hub's windows; which NS, VNF, VNFC, host and zone exist (and who may
 see them) from the inventory. A metric without samples in its window is shown with
-``noData: true`` and null values, never as 0. The metrics a resource of each kind is expected
-to have are always listed (with ``noData`` until a source reports them), besides whatever
-else the hub holds for it.
+``noData: true`` and null values, never as 0. Every metric of the resource's kind
+(``nfvo.monitoring.metrics``) is listed, with ``noData`` until a source reports it.
 """
 
 from __future__ import annotations
@@ -22,33 +21,14 @@ from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRecordsRepository, NsRepository
 from nfvo.inventory.models import NsInstance, NsVnf, NsVnfc
 from nfvo.inventory.resources_repo import VimRepository
+from nfvo.monitoring.metrics import Level, for_level
 from nfvo.monitoring.model import Resource, ResourceKind
 from nfvo.resources.service import Scope
 
 MIN_WINDOW_S = 1.0
 MAX_WINDOW_S = 3600.0
 MAX_RESOURCE_KEY = 600
-
-_UTILIZATION = ("cpu_utilization", "memory_utilization", "disk_utilization")
-# the metrics each kind of resource is expected to have (docs/monitoring-operations.md)
-EXPECTED: dict[ResourceKind, tuple[str, ...]] = {
-    ResourceKind.SERVER: _UTILIZATION,
-    ResourceKind.HOST: _UTILIZATION,
-    ResourceKind.PORT: ("bytes_in", "bytes_out", "packets_in", "packets_out"),
-    ResourceKind.VNF: (
-        "v_cpu_usage_mean_vnf",
-        "v_cpu_usage_peak_vnf",
-        "v_memory_usage_mean_vnf",
-        "v_memory_usage_peak_vnf",
-        "v_disk_usage_mean_vnf",
-        "v_disk_usage_peak_vnf",
-        "byte_incoming_vnf_ext_cp",
-        "byte_outgoing_vnf_ext_cp",
-        "packet_incoming_vnf_ext_cp",
-        "packet_outgoing_vnf_ext_cp",
-    ),
-    ResourceKind.NS: ("byte_incoming", "byte_outgoing", "packet_incoming", "packet_outgoing"),
-}
+_LEVELS = {lvl.value for lvl in Level}
 
 
 class StatLike(Protocol):
@@ -64,9 +44,6 @@ class StatLike(Protocol):
 
 class Reader(Protocol):
     """The reads of the hub (``nfvo.monitoring.hub.Monitor``) the views use."""
-
-    def current(self, resource: Resource, metric: str, window_s: float | None = None) -> Any:
-        """The window's statistics of one metric."""
 
     def metrics_of(self, resource: Resource, window_s: float | None = None) -> dict[str, Any]:
         """The window's statistics of every metric the hub holds for a resource."""
@@ -147,15 +124,12 @@ class CurrentMetrics:
         self.clock = clock
 
     def metrics(self, resource: Resource, window_s: float | None) -> dict[str, dict[str, Any]]:
-        """Every metric of ``resource``: the expected ones and whatever the hub holds."""
+        """Every metric of ``resource``'s kind, in the table's order."""
         hub = self.monitor()
         if hub is None:
-            return {m: stat_view(None) for m in EXPECTED.get(resource.kind, ())}
-        stats = dict(hub.metrics_of(resource, window_s))
-        for m in EXPECTED.get(resource.kind, ()):
-            if m not in stats:
-                stats[m] = hub.current(resource, m, window_s)
-        return {m: stat_view(stats[m]) for m in sorted(stats)}
+            names = for_level(resource.kind.value) if resource.kind.value in _LEVELS else ()
+            return {m: stat_view(None) for m in names}
+        return {m: stat_view(st) for m, st in hub.metrics_of(resource, window_s).items()}
 
     def _envelope(self, window_s: float | None, **ids: Any) -> dict[str, Any]:
         return {**ids, "window": window_s, "at": iso(self.clock())}
@@ -269,4 +243,3 @@ class CurrentMetrics:
                 return
             if not any(r.id in (c.port_ids or {}).values() for c in s.execute(q).scalars()):
                 raise gone
-

@@ -54,9 +54,7 @@ def parse_monitoring(value: Any, vim_type: str) -> dict[str, Any] | None:
     for key, item in value.items():
         check = known.get(key)
         if check is None:
-            raise VimConfigError(
-                f"config.monitoring.{key}", f"unknown key; known: {sorted(known)}"
-            )
+            raise VimConfigError(f"config.monitoring.{key}", f"unknown key; known: {sorted(known)}")
         out[key] = check(item, f"config.monitoring.{key}")
     return out
 
