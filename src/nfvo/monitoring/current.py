@@ -85,7 +85,9 @@ def parse_window(value: str | None) -> float | None:
     try:
         window = float(value)
     except ValueError:
-        raise BadRequest(f"window must be a number of seconds, got {value[:40]!r}", field="window")
+        raise BadRequest(
+            f"window must be a number of seconds, got {value[:40]!r}", field="window"
+        ) from None
     if not MIN_WINDOW_S <= window <= MAX_WINDOW_S:  # also refuses NaN
         raise BadRequest(
             f"window must be between {MIN_WINDOW_S:g} and {MAX_WINDOW_S:g} seconds",
