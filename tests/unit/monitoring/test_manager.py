@@ -217,3 +217,34 @@ def test_background_refresh_follows_a_poke(resources: ResourceService) -> None:
         mgr.stop()
         mgr.stop()
     assert mgr.running() == {}
+
+
+def test_runtime_runs_the_hub_store_and_sources_and_stops_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nfvo.config import Settings
+    from nfvo.monitoring import manager
+    from nfvo.runtime import Runtime
+
+    # every sim account gets a source whose start fails: the runtime starts all the same
+    monkeypatch.setattr(manager, "SOURCE_CLASSES", {"sim": f"{__name__}:FailingSource"})
+    settings = Settings(data_dir=tmp_path / "d", role="worker", sync_interval_seconds=0)
+    runtime = Runtime(settings)
+    svc = runtime.services
+    svc.resources.create_vim({"name": "a", "vim_type": "sim", "config": {}}, GLOBAL)
+    names = {"monitor-dispatch", "monitor-sources", "monitor-store"}
+    try:
+        runtime.start()
+        runtime.start()  # idempotent
+        assert svc.monitor is not None and svc.sources is not None
+        assert svc.sample_store is not None
+        assert names <= {t.name for t in threading.enumerate()}
+        assert svc.sources.running() == {}  # its source failed, the process did not
+        svc.refresh_vim_events()  # pokes the manager; never raises
+    finally:
+        runtime.stop()
+        runtime.stop()
+    assert svc.monitor is None and svc.sources is None and svc.sample_store is None
+    alive = {t.name for t in threading.enumerate() if t.is_alive()}
+    assert not alive & names
+    svc.db.dispose()
