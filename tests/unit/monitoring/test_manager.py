@@ -248,3 +248,25 @@ def test_runtime_runs_the_hub_store_and_sources_and_stops_them(
     alive = {t.name for t in threading.enumerate() if t.is_alive()}
     assert not alive & names
     svc.db.dispose()
+
+
+@pytest.mark.parametrize("vim_type", ["sim", "openstack", "kubernetes"])
+def test_config_monitoring_is_validated_for_every_vim_type(vim_type: str) -> None:
+    from nfvo.vim.base import VimConfigError
+    from nfvo.vim.registry import validate_config
+
+    ok = validate_config(vim_type, {"monitoring": {"enabled": False, "interval_s": 5}})
+    assert ok["monitoring"] == {"enabled": False, "interval_s": 5.0}
+    assert "monitoring" not in validate_config(vim_type, {})
+    for bad, field in (
+        ({"every": 1}, "config.monitoring.every"),
+        ({"interval_s": 0.05}, "config.monitoring.interval_s"),
+        ({"interval_s": 3601}, "config.monitoring.interval_s"),
+        ({"interval_s": float("nan")}, "config.monitoring.interval_s"),
+        ({"interval_s": True}, "config.monitoring.interval_s"),
+        ({"enabled": "no"}, "config.monitoring.enabled"),
+        ([], "config.monitoring"),
+    ):
+        with pytest.raises(VimConfigError) as info:
+            validate_config(vim_type, {"monitoring": bad})
+        assert info.value.field == field, bad
