@@ -26,20 +26,41 @@ def _enabled(value: Any, path: str) -> bool:
     return value
 
 
-def _interval(value: Any, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise VimConfigError(path, "must be a number of seconds")
-    if not MIN_INTERVAL_S <= value <= MAX_INTERVAL_S:
-        raise VimConfigError(
-            path, f"must be between {MIN_INTERVAL_S:g} and {MAX_INTERVAL_S:g} seconds"
-        )
-    return float(value)
+def bounded(low: float, high: float, unit: str = "seconds", whole: bool = False) -> Checker:
+    """A checker of a number in [low, high] (a whole one when ``whole``)."""
+
+    def check(value: Any, path: str) -> float | int:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or (whole and value != int(value))
+        ):
+            raise VimConfigError(path, f"must be a {'whole ' if whole else ''}number of {unit}")
+        if not low <= value <= high:
+            raise VimConfigError(path, f"must be between {low:g} and {high:g} {unit}")
+        return int(value) if whole else float(value)
+
+    return check
 
 
 # keys every VIM type's ``config.monitoring`` accepts
-COMMON_KEYS: dict[str, Checker] = {"enabled": _enabled, "interval_s": _interval}
-# VIM type -> further keys its source reads (added by the source's module)
-TYPE_KEYS: dict[str, dict[str, Checker]] = {}
+COMMON_KEYS: dict[str, Checker] = {
+    "enabled": _enabled,
+    "interval_s": bounded(MIN_INTERVAL_S, MAX_INTERVAL_S),
+}
+# VIM type -> its source's own keys (and tighter bounds of common ones), as the sources in
+# nfvo.monitoring.sources read them (docs/monitoring-openstack-kubernetes.md)
+TYPE_KEYS: dict[str, dict[str, Checker]] = {
+    "openstack": {
+        "interval_s": bounded(1.0, MAX_INTERVAL_S),
+        "max_servers": bounded(1, 5000, "diagnostics calls per round", whole=True),
+    },
+    "kubernetes": {
+        "interval_s": bounded(1.0, MAX_INTERVAL_S),
+        "watch_timeout_s": bounded(1.0, 600.0),
+    },
+}
 
 
 def parse_monitoring(value: Any, vim_type: str) -> dict[str, Any] | None:

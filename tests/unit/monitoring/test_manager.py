@@ -261,6 +261,7 @@ def test_config_monitoring_is_validated_for_every_vim_type(vim_type: str) -> Non
     for bad, field in (
         ({"every": 1}, "config.monitoring.every"),
         ({"interval_s": 0.05}, "config.monitoring.interval_s"),
+        ({"interval_s": 0.5 if vim_type != "sim" else 0.01}, "config.monitoring.interval_s"),
         ({"interval_s": 3601}, "config.monitoring.interval_s"),
         ({"interval_s": float("nan")}, "config.monitoring.interval_s"),
         ({"interval_s": True}, "config.monitoring.interval_s"),
@@ -270,3 +271,27 @@ def test_config_monitoring_is_validated_for_every_vim_type(vim_type: str) -> Non
         with pytest.raises(VimConfigError) as info:
             validate_config(vim_type, {"monitoring": bad})
         assert info.value.field == field, bad
+
+
+def test_each_source_s_own_options_are_accepted_for_its_type_only() -> None:
+    from nfvo.vim.base import VimConfigError
+    from nfvo.vim.registry import validate_config
+
+    os_ok = validate_config("openstack", {"monitoring": {"max_servers": 20}})
+    assert os_ok["monitoring"] == {"max_servers": 20}
+    k8s_ok = validate_config("kubernetes", {"monitoring": {"watch_timeout_s": 5}})
+    assert k8s_ok["monitoring"] == {"watch_timeout_s": 5.0}
+    assert validate_config("sim", {"monitoring": {"interval_s": 0.2}})["monitoring"] == {
+        "interval_s": 0.2
+    }
+    for vim_type, bad, field in (
+        ("openstack", {"max_servers": 0}, "max_servers"),
+        ("openstack", {"max_servers": 2.5}, "max_servers"),
+        ("openstack", {"watch_timeout_s": 5}, "watch_timeout_s"),
+        ("kubernetes", {"watch_timeout_s": 601}, "watch_timeout_s"),
+        ("kubernetes", {"max_servers": 5}, "max_servers"),
+        ("sim", {"max_servers": 5}, "max_servers"),
+    ):
+        with pytest.raises(VimConfigError) as info:
+            validate_config(vim_type, {"monitoring": bad})
+        assert info.value.field == f"config.monitoring.{field}"
