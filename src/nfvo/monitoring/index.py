@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,7 @@ class ResourceIndex:
             return
         with self._lock:
             self._snap = self._build(self._read())
+            self.refreshed_at = time.time()
 
     def _read(self) -> list[Any]:
         assert self.db is not None
