@@ -158,10 +158,15 @@ def test_refresh_follows_the_inventory(db: Database) -> None:
     mon.refresh_index()
     assert mon.current(vnf, "v_cpu_usage_mean_vnf").mean == 70.0
     assert mon.current(vnf, "byte_outgoing_vnf_ext_cp").no_data
+    assert mon.index.refresh_if_changed() is False  # nothing changed: one cheap query
+    other = f"w-{uuid.uuid4()}"
+    make_ns(db, {other: ["x2"]})
+    assert mon.index.refresh_if_changed() is True
+    assert mon.index.owner(server("x2"))[0] == other
     with db.session() as s:
         s.execute(delete(NsVnfc).where(NsVnfc.vnf_instance_id == vnf_id))
         s.execute(delete(NsVnf).where(NsVnf.id == vnf_id))
-    mon.refresh_index()
+    assert mon.index.refresh_if_changed() is True
     assert mon.current(vnf, "v_cpu_usage_mean_vnf").no_data
     assert mon.index.owner(server("x1")) is None
 

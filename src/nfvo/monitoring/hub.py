@@ -38,9 +38,10 @@ log = logging.getLogger(__name__)
 
 MAX_QUEUED = 10_000  # batches and events waiting for the listeners
 FAULT_RESERVE = 1_000  # of which only fault events may take the last ones
-MAX_QUEUED_SAMPLES = 1_000_000  # samples in the queued batches
+MAX_QUEUED_SAMPLES = 200_000  # samples in the queued batches (~100 B each: ~20 MB at most)
 MAX_FUTURE_S = 300.0  # samples stamped further ahead of the hub's clock are refused
 INDEX_REFRESH_S = 5.0
+AGGREGATE_CHUNK = 2048  # series read under one hold of the lock
 EVICT_EVERY_S = 30.0
 MAX_WINDOW_S = 7 * 24 * 3600.0
 
@@ -272,13 +273,17 @@ class Monitor:
 
     def _refresh_loop(self) -> None:
         while not self._stopping.is_set():
-            self.refresh_index()
+            self.refresh_index(only_if_changed=True)
             self._stopping.wait(INDEX_REFRESH_S)
 
-    def refresh_index(self) -> bool:
-        """Re-read the inventory index now; False (logged once per change) on failure."""
+    def refresh_index(self, *, only_if_changed: bool = False) -> bool:
+        """Re-read the inventory index now (or only if the inventory changed); False (logged
+        once per change of the error) on failure."""
         try:
-            self.index.refresh()
+            if only_if_changed:
+                self.index.refresh_if_changed()
+            else:
+                self.index.refresh()
         except Exception as e:  # noqa: BLE001 - a failing refresh keeps the last index
             self._counts["index_errors"] += 1
             text = f"{type(e).__name__}: {e}"
@@ -347,9 +352,12 @@ class Monitor:
         members = self.index.of(resource)
         base = row.of or row.name
         parts = members.servers if base in _SERVER_METRICS else members.ext_ports
-        with self._lock:
-            stats = [self._windows.stat((r, base), since, until) for r in parts]
-        return combine(row.aggregation, [s for s in stats if s.count], since, until)
+        keys = [(r, base) for r in parts]
+        stats: list[Stat] = []
+        for i in range(0, len(keys), AGGREGATE_CHUNK):  # the lock is let go between chunks
+            with self._lock:
+                stats += self._windows.stats_many(keys[i : i + AGGREGATE_CHUNK], since, until)
+        return combine(row.aggregation, stats, since, until)
 
 
 def combine(how: Aggregation, stats: list[Stat], since: float, until: float) -> Stat:

@@ -22,13 +22,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import NsVnf, NsVnfc
 from nfvo.monitoring.model import Resource, ResourceKind
 
 log = logging.getLogger(__name__)
+
+FULL_REFRESH_S = 60.0  # the index is re-read whole at least this often
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class ResourceIndex:
         self._ext_cps: dict[str, frozenset[tuple[str, str]]] = {}  # vnf id -> {(vdu, cp)}
         self._lock = threading.Lock()  # one refresh at a time
         self.refreshed_at: float | None = None
+        self._sig: tuple[Any, ...] | None = None
+        self._full_at = -FULL_REFRESH_S
         self.last_error: str | None = None
 
     # ------------------------------------------------------------------ reads
@@ -99,8 +103,30 @@ class ResourceIndex:
         if self.db is None:
             return
         with self._lock:
+            sig = self._signature()
             self._snap = self._build(self._read())
+            self._sig, self._full_at = sig, time.monotonic()
             self.refreshed_at = time.time()
+
+    def refresh_if_changed(self) -> bool:
+        """Re-read the inventory if its VNFC and VNF rows changed (one cheap aggregate query
+        tells), and at least every :data:`FULL_REFRESH_S` regardless; True if it re-read."""
+        if self.db is None:
+            return False
+        fresh = time.monotonic() - self._full_at < FULL_REFRESH_S
+        if fresh and self._sig is not None and self._signature() == self._sig:
+            return False
+        self.refresh()
+        return True
+
+    def _signature(self) -> tuple[Any, ...]:
+        # rows added, deleted or updated change a count or the newest updated_at; a
+        # transaction committing an older updated_at late is caught by the full refresh
+        assert self.db is not None
+        with self.db.session() as s:
+            vnfcs = s.execute(select(func.count(), func.max(NsVnfc.updated_at))).one()
+            vnfs = s.scalar(select(func.count()).select_from(NsVnf))
+        return (*vnfcs, vnfs)
 
     def _read(self) -> list[Any]:
         assert self.db is not None

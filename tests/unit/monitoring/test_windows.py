@@ -126,3 +126,22 @@ def test_memory_is_bounded_per_series() -> None:
 def test_stat_empty_and_no_data_property() -> None:
     st = Stat.empty(1.0, 2.0)
     assert st.no_data and st.since == 1.0 and st.until == 2.0
+
+
+def test_stats_many_agrees_with_stat() -> None:
+    w = Windows(8, max_lag_s=100.0)
+    for i in range(30):
+        for t in range(i % 12):  # some rings wrapped, some partly filled, one empty
+            ts = 100.0 + (t * 7 % 11)  # out of order
+            w.add((i, "m"), ts, float(t * i % 13))
+    keys = [(i, "m") for i in range(30)] + [("missing", "m")]
+    for since, until in [(0.0, 1e9), (103.0, 107.0), (200.0, 300.0)]:
+        many = {
+            (s.count, s.mean, s.peak, s.low, s.last, s.last_at)
+            for s in w.stats_many(keys, since, until)
+        }
+        one = [w.stat(k, since, until) for k in keys]
+        expected = {(s.count, s.mean, s.peak, s.low, s.last, s.last_at) for s in one if s.count}
+        assert {(c, round(m, 9), p, lo, la, at) for c, m, p, lo, la, at in many} == {
+            (c, round(m, 9), p, lo, la, at) for c, m, p, lo, la, at in expected
+        }
