@@ -150,8 +150,8 @@ class Monitor:
                     ts = now  # a little clock skew: counted as now
                 if name != s.metric or ts != s.timestamp:
                     s = Sample(s.resource, name, s.value, ts)
-                add((s.resource, name), ts, s.value)
-                taken.append(s)
+                if add((s.resource, name), ts, s.value):  # listeners get what windows took
+                    taken.append(s)
             self._counts["samples"] += len(taken)
         if taken:
             self._enqueue_samples(taken)
@@ -309,6 +309,7 @@ class Monitor:
             out["series"] = len(self._windows)
             out["late_dropped"] = self._windows.late_dropped
             out["series_refused"] = self._windows.series_refused
+            out["invalid"] = self._windows.invalid
         with self._cond:
             out["queued"] = len(self._queue)
         return out

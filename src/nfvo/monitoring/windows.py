@@ -97,20 +97,22 @@ class Windows:
         self._allocated = 0
         self.late_dropped = 0
         self.series_refused = 0
+        self.invalid = 0
 
     # ---------------------------------------------------------------- writes
 
     def add(self, key: Hashable, timestamp: float, value: float) -> bool:
         """Record one sample; False when it was dropped (too late, or no room for a new
         series, or not a finite number)."""
+        if not (math.isfinite(value) and math.isfinite(timestamp)):
+            self.invalid += 1
+            return False
         row = self._rows.get(key)
         if row is None:
             row = self._new_row(key)
             if row is None:
                 self.series_refused += 1
                 return False
-        if not (math.isfinite(value) and math.isfinite(timestamp)):
-            return False
         b, r = divmod(row, BLOCK_ROWS)
         newest_arr = self._newest[b]
         newest = float(newest_arr[r])
