@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete, text
 
 from nfvo.inventory.db import Database
-from nfvo.inventory.models import NsInstance, NsVnf, NsVnfc
+from nfvo.inventory.models import NsInstance, NsVl, NsVnf, NsVnfc, NsVnfVl
 from nfvo.monitoring.hub import Monitor
 from nfvo.monitoring.model import Resource, ResourceKind, Sample
 
@@ -201,3 +201,29 @@ def test_a_failing_refresh_keeps_the_last_index(
     assert len(mon.index.of(Resource(ResourceKind.VNF, vnf_id)).servers) == 1
     logged = [r for r in caplog.records if "index not refreshed" in r.getMessage()]
     assert len(logged) == 1 and logged[0].exc_info is None  # once per change, no traceback
+
+
+def test_owners_say_which_vnfs_and_nss_a_fault_touches(db: Database) -> None:
+    va, vb = f"a-{uuid.uuid4()}", f"b-{uuid.uuid4()}"
+    ns1 = make_ns(db, {va: ["o1"]})
+    ns2 = make_ns(db, {vb: ["o2"]})
+    with db.session() as s:
+        s.add(NsVl(ns_instance_id=ns1, vl_id="mgmt", vim_account_id=VIM, network_id="net-ns"))
+        s.add(NsVnfVl(vnf_instance_id=vb, vl_id="int", ns_instance_id=ns2, network_id="net-vnf"))
+    mon = Monitor(db)
+    mon.refresh_index()
+    idx = mon.index
+    host = Resource(ResourceKind.HOST, "compute-1", VIM)
+    assert idx.ns_ids(host) == {ns1, ns2}  # a host down carrying VNFCs of two NSs
+    assert idx.owners(host) == {(va, ns1), (vb, ns2)}
+    assert idx.ns_ids(Resource(ResourceKind.ZONE, "nova", VIM)) == {ns1, ns2}
+    assert idx.ns_ids(Resource(ResourceKind.VIM, VIM)) == {ns1, ns2}
+    assert idx.owners(server("o2")) == {(vb, ns2)}
+    assert idx.owners(port("o1-int")) == {(va, ns1)}
+    assert idx.owners(Resource(ResourceKind.NETWORK, "net-ns", VIM)) == {("", ns1)}
+    assert idx.owners(Resource(ResourceKind.NETWORK, "net-vnf", VIM)) == {(vb, ns2)}
+    assert idx.owners(Resource(ResourceKind.VNF, va)) == {(va, ns1)}
+    assert idx.owners(Resource(ResourceKind.NS, ns2)) == {(vb, ns2)}
+    assert idx.owners(Resource(ResourceKind.HOST, "compute-9", VIM)) == frozenset()
+    assert idx.owners(server("unknown")) == frozenset()
+    assert idx.servers_on(Resource(ResourceKind.HOST, "compute-9", VIM)) == ()
