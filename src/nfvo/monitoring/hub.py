@@ -51,6 +51,13 @@ EXPECTED_LISTENER_ERRORS: tuple[type[BaseException], ...] = (NfvoError, OSError,
 _AGGREGATED = frozenset({ResourceKind.VNF, ResourceKind.NS})
 _LEVEL = {k.value: Level(k.value) for k in ResourceKind if k.value in Level._value2member_map_}
 _SERVER_METRICS = frozenset(metrics.for_level(Level.SERVER))
+# (resource kind, canonical metric) pairs a sample may carry
+_FITS = frozenset(
+    (kind, name)
+    for kind in ResourceKind
+    if kind.value in _LEVEL
+    for name in metrics.for_level(_LEVEL[kind.value])
+)
 _KNOWN = {
     n: metrics.canonical(n) for n in (*(m.name for m in metrics.METRICS), *metrics.ifa027_names())
 } | {s.name: s.canonical for s in metrics.SOURCE_NAMES}
@@ -92,6 +99,7 @@ class Monitor:
             (
                 "samples",
                 "dropped_unknown_metric",
+                "dropped_wrong_kind",
                 "dropped_future",
                 "dropped_sample_batches",
                 "dropped_samples",
@@ -142,6 +150,9 @@ class Monitor:
                 if name is None:
                     self._unknown(s.metric)
                     continue
+                if (s.resource.kind, name) not in _FITS:
+                    self._counts["dropped_wrong_kind"] += 1
+                    continue
                 ts = s.timestamp
                 if ts > now:
                     if ts > now + MAX_FUTURE_S:
@@ -160,7 +171,7 @@ class Monitor:
         """Queue a fault event for the listeners."""
         with self._cond:
             self._counts["faults"] += 1
-            if len(self._queue) >= MAX_QUEUED:
+            if self._inflight >= MAX_QUEUED:
                 self._counts["dropped_faults"] += 1
                 log.error(
                     "monitoring: fault %s on %s dropped: the queue is full",
@@ -175,7 +186,7 @@ class Monitor:
     def _enqueue_samples(self, batch: list[Sample]) -> None:
         with self._cond:
             full = (
-                len(self._queue) >= MAX_QUEUED - FAULT_RESERVE
+                self._inflight >= MAX_QUEUED - FAULT_RESERVE
                 or self._queued_samples + len(batch) > MAX_QUEUED_SAMPLES
             )
             if full:
@@ -188,7 +199,7 @@ class Monitor:
                         "delivered to them until the queue drains (windows keep them)"
                     )
                 return
-            if self._overflowing and len(self._queue) < (MAX_QUEUED - FAULT_RESERVE) // 2:
+            if self._overflowing and self._inflight < (MAX_QUEUED - FAULT_RESERVE) // 2:
                 self._overflowing = False
                 log.info("monitoring: listeners caught up")
             self._queue.append(("s", batch))
@@ -245,6 +256,9 @@ class Monitor:
                 fn(item)
             except Exception as e:  # noqa: BLE001 - one listener must not stop the others
                 self._listener_failed(fn, e)
+            else:
+                if self._listener_errors:  # it works again: its next error is logged
+                    self._listener_errors.pop(id(fn), None)
 
     def _listener_failed(self, fn: Callable[..., None], e: Exception) -> None:
         self._counts["listener_errors"] += 1
@@ -311,7 +325,7 @@ class Monitor:
             out["series_refused"] = self._windows.series_refused
             out["invalid"] = self._windows.invalid
         with self._cond:
-            out["queued"] = len(self._queue)
+            out["queued"] = self._inflight  # queued or being delivered
         return out
 
     # ------------------------------------------------------------------ reads
@@ -358,6 +372,9 @@ class Monitor:
         for i in range(0, len(keys), AGGREGATE_CHUNK):  # the lock is let go between chunks
             with self._lock:
                 stats += self._windows.stats_many(keys[i : i + AGGREGATE_CHUNK], since, until)
+        if not stats:  # no member has data: a value a source reported for the VNF/NS itself
+            with self._lock:
+                return self._windows.stat((resource, row.name), since, until)
         return combine(row.aggregation, stats, since, until)
 
 

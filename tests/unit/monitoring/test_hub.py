@@ -175,14 +175,14 @@ def test_a_slow_listener_bounds_the_queue_and_faults_keep_a_reserve(
     for i in range(6):
         mon.fault(fault(HOST, float(i)))
     c = mon.counters()
-    assert c["queued"] == 12  # 8 sample batches, then 4 faults in the reserve
-    assert c["dropped_sample_batches"] == 11 and c["dropped_samples"] == 11
+    assert c["queued"] == 12  # 1 batch in delivery, 7 queued, then 4 faults in the reserve
+    assert c["dropped_sample_batches"] == 12 and c["dropped_samples"] == 12
     assert c["dropped_faults"] == 2
     # the windows took every sample regardless
     assert mon.current(S1, "cpu_utilization").count == 16  # the ring of a 10 s window
     gate.set()
     assert mon.wait_idle(5.0)
-    assert delivered == [float(i) for i in range(9)]
+    assert delivered == [float(i) for i in range(8)]
     assert faults == [0.0, 1.0, 2.0, 3.0]
 
 
@@ -259,3 +259,33 @@ def test_vnf_reads_without_an_inventory_are_no_data(mon: Monitor) -> None:
     mon.samples([cpu(S1, 50.0, 999.0)])
     st = mon.current(Resource(ResourceKind.VNF, "vnf-1"), "VCpuUsageMeanVnf")
     assert st.no_data and st.mean is None
+
+
+def test_samples_of_a_metric_not_of_their_kind_are_dropped(mon: Monitor) -> None:
+    port = Resource(ResourceKind.PORT, "p1", VIM)
+    mon.samples([Sample(port, "cpu_utilization", 1.0, 999.0), Sample(S1, "bytes_in", 1.0, 999.0)])
+    assert mon.counters()["dropped_wrong_kind"] == 2 and mon.counters()["series"] == 0
+
+
+def test_a_vnf_value_reported_directly_is_read_when_no_member_has_data(mon: Monitor) -> None:
+    vnf = Resource(ResourceKind.VNF, "vnf-1")
+    mon.samples([Sample(vnf, "VCpuUsageMeanVnf", 42.0, 999.0)])
+    assert mon.current(vnf, "v_cpu_usage_mean_vnf").last == 42.0
+
+
+def test_a_listener_that_recovers_has_its_next_failure_logged(
+    mon: Monitor, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="nfvo.monitoring.hub")
+    fail = [True, False, True]
+
+    def flaky(batch: list[Sample]) -> None:
+        if fail.pop(0):
+            raise TimeoutError("subscriber slow")
+
+    mon.on_samples(flaky)
+    for _ in range(3):
+        mon.samples([cpu(S1, 1.0, 999.0)])
+        assert mon.wait_idle(5.0)
+    logged = [r for r in caplog.records if "subscriber slow" in r.getMessage()]
+    assert len(logged) == 2 and all(r.exc_info is None for r in logged)
