@@ -104,7 +104,11 @@ class Windows:
     def add(self, key: Hashable, timestamp: float, value: float) -> bool:
         """Record one sample; False when it was dropped (too late, or no room for a new
         series, or not a finite number)."""
-        if not (math.isfinite(value) and math.isfinite(timestamp)):
+        try:
+            finite = math.isfinite(value) and math.isfinite(timestamp)
+        except TypeError:  # not a number at all
+            finite = False
+        if not finite:
             self.invalid += 1
             return False
         row = self._rows.get(key)

@@ -85,8 +85,10 @@ def test_non_finite_values_are_refused() -> None:
     w = Windows(16)
     assert not w.add(K, 100.0, float("nan"))
     assert not w.add(K, float("inf"), 1.0)
+    assert not w.add(K, 100.0, "12")  # type: ignore[arg-type]
+    assert not w.add(K, 100.0, None)  # type: ignore[arg-type]
     assert w.stat(K, 0.0, 1e12).no_data
-    assert w.invalid == 2 and len(w) == 0
+    assert w.invalid == 4 and len(w) == 0
 
 
 def test_idle_series_are_evicted_and_their_rows_reused() -> None:
