@@ -41,7 +41,7 @@ FAULT_RESERVE = 1_000  # of which only fault events may take the last ones
 MAX_QUEUED_SAMPLES = 200_000  # samples in the queued batches (~100 B each: ~20 MB at most)
 MAX_FUTURE_S = 300.0  # samples stamped further ahead of the hub's clock are refused
 INDEX_REFRESH_S = 5.0
-AGGREGATE_CHUNK = 2048  # series read under one hold of the lock
+AGGREGATE_CHUNK = 2048  # series read (or samples windowed) under one hold of the lock
 EVICT_EVERY_S = 30.0
 MAX_WINDOW_S = 7 * 24 * 3600.0
 
@@ -143,29 +143,36 @@ class Monitor:
             return
         now = self._clock()
         taken: list[Sample] = []
-        with self._lock:
-            add = self._windows.add
-            for s in batch:
-                name = _KNOWN.get(s.metric)
-                if name is None:
-                    self._unknown(s.metric)
-                    continue
-                if (s.resource.kind, name) not in _FITS:
-                    self._counts["dropped_wrong_kind"] += 1
-                    continue
-                ts = s.timestamp
-                if ts > now:
-                    if ts > now + MAX_FUTURE_S:
-                        self._counts["dropped_future"] += 1
-                        continue
-                    ts = now  # a little clock skew: counted as now
-                if name != s.metric or ts != s.timestamp:
-                    s = Sample(s.resource, name, s.value, ts)
-                if add((s.resource, name), ts, s.value):  # listeners get what windows took
-                    taken.append(s)
-            self._counts["samples"] += len(taken)
+        for i in range(0, len(batch), AGGREGATE_CHUNK):  # readers get the lock between chunks
+            with self._lock:
+                self._window(batch[i : i + AGGREGATE_CHUNK], now, taken)
         if taken:
             self._enqueue_samples(taken)
+
+    def _window(self, batch: list[Sample], now: float, taken: list[Sample]) -> None:
+        """Window samples (holding the lock); append those the windows took to ``taken``."""
+        add = self._windows.add
+        counts = self._counts
+        n = len(taken)
+        for s in batch:
+            name = _KNOWN.get(s.metric)
+            if name is None:
+                self._unknown(s.metric)
+                continue
+            if (s.resource.kind, name) not in _FITS:
+                counts["dropped_wrong_kind"] += 1
+                continue
+            ts = s.timestamp
+            if ts > now:
+                if ts > now + MAX_FUTURE_S:
+                    counts["dropped_future"] += 1
+                    continue
+                ts = now  # a little clock skew: counted as now
+            if name != s.metric or ts != s.timestamp:
+                s = Sample(s.resource, name, s.value, ts)
+            if add((s.resource, name), ts, s.value):  # listeners get what windows took
+                taken.append(s)
+        counts["samples"] += len(taken) - n
 
     def fault(self, event: FaultEvent) -> None:
         """Queue a fault event for the listeners."""

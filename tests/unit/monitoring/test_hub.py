@@ -289,3 +289,13 @@ def test_a_listener_that_recovers_has_its_next_failure_logged(
         assert mon.wait_idle(5.0)
     logged = [r for r in caplog.records if "subscriber slow" in r.getMessage()]
     assert len(logged) == 2 and all(r.exc_info is None for r in logged)
+
+
+def test_a_large_batch_is_windowed_whole_and_delivered_as_one(mon: Monitor) -> None:
+    got: list[int] = []
+    mon.on_samples(lambda b: got.append(len(b)))
+    servers = [Resource(ResourceKind.SERVER, f"big-{i}", VIM) for i in range(5000)]
+    mon.samples([cpu(s, 1.0, 999.0) for s in servers] + [Sample(S1, "nope", 1.0, 999.0)])
+    assert mon.wait_idle(5.0)
+    assert got == [5000] and mon.counters()["samples"] == 5000
+    assert mon.current(servers[-1], "cpu_utilization").last == 1.0
