@@ -261,6 +261,11 @@ class KubernetesSource(Source):
             self.relists[res] += 1
         items = found.get("items") or []
         if res == "nodes":
+            names = {(n.get("metadata") or {}).get("name") for n in items}
+            with self._lock:
+                gone = [n for name, n in self.nodes.items() if name not in names]
+            for node in gone:
+                self.on_node("DELETED", node)
             for node in items:
                 self.on_node("MODIFIED", node)
         else:

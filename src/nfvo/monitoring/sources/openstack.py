@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from nfvo.monitoring.model import FaultEvent, FaultKind, Resource, ResourceKind, Sample, Severity
 from nfvo.monitoring.sources.base import Source, SourceContext
-from nfvo.vim.base import Server, VimNotFound
+from nfvo.vim.base import Server
 from nfvo.vim.os.monitoring import (
     ComputeReader,
     ComputeService,
@@ -255,8 +255,6 @@ class OpenStackSource(Source):
     def _server_vanished(self, server_id: str) -> bool:
         try:
             still = {s.id for s in self.reads.servers()}
-        except VimNotFound:
-            return True
         except Exception:  # noqa: BLE001 - cannot tell: do not give diagnostics up
             return True
         return server_id not in still
