@@ -232,9 +232,9 @@ def test_watch_resumes_and_relists_after_410(setup, fake: FakeKube) -> None:
     source, sink, _ = setup  # watch_timeout_s 1: each watch request ends after 1 s
     source.start()
     wait_until(lambda: source.relists["nodes"] == 1 and len(source.node_state) == 4)
-    time.sleep(1.3)  # the first watch ended and was resumed from its resourceVersion
+    # the first watch request ends after 1 s and is resumed from its resourceVersion
+    wait_until(lambda: len(fake.sent("WATCH", "/api/v1/nodes$")) >= 2)
     assert source.relists["nodes"] == 1
-    assert len([r for r in fake.sent("WATCH", "/api/v1/nodes$")]) >= 2
     resumed = [r.query.get("resourceVersion") for r in fake.sent("WATCH", "/api/v1/nodes$")]
     assert all(resumed)
     fake.compact("nodes")  # the next resume is too old: 410 Gone, then a new list
