@@ -54,6 +54,7 @@ class SimSource(Source):
         self._seen: _Seen | None = None
         self._error: str | None = None  # the last poll's error text (None: it answered)
         self._crashed: set[str] = set()  # servers whose SERVER_CRASHED is not yet cleared
+        self._resources: dict[tuple[str, str], Resource] = {}  # reused from poll to poll
 
     def poll_once(self) -> None:
         """One round: a snapshot, its samples, and the fault events of what changed."""
@@ -111,11 +112,15 @@ class SimSource(Source):
         )
 
     def _hand(self, snap: Any) -> None:
-        vim_id = self.ctx.vim_id
-        batch = [
-            Sample(Resource(_KINDS[kind], rid, vim_id), metric, value, snap.taken_at)
-            for kind, rid, metric, value in snap.samples
-        ]
+        vim_id, known = self.ctx.vim_id, self._resources
+        fresh: dict[tuple[str, str], Resource] = {}
+        batch = []
+        for kind, rid, metric, value in snap.samples:
+            key = (kind, rid)
+            res = fresh.get(key) or known.get(key) or Resource(_KINDS[kind], rid, vim_id)
+            fresh[key] = res
+            batch.append(Sample(res, metric, value, snap.taken_at))
+        self._resources = fresh  # only what measured this poll: bounded by the VIM
         if batch:
             self.ctx.sink.samples(batch)
         seen = self._observe(snap)

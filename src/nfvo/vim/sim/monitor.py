@@ -79,6 +79,8 @@ class _Loads:
     curves: dict[tuple[str, str, str], tuple[Curve, float]]
 
     def find(self, sid: str, vnf: str | None, host: str, metric: str) -> tuple[Curve, float] | None:
+        if not self.curves:
+            return None
         for key in (("server", sid), ("vnf", vnf or ""), ("host", host)):
             found = self.curves.get((*key, metric))
             if found is not None:
@@ -99,8 +101,9 @@ class MonitorOps(SimCore):
                 "SELECT name, zone, state, vcpus, ram_mib, disk_gib FROM hosts ORDER BY name"
             ).fetchall()
             servers = c.execute(
-                "SELECT id, name, status, host, vcpus, ram_mib, disk_gib, tags, created "
-                "FROM servers ORDER BY created, rowid"
+                "SELECT id, name, status, host, vcpus, ram_mib, disk_gib, "
+                f"json_extract(tags, '$.\"{TAG_VNF}\"'), json_extract(tags, '$.\"{LOAD_TAG}\"'), "
+                "created FROM servers ORDER BY created, rowid"
             ).fetchall()
             ports = c.execute(
                 "SELECT id, server_id, network_id FROM ports WHERE server_id IS NOT NULL "
@@ -124,16 +127,14 @@ class MonitorOps(SimCore):
         samples: list[tuple[str, str, str, float]] = []
         used: dict[str, list[float]] = {h[0]: [0.0, 0.0, 0.0] for h in hosts}
         states: list[ServerState] = []
-        for sid, name, status, host, vcpus, ram, disk, tags_text, created in servers:
-            tags = json.loads(tags_text)
-            vnf = tags.get(TAG_VNF)
+        for sid, name, status, host, vcpus, ram, disk, vnf, tagged, created in servers:
             mine = by_server.get(sid, [])
             states.append(ServerState(sid, name, status, host, tuple(p for p, _ in mine), vnf))
             if status != "ACTIVE" or not host_up.get(host, False):
                 continue
-            values = self._server_values(loads, default, tags, sid, vnf, host, now, created)
+            values = self._server_values(loads, default, tagged, sid, vnf, host, now, created)
             for metric, value in zip(SERVER_METRICS, values, strict=True):
-                samples.append(("server", sid, metric, round(value, 3)))
+                samples.append(("server", sid, metric, value))
             acc = used[host]
             acc[0] += values[0] * vcpus
             acc[1] += values[1] * ram
@@ -143,13 +144,13 @@ class MonitorOps(SimCore):
                 if nid in down_nets:
                     continue
                 for metric, rate in zip(PORT_METRICS, rates, strict=True):
-                    samples.append(("port", pid, metric, round(rate, 3)))
+                    samples.append(("port", pid, metric, rate))
         for name, _zone, state, vcpus, ram, disk in hosts:
             if state != "up":
                 continue
             acc = used[name]
             for metric, total, cap in zip(SERVER_METRICS, acc, (vcpus, ram, disk), strict=True):
-                samples.append(("host", name, metric, round(min(100.0, total / max(cap, 1)), 3)))
+                samples.append(("host", name, metric, min(100.0, total / max(cap, 1))))
         return SimSnapshot(
             taken_at=now,
             hosts=[HostState(h[0], h[1], h[2]) for h in hosts],
@@ -162,7 +163,7 @@ class MonitorOps(SimCore):
     def _server_values(
         loads: _Loads,
         default: Curve,
-        tags: dict[str, str],
+        tagged: str | None,
         sid: str,
         vnf: str | None,
         host: str,
@@ -170,13 +171,12 @@ class MonitorOps(SimCore):
         created: float,
     ) -> tuple[float, float, float]:
         """(cpu, memory, disk) % of one running server: an API curve of the server, its VNF
-        or its host; else (CPU) its ``nfvo.load`` tag or the VIM default, and (memory,
-        disk) a share following CPU."""
+        or its host; else (CPU) its ``nfvo.load`` tag (``tagged``) or the VIM default, and
+        (memory, disk) a share following CPU."""
         found = loads.find(sid, vnf, host, "cpu_utilization")
         if found is not None:
             cpu = found[0].at(now, found[1], sid)
         else:
-            tagged = tags.get(LOAD_TAG)
             curve = _tagged(tagged, default) if tagged else default
             cpu = curve.at(now, created, sid)
         out = [cpu]
