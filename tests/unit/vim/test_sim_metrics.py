@@ -236,6 +236,16 @@ def test_a_host_fault_survives_a_restart(make, tmp_path, clock) -> None:
     assert len(again.injected_faults()) == 1
 
 
+def test_a_host_down_by_its_config_cannot_be_taken_down_again(make, clock) -> None:
+    vim = make(faults={"hosts": {"compute-1": {"fail_after_s": 1}}})
+    vim.check()
+    clock.now += 1
+    vim.check()
+    with pytest.raises(VimConflict, match="down already"):
+        vim.inject_fault("HOST_DOWN", "compute-1")
+    assert vim.injected_faults() == []
+
+
 def test_crashed_server_on_a_failed_host_stays_crashed_when_the_host_returns(make) -> None:
     vim = make()
     sid = server(vim, "a", host="compute-1")

@@ -122,6 +122,13 @@ class FaultOps(SimCore):
                 )
             except sqlite3.IntegrityError:
                 raise VimConflict(f"{kind} is already active on {what} {target}") from None
+            if (
+                kind == "HOST_DOWN"
+                and c.execute(
+                    "SELECT 1 FROM hosts WHERE name = ? AND state <> 'up'", (target,)
+                ).fetchone()
+            ):
+                raise VimConflict(f"host {target} is down already")
             self._settle_in(c, fault.created)
             self._strike(c, fault)
         return fault
