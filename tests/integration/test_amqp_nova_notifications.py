@@ -23,6 +23,7 @@ from nfvo.inventory.models import VimAccount
 from nfvo.inventory.monitoring_repo import MonitoringRepository
 from nfvo.monitoring import amqp as amqp_mod
 from nfvo.monitoring.amqp import NovaNotificationConsumer
+from nfvo.monitoring.model import FaultEvent, FaultKind, ResourceKind, Severity
 
 AMQP_ENV = "NFVO_TEST_AMQP_URL"
 AMQP_SKIP = (
@@ -135,6 +136,63 @@ def test_service_forced_down_and_back_up(consumers, amqp_url: str, db: Database)
     assert host_state(db, c.vim_id, "compute-1") == ("down", "monitoring")
     publish(amqp_url, envelope(service("compute-1")))
     wait_for(lambda: host_state(db, c.vim_id, "compute-1")[0] == "up")
+
+
+class RecordingSink:
+    """A monitoring sink that keeps the fault events it was handed (thread-safe enough for
+    one consumer thread and a reading test)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.faults: list[FaultEvent] = []
+        self.fail = fail
+
+    def samples(self, batch: list[Any]) -> None:
+        raise AssertionError("a notification consumer hands no samples")
+
+    def fault(self, event: FaultEvent) -> None:
+        self.faults.append(event)
+        if self.fail:
+            raise RuntimeError("sink down")
+
+
+def test_consumer_hands_fault_events_to_the_sink(consumers, amqp_url: str, db: Database) -> None:
+    sink = RecordingSink()
+    c = consumers(sink=sink)
+    ns_id = make_ns(db, c.vim_id, {"vnf-a": ["srv-1", "srv-2"]})
+    published = time.time()
+    publish(amqp_url, envelope(instance("instance.delete.end", "srv-1", "deleted")))
+    msg = instance("instance.update", "srv-2", "error", fault=fault("Boom", "disk failed"))
+    publish(amqp_url, envelope(msg), topic="versioned_notifications.error")
+    publish(amqp_url, envelope(service("compute-1", forced_down=True)))
+    publish(amqp_url, envelope(service("compute-1")))
+    latency = wait_for(lambda: len(sink.faults) == 4)
+    assert latency < LATENCY_LIMIT
+    got = [(f.kind, f.severity, f.resource.kind, f.resource.id) for f in sink.faults]
+    assert got == [
+        (FaultKind.SERVER_GONE, Severity.MAJOR, ResourceKind.SERVER, "srv-1"),
+        (FaultKind.SERVER_CRASHED, Severity.MAJOR, ResourceKind.SERVER, "srv-2"),
+        (FaultKind.HOST_DOWN, Severity.CRITICAL, ResourceKind.HOST, "compute-1"),
+        (FaultKind.HOST_UP, Severity.CLEARED, ResourceKind.HOST, "compute-1"),
+    ]
+    assert all(f.resource.vim_id == c.vim_id and f.source == "openstack" for f in sink.faults)
+    assert all(f.timestamp >= published - 1 for f in sink.faults)
+    assert sink.faults[1].raw["payload"]["nova_object.data"]["uuid"] == "srv-2"
+    assert sink.faults[1].probable_cause == "Boom: disk failed"
+    assert statuses(db, ns_id) == {"srv-1": "LOST", "srv-2": "ERROR"}  # the inventory too
+
+
+def test_a_failing_sink_does_not_stop_the_inventory_update(
+    consumers, amqp_url: str, db: Database
+) -> None:
+    sink = RecordingSink(fail=True)
+    c = consumers(sink=sink)
+    ns_id = make_ns(db, c.vim_id, {"vnf-a": ["srv-1"]})
+    publish(amqp_url, envelope(instance("instance.delete.end", "srv-1", "deleted")))
+    assert c.wait_processed(1)
+    assert statuses(db, ns_id) == {"srv-1": "LOST"}
+    assert len(sink.faults) == 1  # handed once, acknowledged, not redelivered
+    assert c.wait_idle(5)
+    assert len(sink.faults) == 1
 
 
 def test_legacy_notification_on_notifications_info(consumers, amqp_url: str, db: Database) -> None:
@@ -289,7 +347,8 @@ def test_manager_follows_vim_accounts(amqp_url: str, db: Database) -> None:
     with db.session() as s:
         vim = s.get(VimAccount, opted)
         vim.config, vim.secrets = public, vault.seal(secrets)
-    manager = NotificationConsumers(db, vault)
+    sink = RecordingSink()
+    manager = NotificationConsumers(db, vault, sink=sink)
     try:
         manager.refresh()
         assert set(manager.consumers) == {opted}
@@ -298,6 +357,11 @@ def test_manager_follows_vim_accounts(amqp_url: str, db: Database) -> None:
         ns_id = make_ns(db, opted, {"vnf-a": ["srv-m"]})
         publish(amqp_url, envelope(instance("instance.delete.end", "srv-m", "deleted")))
         wait_for(lambda: statuses(db, ns_id)["srv-m"] == "LOST")
+        wait_for(lambda: len(sink.faults) == 1)
+        assert (sink.faults[0].kind, sink.faults[0].resource.vim_id) == (
+            FaultKind.SERVER_GONE,
+            opted,
+        )
         with db.session() as s:
             s.get(VimAccount, opted).config = {}
         manager.refresh()

@@ -184,6 +184,16 @@ MATRIX: dict[str, Entry] = {
     f"GET {VIM_ITEM}/metrics": Entry("vim", READER, 200),
     "GET /admin/v1/ns_instances/{ns_id}/metrics": Entry("ns", READER, 200),
     "GET /admin/v1/metrics": Entry(None, READER, 400),  # no resource: 400
+    # sim fault injection and load curves: driven like the account itself, by operators
+    f"POST {VIM_ITEM}/sim/faults": Entry(
+        "vim", OPERATOR, 422, True, body={"kind": "HOST_DOWN", "host": "no-such-host"}
+    ),
+    f"GET {VIM_ITEM}/sim/faults": Entry("vim", READER, 200),
+    f"DELETE {VIM_ITEM}/sim/faults/{{fault_id}}": Entry("vim", OPERATOR, 404, True),
+    f"PUT {VIM_ITEM}/sim/load": Entry(
+        "vim", OPERATOR, 422, True, body={"target": {"host": "no-such-host"}, "curve": None}
+    ),
+    f"GET {VIM_ITEM}/sim/load": Entry("vim", READER, 200),
     "POST /admin/v1/sdn_controllers": Entry(None, ADMIN, 400, body={}),
     "GET /admin/v1/sdn_controllers": Entry(None, READER, 200),
     f"GET {SDN_ITEM}": Entry("sdn", READER, 200),
@@ -611,6 +621,18 @@ def _x(key: str) -> Callable[[World], str]:
 
 
 BODY_CASES = [
+    BodyCase(
+        "sim load target.vnfInstanceId",
+        "operator@A",
+        lambda w, i: (
+            "PUT",
+            f"/admin/v1/vim_accounts/{w.ids[('vim', 'A')]}/sim/load",
+            {"target": {"vnfInstanceId": i}, "curve": {"base": 5}},
+        ),
+        _x("vnfInstance:B"),
+        422,
+        "target.vnfInstanceId",
+    ),
     BodyCase(
         "nsdId at NS create",
         "operator@A",

@@ -3,7 +3,10 @@
 A real HTTP server (``ThreadingHTTPServer`` on 127.0.0.1) serving the subset of the API the
 driver uses, with realistic JSON objects and ``Status`` errors: discovery, namespaces, nodes,
 configmaps, services, deployments and statefulsets (with the ``scale`` subresource), pods,
-Multus NetworkAttachmentDefinitions (when enabled) and pod metrics. It plays the controllers
+Multus NetworkAttachmentDefinitions (when enabled), pod and node metrics (``usage`` overrides
+the default), and watches of pods and nodes (``?watch=true``: streamed events from a journal
+kept by diffing the store, resumable from a resourceVersion, ``410 Gone`` once ``compact``
+dropped it). It plays the controllers
 too: workloads get one pod per replica, scheduled onto a node that matches the nodeSelector and
 has room for the requests (Pending/Unschedulable otherwise); pods turn ready after
 ``ready_delay`` seconds; template changes recreate the pods. Every request is recorded, and
@@ -54,6 +57,8 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     ),
 }
 WORKLOADS = ("deployments", "statefulsets")
+WATCHED = ("pods", "nodes")
+MAX_WATCH_S = 300
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _SUFFIX = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9}
 
@@ -174,6 +179,11 @@ class FakeKube:
         self.store: dict[str, dict[tuple[str, str], dict[str, Any]]] = {r: {} for r in RESOURCES}
         self._rv = itertools.count(1000)
         self._server: ThreadingHTTPServer | None = None
+        self.usage: dict[str, tuple[float, float]] = {}  # "ns/pod" or node -> (cores, bytes)
+        self.journal: dict[str, list[tuple[int, str, dict[str, Any]]]] = {r: [] for r in WATCHED}
+        self._seen: dict[str, dict[tuple[str, str], str]] = {r: {} for r in WATCHED}
+        self._compacted: dict[str, int] = {r: 0 for r in WATCHED}
+        self._stopping = threading.Event()
         for spec in nodes if nodes is not None else default_nodes():
             self.add_node(**spec)
 
@@ -194,7 +204,8 @@ class FakeKube:
         return self
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving (open watches end within a poll)."""
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -267,6 +278,28 @@ class FakeKube:
             "limited: pods=10",
         )
 
+    def set_node_ready(self, name: str, status: str) -> None:
+        """Set a node's Ready condition ("True", "False" or "Unknown")."""
+        with self.lock:
+            node = self.store["nodes"][("", name)]
+            node["status"]["conditions"] = [{"type": "Ready", "status": status}]
+            self._stamp("nodes", node)
+
+    def set_pod_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        """Replace a pod's status (the controllers leave a Running/Failed pod as it is)."""
+        with self.lock:
+            pod = self.store["pods"][(namespace, name)]
+            pod["status"] = copy.deepcopy(status)
+            self._stamp("pods", pod)
+
+    def compact(self, resource: str) -> None:
+        """Forget the watch history of ``resource``: older resourceVersions get 410 Gone."""
+        with self.lock:
+            self._reconcile()
+            self._journal(resource)
+            self.journal[resource].clear()
+            self._compacted[resource] = next(self._rv)
+
     def sent(self, method: str, pattern: str) -> list[Recorded]:
         """Recorded requests with ``method`` whose path matches ``pattern``."""
         return [r for r in self.requests if r.method == method and re.search(pattern, r.path)]
@@ -336,7 +369,7 @@ class FakeKube:
         else:
             raise ApiError(404, f"the server could not find the requested resource ({path})")
         if gv == "metrics.k8s.io/v1beta1" and self.metrics:
-            return 200, self._pod_metrics(rest)
+            return 200, self._metrics(rest, query.get("labelSelector"))
         ns = ""
         if len(rest) >= 3 and rest[0] == "namespaces":
             ns, rest = rest[1], rest[2:]
@@ -412,6 +445,8 @@ class FakeKube:
 
     def _list(self, res: str, ns: str, selector: str | None) -> dict[str, Any]:
         kind, gv, _ = RESOURCES[res]
+        if res in WATCHED:
+            self._journal(res)
         items = [
             copy.deepcopy(o)
             for (ons, _), o in sorted(self.store[res].items())
@@ -532,6 +567,117 @@ class FakeKube:
             "spec": {"replicas": obj["spec"].get("replicas", 1)},
             "status": {"replicas": obj.get("status", {}).get("replicas", 0)},
         }
+
+    # ------------------------------------------------------------------ watch
+
+    def _journal(self, res: str) -> None:
+        """Append an event per object added, changed or deleted since the last look."""
+        now = {key: obj for key, obj in self.store[res].items()}
+        seen = self._seen[res]
+        for key, obj in sorted(now.items()):
+            text = json.dumps(obj, sort_keys=True, default=str)
+            if seen.get(key) != text:
+                self._event(res, "MODIFIED" if key in seen else "ADDED", obj)
+                seen[key] = text
+        for key in [k for k in seen if k not in now]:
+            old = json.loads(seen.pop(key))
+            self._event(res, "DELETED", old)
+
+    def _event(self, res: str, kind: str, obj: dict[str, Any]) -> None:
+        rv = next(self._rv)
+        out = {"kind": RESOURCES[res][0], "apiVersion": RESOURCES[res][1], **copy.deepcopy(obj)}
+        out["metadata"]["resourceVersion"] = str(rv)
+        self.journal[res].append((rv, kind, out))
+
+    def watch(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Any:
+        """The events of a watch request (a generator), or ``ApiError`` before any."""
+        self.requests.append(Recorded("WATCH", path, dict(query), None, headers))
+        if headers.get("authorization") != f"Bearer {self.token}":
+            raise ApiError(401, "Unauthorized")
+        fault = self._take_fault("WATCH", path)
+        if fault is not None:
+            raise ApiError(fault.status, fault.message, fault.reason)
+        parts = [p for p in path.split("/") if p]
+        ns = ""
+        if len(parts) >= 5 and parts[2] == "namespaces":
+            ns, parts = parts[3], parts[:2] + parts[4:]
+        if parts[:2] != ["api", "v1"] or len(parts) != 3 or parts[2] not in WATCHED:
+            raise ApiError(404, f"the server could not find the requested resource ({path})")
+        timeout = min(float(query.get("timeoutSeconds") or MAX_WATCH_S), MAX_WATCH_S)
+        return self._stream(parts[2], ns, query, time.monotonic() + timeout)
+
+    def _stream(self, res: str, ns: str, query: dict[str, str], deadline: float) -> Any:
+        cursor = int(query.get("resourceVersion") or 0)
+        selector = query.get("labelSelector")
+        if cursor and cursor < self._compacted[res]:
+            yield {"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1",
+                   "status": "Failure", "reason": "Expired", "code": 410,
+                   "message": f"too old resource version: {cursor}"}}  # fmt: skip
+            return
+        while time.monotonic() < deadline and not self._stopping.is_set():
+            with self.lock:
+                self._reconcile()
+                self._journal(res)
+                batch = [
+                    (rv, kind, obj)
+                    for rv, kind, obj in self.journal[res]
+                    if rv > cursor
+                    and (not ns or obj["metadata"].get("namespace") == ns)
+                    and matches(obj["metadata"].get("labels") or {}, selector)
+                ]
+                if self.journal[res]:
+                    cursor = max(cursor, self.journal[res][-1][0])
+            for _, kind, obj in batch:
+                yield {"type": kind, "object": obj}
+            time.sleep(0.02)
+
+    # ------------------------------------------------------------------ metrics
+
+    def _metrics(self, rest: list[str], selector: str | None) -> dict[str, Any]:
+        if rest == ["nodes"]:
+            return {"kind": "NodeMetricsList", "apiVersion": "metrics.k8s.io/v1beta1",
+                    "metadata": {}, "items": [self._node_metrics(n) for _, n in
+                                              sorted(self.store["nodes"])]}  # fmt: skip
+        if rest == ["pods"] or (len(rest) == 3 and rest[0] == "namespaces" and rest[2] == "pods"):
+            ns = rest[1] if len(rest) == 3 else None
+            items = [
+                self._pod_usage(pod)
+                for (pns, _), pod in sorted(self.store["pods"].items())
+                if (ns is None or pns == ns)
+                and pod["status"].get("phase") == "Running"
+                and matches(pod["metadata"].get("labels") or {}, selector)
+            ]
+            return {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1",
+                    "metadata": {}, "items": items}  # fmt: skip
+        return self._pod_metrics(rest)
+
+    def _pod_usage(self, pod: dict[str, Any]) -> dict[str, Any]:
+        meta = pod["metadata"]
+        cpu, mem, _ = _requests(pod)
+        cpu, mem = self.usage.get(f"{meta['namespace']}/{meta['name']}", (cpu / 4, mem / 4))
+        containers = pod["spec"]["containers"]
+        share = len(containers) or 1
+        return {
+            "metadata": {"name": meta["name"], "namespace": meta["namespace"],
+                         "labels": dict(meta.get("labels") or {})},
+            "timestamp": now_iso(),
+            "window": "10s",
+            "containers": [
+                {"name": c["name"], "usage": {"cpu": f"{int(cpu * 1e9 / share)}n",
+                                              "memory": f"{int(mem / share / 1024)}Ki"}}
+                for c in containers
+            ],
+        }  # fmt: skip
+
+    def _node_metrics(self, name: str) -> dict[str, Any]:
+        cpu = mem = 0.0
+        for pod in self.store["pods"].values():
+            if pod["spec"].get("nodeName") == name and pod["status"].get("phase") == "Running":
+                c, m, _ = _requests(pod)
+                cpu, mem = cpu + c / 4, mem + m / 4
+        cpu, mem = self.usage.get(name, (cpu, mem))
+        usage = {"cpu": f"{int(cpu * 1e9)}n", "memory": f"{int(mem / 1024)}Ki"}
+        return {"metadata": {"name": name}, "timestamp": now_iso(), "window": "10s", "usage": usage}
 
     def _pod_metrics(self, rest: list[str]) -> dict[str, Any]:
         if len(rest) != 4 or rest[0] != "namespaces" or rest[2] != "pods":
@@ -741,6 +887,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         audit_id = str(uuid.uuid4())
+        if self.command == "GET" and query.get("watch") in ("true", "1", "True"):
+            self._watch(url.path, query, headers)
+            return
         try:
             body = json.loads(raw) if raw else None
             code, answer = self.kube.handle(self.command, url.path, query, body, headers, audit_id)
@@ -766,6 +915,34 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
         except OSError:  # the client gave up (a timeout test)
+            pass
+
+    def _watch(self, path: str, query: dict[str, str], headers: dict[str, str]) -> None:
+        try:
+            events = self.kube.watch(path, query, headers)
+        except ApiError as exc:
+            data = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                               "message": exc.message, "reason": exc.reason,
+                               "code": exc.code}).encode()  # fmt: skip
+            self.send_response(exc.code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        self.close_connection = True
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for event in events:
+                line = json.dumps(event).encode() + b"\n"
+                self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client went away
             pass
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815

@@ -26,6 +26,7 @@ from nfvo.api.routes import (
     packages,
     placements,
     plans,
+    sim,
     subscriptions,
 )
 from nfvo.runtime import Runtime, serves_api
@@ -158,6 +159,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(plans.router)
     app.include_router(action_plans.router)
     app.include_router(metrics.router)
+    app.include_router(sim.router)
     for major in ("v1", "v2"):
         app.include_router(
             nslcm.router, prefix=f"/nslcm/{major}", tags=["nslcm"], include_in_schema=major == "v2"

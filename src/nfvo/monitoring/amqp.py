@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -30,6 +30,7 @@ from nfvo.inventory.db import Database
 from nfvo.inventory.models import VimAccount
 from nfvo.inventory.resources_repo import VimRepository
 from nfvo.monitoring import events, nova
+from nfvo.monitoring.model import Sink
 from nfvo.resources.vault import Vault, join_secrets
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,12 @@ class NovaNotificationConsumer:
         min_backoff: float = 0.2,
         max_backoff: float = 10.0,
         heartbeat: int = 10,
+        sink: Sink | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.amqp_url = amqp_url
+        self.sink = sink  # gets each applied event as a FaultEvent (the monitoring hub)
+        self.clock = clock
         self.vim_id = vim_id
         self.db = db
         self.exchange = exchange
@@ -243,11 +248,22 @@ class NovaNotificationConsumer:
                 self._stop.wait(1.0)
                 message.requeue()
                 return
+            self._forward(event)
         message.ack()
         with self._lock:
             self.processed += 1
             if event is None:
                 self.dropped += 1
+
+    def _forward(self, event: nova.NovaEvent) -> None:
+        """Hand the event to the sink as a FaultEvent; a failing sink is logged, never
+        blocks the inventory update (the event is already applied)."""
+        if self.sink is None:
+            return
+        try:
+            self.sink.fault(nova.to_fault(event, self.vim_id, self.clock()))
+        except Exception:
+            log.exception("VIM %s: the monitoring sink refused %r", self.vim_id, event)
 
 
 # -- which VIM accounts get a consumer ---------------------------------------------------
@@ -283,8 +299,9 @@ class NotificationConsumers:
     ``notifications: {"amqp_url": ..., "exchange": "nova"}``; ``refresh`` picks up accounts
     added, changed or deleted since (the app calls it periodically)."""
 
-    def __init__(self, db: Database, vault: Vault | None = None) -> None:
+    def __init__(self, db: Database, vault: Vault | None = None, sink: Sink | None = None) -> None:
         self.db = db
+        self.sink = sink  # where every consumer hands its fault events (the monitoring hub)
         self.vault = vault  # to read an ``amqp_password`` kept with the other credentials
         self.consumers: dict[str, tuple[dict[str, Any], NovaNotificationConsumer]] = {}
         self._stop = threading.Event()
@@ -330,6 +347,7 @@ class NotificationConsumers:
                     exchange=opts["exchange"],
                     topics=opts["topics"],
                     exchange_durable=opts["exchange_durable"],
+                    sink=self.sink,
                 )
                 consumer.start()
                 self.consumers[vim_id] = (opts, consumer)

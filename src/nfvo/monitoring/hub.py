@@ -38,9 +38,10 @@ log = logging.getLogger(__name__)
 
 MAX_QUEUED = 10_000  # batches and events waiting for the listeners
 FAULT_RESERVE = 1_000  # of which only fault events may take the last ones
-MAX_QUEUED_SAMPLES = 1_000_000  # samples in the queued batches
+MAX_QUEUED_SAMPLES = 200_000  # samples in the queued batches (~100 B each: ~20 MB at most)
 MAX_FUTURE_S = 300.0  # samples stamped further ahead of the hub's clock are refused
 INDEX_REFRESH_S = 5.0
+AGGREGATE_CHUNK = 2048  # series read (or samples windowed) under one hold of the lock
 EVICT_EVERY_S = 30.0
 MAX_WINDOW_S = 7 * 24 * 3600.0
 
@@ -50,6 +51,13 @@ EXPECTED_LISTENER_ERRORS: tuple[type[BaseException], ...] = (NfvoError, OSError,
 _AGGREGATED = frozenset({ResourceKind.VNF, ResourceKind.NS})
 _LEVEL = {k.value: Level(k.value) for k in ResourceKind if k.value in Level._value2member_map_}
 _SERVER_METRICS = frozenset(metrics.for_level(Level.SERVER))
+# (resource kind, canonical metric) pairs a sample may carry
+_FITS = frozenset(
+    (kind, name)
+    for kind in ResourceKind
+    if kind.value in _LEVEL
+    for name in metrics.for_level(_LEVEL[kind.value])
+)
 _KNOWN = {
     n: metrics.canonical(n) for n in (*(m.name for m in metrics.METRICS), *metrics.ifa027_names())
 } | {s.name: s.canonical for s in metrics.SOURCE_NAMES}
@@ -91,6 +99,7 @@ class Monitor:
             (
                 "samples",
                 "dropped_unknown_metric",
+                "dropped_wrong_kind",
                 "dropped_future",
                 "dropped_sample_batches",
                 "dropped_samples",
@@ -134,32 +143,42 @@ class Monitor:
             return
         now = self._clock()
         taken: list[Sample] = []
-        with self._lock:
-            add = self._windows.add
-            for s in batch:
-                name = _KNOWN.get(s.metric)
-                if name is None:
-                    self._unknown(s.metric)
-                    continue
-                ts = s.timestamp
-                if ts > now:
-                    if ts > now + MAX_FUTURE_S:
-                        self._counts["dropped_future"] += 1
-                        continue
-                    ts = now  # a little clock skew: counted as now
-                if name != s.metric or ts != s.timestamp:
-                    s = Sample(s.resource, name, s.value, ts)
-                add((s.resource, name), ts, s.value)
-                taken.append(s)
-            self._counts["samples"] += len(taken)
+        for i in range(0, len(batch), AGGREGATE_CHUNK):  # readers get the lock between chunks
+            with self._lock:
+                self._window(batch[i : i + AGGREGATE_CHUNK], now, taken)
         if taken:
             self._enqueue_samples(taken)
+
+    def _window(self, batch: list[Sample], now: float, taken: list[Sample]) -> None:
+        """Window samples (holding the lock); append those the windows took to ``taken``."""
+        add = self._windows.add
+        counts = self._counts
+        n = len(taken)
+        for s in batch:
+            name = _KNOWN.get(s.metric)
+            if name is None:
+                self._unknown(s.metric)
+                continue
+            if (s.resource.kind, name) not in _FITS:
+                counts["dropped_wrong_kind"] += 1
+                continue
+            ts = s.timestamp
+            if ts > now:
+                if ts > now + MAX_FUTURE_S:
+                    counts["dropped_future"] += 1
+                    continue
+                ts = now  # a little clock skew: counted as now
+            if name != s.metric or ts != s.timestamp:
+                s = Sample(s.resource, name, s.value, ts)
+            if add((s.resource, name), ts, s.value):  # listeners get what windows took
+                taken.append(s)
+        counts["samples"] += len(taken) - n
 
     def fault(self, event: FaultEvent) -> None:
         """Queue a fault event for the listeners."""
         with self._cond:
             self._counts["faults"] += 1
-            if len(self._queue) >= MAX_QUEUED:
+            if self._inflight >= MAX_QUEUED:
                 self._counts["dropped_faults"] += 1
                 log.error(
                     "monitoring: fault %s on %s dropped: the queue is full",
@@ -174,7 +193,7 @@ class Monitor:
     def _enqueue_samples(self, batch: list[Sample]) -> None:
         with self._cond:
             full = (
-                len(self._queue) >= MAX_QUEUED - FAULT_RESERVE
+                self._inflight >= MAX_QUEUED - FAULT_RESERVE
                 or self._queued_samples + len(batch) > MAX_QUEUED_SAMPLES
             )
             if full:
@@ -187,7 +206,7 @@ class Monitor:
                         "delivered to them until the queue drains (windows keep them)"
                     )
                 return
-            if self._overflowing and len(self._queue) < (MAX_QUEUED - FAULT_RESERVE) // 2:
+            if self._overflowing and self._inflight < (MAX_QUEUED - FAULT_RESERVE) // 2:
                 self._overflowing = False
                 log.info("monitoring: listeners caught up")
             self._queue.append(("s", batch))
@@ -244,6 +263,9 @@ class Monitor:
                 fn(item)
             except Exception as e:  # noqa: BLE001 - one listener must not stop the others
                 self._listener_failed(fn, e)
+            else:
+                if self._listener_errors:  # it works again: its next error is logged
+                    self._listener_errors.pop(id(fn), None)
 
     def _listener_failed(self, fn: Callable[..., None], e: Exception) -> None:
         self._counts["listener_errors"] += 1
@@ -272,13 +294,17 @@ class Monitor:
 
     def _refresh_loop(self) -> None:
         while not self._stopping.is_set():
-            self.refresh_index()
+            self.refresh_index(only_if_changed=True)
             self._stopping.wait(INDEX_REFRESH_S)
 
-    def refresh_index(self) -> bool:
-        """Re-read the inventory index now; False (logged once per change) on failure."""
+    def refresh_index(self, *, only_if_changed: bool = False) -> bool:
+        """Re-read the inventory index now (or only if the inventory changed); False (logged
+        once per change of the error) on failure."""
         try:
-            self.index.refresh()
+            if only_if_changed:
+                self.index.refresh_if_changed()
+            else:
+                self.index.refresh()
         except Exception as e:  # noqa: BLE001 - a failing refresh keeps the last index
             self._counts["index_errors"] += 1
             text = f"{type(e).__name__}: {e}"
@@ -304,8 +330,9 @@ class Monitor:
             out["series"] = len(self._windows)
             out["late_dropped"] = self._windows.late_dropped
             out["series_refused"] = self._windows.series_refused
+            out["invalid"] = self._windows.invalid
         with self._cond:
-            out["queued"] = len(self._queue)
+            out["queued"] = self._inflight  # queued or being delivered
         return out
 
     # ------------------------------------------------------------------ reads
@@ -347,9 +374,15 @@ class Monitor:
         members = self.index.of(resource)
         base = row.of or row.name
         parts = members.servers if base in _SERVER_METRICS else members.ext_ports
-        with self._lock:
-            stats = [self._windows.stat((r, base), since, until) for r in parts]
-        return combine(row.aggregation, [s for s in stats if s.count], since, until)
+        keys = [(r, base) for r in parts]
+        stats: list[Stat] = []
+        for i in range(0, len(keys), AGGREGATE_CHUNK):  # the lock is let go between chunks
+            with self._lock:
+                stats += self._windows.stats_many(keys[i : i + AGGREGATE_CHUNK], since, until)
+        if not stats:  # no member has data: a value a source reported for the VNF/NS itself
+            with self._lock:
+                return self._windows.stat((resource, row.name), since, until)
+        return combine(row.aggregation, stats, since, until)
 
 
 def combine(how: Aggregation, stats: list[Stat], since: float, until: float) -> Stat:

@@ -71,11 +71,10 @@ class SourceName:
     conversion: str
 
 
-_SERVERS = "the VNF's servers (VNFCs) with data"
-_NS_SERVERS = "all servers of the NS's VNFs with data"
+_SERVERS = "the VNF's servers (VNFCs; of an NS, all its VNFs' servers) with data"
 _EXT = "the ports of the VNF's external CPs (CPs on NS virtual links)"
 _NS_EXT = "the external-CP ports of every VNF of the NS"
-_NS_SAP = "the external-CP ports of every VNF of the NS (SAPs approximated, see docs)"
+_NS_SAP = "the external-CP ports of every VNF of the NS (SAPs approximated)"
 
 METRICS: tuple[Metric, ...] = (
     # per-resource metrics the sources emit

@@ -19,10 +19,13 @@ exception, so one bad message cannot stop a consumer.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+
+from nfvo.monitoring.model import FaultEvent, FaultKind, Resource, ResourceKind, Severity
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class ServerGone:
     server_id: str
     reason: str
     message_id: str | None = field(default=None, compare=False)
+    payload: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class ServerError:
     server_id: str
     fault: str
     message_id: str | None = field(default=None, compare=False)
+    payload: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class HostDown:
     host: str
     reason: str = ""
     message_id: str | None = field(default=None, compare=False)
+    payload: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class HostUp:
 
     host: str
     message_id: str | None = field(default=None, compare=False)
+    payload: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 NovaEvent = ServerGone | ServerError | HostDown | HostUp
@@ -87,11 +94,58 @@ def parse(body: bytes | str | dict[str, Any]) -> NovaEvent | None:
         message_id = msg.get("message_id")
         message_id = message_id if isinstance(message_id, str) else None
         if "nova_object.data" in payload:
-            return _versioned(event_type, payload, message_id)
-        return _legacy(event_type, payload, message_id)
+            event = _versioned(event_type, payload, message_id)
+        else:
+            event = _legacy(event_type, payload, message_id)
     except _Malformed as exc:
         log.warning("dropping malformed notification: %s", exc)
         return None
+    if event is None:
+        return None
+    raw = {"event_type": event_type, "payload": bounded(payload)}
+    return dataclasses.replace(event, payload=raw)
+
+
+MAX_RAW_CHARS = 8192  # of a notification's payload kept in a fault event's ``raw``
+
+
+def bounded(payload: dict[str, Any], limit: int = MAX_RAW_CHARS) -> dict[str, Any]:
+    """``payload`` itself when its JSON is at most ``limit`` characters, else its JSON text
+    cut to ``limit`` (marked ``truncated``): an alarm's details stay small."""
+    text = json.dumps(payload, default=str, separators=(",", ":"))
+    if len(text) <= limit:
+        return payload
+    return {"truncated": True, "json": text[:limit]}
+
+
+SOURCE = "openstack"
+
+
+def to_fault(event: NovaEvent, vim_id: str, timestamp: float) -> FaultEvent:
+    """The normalised fault event a parsed notification stands for (``source`` openstack,
+    ``raw`` the notification's event type and bounded payload)."""
+    if isinstance(event, ServerGone | ServerError):
+        resource = Resource(ResourceKind.SERVER, event.server_id, vim_id)
+        gone = isinstance(event, ServerGone)
+        kind = FaultKind.SERVER_GONE if gone else FaultKind.SERVER_CRASHED
+        cause = event.reason if isinstance(event, ServerGone) else event.fault
+        return FaultEvent(
+            resource, kind, Severity.MAJOR, timestamp, SOURCE, event.payload, probable_cause=cause
+        )
+    resource = Resource(ResourceKind.HOST, event.host, vim_id)
+    if isinstance(event, HostDown):
+        return FaultEvent(
+            resource,
+            FaultKind.HOST_DOWN,
+            Severity.CRITICAL,
+            timestamp,
+            SOURCE,
+            event.payload,
+            probable_cause=event.reason or "compute service down",
+        )
+    return FaultEvent(
+        resource, FaultKind.HOST_UP, Severity.CLEARED, timestamp, SOURCE, event.payload
+    )
 
 
 def unwrap(body: bytes | str | dict[str, Any]) -> dict[str, Any]:

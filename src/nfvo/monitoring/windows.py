@@ -97,20 +97,26 @@ class Windows:
         self._allocated = 0
         self.late_dropped = 0
         self.series_refused = 0
+        self.invalid = 0
 
     # ---------------------------------------------------------------- writes
 
     def add(self, key: Hashable, timestamp: float, value: float) -> bool:
         """Record one sample; False when it was dropped (too late, or no room for a new
         series, or not a finite number)."""
+        try:
+            finite = math.isfinite(value) and math.isfinite(timestamp)
+        except TypeError:  # not a number at all
+            finite = False
+        if not finite:
+            self.invalid += 1
+            return False
         row = self._rows.get(key)
         if row is None:
             row = self._new_row(key)
             if row is None:
                 self.series_refused += 1
                 return False
-        if not (math.isfinite(value) and math.isfinite(timestamp)):
-            return False
         b, r = divmod(row, BLOCK_ROWS)
         newest_arr = self._newest[b]
         newest = float(newest_arr[r])
@@ -204,27 +210,63 @@ class Windows:
             return Stat.empty(since, until)
         b, r = divmod(row, BLOCK_ROWS)
         n = int(self._n[b][r])
-        if n == 0:
-            return Stat.empty(since, until)
-        ts = self._ts[b][r, :n] if n < self.capacity else self._ts[b][r]
-        vals = self._val[b][r, :n] if n < self.capacity else self._val[b][r]
-        mask = (ts >= since) & (ts <= until)
-        count = int(np.count_nonzero(mask))
+        # a plain loop over at most `capacity` floats beats a dozen numpy calls on tiny rows
+        count, total = 0, 0.0
+        peak = low = last = last_at = None
+        for t, v in zip(self._ts[b][r, :n].tolist(), self._val[b][r, :n].tolist(), strict=True):
+            if since <= t <= until:
+                count += 1
+                total += v
+                if peak is None or v > peak:
+                    peak = v
+                if low is None or v < low:
+                    low = v
+                if last_at is None or t > last_at:
+                    last_at, last = t, v
         if count == 0:
             return Stat.empty(since, until)
-        t_in = ts[mask]
-        v_in = vals[mask]
-        i_last = int(np.argmax(t_in))  # the latest timestamp (first of equal ones)
-        return Stat(
-            count=count,
-            mean=float(v_in.mean()),
-            peak=float(v_in.max()),
-            low=float(v_in.min()),
-            last=float(v_in[i_last]),
-            last_at=float(t_in[i_last]),
-            since=since,
-            until=until,
-        )
+        return Stat(count, total / count, peak, low, last, last_at, since, until)
+
+    def stats_many(self, keys: Iterable[Hashable], since: float, until: float) -> list[Stat]:
+        """Statistics of many series over one window, vectorised per slab block; only the
+        series with data in the window are returned (in no particular order)."""
+        by_block: dict[int, list[int]] = {}
+        for key in keys:
+            row = self._rows.get(key)
+            if row is not None:
+                b, r = divmod(row, BLOCK_ROWS)
+                by_block.setdefault(b, []).append(r)
+        out: list[Stat] = []
+        slots = np.arange(self.capacity)
+        for b, rows in by_block.items():
+            idx = np.asarray(rows, dtype=np.intp)
+            ts = self._ts[b][idx]
+            vals = self._val[b][idx]
+            mask = (slots < self._n[b][idx][:, None]) & (ts >= since) & (ts <= until)
+            counts = mask.sum(axis=1)
+            if not counts.any():
+                continue
+            sums = np.where(mask, vals, 0.0).sum(axis=1)
+            peaks = np.where(mask, vals, -np.inf).max(axis=1)
+            lows = np.where(mask, vals, np.inf).min(axis=1)
+            i_last = np.where(mask, ts, -np.inf).argmax(axis=1)
+            lasts = vals[np.arange(len(rows)), i_last]
+            last_ats = ts[np.arange(len(rows)), i_last]
+            for k in np.flatnonzero(counts).tolist():
+                c = int(counts[k])
+                out.append(
+                    Stat(
+                        c,
+                        float(sums[k]) / c,
+                        float(peaks[k]),
+                        float(lows[k]),
+                        float(lasts[k]),
+                        float(last_ats[k]),
+                        since,
+                        until,
+                    )
+                )
+        return out
 
     def nbytes(self) -> int:
         """Bytes held by the sample slabs (not counting the key dictionary)."""

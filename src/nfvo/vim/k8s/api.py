@@ -126,6 +126,8 @@ _SUFFIX = {
     "T": 10**12,
     "P": 10**15,
     "m": 10**-3,
+    "u": 10**-6,  # metrics.k8s.io reports CPU usage in nano- or micro-cores
+    "n": 10**-9,
 }
 
 

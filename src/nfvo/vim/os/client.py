@@ -157,6 +157,8 @@ class OpenStackClient:
         }
         if cfg.region_name:
             kwargs["region_name"] = cfg.region_name
+        for service, url in cfg.endpoint_override.items():  # the SDK proxies honour these too
+            kwargs[f"{service}_endpoint_override"] = url
         return kwargs
 
     @property

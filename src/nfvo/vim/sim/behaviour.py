@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import random
 import threading
 import uuid
@@ -116,17 +115,11 @@ def load_for(tags: dict[str, str], default: LoadConfig) -> LoadConfig:
 
 
 def cpu_percent(load: LoadConfig, now: float, server_id: str) -> float:
-    """CPU usage at ``now`` from the pattern plus a small noise fixed per server and second."""
-    phase = (now % load.period_s) / load.period_s
-    if load.pattern == "sine":
-        value = load.base + load.amplitude * math.sin(2 * math.pi * phase)
-    elif load.pattern == "spike":
-        value = load.base + (load.amplitude if phase < 0.1 else 0.0)
-    else:
-        value = load.base
-    digest = hashlib.sha256(f"{server_id}:{int(now)}".encode()).digest()
-    noise = (digest[0] / 255.0 - 0.5) * 2.0  # [-1, 1] percent
-    return max(0.0, min(100.0, value + noise))
+    """CPU usage at ``now`` from the pattern plus a small noise fixed per server and second
+    (step and replay curves count from ``start``, or from the epoch here)."""
+    from nfvo.vim.sim.curves import compile_curve
+
+    return compile_curve(load).at(now, 0.0, server_id)
 
 
 def mac_for(resource_id: str) -> str:

@@ -11,7 +11,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
 from nfvo.monitoring.options import parse_monitoring
 from nfvo.vim.base import VimConfigError
@@ -199,13 +207,57 @@ FaultsConfig = create_model(
 )
 
 
-class LoadConfig(_Strict):
-    """Synthetic CPU load pattern used for metrics (percent)."""
+MAX_STEPS = 1000  # points of a step curve
+MAX_SERIES = 10_000  # points of a replayed series
+MAX_NOISE = 10.0  # percent
+MAX_EPOCH = 1e11  # curve start times (epoch seconds; year ~5138)
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+OffsetS = Annotated[float, Field(ge=0, le=MAX_PERIOD_S, allow_inf_nan=False)]
+Point = tuple[OffsetS, Percent]
+PATTERNS = ("constant", "sine", "spike", "step", "replay")
 
-    pattern: Literal["constant", "sine", "spike"] = "constant"
-    base: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 20.0
-    amplitude: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 10.0
+
+class LoadConfig(_Strict):
+    """A synthetic load curve (percent): the VIM default, a server's ``nfvo.load`` tag, or
+    one set through the admin API on a server, a VNF's servers or a host's servers.
+
+    ``constant`` is ``base``; ``sine`` oscillates ``amplitude`` around ``base`` every
+    ``period_s``; ``spike`` adds ``amplitude`` over the first tenth of each period; ``step`` is
+    ``base`` before ``at_s`` and ``after`` from then on, or follows ``steps`` ((offset_s,
+    value) pairs: each value holds from its offset on); ``replay`` plays ``series`` the same
+    way, once (the last value then holds) or, with ``repeat``, over and over. Offsets count
+    from ``start`` (epoch seconds) or, without one, from when the curve was set (for a tag or
+    the VIM default: the server's creation). ``noise`` (percent, default 1 for the periodic
+    patterns and 0 for step and replay) is added per server and second."""
+
+    pattern: Literal[PATTERNS] = "constant"  # type: ignore[valid-type]
+    base: Percent = 20.0
+    amplitude: Percent = 10.0
     period_s: Annotated[float, Field(gt=0, le=MAX_PERIOD_S, allow_inf_nan=False)] = 600.0
+    after: Percent | None = None
+    at_s: OffsetS | None = None
+    steps: list[Point] | None = Field(None, min_length=1, max_length=MAX_STEPS)
+    series: list[Point] | None = Field(None, min_length=1, max_length=MAX_SERIES)
+    repeat: bool = False
+    start: Annotated[float, Field(ge=0, le=MAX_EPOCH, allow_inf_nan=False)] | None = None
+    noise: Annotated[float, Field(ge=0, le=MAX_NOISE, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> LoadConfig:
+        halves = self.after is None or self.at_s is None
+        if self.pattern == "step" and self.steps is None and halves:
+            raise ValueError("a step curve needs steps, or after and at_s")
+        if self.pattern == "replay" and self.series is None:
+            raise ValueError("a replay curve needs series")
+        for name in ("steps", "series"):
+            points = getattr(self, name)
+            if points and any(b[0] <= a[0] for a, b in zip(points, points[1:], strict=False)):
+                raise ValueError(f"the offsets of {name} must increase strictly")
+        if self.pattern == "replay" and self.repeat and "period_s" in self.model_fields_set:
+            assert self.series is not None
+            if self.period_s <= self.series[-1][0]:
+                raise ValueError("period_s of a repeated replay must exceed its last offset")
+        return self
 
 
 class AuthConfig(_Strict):

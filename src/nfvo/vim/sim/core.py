@@ -128,8 +128,9 @@ class SimCore:
                 self._fail_times[host] = fail_time(fault, armed)
             names = list(faults) or [""]
             marks = ",".join("?" * len(names))
-            c.execute(
-                f"UPDATE hosts SET state = 'up' WHERE state = 'down' AND name NOT IN ({marks})",
+            c.execute(  # a host taken down through the admin API stays down
+                f"UPDATE hosts SET state = 'up' WHERE state = 'down' AND name NOT IN ({marks}) "
+                "AND name NOT IN (SELECT target FROM injected_faults WHERE kind = 'HOST_DOWN')",
                 names,
             )
             c.execute(f"DELETE FROM host_faults WHERE host NOT IN ({marks})", names)

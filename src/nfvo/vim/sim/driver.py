@@ -38,6 +38,8 @@ from nfvo.vim.images import HashingReader, check_declared, declared_algorithm
 from nfvo.vim.sim.behaviour import cpu_percent, dumps, load_for, request_id, tags_match, tags_where
 from nfvo.vim.sim.config import SimConfig
 from nfvo.vim.sim.core import iso, operation
+from nfvo.vim.sim.faults import FaultOps
+from nfvo.vim.sim.monitor import MonitorOps
 from nfvo.vim.sim.network import NetworkOps
 
 VERSION = "nfvo-sim 1"
@@ -65,7 +67,7 @@ def _demand_text(v: int, r: int, d: int) -> str:
     return f"{v} vCPU, {r} MiB RAM, {d} GiB disk"
 
 
-class SimVim(NetworkOps, VimDriver):
+class SimVim(NetworkOps, FaultOps, MonitorOps, VimDriver):
     """The built-in simulated VIM: capacity, zones, boot latency, faults, persisted state.
 
     A first-class driver rather than a test mock: nfvo deploys onto it exactly as onto a real

@@ -68,6 +68,13 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS keys_resource ON keys (resource_id)",
     """CREATE TABLE IF NOT EXISTS host_faults (host TEXT NOT NULL, spec TEXT NOT NULL,
         armed_at REAL NOT NULL, PRIMARY KEY (host, spec))""",
+    # faults injected through the admin API: one per (kind, target) at a time
+    """CREATE TABLE IF NOT EXISTS injected_faults (id TEXT PRIMARY KEY, kind TEXT NOT NULL,
+        target TEXT NOT NULL, created REAL NOT NULL, UNIQUE (kind, target))""",
+    # load curves set through the admin API: per target (server, vnf, host) and metric
+    """CREATE TABLE IF NOT EXISTS loads (target_kind TEXT NOT NULL, target_id TEXT NOT NULL,
+        metric TEXT NOT NULL, curve TEXT NOT NULL, set_at REAL NOT NULL,
+        PRIMARY KEY (target_kind, target_id, metric))""",
 )
 
 
