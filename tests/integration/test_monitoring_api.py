@@ -254,3 +254,49 @@ def test_cli_ns_show_and_vim_show_print_metrics(world: World, tmp_path: Path) ->
     assert "Metrics of the hosts" in out
     [row] = [line for line in out.splitlines() if line.lstrip().startswith(w.host)]
     assert "61.0" in row and "no data" in row
+
+
+def test_the_sim_source_feeds_the_api_and_stops_when_disabled(db_url: str, tmp_path: Path) -> None:
+    """End to end: a sim VIM with monitoring on (the default) and a constant 42 % load; the
+    manager starts its source, the NS's VNFC and VNF metrics show the load through the API;
+    PATCHing ``config.monitoring.enabled`` false stops the source."""
+    live = start_live(tmp_path / "data", db_url)
+    try:
+        c = live.client
+        load = {"pattern": "constant", "base": 42, "noise": 0}
+        vim_id = sim_vim(c, "mon-on", hosts=2, images=[{"name": "cirros"}], load=load)
+        vnfd_id, nsd_id = str(uuid.uuid4()), str(uuid.uuid4())
+        live.onboard("vnf", vnf_package(vnfd_id))
+        live.onboard("nsd", nsd_package(nsd_id, vnfd_id))
+        ns_id = c.post(NS, json={"nsdId": nsd_id, "nsName": "mon-on"}).json()["id"]
+        r = c.post(
+            f"{NS}/{ns_id}/instantiate",
+            json={"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}},
+        )
+        assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
+        sources = live.services.sources
+        assert sources is not None and vim_id in sources.running()
+        deadline = time.monotonic() + 30
+        while True:
+            doc = c.get(f"/admin/v1/ns_instances/{ns_id}/metrics").json()
+            cpu = doc["vnfs"][0]["vnfcs"][0]["metrics"]["cpu_utilization"]
+            vnf_cpu = doc["vnfs"][0]["metrics"]["v_cpu_usage_mean_vnf"]
+            if not cpu["noData"] and not vnf_cpu["noData"]:
+                break
+            assert time.monotonic() < deadline, doc
+            time.sleep(0.1)
+        assert 35 <= cpu["last"] <= 50 and 35 <= vnf_cpu["mean"] <= 50
+        r = c.patch(
+            f"/admin/v1/vim_accounts/{vim_id}", json={"config": {"monitoring": {"enabled": False}}}
+        )
+        assert r.status_code == 200, r.text
+        deadline = time.monotonic() + 15
+        while vim_id in sources.running():
+            assert time.monotonic() < deadline, "the source of a disabled account still runs"
+            time.sleep(0.05)
+        bad = c.patch(
+            f"/admin/v1/vim_accounts/{vim_id}", json={"config": {"monitoring": {"every": 1}}}
+        )
+        _problem(bad, 400, "config.monitoring.every")
+    finally:
+        live.close()
