@@ -143,6 +143,31 @@ def test_host_down_alarms_notifications_clear_and_ack(
         check_notification(b)
     one = check(c.get(f"{FM}/alarms/{listed[1]['id']}")).json()
     assert one["perceivedSeverity"] == "CLEARED" and "alarmClearedTime" in one
+    _delete_ns_with_an_active_alarm(live, manager, _event(vim_id, host), ns_ids, subscriber)
+
+
+def _delete_ns_with_an_active_alarm(
+    live: LiveApi, manager: FaultManager, event: FaultEvent, ns_ids: list[str], sub: Subscriber
+) -> None:
+    """The host fails again; one NS is terminated and deleted: its active alarm is cleared
+    (notified) and none of its alarms stays listed."""
+    c = live.client
+    raised = manager.handle(event).raised
+    assert len(raised) == 2
+    gone = ns_ids[0]
+    r = c.post(f"/nslcm/v2/ns_instances/{gone}/terminate", json={})
+    assert r.status_code == 202, r.text
+    assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
+    assert c.delete(f"/nslcm/v2/ns_instances/{gone}").status_code == 204
+    left = check(c.get(f"{FM}/alarms")).json()
+    assert {a["managedObjectId"] for a in left} == {ns_ids[1]}
+    cleared = {
+        n["body"].get("alarmId")
+        for n in sub.wait_for("/fm", 7, timeout=10)
+        if n["body"]["notificationType"] == "AlarmClearedNotification"
+    }
+    gone_alarm = next(a for a in raised if c.get(f"{FM}/alarms/{a}").status_code == 404)
+    assert gone_alarm in cleared
 
 
 def _acknowledge(c: httpx.Client, alarm_id: str) -> None:
