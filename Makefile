@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python benchmarks/list.py --pg
 	$(BIN)/python benchmarks/auth.py
 	$(BIN)/python benchmarks/whatif.py
+	$(BIN)/python benchmarks/monitoring.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -37,6 +37,8 @@ from tests.support.pgschema import pg_schema_url
 
 from nfvo.api.app import create_app
 from nfvo.inventory.models import LccnSubscriptionRow, NsLcmOpOcc
+from nfvo.monitoring.fm import FaultManager
+from nfvo.monitoring.model import FaultEvent, FaultKind, Resource, ResourceKind, Severity
 from nfvo.samples.synthetic import nsd_package, vnf_package
 
 # --------------------------------------------------------------------------- the matrix
@@ -45,7 +47,7 @@ PUBLIC, READER, OPERATOR, ADMIN, GLOBAL_ADMIN = 0, 1, 2, 3, 4
 ROLE_RANK = {"reader": READER, "operator": OPERATOR, "admin": ADMIN}
 # what a tenant caller sees of each kind of resource: its own only, or its own and shared
 OWN_ONLY = {"ns", "op", "ns_idle", "sub_nslcm", "sub_vnfpkgm", "sub_nsd", "tenant", "user"}
-OWN_ONLY |= {"action_plan"}
+OWN_ONLY |= {"action_plan", "alarm", "sub_nsfm"}
 OWN_AND_SHARED = {"vim", "sdn", "vnf", "nsd", "pnfd"}
 
 
@@ -101,13 +103,13 @@ def _pkg_routes(coll: str, kind: str, content: str, descriptor: str) -> dict[str
     return out
 
 
-def _sub_routes(api: str) -> dict[str, Entry]:
+def _sub_routes(api: str, major: str = "v2") -> dict[str, Entry]:
     kind = f"sub_{api}"
     return {
-        f"POST /{api}/v2/subscriptions": Entry(None, OPERATOR, 400, body={}),
-        f"GET /{api}/v2/subscriptions": Entry(None, READER, 200),
-        f"GET /{api}/v2/subscriptions/{{subscription_id}}": Entry(kind, READER, 200),
-        f"DELETE /{api}/v2/subscriptions/{{subscription_id}}": Entry(
+        f"POST /{api}/{major}/subscriptions": Entry(None, OPERATOR, 400, body={}),
+        f"GET /{api}/{major}/subscriptions": Entry(None, READER, 200),
+        f"GET /{api}/{major}/subscriptions/{{subscription_id}}": Entry(kind, READER, 200),
+        f"DELETE /{api}/{major}/subscriptions/{{subscription_id}}": Entry(
             kind, OPERATOR, 204, fresh=True
         ),
     }
@@ -118,6 +120,7 @@ OP_ITEM = "/nslcm/v2/ns_lcm_op_occs/{op_id}"
 VIM_ITEM = "/admin/v1/vim_accounts/{vim_id}"
 SDN_ITEM = "/admin/v1/sdn_controllers/{sdn_id}"
 PLAN_ITEM = "/admin/v1/action_plans/{plan_id}"
+ALARM_ITEM = "/nsfm/v1/alarms/{alarm_id}"
 MATRIX: dict[str, Entry] = {
     # public: no token needed, the same for every caller
     "GET /openapi.json": Entry(None, PUBLIC, 200),
@@ -152,6 +155,14 @@ MATRIX: dict[str, Entry] = {
     **_sub_routes("nslcm"),
     **_sub_routes("vnfpkgm"),
     **_sub_routes("nsd"),
+    # NS fault management (v1 only): an alarm is its NS's tenant's; acknowledging an
+    # unacknowledged alarm as UNACKNOWLEDGED is a 409 that changes nothing
+    "GET /nsfm/api_versions": Entry(None, PUBLIC, 200),
+    "GET /nsfm/v1/api_versions": Entry(None, PUBLIC, 200),
+    "GET /nsfm/v1/alarms": Entry(None, READER, 200),
+    f"GET {ALARM_ITEM}": Entry("alarm", READER, 200),
+    f"PATCH {ALARM_ITEM}": Entry("alarm", OPERATOR, 409, body={"ackState": "UNACKNOWLEDGED"}),
+    **_sub_routes("nsfm", "v1"),
     **_pkg_routes("vnfpkgm/v2/vnf_packages", "vnf", "package_content", "vnfd"),
     **_pkg_routes("nsd/v2/ns_descriptors", "nsd", "nsd_content", "nsd"),
     **_pkg_routes("nsd/v2/pnf_descriptors", "pnfd", "pnfd_content", "pnfd"),
@@ -387,7 +398,7 @@ def _owner_resources(w: World, owner: str) -> None:
         w.artifacts[(kind, owner)] = _files(w, kind, info["id"])[0]
     w.ids[("pnfd", owner)] = c.post("/nsd/v2/pnf_descriptors", json={}).json()["id"]
     w.ids[("sdn", owner)] = _fresh(w, "sdn", owner)
-    for api in ("nslcm", "vnfpkgm", "nsd"):
+    for api in ("nslcm", "vnfpkgm", "nsd", "nsfm"):
         w.ids[(f"sub_{api}", owner)] = _subscription(w.live, api, w.tenants.get(owner))
     for name, key in ((f"live-{tag}", "ns"), (f"idle-{tag}", "ns_idle")):
         r = c.post("/nslcm/v2/ns_instances", json={"nsdId": nsd_id, "nsName": name})
@@ -403,12 +414,20 @@ def _owner_resources(w: World, owner: str) -> None:
     w.ids[("op", owner)] = op["id"]
     ns = c.get(f"/nslcm/v2/ns_instances/{w.ids[('ns', owner)]}").json()
     w.extra[f"vnfInstance:{owner}"] = ns["vnfInstance"][0]["id"]
+    w.ids[("alarm", owner)] = _alarm(w, w.ids[("ns", owner)])
     plan = c.post(
         "/admin/v1/action_plans", json={"vimAccountId": vim, "goal": "server_consolidation"}
     )
     assert plan.status_code == 201, plan.text
     assert c.delete(f"/admin/v1/action_plans/{plan.json()['id']}").status_code == 204
     w.ids[("action_plan", owner)] = plan.json()["id"]
+
+
+def _alarm(w: World, ns_id: str) -> str:
+    """An active alarm on the NS (a fault event on it, as the monitoring hub would hand)."""
+    event = FaultEvent(Resource(ResourceKind.NS, ns_id), FaultKind.ALERT, Severity.MAJOR, 0.0, "t")
+    (alarm_id,) = FaultManager(w.live.services.db).handle(event).raised
+    return alarm_id
 
 
 def _files(w: World, kind: str, pkg_id: str) -> list[str]:
@@ -486,7 +505,7 @@ def world(
 # --------------------------------------------------------------------------- the run
 
 ID_PARAMS = ("ns_id", "op_id", "subscription_id", "pkg_id", "tenant_id", "client_id")
-ID_PARAMS += ("vim_id", "sdn_id", "plan_id")
+ID_PARAMS += ("vim_id", "sdn_id", "plan_id", "alarm_id")
 
 
 def _url(world: World, route: str, kind: str | None, owner: str | None, fresh: bool) -> str:
@@ -605,9 +624,10 @@ def _on(owner: str, key: str, verb: str) -> Callable[[World, str], tuple[str, st
 
 
 def _sub(api: str, flt: Callable[[str], dict[str, Any]]) -> Callable[[World, str], tuple]:
+    major = "v1" if api == "nsfm" else "v2"
     return lambda w, i: (
         "POST",
-        f"/{api}/v2/subscriptions",
+        f"/{api}/{major}/subscriptions",
         {"callbackUri": "http://callback.example/matrix", "filter": flt(i)},
     )
 
@@ -742,6 +762,14 @@ BODY_CASES = [
         "nslcm filter nsInstanceIds",
         "operator@A",
         _sub("nslcm", lambda i: {"nsInstanceSubscriptionFilter": {"nsInstanceIds": [i]}}),
+        _b("ns"),
+        422,
+        "filter.nsInstanceSubscriptionFilter.nsInstanceIds",
+    ),
+    BodyCase(
+        "nsfm filter nsInstanceSubscriptionFilter.nsInstanceIds",
+        "operator@A",
+        _sub("nsfm", lambda i: {"nsInstanceSubscriptionFilter": {"nsInstanceIds": [i]}}),
         _b("ns"),
         422,
         "filter.nsInstanceSubscriptionFilter.nsInstanceIds",

@@ -176,6 +176,18 @@ def _identifier(node: dict[str, Any]) -> dict[str, Any] | None:
 
 _VNFPKGM_DEF = "sol005/VNFPackageManagement/definitions/SOL005VNFPackageManagement_def.yaml"
 _NSD_DEF = "sol005/NSDManagement/definitions/SOL005NSDescriptorManagement_def.yaml"
+_NSFM_NOTE_DEF = (
+    "sol005/NSFaultManagementNotification/definitions/SOL005NSFaultManagementNotification_def.yaml"
+)
+
+
+def _alarm_notification_type(node: dict[str, Any]) -> dict[str, Any] | None:
+    """AlarmNotification.notificationType enum ``[AlarmClearedNotification]`` ->
+    ``[AlarmNotification]`` (table 8.5.2.5-1; None once fixed)."""
+    if node.get("enum") != ["AlarmClearedNotification"]:
+        return None
+    return {**node, "enum": ["AlarmNotification"]}
+
 
 # Where the YAML contradicts the spec tables: (file, JSON pointer) -> (fix, what it does).
 # docs/conformance.md lists the same deviations for users.
@@ -195,6 +207,10 @@ _ERRATA: dict[tuple[str, str], tuple[Any, str]] = {
     (_VNFPKGM_DEF, "/definitions/PkgmSubscription/properties/id"): (
         _identifier,
         "Uri -> Identifier (table 9.5.2.4-1: the identifier of the subscription)",
+    ),
+    (_NSFM_NOTE_DEF, "/definitions/AlarmNotification/properties/notificationType"): (
+        _alarm_notification_type,
+        "enum AlarmClearedNotification -> AlarmNotification (table 8.5.2.5-1)",
     ),
     (_NSD_DEF, "/definitions/NsdmNotificationsFilter"): (
         _without_alternatives,

@@ -22,6 +22,7 @@ from nfvo.api.routes import (
     admin,
     auth,
     metrics,
+    nsfm,
     nslcm,
     packages,
     placements,
@@ -32,7 +33,9 @@ from nfvo.api.routes import (
 from nfvo.runtime import Runtime, serves_api
 
 # SOL005 API name -> the API version implemented under its v2 paths (v1 paths answer 1.3.0)
-APIS: dict[str, str] = {"vnfpkgm": "2.4.0", "nsd": "2.3.0", "nslcm": "2.3.0"}
+APIS: dict[str, str] = {"vnfpkgm": "2.4.0", "nsd": "2.3.0", "nslcm": "2.3.0", "nsfm": "1.3.0"}
+# the path majors each API serves (nsfm exists only as v1 in SOL005 V3.7.1)
+MAJORS: dict[str, tuple[str, ...]] = {"nsfm": ("v1",)}
 
 
 def _versions_body(api: str, prefix: str) -> dict[str, Any]:
@@ -42,17 +45,20 @@ def _versions_body(api: str, prefix: str) -> dict[str, Any]:
 
 
 def _add_api_versions(app: FastAPI, api: str) -> None:
+    majors = MAJORS.get(api, ("v1", "v2"))
+    latest = majors[-1]
+
     async def versions(request: Request) -> JSONResponse:
         path = request.url.path.removesuffix("/api_versions")
-        prefix = path if path.count("/") >= 2 else f"/{api}/v2"
+        prefix = path if path.count("/") >= 2 else f"/{api}/{latest}"
         return JSONResponse(_versions_body(api, prefix))
 
-    for path in (f"/{api}/api_versions", f"/{api}/v1/api_versions", f"/{api}/v2/api_versions"):
+    for path in (f"/{api}/api_versions", *(f"/{api}/{m}/api_versions" for m in majors)):
         app.add_api_route(
             path,
             versions,
             methods=["GET"],
-            include_in_schema=path.endswith("v2/api_versions"),
+            include_in_schema=path.endswith(f"{latest}/api_versions"),
             responses=openapi.responses(
                 200, ApiVersionInformation, "The versions this API serves", errors=(406,)
             ),
@@ -191,6 +197,8 @@ def create_app(runtime: Runtime) -> FastAPI:
                 tags=["nsd"],
                 include_in_schema=major == "v2",
             )
+    app.include_router(nsfm.router, prefix="/nsfm/v1", tags=["nsfm"])
+    app.include_router(subscriptions.build_router("nsfm"), prefix="/nsfm/v1", tags=["nsfm"])
     for api in APIS:
         _add_api_versions(app, api)
     return app

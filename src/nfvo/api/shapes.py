@@ -140,3 +140,20 @@ LCCN_SUBSCRIPTION = parse(
     "nsComponentTypes lcmOpNameImpactingNsComponent lcmOpOccStatusImpactingNsComponent} "
     "callbackUri verbosity _links{self{href}}}"
 )
+# nsfm (SOL005 §8.5.2.4 Alarm, §8.5.2.3 FmSubscription). ``nsInstanceId`` is the filter name
+# the ETSI YAML gives for managedObjectId; rootCauseFaultyComponent.faultyResourceType is
+# the YAML's slip for faultyVnfInstanceId: both accepted in filters.
+ALARM = parse(
+    "{id managedObjectId nsInstanceId rootCauseFaultyComponent{faultyNestedNsInstanceId "
+    "faultyNsVirtualLinkInstanceId faultyVnfInstanceId faultyResourceType} "
+    "rootCauseFaultyResource{faultyResource{vimId resourceProviderId resourceId "
+    "vimLevelResourceType} faultyResourceType} alarmRaisedTime alarmChangedTime "
+    "alarmClearedTime alarmAcknowledgedTime ackState perceivedSeverity eventTime eventType "
+    "faultType probableCause isRootCause correlatedAlarmIds faultDetails "
+    "_links{self{href} objectInstance{href}}}"
+)
+FM_SUBSCRIPTION = parse(
+    "{id filter{nsInstanceSubscriptionFilter{nsdIds vnfdIds pnfdIds nsInstanceIds "
+    "nsInstanceNames} notificationTypes faultyResourceTypes perceivedSeverities eventTypes "
+    "probableCauses} callbackUri _links{self{href}}}"
+)

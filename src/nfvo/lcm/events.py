@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from nfvo.inventory.models import NsInstance, NsLcmOpOcc
 from nfvo.lcm.model import ChangeSet
 from nfvo.lcm.states import TERMINAL, OpState
+from nfvo.monitoring.fm import forget_ns
 from nfvo.notifications import (
     change_notification,
     creation_notification,
@@ -41,8 +42,10 @@ def created(s: Session, ns: NsInstance) -> None:
 
 
 def deleted(s: Session, ns: NsInstance) -> None:
-    """NsIdentifierDeletionNotification (before the row goes: filters may read it)."""
+    """NsIdentifierDeletionNotification (before the row goes: filters may read it); the
+    NS's fault management alarms are cleared (notified) and removed with it."""
     enqueue(s, tenant_id=ns.tenant_id, notification=deletion_notification(ns_instance_id=ns.id))
+    forget_ns(s, ns.id)
 
 
 def vnf_changes(s: Session, op: NsLcmOpOcc, changes: ChangeSet) -> None:

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 BASIC = "BASIC"
 OAUTH2 = "OAUTH2_CLIENT_CREDENTIALS"
 ANSWER_LIMIT = 64 * 1024  # bytes of a token endpoint's answer read at most
+# the path root of each API's subscriptions (the others are under /{api}/v2)
+API_ROOTS = {"nsfm": "/nsfm/v1"}
 
 
 @dataclass
@@ -278,8 +280,13 @@ class DeliveryWorker:
             api = sub.api or "nslcm"
         body["subscriptionId"] = sub.id
         links = dict(body.get("_links") or {})
-        links["subscription"] = {"href": f"/{api}/v2/subscriptions/{sub.id}"}
+        root = API_ROOTS.get(api, f"/{api}/v2")
+        links["subscription"] = {"href": f"{root}/subscriptions/{sub.id}"}
         body["_links"] = _absolute(links, self.public_root)
+        alarm = body.get("alarm")
+        if isinstance(alarm, dict) and isinstance(alarm.get("_links"), dict):
+            # AlarmNotification carries the alarm with its own links
+            body["alarm"] = {**alarm, "_links": _absolute(alarm["_links"], self.public_root)}
         error = self._post(callback, auth_type, sealed, body)
         self._record(row_id, created, error)
         return error is None

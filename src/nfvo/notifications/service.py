@@ -23,7 +23,7 @@ from nfvo.inventory.models import (
 )
 from nfvo.inventory.paging import PageQuery, fetch_after, owned_by
 from nfvo.netguard import UNREACHABLE, OutboundGuard, describe
-from nfvo.notifications import outbox, packages
+from nfvo.notifications import nsfm, outbox, packages
 from nfvo.notifications.delivery import (
     BASIC,
     OAUTH2,
@@ -57,7 +57,8 @@ FILTER_ARRAYS = {
 }
 NS_FILTER_ARRAYS = ("nsdIds", "vnfdIds", "pnfdIds", "nsInstanceIds", "nsInstanceNames")
 NSLCM = "nslcm"
-APIS = (NSLCM, "vnfpkgm", "nsd")
+NSFM = "nsfm"
+APIS = (NSLCM, "vnfpkgm", "nsd", NSFM)
 # Filter attributes holding ids nfvo generated, per API: (path in the filter, what they name).
 # Each must name a resource the subscriber sees (descriptor ids such as vnfdId are chosen by
 # descriptor authors, may name what is not onboarded yet, and are not resolved).
@@ -73,6 +74,7 @@ ID_FILTERS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
         (("pnfdInfoIds",), "pnfd"),
         (("nestedNsdInfoIds",), "nsd"),
     ),
+    NSFM: ((("nsInstanceSubscriptionFilter", "nsInstanceIds"), "ns"),),
 }
 _ID_WORDS = {"ns": "NS instance", "vnf": "VNF package", "nsd": "NSD", "pnfd": "PNFD"}
 
@@ -288,7 +290,7 @@ def _visible(owner: str | None, tenant: str | None) -> bool:
 
 
 class NotificationService:
-    """Subscriptions of the nslcm, vnfpkgm and nsd APIs (create, list, get, delete; ``api``
+    """Subscriptions of the nslcm, vnfpkgm, nsd and nsfm APIs (create, list, get, delete; ``api``
     says which) and the process's delivery worker.
 
     Notifications themselves are queued by the LCM through :func:`outbox.enqueue` and by the
@@ -358,8 +360,13 @@ class NotificationService:
         self, body: Any, api: str = NSLCM
     ) -> tuple[str, dict[str, Any], str, str | None, dict]:
         """(callbackUri, filter, verbosity, auth type, secrets) of a LccnSubscriptionRequest
-        (nslcm), PkgmSubscriptionRequest (vnfpkgm) or NsdmSubscriptionRequest (nsd)."""
-        kind = {"vnfpkgm": "PkgmSubscriptionRequest", "nsd": "NsdmSubscriptionRequest"}
+        (nslcm), PkgmSubscriptionRequest (vnfpkgm), NsdmSubscriptionRequest (nsd) or
+        FmSubscriptionRequest (nsfm)."""
+        kind = {
+            "vnfpkgm": "PkgmSubscriptionRequest",
+            "nsd": "NsdmSubscriptionRequest",
+            NSFM: "FmSubscriptionRequest",
+        }
         if not isinstance(body, dict):
             raise BadRequest(
                 f"the request body must be a {kind.get(api, 'LccnSubscriptionRequest')} object"
@@ -376,7 +383,10 @@ class NotificationService:
                 raise BadRequest(
                     f"unknown attribute {unknown[0]!r} in {kind[api]}", field=unknown[0]
                 )
-            flt = validate_package_filter(api, body.get("filter"))
+            if api == NSFM:
+                flt = nsfm.validate_filter(body.get("filter"), _string_list)
+            else:
+                flt = validate_package_filter(api, body.get("filter"))
             auth_type, secrets = validate_authentication(body.get("authentication"))
             return callback, flt, "FULL", auth_type, secrets
         verbosity = body.get("verbosity") or "FULL"

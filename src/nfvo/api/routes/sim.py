@@ -20,28 +20,17 @@ from nfvo.api.models.common import Closed, Open
 from nfvo.api.models.openapi import array_of, responses
 from nfvo.api.routes.admin import scope_of
 from nfvo.api.security import Principal
-from nfvo.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NfvoError,
-    NotFound,
-    UnprocessableEntity,
+from nfvo.errors import BadRequest
+from nfvo.resources.sim_control import (
+    CURVE_METRICS,
+    FAULT_FIELDS,
+    LoadCurve,
+    SimControl,
 )
-from nfvo.vim.base import VimBadRequest, VimConflict, VimError, VimNotFound
-from nfvo.vim.sim.config import LoadConfig
-from nfvo.vim.sim.curves import SERVER_METRICS
 
 router = APIRouter(prefix="/admin/v1", tags=["admin"])
 BASE = "/vim_accounts/{vim_id}/sim"
 Id = Field(None, min_length=1, max_length=255)
-
-
-class ServiceUnavailable(NfvoError):
-    """The sim's state file cannot be read or written just now."""
-
-    status = 503
-    title = "Service Unavailable"
 
 
 class FaultCreate(Closed):
@@ -79,7 +68,7 @@ class LoadSet(Closed):
 
     target: LoadTarget
     metric: Literal["cpu_utilization", "memory_utilization", "disk_utilization"] = "cpu_utilization"
-    curve: LoadConfig | None
+    curve: LoadCurve | None
 
 
 class SimLoad(Open):
@@ -91,38 +80,11 @@ class SimLoad(Open):
     setAt: str
 
 
-_FAULT_FIELDS = {"HOST_DOWN": "host", "SERVER_CRASH": "serverId", "NETWORK_DOWN": "networkId"}
-_TARGET_KINDS = {"serverId": "server", "vnfInstanceId": "vnf", "host": "host"}
-assert set(SERVER_METRICS) == {"cpu_utilization", "memory_utilization", "disk_utilization"}
+assert set(CURVE_METRICS) == {"cpu_utilization", "memory_utilization", "disk_utilization"}
 
 
-def _sim_driver(svc: Services, vim_id: str, who: Principal, *, write: bool) -> Any:
-    """The driver of a sim VIM account the caller sees (and, to ``write``, owns)."""
-    scope = scope_of(who)
-    vim = svc.resources.get_vim(vim_id, scope)
-    if write and not scope.owns(vim.tenant_id):
-        raise Forbidden(f"VIM account {vim_id} is shared; only a global operator may drive it")
-    if vim.vim_type != "sim":
-        raise UnprocessableEntity(
-            f"VIM account {vim.name} ({vim_id}) is of type {vim.vim_type}: faults and load "
-            "curves are injected on sim VIM accounts only",
-            field="vimAccountId",
-            vimAccountId=vim_id,
-            vimType=vim.vim_type,
-        )
-    return svc.resources.driver(vim_id)
-
-
-def _problem(exc: VimError, field: str | None = None) -> NfvoError:
-    """The ProblemDetails of a sim driver's refusal."""
-    text = exc.message
-    if isinstance(exc, VimBadRequest):
-        return UnprocessableEntity(text, field=field) if field else BadRequest(text)
-    if isinstance(exc, VimConflict):
-        return Conflict(text)
-    if isinstance(exc, VimNotFound):
-        return NotFound(text)
-    return ServiceUnavailable(text)
+def _control(svc: Services) -> SimControl:
+    return SimControl(svc.resources)
 
 
 @router.post(
@@ -138,20 +100,16 @@ def inject_fault(
 ) -> JSONResponse:
     """Inject a fault now: the host goes down (its servers to ERROR), the server crashes
     (ERROR) or the network goes down; 409 if the same fault is active already."""
-    field = _FAULT_FIELDS[body.kind]
+    field = FAULT_FIELDS[body.kind]
     target = getattr(body, field)
-    others = [f for f in _FAULT_FIELDS.values() if f != field and getattr(body, f) is not None]
+    others = [f for f in FAULT_FIELDS.values() if f != field and getattr(body, f) is not None]
     if target is None:
         raise BadRequest(f"a {body.kind} fault names its {field}", field=field)
     if others:
         raise BadRequest(f"a {body.kind} fault names only its {field}", field=others[0])
-    driver = _sim_driver(svc, vim_id, who, write=True)
-    try:
-        fault = driver.inject_fault(body.kind, target)
-    except VimError as exc:
-        raise _problem(exc, field) from None
-    location = f"/admin/v1/vim_accounts/{vim_id}/sim/faults/{fault.id}"
-    return JSONResponse(fault.view(), status_code=201, headers={"Location": location})
+    fault = _control(svc).inject(vim_id, scope_of(who), body.kind, target)
+    location = f"/admin/v1/vim_accounts/{vim_id}/sim/faults/{fault['id']}"
+    return JSONResponse(fault, status_code=201, headers={"Location": location})
 
 
 @router.get(
@@ -162,11 +120,7 @@ def list_faults(
     vim_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
     """The faults injected and not yet cleared, oldest first."""
-    driver = _sim_driver(svc, vim_id, who, write=False)
-    try:
-        return JSONResponse([f.view() for f in driver.injected_faults()])
-    except VimError as exc:
-        raise _problem(exc) from None
+    return JSONResponse(_control(svc).faults(vim_id, scope_of(who)))
 
 
 @router.delete(
@@ -181,13 +135,7 @@ def clear_fault(
 ) -> JSONResponse:
     """End a fault: the host comes back up (the servers its failure stopped resume), the
     server runs again, the network comes up."""
-    driver = _sim_driver(svc, vim_id, who, write=True)
-    if len(fault_id) > 64:
-        raise NotFound(f"no active injected fault {fault_id[:64]}…")
-    try:
-        return JSONResponse(driver.clear_fault(fault_id).view())
-    except VimError as exc:
-        raise _problem(exc) from None
+    return JSONResponse(_control(svc).clear(vim_id, scope_of(who), fault_id))
 
 
 @router.put(
@@ -207,13 +155,8 @@ def set_load(
         raise BadRequest(
             "a load target names exactly one of serverId, vnfInstanceId or host", field="target"
         )
-    field, target_id = named[0]
-    driver = _sim_driver(svc, vim_id, who, write=True)
-    try:
-        entry = driver.set_load(_TARGET_KINDS[field], target_id, body.metric, body.curve)
-    except VimError as exc:
-        raise _problem(exc, f"target.{field}") from None
-    return JSONResponse(entry.view())
+    entry = _control(svc).set_load(vim_id, scope_of(who), named[0], body.metric, body.curve)
+    return JSONResponse(entry)
 
 
 @router.get(
@@ -224,8 +167,4 @@ def list_loads(
     vim_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
 ) -> JSONResponse:
     """The load curves set through the API."""
-    driver = _sim_driver(svc, vim_id, who, write=False)
-    try:
-        return JSONResponse([e.view() for e in driver.loads()])
-    except VimError as exc:
-        raise _problem(exc) from None
+    return JSONResponse(_control(svc).loads(vim_id, scope_of(who)))

@@ -1,6 +1,7 @@
 """Subscriptions of the SOL005 APIs, one router per API on the same machinery:
 ``nslcm/v2/subscriptions`` (§6.4.16-17), ``vnfpkgm/v2/subscriptions`` (§9.4.8-9) and
-``nsd/v2/subscriptions`` (§5.4.8-9), and their v1 paths."""
+``nsd/v2/subscriptions`` (§5.4.8-9), and their v1 paths; ``nsfm/v1/subscriptions``
+(§8.4.4-5)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from nfvo.api import shapes
 from nfvo.api.deps import Services, operator, reader, services
 from nfvo.api.listing import SUBSCRIPTION_LIST_PARAMS, Column, page_of, query_params
 from nfvo.api.models import subscriptions as m
+from nfvo.api.models.nsfm import FmSubscriptionRequest
 from nfvo.api.models.openapi import array_of, request_body, responses
 from nfvo.api.routes.packages import api_base
 from nfvo.api.security import Principal
@@ -31,6 +33,7 @@ SHAPES: dict[str, shapes.Shape] = {
     "nslcm": shapes.LCCN_SUBSCRIPTION,
     "vnfpkgm": shapes.PKGM_SUBSCRIPTION,
     "nsd": shapes.NSDM_SUBSCRIPTION,
+    "nsfm": shapes.FM_SUBSCRIPTION,
 }
 
 
@@ -55,6 +58,7 @@ REQUESTS = {
     "nslcm": m.LccnSubscriptionRequest,
     "vnfpkgm": m.PkgmSubscriptionRequest,
     "nsd": m.NsdmSubscriptionRequest,
+    "nsfm": FmSubscriptionRequest,
 }
 SOL = (406,)  # a Version header the path's major does not serve
 
@@ -71,7 +75,7 @@ def check_callback(body: Any) -> None:
 
 
 def build_router(api: str) -> APIRouter:
-    """The four subscription routes of ``api`` (nslcm, vnfpkgm or nsd)."""
+    """The four subscription routes of ``api`` (nslcm, vnfpkgm, nsd or nsfm)."""
     router = APIRouter()
     none = [Depends(query_params())]
     columns = (
