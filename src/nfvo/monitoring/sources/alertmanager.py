@@ -595,6 +595,7 @@ class AlertmanagerWebhook:
             gone = self._book.expired(now)  # after: what this payload repeated stays
             if self.config.expiry_clears:
                 events += [self._clear_event(e, now) for e in gone]
+                out.cleared += len(gone)
             if sink is not None:  # under the lock: a raise reaches the hub before its clear
                 for event in events:
                     sink.fault(event)
