@@ -236,7 +236,10 @@ def test_the_event_carries_kind_severity_id_cause_and_raw(
         ({"nfvo_ns_instance_id": NS_A}, Resource(ResourceKind.NS, NS_A)),
         ({"ns_instance_id": NS_A}, Resource(ResourceKind.NS, NS_A)),
         ({"vnf_instance_id": "vnf-a"}, Resource(ResourceKind.VNF, "vnf-a")),
-        ({"instance_uuid": SERVER_A, "vim_account_id": VIM}, Resource(ResourceKind.SERVER, SERVER_A, VIM)),
+        (
+            {"instance_uuid": SERVER_A, "vim_account_id": VIM},
+            Resource(ResourceKind.SERVER, SERVER_A, VIM),
+        ),
         ({"server_id": SERVER_A}, Resource(ResourceKind.SERVER, SERVER_A, VIM)),  # one VIM has it
         ({"nodename": "node-1", "vim_account_id": VIM}, Resource(ResourceKind.HOST, "node-1", VIM)),
         ({"hostname": "node-1"}, Resource(ResourceKind.HOST, "node-1", VIM)),
