@@ -434,10 +434,16 @@ def test_one_fingerprint_on_two_resources_is_two_faults(
     assert hook.tracked == 2 and len(sink.events) == 2
 
 
-def test_no_sink_no_events_but_state_kept(clock: Clock) -> None:
-    hook = am.AlertmanagerWebhook(FakeInventory(), lambda: None, clock=clock)
-    assert hook.sink() is None
-    assert hook.handle(am.parse_payload(payload(alert())), None).raised == 1
+def test_without_a_sink_alerts_are_refused_and_not_remembered(clock: Clock) -> None:
+    sink: list[Recorder] = []
+    hook = am.AlertmanagerWebhook(FakeInventory(), lambda: sink[0] if sink else None, clock=clock)
+    with pytest.raises(am.MonitoringUnavailable) as err:
+        post(hook, alert())
+    assert err.value.status == 503 and hook.tracked == 0
+    # nothing to deliver (all skipped): answered
+    assert post(hook, alert(ns_instance_id="nope")).skipped[0]["reason"] == am.UNKNOWN
+    sink.append(Recorder())
+    assert post(hook, alert()).raised == 1 and len(sink[0].events) == 1
 
 
 def test_the_sweeper_thread_starts_and_stops(hook: am.AlertmanagerWebhook) -> None:

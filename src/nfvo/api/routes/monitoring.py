@@ -18,7 +18,6 @@ from nfvo.api.deps import Services, operator, services
 from nfvo.api.models import alertmanager as m
 from nfvo.api.models.openapi import request_body, responses
 from nfvo.api.security import Principal
-from nfvo.errors import NfvoError
 from nfvo.monitoring.model import Sink
 from nfvo.monitoring.sources.alertmanager import (
     AlertmanagerConfig,
@@ -29,13 +28,6 @@ from nfvo.monitoring.sources.alertmanager import (
 
 router = APIRouter(prefix="/monitoring/v1", tags=["monitoring"])
 _create = threading.Lock()
-
-
-class MonitoringUnavailable(NfvoError):
-    """Fault monitoring does not run in this process: the sender should retry."""
-
-    status = 503
-    title = "Service Unavailable"
 
 
 def monitor_of(svc: Services) -> Sink | None:
@@ -79,7 +71,5 @@ def alertmanager(
     who: Principal = Depends(operator),
 ) -> JSONResponse:
     payload = parse_payload(body)  # whole, before anything is applied
-    hook = webhook_of(request, svc)
-    if payload.alerts and hook.sink() is None:
-        raise MonitoringUnavailable("fault monitoring is not running in this nfvo process")
-    return JSONResponse(hook.handle(payload, who.tenant_id).as_json())
+    outcome = webhook_of(request, svc).handle(payload, who.tenant_id)
+    return JSONResponse(outcome.as_json())

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 
 from nfvo.config import SettingsError
-from nfvo.errors import BadRequest, UnprocessableEntity
+from nfvo.errors import BadRequest, NfvoError, UnprocessableEntity
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import NsInstance, NsVnf, NsVnfc, VimAccount, VimHost
 from nfvo.monitoring.model import FaultEvent, FaultKind, Resource, ResourceKind, Severity, Sink
@@ -532,6 +532,13 @@ class Outcome:
         }
 
 
+class MonitoringUnavailable(NfvoError):
+    """Fault monitoring does not run in this process: the sender should retry (503)."""
+
+    status = 503
+    title = "Service Unavailable"
+
+
 UNKNOWN = "unknown_resource"
 UNMAPPED = "no_resource_label"
 AMBIGUOUS = "ambiguous_resource"
@@ -571,7 +578,9 @@ class AlertmanagerWebhook:
         return self._sink()
 
     def handle(self, payload: Payload, tenant_id: str | None) -> Outcome:
-        """Apply a validated payload for a caller of ``tenant_id`` (None: global)."""
+        """Apply a validated payload for a caller of ``tenant_id`` (None: global).
+        ``MonitoringUnavailable`` (nothing remembered) when an alert maps to a resource but
+        no monitoring hub runs to take its event."""
         out = Outcome()
         mapped: list[tuple[Alert, Resource]] = []
         memo: dict[tuple[ResourceKind, str, str | None], tuple[Resource | None, str]] = {}
@@ -582,6 +591,8 @@ class AlertmanagerWebhook:
             else:
                 mapped.append((alert, resource))
         sink = self.sink()
+        if mapped and sink is None:  # before anything is remembered
+            raise MonitoringUnavailable("fault monitoring is not running in this nfvo process")
         with self._lock:
             now = self.clock()
             events = []
