@@ -51,5 +51,5 @@ class AlertmanagerOutcome(Open):
 
     accepted: int = Field(description="alerts mapped to a resource (repeats included)")
     raised: int = Field(description="faults raised (first sight of a firing alert)")
-    cleared: int = Field(description="faults cleared (resolved, or expired without a repeat)")
+    cleared: int = Field(description="faults cleared by this payload's resolved alerts")
     skipped: list[SkippedAlert]

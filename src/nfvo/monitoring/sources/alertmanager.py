@@ -603,10 +603,11 @@ class AlertmanagerWebhook:
                     events.append(event)
                     out.raised += not event.cleared
                     out.cleared += event.cleared
-            gone = self._book.expired(now)  # after: what this payload repeated stays
+            # after: what this payload repeated stays. Not counted in the answer: the expired
+            # alerts may be another tenant's
+            gone = self._book.expired(now)
             if self.config.expiry_clears:
                 events += [self._clear_event(e, now) for e in gone]
-                out.cleared += len(gone)
             if sink is not None:  # under the lock: a raise reaches the hub before its clear
                 for event in events:
                     sink.fault(event)
