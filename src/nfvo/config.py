@@ -11,6 +11,10 @@ from nfvo.netguard import ALLOW_ENV, OutboundGuard, parse_allow
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+# how long stored monitoring samples are kept (NFVO_SAMPLE_RETENTION, seconds)
+DEFAULT_SAMPLE_RETENTION_S = 86_400
+MIN_SAMPLE_RETENTION_S = 60
+MAX_SAMPLE_RETENTION_S = 90 * 86_400
 
 
 class SettingsError(ValueError):
@@ -63,6 +67,8 @@ class Settings:
     login_failures_per_client: int = 10
     login_failures_per_address: int = 30
     trusted_proxies: tuple[str, ...] = ()
+    # stored monitoring samples (10 s aggregates) older than this are deleted
+    sample_retention_seconds: int = DEFAULT_SAMPLE_RETENTION_S
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, **overrides: object) -> Settings:
@@ -90,6 +96,11 @@ class Settings:
                 raise SettingsError(f"NFVO_PAGE_SIZE must be a whole number, got {raw!r}")
             s.page_size = int(raw)
         _edge_from_env(s)
+        raw = os.environ.get("NFVO_SAMPLE_RETENTION", "").strip()
+        if raw:
+            if not raw.isdigit():
+                raise SettingsError(f"NFVO_SAMPLE_RETENTION must be whole seconds, got {raw!r}")
+            s.sample_retention_seconds = int(raw)
         for key, value in overrides.items():
             if value is not None:
                 setattr(s, key, value)
@@ -108,6 +119,12 @@ class Settings:
         except ValueError as exc:
             raise SettingsError(f"{ALLOW_ENV}: {exc}") from None
         _validate_edge(self)
+        if not MIN_SAMPLE_RETENTION_S <= self.sample_retention_seconds <= MAX_SAMPLE_RETENTION_S:
+            raise SettingsError(
+                f"sample retention (NFVO_SAMPLE_RETENTION) must be between "
+                f"{MIN_SAMPLE_RETENTION_S} and {MAX_SAMPLE_RETENTION_S} seconds, "
+                f"got {self.sample_retention_seconds}"
+            )
         for name in ("login_failures_per_client", "login_failures_per_address"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} (NFVO_{name.upper()}) must be at least 1")

@@ -21,7 +21,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from types import FrameType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nfvo import __version__
 from nfvo.auth.service import ClientService, TokenService, bootstrap_admin, login_guard
@@ -33,10 +33,16 @@ from nfvo.lcm import engine, steps
 from nfvo.lcm.actions import ActionPlanService
 from nfvo.lcm.service import LcmService
 from nfvo.monitoring.amqp import NotificationConsumers
+from nfvo.monitoring.current import CurrentMetrics
+from nfvo.monitoring.manager import SourceManager
+from nfvo.monitoring.store import SampleStore
 from nfvo.notifications.service import NotificationService
 from nfvo.resources.service import ResourceService
 from nfvo.resources.vault import Vault, load_key
 from nfvo.vnfm.builtin import BuiltinVnfm
+
+if TYPE_CHECKING:
+    from nfvo.monitoring.hub import Monitor
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +68,23 @@ class Services:
     notifications: NotificationService | None = None
     vim_events: NotificationConsumers | None = None  # set while the runtime runs
     action_plans: ActionPlanService | None = None  # consolidation / rebalance plans
+    # monitoring (set while the runtime runs): the hub, the per-VIM sources, the sample store
+    monitor: Monitor | None = None
+    sources: SourceManager | None = None
+    sample_store: SampleStore | None = None
+    metrics: CurrentMetrics | None = None  # the current-value views of /admin/v1
+
+    def __post_init__(self) -> None:
+        if self.metrics is None:
+            self.metrics = CurrentMetrics(self.db, lambda: self.monitor)
 
     def refresh_vim_events(self) -> None:
-        """Start or stop VIM notification consumers after a VIM account changed."""
+        """Start or stop VIM notification consumers and monitoring sources after a VIM
+        account changed."""
         if self.vim_events is not None:
             self.vim_events.refresh()
+        if self.sources is not None:
+            self.sources.poke()
 
 
 def build_services(settings: Settings) -> Services:
@@ -148,6 +166,7 @@ class Runtime:
                 vim_events = NotificationConsumers(svc.db, svc.resources.vault)
                 svc.vim_events = vim_events
                 vim_events.start()
+                self._start_monitoring(svc)
             except BaseException:
                 self._stop(svc)
                 raise
@@ -177,6 +196,7 @@ class Runtime:
             vim_events.stop()
         if svc.notifications is not None:
             svc.notifications.stop()
+        self._stop_monitoring(svc)
         self._started = False
 
     def __enter__(self) -> Runtime:
@@ -208,6 +228,34 @@ class Runtime:
             role=self.settings.role,
             executor_id=self.settings.executor_id,
         )
+
+    def _start_monitoring(self, svc: Services) -> None:
+        """The monitoring hub, the sample store listening to it and the per-VIM sources (a
+        source that fails to start is logged and retried, it never fails the start)."""
+        from nfvo.monitoring.hub import Monitor
+
+        monitor = Monitor(svc.db)
+        monitor.start()
+        svc.monitor = monitor
+        if self.settings.role != "api":  # one writer per deployment's workers, not per API node
+            store = SampleStore(svc.db, retention_s=self.settings.sample_retention_seconds)
+            monitor.on_samples(store.add)
+            store.start()
+            svc.sample_store = store
+        sources = SourceManager(svc.resources, monitor)
+        svc.sources = sources
+        sources.start()
+
+    def _stop_monitoring(self, svc: Services) -> None:
+        sources, svc.sources = svc.sources, None
+        if sources is not None:
+            sources.stop()
+        monitor, svc.monitor = svc.monitor, None
+        if monitor is not None:
+            monitor.stop()
+        store, svc.sample_store = svc.sample_store, None
+        if store is not None:
+            store.stop()
 
     def _start_vim_sync(self, svc: Services) -> None:
         """Re-sync every VIM account every ``sync_interval_seconds`` (0 disables)."""

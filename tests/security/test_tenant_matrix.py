@@ -180,6 +180,10 @@ MATRIX: dict[str, Entry] = {
     f"DELETE {VIM_ITEM}": Entry("vim", ADMIN, 409, True),  # it holds an NS's servers
     f"POST {VIM_ITEM}/sync": Entry("vim", ADMIN, 200, True),
     f"GET {VIM_ITEM}/resources": Entry("vim", READER, 200),
+    # current metrics (read-only): scoped as the NS and the VIM account they are about
+    f"GET {VIM_ITEM}/metrics": Entry("vim", READER, 200),
+    "GET /admin/v1/ns_instances/{ns_id}/metrics": Entry("ns", READER, 200),
+    "GET /admin/v1/metrics": Entry(None, READER, 400),  # no resource: 400
     "POST /admin/v1/sdn_controllers": Entry(None, ADMIN, 400, body={}),
     "GET /admin/v1/sdn_controllers": Entry(None, READER, 200),
     f"GET {SDN_ITEM}": Entry("sdn", READER, 200),

@@ -21,6 +21,7 @@ from nfvo.api.routes import (
     action_plans,
     admin,
     auth,
+    metrics,
     monitoring,
     nslcm,
     packages,
@@ -162,6 +163,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(placements.router)
     app.include_router(plans.router)
     app.include_router(action_plans.router)
+    app.include_router(metrics.router)
     app.include_router(monitoring.router)
     for major in ("v1", "v2"):
         app.include_router(

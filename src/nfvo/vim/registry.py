@@ -16,7 +16,7 @@ VIM_TYPES = ("sim", "openstack", "kubernetes")
 
 # Config keys a VIM account's owner may change later (PATCH) without re-creating the VIM.
 RUNTIME_CONFIG_KEYS: dict[str, set[str]] = {
-    "sim": {"latency_ms", "jitter", "faults", "seed", "load", "placement_strategy"},
+    "sim": {"latency_ms", "jitter", "faults", "seed", "load", "placement_strategy", "monitoring"},
 }
 
 

@@ -147,4 +147,5 @@ def test_runtime_keys() -> None:
         "seed",
         "load",
         "placement_strategy",
+        "monitoring",  # enabling / disabling the account's monitoring source
     }

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from nfvo.cli.client import metrics
 from nfvo.cli.client.common import (
     DEFAULT_WAIT_TIMEOUT,
     BodyOpt,
@@ -158,13 +159,16 @@ def ns_list(output: OutputOpt = Format.table) -> None:
 @ns_app.command("show")
 @handled
 def ns_show(ns: NsArg, output: OutputOpt = Format.table) -> None:
-    """One NS instance: its VNF instances and where their VNFCs run."""
+    """One NS instance: its VNF instances, where their VNFCs run and their current metrics
+    (vCPU, memory and disk % per VNFC; "no data" when nothing was measured)."""
     vim_names: dict[str, str] = {}
+    usage: dict[str, Any] | None = None
     with open_session() as s:
         item = find_ns(s, ns)
         vnfs = item.get("vnfInstance") or []
         if vnfs and output is Format.table:
             vim_names = {v["id"]: v["name"] for v in s.list(VIMS)}
+            usage = metrics.fetch(s, f"/admin/v1/ns_instances/{item['id']}/metrics")
     columns = [
         (h, (lambda v: vim_names.get(v.get("vimId"), v.get("vimId"))) if h == "VIM" else g)
         for h, g in VNF_COLUMNS
@@ -176,6 +180,7 @@ def ns_show(ns: NsArg, output: OutputOpt = Format.table) -> None:
         details(item, NS_DETAILS),
         table(vnfs, columns, title="VNF instances") if vnfs else None,
         table(vnfcs, VNFC_COLUMNS, title="VNFCs (where the NS runs)") if vnfcs else None,
+        *metrics.ns_tables(usage),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from nfvo.cli.client import metrics
 from nfvo.cli.client.admin import TENANTS
 from nfvo.cli.client.common import (
     DEFAULT_WAIT_TIMEOUT,
@@ -149,10 +150,14 @@ def vim_show(
     vim: VimArg,
     output: OutputOpt = Format.table,
 ) -> None:
-    """One VIM account."""
+    """One VIM account, and the current metrics of its hosts ("no data" when nothing was
+    measured)."""
+    usage = None
     with open_session() as s:
         item = find_vim(s, vim)
-    emit(item, output, details(item, DETAILS))
+        if output is Format.table:
+            usage = metrics.fetch(s, f"{VIMS}/{item['id']}/metrics")
+    emit(item, output, details(item, DETAILS), *metrics.vim_tables(usage))
 
 
 @vim_app.command("resources")

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from nfvo.monitoring.options import parse_monitoring
 from nfvo.vim.base import VimConfigError
 from nfvo.vim.os.config import strategy_name
 
@@ -47,6 +48,7 @@ KNOWN_KEYS = {
     "request_timeout",
     "connect_timeout",
     "placement_strategy",  # read by the LCM: the optimizer strategy it places with
+    "monitoring",  # read by the monitoring component (nfvo.monitoring.options)
 }
 
 
@@ -63,6 +65,7 @@ class KubeConfig:
     request_timeout: float = 30.0
     connect_timeout: float = 5.0
     placement_strategy: str | None = None
+    monitoring: dict[str, Any] | None = None
 
     def normalised(self) -> dict[str, Any]:
         """The config as JSON (the kubeconfig kept as the YAML text it came as)."""
@@ -77,6 +80,8 @@ class KubeConfig:
             out["default_image"] = self.default_image
         if self.placement_strategy:
             out["placement_strategy"] = self.placement_strategy
+        if self.monitoring is not None:
+            out["monitoring"] = dict(self.monitoring)
         if self.ca_cert:
             out["ca_cert"] = self.ca_cert
         if self.kubeconfig is not None:
@@ -182,6 +187,7 @@ def parse_kube_config(config: dict[str, Any]) -> KubeConfig:
         request_timeout=_positive(config, "request_timeout", 30.0),
         connect_timeout=_positive(config, "connect_timeout", 5.0),
         placement_strategy=strategy_name(config.get("placement_strategy")),
+        monitoring=parse_monitoring(config.get("monitoring"), "kubernetes"),
     )
 
 

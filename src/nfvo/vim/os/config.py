@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from nfvo.monitoring.options import parse_monitoring
 from nfvo.vim.base import VimConfigError
 
 AUTH_TYPES = ("password", "v3password", "v3applicationcredential", "admin_token", "none")
@@ -40,6 +41,7 @@ KNOWN_KEYS = {
     "notifications",  # read by the monitoring component (Nova notifications over AMQP)
     "default_image",
     "placement_strategy",  # read by the LCM: the optimizer strategy it places with
+    "monitoring",  # read by the monitoring component (nfvo.monitoring.options)
 }
 # a strategy name as the VIM account may carry it; which names exist, the LCM checks
 _STRATEGY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -69,6 +71,7 @@ class OpenStackConfig:
     notifications: dict[str, Any] | None = None
     default_image: str | None = None  # for VDUs whose descriptor names no software image
     placement_strategy: str | None = None
+    monitoring: dict[str, Any] | None = None
 
     def normalised(self) -> dict[str, Any]:
         """The config as JSON; absent optional keys are left out."""
@@ -88,6 +91,8 @@ class OpenStackConfig:
             out["notifications"] = dict(self.notifications)
         if self.endpoint_override:
             out["endpoint_override"] = dict(self.endpoint_override)
+        if self.monitoring is not None:
+            out["monitoring"] = dict(self.monitoring)
         for key in (
             "region_name",
             "default_image",
@@ -191,6 +196,7 @@ def parse_openstack_config(config: dict[str, Any]) -> OpenStackConfig:
         notifications=_notifications(config.get("notifications")),
         default_image=_text(config, "default_image", None),
         placement_strategy=strategy_name(config.get("placement_strategy")),
+        monitoring=parse_monitoring(config.get("monitoring"), "openstack"),
     )
     if bool(cfg.application_credential_id) != bool(cfg.application_credential_secret):
         raise VimConfigError(

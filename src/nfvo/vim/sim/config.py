@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
+from nfvo.monitoring.options import parse_monitoring
 from nfvo.vim.base import VimConfigError
 
 # Every size a config can name is bounded, so that validating and expanding a config (and the
@@ -259,6 +260,8 @@ class _Top(_Strict):
     auth: AuthConfig | None = None
     # read by the LCM: the optimizer strategy it places with (which names exist, it checks)
     placement_strategy: StrategyName | None = None
+    # read by the monitoring component (nfvo.monitoring.options): checked in parse_sim_config
+    monitoring: Any = None
 
 
 class SimConfig(BaseModel):
@@ -405,6 +408,7 @@ def parse_sim_config(config: Any) -> SimConfig:
     _unique(top.images, "images")
     _unique(top.networks, "networks")
     _check_cidrs(top)
+    top.monitoring = parse_monitoring(top.monitoring, "sim")
     names = {h[0] for h in hosts}
     for name, fault in top.faults.hosts.items():
         if name not in names:
