@@ -1,6 +1,6 @@
 """``POST /monitoring/v1/alertmanager`` on a real server (SQLite and PostgreSQL): real
 webhook payloads for NS instances of two tenants deployed on a shared sim VIM; what the
-monitoring hub receives is recorded (a listener on the wired hub, else a recording sink)."""
+monitoring hub hands its listeners is recorded."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tests.conftest import PG_ENV, PG_SKIP
 from tests.support.live import LiveApi, sim_vim, start_live, wait_op
 from tests.support.pgschema import pg_schema_url
 
-from nfvo.monitoring.model import FaultEvent, Resource, ResourceKind, Sample, Severity
+from nfvo.monitoring.model import FaultEvent, Resource, ResourceKind, Severity
 from nfvo.samples.synthetic import nsd_package, vnf_package
 
 URL = "/monitoring/v1/alertmanager"
@@ -31,9 +31,6 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[FaultEvent] = []
         self.lock = threading.Lock()
-
-    def samples(self, batch: list[Sample]) -> None:  # the Sink contract
-        pass
 
     def fault(self, event: FaultEvent) -> None:
         with self.lock:
@@ -89,13 +86,12 @@ def _deploy(c: httpx.Client, nsd_id: str, vim: str) -> tuple[str, str]:
 
 
 def _hub(live: LiveApi) -> tuple[Recorder, Any]:
+    """A listener on the running monitoring hub, and how to wait until it has delivered."""
     recorder = Recorder()
-    monitor = getattr(live.services, "monitor", None)
-    if monitor is not None and hasattr(monitor, "on_fault"):
-        monitor.on_fault(recorder.fault)
-        return recorder, lambda: monitor.wait_idle(5.0)
-    live.services.monitor = recorder  # type: ignore[attr-defined] - not wired in this build
-    return recorder, lambda: None
+    monitor = live.services.monitor
+    assert monitor is not None, "the runtime runs the monitoring hub"
+    monitor.on_fault(recorder.fault)
+    return recorder, lambda: monitor.wait_idle(5.0)
 
 
 def _fp() -> str:
@@ -276,15 +272,14 @@ def test_not_json_is_a_400(world: World) -> None:
 
 def test_without_a_running_monitor_alerts_are_a_503_and_not_remembered(world: World) -> None:
     services = world.live.services
-    kept = services.monitor  # type: ignore[attr-defined]
-    services.monitor = None  # type: ignore[attr-defined]
+    kept, services.monitor = services.monitor, None
     fp = _fp()
     body = payload(alert("firing", fp, ns_instance_id=world.ns["A"]))
     try:
         r = world.clients["operator@A"].post(URL, json=body)
         assert r.status_code == 503 and r.json()["status"] == 503, r.text
     finally:
-        services.monitor = kept  # type: ignore[attr-defined]
+        services.monitor = kept
     assert _post(world.clients["operator@A"], body)["raised"] == 1
     world.settle()
     assert len(world.recorder.of(fp)) == 1

@@ -31,8 +31,8 @@ _create = threading.Lock()
 
 
 def monitor_of(svc: Services) -> Sink | None:
-    """The monitoring hub of the services, None while it is not wired."""
-    return getattr(svc, "monitor", None)
+    """The monitoring hub of the services, None while the runtime does not run it."""
+    return svc.monitor
 
 
 def build_webhook(svc: Services, config: AlertmanagerConfig | None = None) -> AlertmanagerWebhook:
