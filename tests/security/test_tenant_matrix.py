@@ -221,6 +221,9 @@ MATRIX: dict[str, Entry] = {
     f"GET {PLAN_ITEM}": Entry("action_plan", ADMIN, 200),
     f"POST {PLAN_ITEM}/apply": Entry("action_plan", ADMIN, 409),
     f"DELETE {PLAN_ITEM}": Entry("action_plan", ADMIN, 409),
+    # the Alertmanager webhook: operators raise faults on their own tenant's resources (an
+    # unsupported payload version changes nothing; docs/monitoring-alertmanager.md)
+    "POST /monitoring/v1/alertmanager": Entry(None, OPERATOR, 422, body={"version": "3"}),
 }
 
 
@@ -928,6 +931,34 @@ def test_a_tenant_cannot_deploy_on_another_tenants_vim(world: World) -> None:
     assert not [o for o in ops if o["nsInstanceId"] == ns_b]
     res = world.live.client.get(f"/admin/v1/vim_accounts/{vim_a}/resources").json()
     assert len(res["servers"]) == servers
+
+
+def test_an_alert_on_another_tenants_resource_is_skipped_as_an_unknown_one(world: World) -> None:
+    """The Alertmanager webhook of tenant A's operator: an alert naming B's NS, B's VNF or a
+    shared VIM's host is skipped exactly as one naming an unknown id (same reason), and
+    nothing is raised."""
+    a = world.clients["operator@A"]
+    vim_g = world.ids[("vim", "G")]
+    host = world.live.client.get(f"/admin/v1/vim_accounts/{vim_g}/resources").json()["hosts"][0]
+    for labels in (
+        {"ns_instance_id": world.ids[("ns", "B")]},
+        {"vnf_instance_id": world.extra["vnfInstance:B"]},
+        {"nodename": host["name"], "vim_account_id": vim_g},
+    ):
+        answers = []
+        for value in (None, UNKNOWN):
+            named = {k: (value or v) if k != "vim_account_id" else v for k, v in labels.items()}
+            body = {
+                "version": "4",
+                "status": "firing",
+                "alerts": [{"status": "firing", "labels": named, "fingerprint": "f"}],
+            }
+            r = a.post("/monitoring/v1/alertmanager", json=body)
+            assert r.status_code == 200, r.text
+            answers.append(r.json())
+        assert answers[0] == answers[1], labels
+        assert answers[0]["skipped"] == [{"fingerprint": "f", "reason": "unknown_resource"}]
+        assert answers[0]["raised"] == 0
 
 
 # --------------------------------------------------------------------------- names

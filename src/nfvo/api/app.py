@@ -22,6 +22,7 @@ from nfvo.api.routes import (
     admin,
     auth,
     metrics,
+    monitoring,
     nsfm,
     nslcm,
     packages,
@@ -30,6 +31,7 @@ from nfvo.api.routes import (
     sim,
     subscriptions,
 )
+from nfvo.monitoring.sources.alertmanager import AlertmanagerConfig
 from nfvo.runtime import Runtime, serves_api
 
 # SOL005 API name -> the API version implemented under its v2 paths (v1 paths answer 1.3.0)
@@ -134,13 +136,17 @@ def create_app(runtime: Runtime) -> FastAPI:
     application and stops with it."""
     if not serves_api(runtime.settings.role):
         raise ValueError(f"a {runtime.settings.role} process serves no API")
+    alerts = AlertmanagerConfig.from_env()  # a bad NFVO_ALERTMANAGER_* refuses the start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # off the event loop: migrations and the workflow engine's start-up block
         await asyncio.to_thread(runtime.start)
         app.state.services = runtime.services
+        app.state.alertmanager = monitoring.build_webhook(runtime.services, alerts)
+        app.state.alertmanager.start()
         yield
+        app.state.alertmanager.stop()
         await asyncio.to_thread(runtime.stop)
 
     app = FastAPI(
@@ -166,6 +172,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(action_plans.router)
     app.include_router(metrics.router)
     app.include_router(sim.router)
+    app.include_router(monitoring.router)
     for major in ("v1", "v2"):
         app.include_router(
             nslcm.router, prefix=f"/nslcm/{major}", tags=["nslcm"], include_in_schema=major == "v2"
