@@ -33,6 +33,7 @@ from nfvo.lcm import engine, steps
 from nfvo.lcm.actions import ActionPlanService
 from nfvo.lcm.service import LcmService
 from nfvo.monitoring.amqp import NotificationConsumers
+from nfvo.monitoring.pm import PmService
 from nfvo.notifications.service import NotificationService
 from nfvo.resources.service import ResourceService
 from nfvo.resources.vault import Vault, load_key
@@ -62,6 +63,7 @@ class Services:
     notifications: NotificationService | None = None
     vim_events: NotificationConsumers | None = None  # set while the runtime runs
     action_plans: ActionPlanService | None = None  # consolidation / rebalance plans
+    pm: PmService | None = None  # nspm: PM jobs, reports, thresholds and their scheduler
 
     def refresh_vim_events(self) -> None:
         """Start or stop VIM notification consumers after a VIM account changed."""
@@ -85,6 +87,9 @@ def build_services(settings: Settings) -> Services:
     if created:
         log.warning("admin client created; its credentials are in %s (mode 0600)", created)
     lcm = LcmService(db, catalog, resources)
+    notifications = NotificationService(
+        db, vault, public_url=settings.public_url, guard=settings.outbound_guard
+    )
     return Services(
         settings=settings,
         db=db,
@@ -93,10 +98,9 @@ def build_services(settings: Settings) -> Services:
         clients=ClientService(db, tokens, login_guard(settings)),
         resources=resources,
         lcm=lcm,
-        notifications=NotificationService(
-            db, vault, public_url=settings.public_url, guard=settings.outbound_guard
-        ),
+        notifications=notifications,
         action_plans=ActionPlanService(db, catalog, resources, lcm),
+        pm=PmService(db, notifications),
     )
 
 
@@ -145,6 +149,7 @@ class Runtime:
                 self._start_vim_sync(svc)
                 if svc.notifications is not None:
                     svc.notifications.start()
+                self._start_pm(svc)
                 vim_events = NotificationConsumers(svc.db, svc.resources.vault)
                 svc.vim_events = vim_events
                 vim_events.start()
@@ -177,6 +182,8 @@ class Runtime:
             vim_events.stop()
         if svc.notifications is not None:
             svc.notifications.stop()
+        if svc.pm is not None:
+            svc.pm.stop()
         self._started = False
 
     def __enter__(self) -> Runtime:
@@ -208,6 +215,15 @@ class Runtime:
             role=self.settings.role,
             executor_id=self.settings.executor_id,
         )
+
+    def _start_pm(self, svc: Services) -> None:
+        """Start the nspm scheduler, reading the monitoring hub when the process has one."""
+        if svc.pm is None:
+            return
+        monitor = getattr(svc, "monitor", None)
+        if monitor is not None and svc.pm.monitor is None:
+            svc.pm.attach(monitor)
+        svc.pm.start()
 
     def _start_vim_sync(self, svc: Services) -> None:
         """Re-sync every VIM account every ``sync_interval_seconds`` (0 disables)."""

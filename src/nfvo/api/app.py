@@ -22,6 +22,7 @@ from nfvo.api.routes import (
     admin,
     auth,
     nslcm,
+    nspm,
     packages,
     placements,
     plans,
@@ -30,7 +31,7 @@ from nfvo.api.routes import (
 from nfvo.runtime import Runtime, serves_api
 
 # SOL005 API name -> the API version implemented under its v2 paths (v1 paths answer 1.3.0)
-APIS: dict[str, str] = {"vnfpkgm": "2.4.0", "nsd": "2.3.0", "nslcm": "2.3.0"}
+APIS: dict[str, str] = {"vnfpkgm": "2.4.0", "nsd": "2.3.0", "nslcm": "2.3.0", "nspm": "2.3.0"}
 
 
 def _versions_body(api: str, prefix: str) -> dict[str, Any]:
@@ -187,6 +188,8 @@ def create_app(runtime: Runtime) -> FastAPI:
                 tags=["nsd"],
                 include_in_schema=major == "v2",
             )
+    # nspm has no v1 paths: SOL005 V3.7.1 serves it under v2 only
+    app.include_router(nspm.router, prefix="/nspm/v2", tags=["nspm"])
     for api in APIS:
         _add_api_versions(app, api)
     return app

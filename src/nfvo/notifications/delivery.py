@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 BASIC = "BASIC"
 OAUTH2 = "OAUTH2_CLIENT_CREDENTIALS"
 ANSWER_LIMIT = 64 * 1024  # bytes of a token endpoint's answer read at most
+# APIs whose notifications belong to a resource with its own callbackUri (nspm PM jobs and
+# thresholds hold a hidden subscription row): no subscriptionId, no subscription link
+SUBSCRIPTIONLESS = frozenset({"nspm"})
 
 
 @dataclass
@@ -276,9 +279,10 @@ class DeliveryWorker:
             created = row.created_at
             callback, auth_type, sealed = sub.callback_uri, sub.auth_type, sub.secrets
             api = sub.api or "nslcm"
-        body["subscriptionId"] = sub.id
         links = dict(body.get("_links") or {})
-        links["subscription"] = {"href": f"/{api}/v2/subscriptions/{sub.id}"}
+        if api not in SUBSCRIPTIONLESS:
+            body["subscriptionId"] = sub.id
+            links["subscription"] = {"href": f"/{api}/v2/subscriptions/{sub.id}"}
         body["_links"] = _absolute(links, self.public_root)
         error = self._post(callback, auth_type, sealed, body)
         self._record(row_id, created, error)
