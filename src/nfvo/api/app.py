@@ -32,6 +32,7 @@ from nfvo.runtime import Runtime, serves_api
 
 # SOL005 API name -> the API version implemented under its v2 paths (v1 paths answer 1.3.0)
 APIS: dict[str, str] = {"vnfpkgm": "2.4.0", "nsd": "2.3.0", "nslcm": "2.3.0", "nspm": "2.3.0"}
+V2_ONLY = frozenset({"nspm"})  # APIs without v1 paths
 
 
 def _versions_body(api: str, prefix: str) -> dict[str, Any]:
@@ -46,7 +47,9 @@ def _add_api_versions(app: FastAPI, api: str) -> None:
         prefix = path if path.count("/") >= 2 else f"/{api}/v2"
         return JSONResponse(_versions_body(api, prefix))
 
-    for path in (f"/{api}/api_versions", f"/{api}/v1/api_versions", f"/{api}/v2/api_versions"):
+    majors = ("v2",) if api in V2_ONLY else ("v1", "v2")
+    paths = (f"/{api}/api_versions", *(f"/{api}/{m}/api_versions" for m in majors))
+    for path in paths:
         app.add_api_route(
             path,
             versions,

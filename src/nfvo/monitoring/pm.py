@@ -186,7 +186,10 @@ def _ids(value: Any, name: str, lim: int, required: bool) -> list[str]:
 
 
 def _object_type(value: Any) -> ResourceKind:
-    if not isinstance(value, str) or value not in OBJECT_TYPES:
+    if not isinstance(value, str) or not value:
+        raise BadRequest("objectType is required", field="objectType")
+    limits.check_string(value, "objectType", limits.MAX_NAME)
+    if value not in OBJECT_TYPES:
         raise UnprocessableEntity(
             f"objectType {value!r} is not supported; use one of {sorted(OBJECT_TYPES)}",
             field="objectType",
