@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.integration.test_notifications import Subscriber, _basic, _start_subscriber
+from tests.support import etsi_openapi
 from tests.support.live import LiveApi
 
 from nfvo.inventory.models import NsInstance
@@ -22,6 +23,20 @@ from nfvo.monitoring.model import Resource, Sample
 
 JOBS = "/nspm/v2/pm_jobs"
 THRESHOLDS = "/nspm/v2/thresholds"
+
+
+def check(r: httpx.Response) -> httpx.Response:
+    """``r`` matches the ETSI nspm document (with the repairs docs/nspm.md lists)."""
+    if etsi_openapi.etsi_available():
+        etsi_openapi.validate_http_response("nspm", r)
+    return r
+
+
+def check_note(body: dict[str, Any]) -> None:
+    if etsi_openapi.etsi_available():
+        api = etsi_openapi.get_api("NSPerformanceManagementNotification")
+        path = "/URI_is_provided_by_the_client_when_creating_the_subscription-"
+        api.validate_request(path + body["notificationType"], "POST", body)
 
 
 class StandInHub:
@@ -140,7 +155,7 @@ def test_job_reports_arrive_with_values_patch_moves_them_delete_stops_them(
     stop = feeding(feed, ns_id)
     try:
         auth = {"authType": ["BASIC"], "paramsBasic": {"userName": "pm", "password": "pw"}}
-        r = c.post(JOBS, json=job(ns_id, f"{subscriber.url}/pm", authentication=auth))
+        r = check(c.post(JOBS, json=job(ns_id, f"{subscriber.url}/pm", authentication=auth)))
         assert r.status_code == 201, r.text
         body = r.json()
         assert r.headers["Location"] == body["_links"]["self"]["href"]
@@ -148,6 +163,7 @@ def test_job_reports_arrive_with_values_patch_moves_them_delete_stops_them(
         job_id = body["id"]
         notes = subscriber.wait_for("/pm", 2, timeout=15)
         first, second = notes[0]["body"], notes[1]["body"]
+        check_note(first)
         assert notes[0]["headers"]["Authorization"] == _basic("pm", "pw")
         assert first["notificationType"] == "PerformanceInformationAvailableNotification"
         assert first["pmJobId"] == job_id and first["objectInstanceId"] == ns_id
@@ -155,15 +171,15 @@ def test_job_reports_arrive_with_values_patch_moves_them_delete_stops_them(
         assert first["_links"]["pmJob"]["href"].endswith(f"{JOBS}/{job_id}")
         gap = _epoch(second["timeStamp"]) - _epoch(first["timeStamp"])
         assert 2.0 <= gap <= 4.5, gap  # one reportingPeriod (3 s) apart
-        report = c.get(second["_links"]["performanceReport"]["href"])
+        report = check(c.get(second["_links"]["performanceReport"]["href"]))
         assert report.status_code == 200, report.text
         (entry,) = report.json()["entries"]
         assert entry["performanceMetric"] == "ByteIncoming"
         assert entry["objectInstanceId"] == ns_id
         assert [v["value"] for v in entry["performanceValues"]] == [100.0] * 3
-        listed = c.get(JOBS, params={"filter": "(eq,objectType,NsInstance)"}).json()
+        listed = check(c.get(JOBS, params={"filter": "(eq,objectType,NsInstance)"})).json()
         assert [j["id"] for j in listed] == [job_id] and "reports" not in listed[0]
-        got = c.get(f"{JOBS}/{job_id}").json()
+        got = check(c.get(f"{JOBS}/{job_id}")).json()
         assert len(got["reports"]) >= 2
         # PATCH: the next reports go to the new callback (tested first with a GET)
         r = c.patch(
@@ -205,7 +221,7 @@ def test_threshold_crosses_up_once_and_down_once(
         },
         "callbackUri": f"{subscriber.url}/th",
     }
-    r = c.post(THRESHOLDS, json=body)
+    r = check(c.post(THRESHOLDS, json=body))
     assert r.status_code == 201, r.text
     th = r.json()
     assert th["_links"]["object"]["href"].endswith(f"/nslcm/v2/ns_instances/{ns_id}")
@@ -220,6 +236,7 @@ def test_threshold_crosses_up_once_and_down_once(
         ("DOWN", 74.0),
     ]
     note = notes[0]["body"]
+    check_note(note)
     assert note["notificationType"] == "ThresholdCrossedNotification"
     assert note["thresholdId"] == th["id"] and note["performanceMetric"] == "ByteIncoming"
     assert note["_links"]["threshold"]["href"].endswith(f"/nspm/v2/thresholds/{th['id']}")
@@ -227,7 +244,8 @@ def test_threshold_crosses_up_once_and_down_once(
     auth = {"authType": ["BASIC"], "paramsBasic": {"userName": "u", "password": "p"}}
     r = c.patch(f"{THRESHOLDS}/{th['id']}", json={"authentication": auth})
     assert r.status_code == 200, r.text
-    assert [t["id"] for t in c.get(THRESHOLDS).json()] == [th["id"]]
+    assert [t["id"] for t in check(c.get(THRESHOLDS)).json()] == [th["id"]]
+    assert check(c.get(f"{THRESHOLDS}/{th['id']}")).json()["criteria"] == body["criteria"]
     assert c.delete(f"{THRESHOLDS}/{th['id']}").status_code == 204
     assert c.get(f"{THRESHOLDS}/{th['id']}").status_code == 404
 
