@@ -323,9 +323,13 @@ def check_threshold_criteria(raw: Any, lim: PmLimits) -> dict[str, Any]:
     numbers = {}
     for key in ("thresholdValue", "hysteresis"):
         v = details.get(key)
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-            raise BadRequest(f"{where}.{key} must be a number", field=f"{where}.{key}")
-        numbers[key] = float(v)
+        try:
+            number = float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+        except OverflowError:
+            number = None
+        if number is None or not math.isfinite(number):
+            raise BadRequest(f"{where}.{key} must be a finite number", field=f"{where}.{key}")
+        numbers[key] = number
     least = min_hysteresis(numbers["thresholdValue"], lim)
     if numbers["hysteresis"] < least:
         raise UnprocessableEntity(
