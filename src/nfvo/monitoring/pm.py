@@ -793,7 +793,7 @@ class PmService:
     def _evaluate(self, thresholds: list[ThresholdRow]) -> None:
         monitor = self.monitor
         live = {t.id for t in thresholds}
-        for gone in set(self._seen) - live:
+        for gone in [k for k in self._seen if k.split("/", 1)[0] not in live]:
             del self._seen[gone]
         if monitor is None:
             return
