@@ -43,6 +43,9 @@ from nfvo.notifications.service import NotificationService, validate_authenticat
 
 log = logging.getLogger(__name__)
 
+JOB, THRESHOLD = "pm_job", "threshold"  # the two kinds of resources nspm owns
+_MODELS: dict[str, type[PmJobRow] | type[ThresholdRow]] = {JOB: PmJobRow, THRESHOLD: ThresholdRow}
+_WORDS = {JOB: "PM job", THRESHOLD: "threshold"}
 PERF_INFO = "PerformanceInformationAvailableNotification"
 CROSSED = "ThresholdCrossedNotification"  # the YAML's enum ends with a space: not sent so
 BASE = "/nspm/v2"
@@ -576,24 +579,19 @@ class PmService:
             s.expunge(row)
         return row
 
-    def page(
-        self, model: type[PmJobRow] | type[ThresholdRow], tenant: str | None, q: PageQuery
-    ) -> list[Any]:
-        """One chunk of the caller's jobs or thresholds."""
+    def page(self, kind: str, tenant: str | None, q: PageQuery) -> list[Any]:
+        """One chunk of the caller's jobs or thresholds (``kind`` JOB or THRESHOLD)."""
         with self.db.session() as s:
-            rows = PmRepository(s).page(model, tenant, q)
+            rows = PmRepository(s).page(_MODELS[kind], tenant, q)
             s.expunge_all()
             return rows
 
-    def get(
-        self, model: type[PmJobRow] | type[ThresholdRow], row_id: str, tenant: str | None
-    ) -> Any:
+    def get(self, kind: str, row_id: str, tenant: str | None) -> Any:
         """One job or threshold of the caller (NotFound for another tenant's)."""
         with self.db.session() as s:
-            row = PmRepository(s).get(model, row_id, tenant)
+            row = PmRepository(s).get(_MODELS[kind], row_id, tenant)
             if row is None:
-                word = "PM job" if model is PmJobRow else "threshold"
-                raise NotFound(f"{word} {row_id} not found")
+                raise NotFound(f"{_WORDS[kind]} {row_id} not found")
             s.expunge(row)
             return row
 
@@ -606,7 +604,7 @@ class PmService:
 
     def report(self, job_id: str, report_id: str, tenant: str | None) -> PmReportRow:
         """One report of one of the caller's jobs."""
-        self.get(PmJobRow, job_id, tenant)
+        self.get(JOB, job_id, tenant)
         with self.db.session() as s:
             row = PmRepository(s).report(job_id, report_id)
             if row is None:
@@ -614,12 +612,11 @@ class PmService:
             s.expunge(row)
             return row
 
-    def modify(
-        self, model: type[PmJobRow] | type[ThresholdRow], row_id: str, body: Any, tenant: str | None
-    ) -> dict[str, Any]:
+    def modify(self, kind: str, row_id: str, body: Any, tenant: str | None) -> dict[str, Any]:
         """Apply a merge patch of callbackUri / authentication; the new callback is tested.
         Returns the modifications as the response shows them (no credentials)."""
-        self.get(model, row_id, tenant)
+        self.get(kind, row_id, tenant)
+        model = _MODELS[kind]
         cb, has_auth, (auth_type, secrets) = modifications(body)
         with self.db.session() as s:
             row = PmRepository(s).get(model, row_id, tenant)
@@ -632,7 +629,7 @@ class PmService:
         with self.db.session() as s:
             row = PmRepository(s).get(model, row_id, tenant)
             if row is None:
-                raise NotFound(f"{row_id} not found")
+                raise NotFound(f"{_WORDS[kind]} {row_id} not found")
             sub = PmRepository(s).subscription(row)
             if cb:
                 row.callback_uri = sub.callback_uri = cb
@@ -641,16 +638,13 @@ class PmService:
                 sub.secrets = self.notifications.vault.seal(secrets) if secrets else None
         return {"callbackUri": cb} if cb else {}
 
-    def delete(
-        self, model: type[PmJobRow] | type[ThresholdRow], row_id: str, tenant: str | None
-    ) -> None:
+    def delete(self, kind: str, row_id: str, tenant: str | None) -> None:
         """Delete a job (it stops reporting) or a threshold, and what it had queued."""
         with self.db.session() as s:
             repo = PmRepository(s)
-            row = repo.get(model, row_id, tenant)
+            row = repo.get(_MODELS[kind], row_id, tenant)
             if row is None:
-                word = "PM job" if model is PmJobRow else "threshold"
-                raise NotFound(f"{word} {row_id} not found")
+                raise NotFound(f"{_WORDS[kind]} {row_id} not found")
             repo.remove(row)
         with self._lock:
             self._jobs.pop(row_id, None)

@@ -18,7 +18,7 @@ from nfvo.inventory.db import Database
 from nfvo.inventory.models import NotificationDelivery, NsInstance, NsVnf
 from nfvo.inventory.pm_repo import PmJobRow, PmReportRow, ThresholdRow
 from nfvo.monitoring.model import Resource
-from nfvo.monitoring.pm import PmLimits, PmService, crossing, min_hysteresis
+from nfvo.monitoring.pm import JOB, PmLimits, PmService, crossing, min_hysteresis
 from nfvo.notifications.service import NotificationService
 from nfvo.resources.vault import Vault
 
@@ -353,7 +353,7 @@ def test_delete_stops_the_job_and_drops_what_it_queued(db: Database) -> None:
     job = pm.create_job(job_body(vnf), None)
     res = Resource.parse(f"vnf:{vnf}")
     assert run(pm, hub, clock, res, 70) == [61]
-    pm.delete(PmJobRow, job.id, None)
+    pm.delete(JOB, job.id, None)
     assert run(pm, hub, clock, res, 130) == []
     assert deliveries(db) == [] and reports(db, job.id) == []
 

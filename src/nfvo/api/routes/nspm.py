@@ -21,8 +21,7 @@ from nfvo.api.models.openapi import array_of, request_body, responses
 from nfvo.api.models.subscriptions import SubscriptionAuthentication
 from nfvo.api.routes.packages import api_base
 from nfvo.api.security import Principal
-from nfvo.inventory.pm_repo import PmJobRow, PmReportRow, ThresholdRow
-from nfvo.monitoring.pm import PmService
+from nfvo.monitoring.pm import JOB, THRESHOLD, PmService
 
 # --------------------------------------------------------------------------- models
 
@@ -169,8 +168,8 @@ def _ns_link(base: str, object_type: str, ns_id: str) -> dict[str, str] | None:
     return {"href": f"{_root(base)}/nslcm/v2/ns_instances/{ns_id}"}
 
 
-def job_view(job: PmJobRow, base: str, reports: list[PmReportRow] | None) -> dict[str, Any]:
-    """PmJob (§7.5.2.7)."""
+def job_view(job: Any, base: str, reports: list[Any] | None) -> dict[str, Any]:
+    """PmJob (§7.5.2.7) of a job row and its report rows."""
     body: dict[str, Any] = {
         "id": job.id,
         "objectType": job.object_type,
@@ -195,8 +194,8 @@ def job_view(job: PmJobRow, base: str, reports: list[PmReportRow] | None) -> dic
     return body
 
 
-def threshold_view(th: ThresholdRow, base: str) -> dict[str, Any]:
-    """Threshold (§7.5.2.9)."""
+def threshold_view(th: Any, base: str) -> dict[str, Any]:
+    """Threshold (§7.5.2.9) of a threshold row."""
     body: dict[str, Any] = {
         "id": th.id,
         "objectType": th.object_type,
@@ -260,7 +259,7 @@ def list_pm_jobs(
 
     return page_of(
         request,
-        fetch=lambda page: pm.page(PmJobRow, who.tenant_id, page),
+        fetch=lambda page: pm.page(JOB, who.tenant_id, page),
         render_page=render,
         page_size=svc.settings.page_size,
         default_excluded=[("reports",)],
@@ -282,7 +281,7 @@ def get_pm_job(
     who: Principal = Depends(reader),
 ) -> JSONResponse:
     pm = _pm(svc)
-    job = pm.get(PmJobRow, pm_job_id, who.tenant_id)
+    job = pm.get(JOB, pm_job_id, who.tenant_id)
     return JSONResponse(job_view(job, api_base(request), pm.reports([job.id])[job.id]))
 
 
@@ -298,7 +297,7 @@ def modify_pm_job(
     svc: Services = Depends(services),
     who: Principal = Depends(operator),
 ) -> JSONResponse:
-    return JSONResponse(_pm(svc).modify(PmJobRow, pm_job_id, body, who.tenant_id))
+    return JSONResponse(_pm(svc).modify(JOB, pm_job_id, body, who.tenant_id))
 
 
 @router.delete(
@@ -310,7 +309,7 @@ def modify_pm_job(
 def delete_pm_job(
     pm_job_id: str, svc: Services = Depends(services), who: Principal = Depends(operator)
 ) -> Response:
-    _pm(svc).delete(PmJobRow, pm_job_id, who.tenant_id)
+    _pm(svc).delete(JOB, pm_job_id, who.tenant_id)
     return Response(status_code=204)
 
 
@@ -358,7 +357,7 @@ def list_thresholds(
     base, pm = api_base(request), _pm(svc)
     return page_of(
         request,
-        fetch=lambda page: pm.page(ThresholdRow, who.tenant_id, page),
+        fetch=lambda page: pm.page(THRESHOLD, who.tenant_id, page),
         render_page=lambda rows: [threshold_view(r, base) for r in rows],
         page_size=svc.settings.page_size,
         default_excluded=[],
@@ -379,7 +378,7 @@ def get_threshold(
     svc: Services = Depends(services),
     who: Principal = Depends(reader),
 ) -> JSONResponse:
-    th = _pm(svc).get(ThresholdRow, threshold_id, who.tenant_id)
+    th = _pm(svc).get(THRESHOLD, threshold_id, who.tenant_id)
     return JSONResponse(threshold_view(th, api_base(request)))
 
 
@@ -395,7 +394,7 @@ def modify_threshold(
     svc: Services = Depends(services),
     who: Principal = Depends(operator),
 ) -> JSONResponse:
-    return JSONResponse(_pm(svc).modify(ThresholdRow, threshold_id, body, who.tenant_id))
+    return JSONResponse(_pm(svc).modify(THRESHOLD, threshold_id, body, who.tenant_id))
 
 
 @router.delete(
@@ -407,5 +406,5 @@ def modify_threshold(
 def delete_threshold(
     threshold_id: str, svc: Services = Depends(services), who: Principal = Depends(operator)
 ) -> Response:
-    _pm(svc).delete(ThresholdRow, threshold_id, who.tenant_id)
+    _pm(svc).delete(THRESHOLD, threshold_id, who.tenant_id)
     return Response(status_code=204)
