@@ -181,6 +181,8 @@ def test_job_reports_arrive_with_values_patch_moves_them_delete_stops_them(
         assert [j["id"] for j in listed] == [job_id] and "reports" not in listed[0]
         got = check(c.get(f"{JOBS}/{job_id}")).json()
         assert len(got["reports"]) >= 2
+        assert all(_epoch(r["readyTime"]) > 0 and "+" not in r["readyTime"] for r in got["reports"])
+        assert all(r["readyTime"].endswith("Z") for r in got["reports"])
         # PATCH: the next reports go to the new callback (tested first with a GET)
         r = c.patch(
             f"{JOBS}/{job_id}",

@@ -7,6 +7,7 @@ numbers, PmJob.reports is an array."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Request, Response
@@ -158,6 +159,12 @@ MANDATORY = [("id",), ("_links",)]
 SOL = (406,)
 
 
+def _utc(at: datetime) -> str:
+    """An RFC 3339 UTC date-time (SQLite gives the stored time back without its zone)."""
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return at.isoformat().replace("+00:00", "Z")
+
+
 def _root(base: str) -> str:
     return base.rsplit("/", 2)[0]
 
@@ -182,7 +189,7 @@ def job_view(job: Any, base: str, reports: list[Any] | None) -> dict[str, Any]:
         body["reports"] = [
             {
                 "href": f"{base}/pm_jobs/{job.id}/reports/{r.id}",
-                "readyTime": r.ready_at.isoformat().replace("+00:00", "Z"),
+                "readyTime": _utc(r.ready_at),
             }
             for r in reports
         ]
