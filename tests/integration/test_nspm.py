@@ -161,6 +161,8 @@ def test_job_reports_arrive_with_values_patch_moves_them_delete_stops_them(
         assert r.headers["Location"] == body["_links"]["self"]["href"]
         assert "authentication" not in body and body["criteria"]["reportingPeriod"] == 3
         job_id = body["id"]
+        # the job's hidden subscription row is no nslcm subscription
+        assert c.get("/nslcm/v2/subscriptions").json() == []
         notes = subscriber.wait_for("/pm", 2, timeout=15)
         first, second = notes[0]["body"], notes[1]["body"]
         check_note(first)
@@ -288,5 +290,11 @@ def test_refusals_name_the_field_and_store_nothing(
     assert ok.status_code == 201, ok.text
     r = c.patch(f"{JOBS}/{ok.json()['id']}", json={"criteria": {"collectionPeriod": 1}})
     _problem(r, 400, "criteria")
+    # a new callback that fails its test is refused and the old one kept
+    r = c.patch(f"{JOBS}/{ok.json()['id']}", json={"callbackUri": f"{subscriber.url}/refuses"})
+    _problem(r, 422, "callbackUri")
+    assert c.get(f"{JOBS}/{ok.json()['id']}").json()["callbackUri"] == cb
+    r = c.patch(f"{JOBS}/{ok.json()['id']}", json={"callbackUri": None})
+    _problem(r, 400, "callbackUri")
     r = c.get(f"{JOBS}/{ok.json()['id']}/reports/{uuid.uuid4()}")
     assert r.status_code == 404
