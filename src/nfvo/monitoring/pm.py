@@ -662,7 +662,10 @@ class PmService:
             for gone in set(self._jobs) - {j.id for j in jobs}:
                 del self._jobs[gone]
             for job in jobs:
-                self._run_job(job, now)
+                try:
+                    self._run_job(job, now)
+                except Exception:  # noqa: BLE001 - one job's failure must not stop the others
+                    log.exception("nspm: PM job %s failed", job.id)
             self._evaluate(thresholds)
 
     def _settle(self, coll: int) -> float:
@@ -792,16 +795,22 @@ class PmService:
         if monitor is None:
             return
         for th in thresholds:
-            for _obj, sub, res in self._objects(th, [th.object_instance_id]):
-                metric = th.criteria["performanceMetric"]
-                stat = monitor.current(res, canonical_metric(metric))
-                key = f"{th.id}/{sub or ''}"
-                if not stat.count or stat.last is None or stat.last_at is None:
-                    continue
-                if stat.last_at <= self._seen.get(key, -math.inf):
-                    continue
-                self._seen[key] = stat.last_at
-                self.observe(th, stat.last, sub)
+            try:
+                self._evaluate_one(monitor, th)
+            except Exception:  # noqa: BLE001 - one threshold's failure must not stop the others
+                log.exception("nspm: threshold %s failed", th.id)
+
+    def _evaluate_one(self, monitor: MetricReader, th: ThresholdRow) -> None:
+        for _obj, sub, res in self._objects(th, [th.object_instance_id]):
+            metric = th.criteria["performanceMetric"]
+            stat = monitor.current(res, canonical_metric(metric))
+            key = f"{th.id}/{sub or ''}"
+            if not stat.count or stat.last is None or stat.last_at is None:
+                continue
+            if stat.last_at <= self._seen.get(key, -math.inf):
+                continue
+            self._seen[key] = stat.last_at
+            self.observe(th, stat.last, sub)
 
     def observe(self, th: ThresholdRow, value: float, sub: str | None = None) -> str | None:
         """Evaluate one new value of a threshold's metric; on a crossing the stored state

@@ -391,3 +391,22 @@ def test_two_schedulers_make_one_report_per_period(db_url: str) -> None:
             assert s.scalar(q) == 6
     finally:
         db.dispose()
+
+
+def test_a_failing_read_stops_neither_other_jobs_nor_thresholds(db: Database) -> None:
+    clock, hub = Clock(), FakeHub()
+    _, bad_vnf = make_ns(db)
+    _, good_vnf = make_ns(db)
+    real_stat = hub.stat
+
+    def stat(resource: Resource, metric: str, since: float, until: float) -> FakeStat:
+        if resource.id == bad_vnf:
+            raise RuntimeError("hub hiccup")
+        return real_stat(resource, metric, since, until)
+
+    hub.stat = stat  # type: ignore[method-assign]
+    pm = service(db, hub, clock)
+    bad = pm.create_job(job_body(bad_vnf, coll=1, rep=2), None)
+    good = pm.create_job(job_body(good_vnf, coll=1, rep=2), None)
+    run(pm, hub, clock, Resource.parse(f"vnf:{good_vnf}"), 5)
+    assert reports(db, bad.id) == [] and len(reports(db, good.id)) == 2  # at 2.5 s, 4.5 s
