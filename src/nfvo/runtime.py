@@ -220,9 +220,7 @@ class Runtime:
         """Start the nspm scheduler, reading the monitoring hub when the process has one."""
         if svc.pm is None:
             return
-        monitor = getattr(svc, "monitor", None)
-        if monitor is not None and svc.pm.monitor is None:
-            svc.pm.attach(monitor)
+        svc.pm.follow(lambda: getattr(svc, "monitor", None))  # set when monitoring runs
         svc.pm.start()
 
     def _start_vim_sync(self, svc: Services) -> None:

@@ -94,8 +94,8 @@ def pm(live: LiveApi) -> Iterator[tuple[LiveApi, Callable[[str, str, float], Non
     policy.poll_interval, policy.base_delay, policy.timeout = 0.05, 0.05, 2.0
     hub = getattr(svc, "monitor", None)
     if hub is None:
-        hub = StandInHub()
-        svc.pm.attach(hub)  # type: ignore[union-attr]
+        stand_in = hub = StandInHub()
+        svc.pm.follow(lambda: stand_in)  # type: ignore[union-attr]
 
     def feed(ns_id: str, metric: str, value: float) -> None:
         res = Resource.parse(f"ns:{ns_id}")

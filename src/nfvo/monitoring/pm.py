@@ -90,6 +90,10 @@ _IFA027 = {
     "ByteOutgoing": "byte_outgoing",
     "PacketIncoming": "packet_incoming",
     "PacketOutgoing": "packet_outgoing",
+    "ByteIncomingSap": "byte_incoming_sap",
+    "ByteOutgoingSap": "byte_outgoing_sap",
+    "PacketIncomingSap": "packet_incoming_sap",
+    "PacketOutgoingSap": "packet_outgoing_sap",
 }
 
 
@@ -398,6 +402,7 @@ class PmService:
         self.lim = lim or PmLimits()
         self.tick_s = tick
         self.monitor: MetricReader | None = None
+        self._monitor_of: Callable[[], MetricReader | None] | None = None
         self._jobs: dict[str, _JobState] = {}
         self._seen: dict[str, float] = {}  # threshold id -> last sample time evaluated
         self._lock = threading.Lock()
@@ -408,6 +413,20 @@ class PmService:
             self.attach(monitor)
 
     # ------------------------------------------------------------------ wiring
+
+    def follow(self, monitor_of: Callable[[], MetricReader | None]) -> None:
+        """Read whatever hub ``monitor_of`` names at each pass: the runtime may start (or
+        replace) its hub after this service."""
+        self._monitor_of = monitor_of
+
+    def _current_monitor(self) -> None:
+        if self._monitor_of is None:
+            return
+        monitor = self._monitor_of()
+        if monitor is None:
+            self.monitor = None
+        elif monitor is not self.monitor:
+            self.attach(monitor)
 
     def attach(self, monitor: MetricReader) -> None:
         """Read ``monitor`` from now on and evaluate thresholds whenever it takes samples."""
@@ -654,6 +673,7 @@ class PmService:
     def tick(self, now: float | None = None) -> None:
         """One pass: collect and report what is due for every job, evaluate thresholds."""
         now = self.clock() if now is None else now
+        self._current_monitor()
         with self.db.session() as s:
             jobs = PmRepository(s).active_jobs()
             thresholds = PmRepository(s).thresholds()

@@ -410,3 +410,19 @@ def test_a_failing_read_stops_neither_other_jobs_nor_thresholds(db: Database) ->
     good = pm.create_job(job_body(good_vnf, coll=1, rep=2), None)
     run(pm, hub, clock, Resource.parse(f"vnf:{good_vnf}"), 5)
     assert reports(db, bad.id) == [] and len(reports(db, good.id)) == 2  # at 2.5 s, 4.5 s
+
+
+def test_the_service_follows_the_hub_the_runtime_starts_later(db: Database) -> None:
+    clock, hub = Clock(), FakeHub()
+    pm = service(db, None, clock)
+    current: list[FakeHub | None] = [None]
+    pm.follow(lambda: current[0])
+    _, vnf = make_ns(db)
+    job = pm.create_job(job_body(vnf, coll=1, rep=2), None)
+    pm.tick()
+    assert pm.monitor is None
+    current[0] = hub
+    run(pm, hub, clock, Resource.parse(f"vnf:{vnf}"), 3)
+    assert pm.monitor is hub and hub.reads
+    (r,) = reports(db, job.id)
+    assert len(r.entries[0]["performanceValues"]) >= 1
