@@ -32,9 +32,11 @@ from nfvo.inventory.db import Database
 from nfvo.lcm import engine, steps
 from nfvo.lcm.actions import ActionPlanService
 from nfvo.lcm.service import LcmService
+from nfvo.monitoring import fm
 from nfvo.monitoring.amqp import NotificationConsumers
 from nfvo.monitoring.current import CurrentMetrics
 from nfvo.monitoring.manager import SourceManager
+from nfvo.monitoring.pm import PmService
 from nfvo.monitoring.store import SampleStore
 from nfvo.notifications.service import NotificationService
 from nfvo.resources.service import ResourceService
@@ -42,6 +44,7 @@ from nfvo.resources.vault import Vault, load_key
 from nfvo.vnfm.builtin import BuiltinVnfm
 
 if TYPE_CHECKING:
+    from nfvo.monitoring.fm import FaultManager
     from nfvo.monitoring.hub import Monitor
 
 log = logging.getLogger(__name__)
@@ -68,10 +71,12 @@ class Services:
     notifications: NotificationService | None = None
     vim_events: NotificationConsumers | None = None  # set while the runtime runs
     action_plans: ActionPlanService | None = None  # consolidation / rebalance plans
+    pm: PmService | None = None  # nspm: PM jobs, reports, thresholds and their scheduler
     # monitoring (set while the runtime runs): the hub, the per-VIM sources, the sample store
     monitor: Monitor | None = None
     sources: SourceManager | None = None
     sample_store: SampleStore | None = None
+    faults: FaultManager | None = None  # nsfm: alarms raised and cleared from fault events
     metrics: CurrentMetrics | None = None  # the current-value views of /admin/v1
 
     def __post_init__(self) -> None:
@@ -103,6 +108,9 @@ def build_services(settings: Settings) -> Services:
     if created:
         log.warning("admin client created; its credentials are in %s (mode 0600)", created)
     lcm = LcmService(db, catalog, resources)
+    notifications = NotificationService(
+        db, vault, public_url=settings.public_url, guard=settings.outbound_guard
+    )
     return Services(
         settings=settings,
         db=db,
@@ -111,10 +119,9 @@ def build_services(settings: Settings) -> Services:
         clients=ClientService(db, tokens, login_guard(settings)),
         resources=resources,
         lcm=lcm,
-        notifications=NotificationService(
-            db, vault, public_url=settings.public_url, guard=settings.outbound_guard
-        ),
+        notifications=notifications,
         action_plans=ActionPlanService(db, catalog, resources, lcm),
+        pm=PmService(db, notifications),
     )
 
 
@@ -163,10 +170,11 @@ class Runtime:
                 self._start_vim_sync(svc)
                 if svc.notifications is not None:
                     svc.notifications.start()
-                vim_events = NotificationConsumers(svc.db, svc.resources.vault)
+                self._start_pm(svc)
+                self._start_monitoring(svc)
+                vim_events = NotificationConsumers(svc.db, svc.resources.vault, sink=svc.monitor)
                 svc.vim_events = vim_events
                 vim_events.start()
-                self._start_monitoring(svc)
             except BaseException:
                 self._stop(svc)
                 raise
@@ -196,6 +204,8 @@ class Runtime:
             vim_events.stop()
         if svc.notifications is not None:
             svc.notifications.stop()
+        if svc.pm is not None:
+            svc.pm.stop()
         self._stop_monitoring(svc)
         self._started = False
 
@@ -229,6 +239,13 @@ class Runtime:
             executor_id=self.settings.executor_id,
         )
 
+    def _start_pm(self, svc: Services) -> None:
+        """Start the nspm scheduler, reading the monitoring hub when the process has one."""
+        if svc.pm is None:
+            return
+        svc.pm.follow(lambda: getattr(svc, "monitor", None))  # set when monitoring runs
+        svc.pm.start()
+
     def _start_monitoring(self, svc: Services) -> None:
         """The monitoring hub, the sample store listening to it and the per-VIM sources (a
         source that fails to start is logged and retried, it never fails the start)."""
@@ -237,6 +254,7 @@ class Runtime:
         monitor = Monitor(svc.db)
         monitor.start()
         svc.monitor = monitor
+        svc.faults = fm.attach(monitor, svc.db)  # nsfm alarms from every fault event
         if self.settings.role != "api":  # one writer per deployment's workers, not per API node
             store = SampleStore(svc.db, retention_s=self.settings.sample_retention_seconds)
             monitor.on_samples(store.add)
@@ -250,6 +268,7 @@ class Runtime:
         sources, svc.sources = svc.sources, None
         if sources is not None:
             sources.stop()
+        svc.faults = None
         monitor, svc.monitor = svc.monitor, None
         if monitor is not None:
             monitor.stop()

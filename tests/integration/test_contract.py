@@ -297,6 +297,7 @@ def test_openapi_document_declares_models_and_every_status(live: LiveApi) -> Non
             assert (
                 "422" not in answers
                 or path.startswith("/nslcm")
+                or path.startswith("/nspm")  # unknown instances, periods, callback test
                 or "vim" in path
                 or "sdn" in path
                 or "action_plans" in path  # a VIM that cannot be planned (Kubernetes)

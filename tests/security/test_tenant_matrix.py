@@ -47,7 +47,7 @@ PUBLIC, READER, OPERATOR, ADMIN, GLOBAL_ADMIN = 0, 1, 2, 3, 4
 ROLE_RANK = {"reader": READER, "operator": OPERATOR, "admin": ADMIN}
 # what a tenant caller sees of each kind of resource: its own only, or its own and shared
 OWN_ONLY = {"ns", "op", "ns_idle", "sub_nslcm", "sub_vnfpkgm", "sub_nsd", "tenant", "user"}
-OWN_ONLY |= {"action_plan", "alarm", "sub_nsfm"}
+OWN_ONLY |= {"action_plan", "alarm", "sub_nsfm", "pm_job", "threshold"}
 OWN_AND_SHARED = {"vim", "sdn", "vnf", "nsd", "pnfd"}
 
 
@@ -121,6 +121,8 @@ VIM_ITEM = "/admin/v1/vim_accounts/{vim_id}"
 SDN_ITEM = "/admin/v1/sdn_controllers/{sdn_id}"
 PLAN_ITEM = "/admin/v1/action_plans/{plan_id}"
 ALARM_ITEM = "/nsfm/v1/alarms/{alarm_id}"
+PM_JOB = "/nspm/v2/pm_jobs/{pm_job_id}"
+THRESHOLD = "/nspm/v2/thresholds/{threshold_id}"
 MATRIX: dict[str, Entry] = {
     # public: no token needed, the same for every caller
     "GET /openapi.json": Entry(None, PUBLIC, 200),
@@ -129,10 +131,13 @@ MATRIX: dict[str, Entry] = {
     "GET /redoc": Entry(None, PUBLIC, 200),
     "GET /healthz": Entry(None, PUBLIC, 200),
     "POST /oauth2/token": Entry(None, PUBLIC, 400),
-    **{f"GET /{api}/api_versions": Entry(None, PUBLIC, 200) for api in ("vnfpkgm", "nsd", "nslcm")},
+    **{
+        f"GET /{api}/api_versions": Entry(None, PUBLIC, 200)
+        for api in ("vnfpkgm", "nsd", "nslcm", "nspm")
+    },
     **{
         f"GET /{api}/v2/api_versions": Entry(None, PUBLIC, 200)
-        for api in ("vnfpkgm", "nsd", "nslcm")
+        for api in ("vnfpkgm", "nsd", "nslcm", "nspm")
     },
     # NS LCM: an NS is its tenant's alone (a global one is no tenant's)
     "POST /nslcm/v2/ns_instances": Entry(None, OPERATOR, 400, body={}),
@@ -153,6 +158,19 @@ MATRIX: dict[str, Entry] = {
         for task in ("retry", "rollback", "continue", "fail", "cancel")
     },
     **_sub_routes("nslcm"),
+    # NS performance management: jobs and thresholds are their tenant's alone; a bad patch
+    # (400) changes nothing; a report's id is its job's id in this world
+    "POST /nspm/v2/pm_jobs": Entry(None, OPERATOR, 400, body={}),
+    "GET /nspm/v2/pm_jobs": Entry(None, READER, 200),
+    f"GET {PM_JOB}": Entry("pm_job", READER, 200),
+    f"PATCH {PM_JOB}": Entry("pm_job", OPERATOR, 400, body={"criteria": {}}),
+    f"DELETE {PM_JOB}": Entry("pm_job", OPERATOR, 204, fresh=True),
+    f"GET {PM_JOB}/reports/{{report_id}}": Entry("pm_job", READER, 200),
+    "POST /nspm/v2/thresholds": Entry(None, OPERATOR, 400, body={}),
+    "GET /nspm/v2/thresholds": Entry(None, READER, 200),
+    f"GET {THRESHOLD}": Entry("threshold", READER, 200),
+    f"PATCH {THRESHOLD}": Entry("threshold", OPERATOR, 400, body={"criteria": {}}),
+    f"DELETE {THRESHOLD}": Entry("threshold", OPERATOR, 204, fresh=True),
     **_sub_routes("vnfpkgm"),
     **_sub_routes("nsd"),
     # NS fault management (v1 only): an alarm is its NS's tenant's; acknowledging an
@@ -378,7 +396,56 @@ def _fresh(world: World, kind: str, owner: str) -> str:
         return _user(world.live.client, tenant)
     if kind.startswith("sub_"):
         return _subscription(world.live, kind[4:], tenant)
+    if kind in ("pm_job", "threshold"):
+        return _pm_row(world, kind, owner)
     raise AssertionError(kind)
+
+
+def _pm_row(w: World, kind: str, owner: str) -> str:
+    """A PM job (with one report of the same id) or a threshold on ``owner``'s NS, stored as
+    the API would (no callback test: nothing listens)."""
+    from datetime import UTC, datetime
+
+    from nfvo.inventory.pm_repo import PmJobRow, PmReportRow, ThresholdRow
+
+    tenant, ns = w.tenants.get(owner), w.ids[("ns", owner)]
+    sub_id, row_id = _subscription(w.live, "nspm", tenant), str(uuid.uuid4())
+    with w.live.services.db.session() as s:
+        if kind == "pm_job":
+            criteria = {"performanceMetric": ["ByteIncoming"], "collectionPeriod": 3600}
+            criteria["reportingPeriod"] = 86400
+            s.add(
+                PmJobRow(
+                    id=row_id,
+                    tenant_id=tenant,
+                    object_type="NsInstance",
+                    object_instance_ids=[ns],
+                    criteria=criteria,
+                    callback_uri="http://callback.example/pm",
+                    subscription_id=sub_id,
+                    started_at=time.time(),
+                    last_period=-1,
+                    finished=False,
+                )
+            )
+            s.flush()
+            now = datetime.now(UTC)
+            s.add(PmReportRow(id=row_id, pm_job_id=row_id, period=0, entries=[], ready_at=now))
+        else:
+            criteria = {"performanceMetric": "ByteIncoming", "thresholdType": "SIMPLE"}
+            criteria["simpleThresholdDetails"] = {"thresholdValue": 80, "hysteresis": 5}
+            s.add(
+                ThresholdRow(
+                    id=row_id,
+                    tenant_id=tenant,
+                    object_type="NsInstance",
+                    object_instance_id=ns,
+                    criteria=criteria,
+                    callback_uri="http://callback.example/th",
+                    subscription_id=sub_id,
+                )
+            )
+    return row_id
 
 
 def _owner_resources(w: World, owner: str) -> None:
@@ -415,6 +482,8 @@ def _owner_resources(w: World, owner: str) -> None:
     op = wait_op(c, r.headers["location"])
     assert op["operationState"] == "COMPLETED", op
     w.ids[("op", owner)] = op["id"]
+    for kind in ("pm_job", "threshold"):
+        w.ids[(kind, owner)] = _pm_row(w, kind, owner)
     ns = c.get(f"/nslcm/v2/ns_instances/{w.ids[('ns', owner)]}").json()
     w.extra[f"vnfInstance:{owner}"] = ns["vnfInstance"][0]["id"]
     w.ids[("alarm", owner)] = _alarm(w, w.ids[("ns", owner)])
@@ -508,7 +577,7 @@ def world(
 # --------------------------------------------------------------------------- the run
 
 ID_PARAMS = ("ns_id", "op_id", "subscription_id", "pkg_id", "tenant_id", "client_id")
-ID_PARAMS += ("vim_id", "sdn_id", "plan_id", "alarm_id")
+ID_PARAMS += ("vim_id", "sdn_id", "plan_id", "alarm_id", "pm_job_id", "report_id", "threshold_id")
 
 
 def _url(world: World, route: str, kind: str | None, owner: str | None, fresh: bool) -> str:
@@ -824,6 +893,48 @@ BODY_CASES = [
         _b("nsd"),
         422,
         "filter.nestedNsdInfoIds",
+    ),
+    BodyCase(
+        "nspm PM job objectInstanceIds",
+        "operator@A",
+        lambda w, i: (
+            "POST",
+            "/nspm/v2/pm_jobs",
+            {
+                "objectType": "NsInstance",
+                "objectInstanceIds": [i],
+                "criteria": {
+                    "performanceMetric": ["ByteIncoming"],
+                    "collectionPeriod": 10,
+                    "reportingPeriod": 60,
+                },
+                "callbackUri": "http://callback.example/pm",
+            },
+        ),
+        _b("ns"),
+        422,
+        "objectInstanceIds",
+    ),
+    BodyCase(
+        "nspm threshold objectInstanceId",
+        "operator@A",
+        lambda w, i: (
+            "POST",
+            "/nspm/v2/thresholds",
+            {
+                "objectType": "NsInstance",
+                "objectInstanceId": i,
+                "criteria": {
+                    "performanceMetric": "ByteIncoming",
+                    "thresholdType": "SIMPLE",
+                    "simpleThresholdDetails": {"thresholdValue": 80, "hysteresis": 5},
+                },
+                "callbackUri": "http://callback.example/th",
+            },
+        ),
+        _b("ns"),
+        422,
+        "objectInstanceId",
     ),
     BodyCase(
         "tenant_id of a VIM account a tenant admin registers",

@@ -174,8 +174,58 @@ def _identifier(node: dict[str, Any]) -> dict[str, Any] | None:
     return {**node, "$ref": ref.removesuffix("/Uri") + "/Identifier"}
 
 
+def _number(node: dict[str, Any]) -> dict[str, Any] | None:
+    """``type: integer`` (or ``object``) -> ``type: number`` (None once fixed)."""
+    if node.get("type") not in ("integer", "object"):
+        return None
+    return {k: v for k, v in node.items() if k not in ("type", "properties")} | {"type": "number"}
+
+
+def _reports_array(node: dict[str, Any]) -> dict[str, Any] | None:
+    """PmJob.reports: one object -> an array of {href, readyTime, expiryTime?, fileSize?}
+    (table 7.5.2.7-1: 0..N; the entries carry no _links) (None once fixed)."""
+    if node.get("type") != "object":
+        return None
+    props = {k: v for k, v in (node.get("properties") or {}).items() if k != "_links"}
+    item = {"type": "object", "required": ["href", "readyTime"], "properties": props}
+    return {"description": node.get("description", ""), "type": "array", "items": item}
+
+
+def _report_entry(node: dict[str, Any]) -> dict[str, Any] | None:
+    """PerformanceReport.entries[]: ``required`` names performanceValue where the property
+    (and table 7.5.2.10-1) is performanceValues; subObjectInstanceId is one identifier."""
+    required = node.get("required") or []
+    if "performanceValue" not in required:
+        return None
+    props = dict(node.get("properties") or {})
+    sub = props.get("subObjectInstanceId") or {}
+    if sub.get("type") == "array":
+        props["subObjectInstanceId"] = {"description": sub.get("description", "")} | sub["items"]
+    fixed = [("performanceValues" if r == "performanceValue" else r) for r in required]
+    return {**node, "required": fixed, "properties": props}
+
+
+def _report_value(node: dict[str, Any]) -> dict[str, Any] | None:
+    """PerformanceReport.entries[].performanceValues[]: ``required`` names performanceValue
+    where the property is value, typed object where the table gives a number."""
+    required = node.get("required") or []
+    if "performanceValue" not in required:
+        return None
+    props = dict(node.get("properties") or {})
+    props["value"] = {"type": "number"}
+    fixed = [("value" if r == "performanceValue" else r) for r in required]
+    return {**node, "required": fixed, "properties": props}
+
+
 _VNFPKGM_DEF = "sol005/VNFPackageManagement/definitions/SOL005VNFPackageManagement_def.yaml"
 _NSD_DEF = "sol005/NSDManagement/definitions/SOL005NSDescriptorManagement_def.yaml"
+_NSPM_DEF = "sol005/NSPerformanceManagement/definitions/SOL005NSPerformanceManagement_def.yaml"
+_NSPM_NOTE_DEF = (
+    "sol005/NSPerformanceManagementNotification/definitions/"
+    "SOL005NSPerformanceManagementNotification_def.yaml"
+)
+_SIMPLE = "/definitions/ThresholdCriteria/properties/simpleThresholdDetails/properties"
+_ENTRY = "/definitions/PerformanceReport/properties/entries/items"
 _NSFM_NOTE_DEF = (
     "sol005/NSFaultManagementNotification/definitions/SOL005NSFaultManagementNotification_def.yaml"
 )
@@ -215,6 +265,22 @@ _ERRATA: dict[tuple[str, str], tuple[Any, str]] = {
     (_NSD_DEF, "/definitions/NsdmNotificationsFilter"): (
         _without_alternatives,
         "anyOf/oneOf of required identifiers dropped (table 5.5.3.2-1: each 0..N)",
+    ),
+    # nspm (docs/nspm.md lists these)
+    (_NSPM_DEF, "/definitions/PmJob/properties/reports"): (
+        _reports_array,
+        "object -> array (table 7.5.2.7-1: reports 0..N)",
+    ),
+    (_NSPM_DEF, f"{_SIMPLE}/thresholdValue"): (_number, "integer -> number (table 7.5.3.4-2)"),
+    (_NSPM_DEF, f"{_SIMPLE}/hysteresis"): (_number, "integer -> number (table 7.5.3.4-2)"),
+    (_NSPM_DEF, _ENTRY): (_report_entry, "required performanceValue -> performanceValues"),
+    (_NSPM_DEF, f"{_ENTRY}/properties/performanceValues/items"): (
+        _report_value,
+        "required performanceValue -> value, a number",
+    ),
+    (_NSPM_NOTE_DEF, "/definitions/ThresholdCrossedNotification/properties/performanceValue"): (
+        _number,
+        "object -> number (the measured value)",
     ),
 }
 

@@ -25,6 +25,7 @@ from nfvo.api.routes import (
     monitoring,
     nsfm,
     nslcm,
+    nspm,
     packages,
     placements,
     plans,
@@ -35,9 +36,15 @@ from nfvo.monitoring.sources.alertmanager import AlertmanagerConfig
 from nfvo.runtime import Runtime, serves_api
 
 # SOL005 API name -> the API version implemented under its v2 paths (v1 paths answer 1.3.0)
-APIS: dict[str, str] = {"vnfpkgm": "2.4.0", "nsd": "2.3.0", "nslcm": "2.3.0", "nsfm": "1.3.0"}
-# the path majors each API serves (nsfm exists only as v1 in SOL005 V3.7.1)
-MAJORS: dict[str, tuple[str, ...]] = {"nsfm": ("v1",)}
+APIS: dict[str, str] = {
+    "vnfpkgm": "2.4.0",
+    "nsd": "2.3.0",
+    "nslcm": "2.3.0",
+    "nsfm": "1.3.0",
+    "nspm": "2.3.0",
+}
+# the path majors each API serves (SOL005 V3.7.1: nsfm exists only as v1, nspm only as v2)
+MAJORS: dict[str, tuple[str, ...]] = {"nsfm": ("v1",), "nspm": ("v2",)}
 
 
 def _versions_body(api: str, prefix: str) -> dict[str, Any]:
@@ -206,6 +213,8 @@ def create_app(runtime: Runtime) -> FastAPI:
             )
     app.include_router(nsfm.router, prefix="/nsfm/v1", tags=["nsfm"])
     app.include_router(subscriptions.build_router("nsfm"), prefix="/nsfm/v1", tags=["nsfm"])
+    # nspm has no v1 paths: SOL005 V3.7.1 serves it under v2 only
+    app.include_router(nspm.router, prefix="/nspm/v2", tags=["nspm"])
     for api in APIS:
         _add_api_versions(app, api)
     return app

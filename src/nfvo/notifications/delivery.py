@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 BASIC = "BASIC"
 OAUTH2 = "OAUTH2_CLIENT_CREDENTIALS"
 ANSWER_LIMIT = 64 * 1024  # bytes of a token endpoint's answer read at most
+# APIs whose notifications belong to a resource with its own callbackUri (nspm PM jobs and
+# thresholds hold a hidden subscription row): no subscriptionId, no subscription link
+SUBSCRIPTIONLESS = frozenset({"nspm"})
 # the path root of each API's subscriptions (the others are under /{api}/v2)
 API_ROOTS = {"nsfm": "/nsfm/v1"}
 
@@ -278,10 +281,11 @@ class DeliveryWorker:
             created = row.created_at
             callback, auth_type, sealed = sub.callback_uri, sub.auth_type, sub.secrets
             api = sub.api or "nslcm"
-        body["subscriptionId"] = sub.id
         links = dict(body.get("_links") or {})
-        root = API_ROOTS.get(api, f"/{api}/v2")
-        links["subscription"] = {"href": f"{root}/subscriptions/{sub.id}"}
+        if api not in SUBSCRIPTIONLESS:
+            body["subscriptionId"] = sub.id
+            root = API_ROOTS.get(api, f"/{api}/v2")
+            links["subscription"] = {"href": f"{root}/subscriptions/{sub.id}"}
         body["_links"] = _absolute(links, self.public_root)
         alarm = body.get("alarm")
         if isinstance(alarm, dict) and isinstance(alarm.get("_links"), dict):
