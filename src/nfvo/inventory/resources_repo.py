@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, select, true
+from sqlalchemy import delete, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,6 +94,17 @@ class TenantRepository(_Crud):
 
 class VimRepository(_Crud):
     """VIM accounts and the inventory synced from them."""
+
+    def set_state(self, vim_id: str, values: dict[str, Any]) -> bool:
+        """Record a check's outcome (state, status, VIM info) by one conditional UPDATE
+        (False if the account is gone)."""
+        q = (
+            update(VimAccount)
+            .where(VimAccount.id == vim_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(self.s.execute(q).rowcount)
 
     def get(self, vim_id: str, *, lock: bool = False) -> VimAccount | None:
         """A VIM account by id."""
@@ -243,6 +254,17 @@ class SdnRepository(_Crud):
         if lock:
             q = q.with_for_update()
         return self.s.execute(q).scalar_one_or_none()
+
+    def set_state(self, sdn_id: str, state: str, status: str) -> bool:
+        """Record a connectivity check's outcome by one conditional UPDATE (False if the
+        controller is gone)."""
+        q = (
+            update(SdnController)
+            .where(SdnController.id == sdn_id)
+            .values(operational_state=state, detailed_status=status)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(self.s.execute(q).rowcount)
 
     def page(self, query: PageQuery, *, tenant: str | None) -> list[SdnController]:
         """One chunk of the SDN controllers a caller sees (own and shared), by creation."""

@@ -331,14 +331,12 @@ class ResourceService:
         sim_interrupts.resume_all(self.data_dir)
 
     def _set_state(self, vim_id: str, state: str, status: str, info: dict | None = None) -> None:
-        with self.db.session() as s:
-            vim = VimRepository(s).get(vim_id, lock=True)
-            if vim is None:
+        values: dict[str, Any] = {"operational_state": state, "detailed_status": status}
+        if info is not None:
+            values["vim_info"] = json.loads(json.dumps(info, default=str))
+        with self.db.session() as s:  # conditional: an account deleted meanwhile stays gone
+            if not VimRepository(s).set_state(vim_id, values):
                 return
-            vim.operational_state = state
-            vim.detailed_status = status
-            if info is not None:
-                vim.vim_info = json.loads(json.dumps(info, default=str))
         if state == "ERROR":
             log.warning("VIM account %s: %s", vim_id, status)
 
@@ -656,9 +654,10 @@ class ResourceService:
         except sdn_drivers.SdnError as exc:
             state, status = "ERROR", str(exc)
         with self.db.session() as s:
-            row = SdnRepository(s).get(sdn_id, lock=True)
-            if row is not None:
-                row.operational_state, row.detailed_status = state, status
+            # one conditional UPDATE: a controller deleted meanwhile is simply not there (an
+            # ORM flush of a row deleted under it raised StaleDataError, and the request
+            # whose background task this is lost its connection)
+            SdnRepository(s).set_state(sdn_id, state, status)
 
     def sdns_page(self, scope: Scope, query: PageQuery) -> list[SdnController]:
         """One chunk of the SDN controllers the caller may see, by creation."""
