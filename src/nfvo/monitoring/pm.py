@@ -37,6 +37,7 @@ from nfvo.inventory.db import Database
 from nfvo.inventory.models import LccnSubscriptionRow, NsInstance, NsVnf
 from nfvo.inventory.paging import PageQuery
 from nfvo.inventory.pm_repo import NSPM, PmJobRow, PmReportRow, PmRepository, ThresholdRow
+from nfvo.monitoring import metrics
 from nfvo.monitoring.model import Resource, ResourceKind
 from nfvo.notifications.outbox import queue_deliveries
 from nfvo.notifications.service import NotificationService, validate_authentication
@@ -74,36 +75,14 @@ METRIC_GROUPS: dict[str, tuple[str, ...]] = {
     ),
     "NsTraffic": ("ByteIncoming", "ByteOutgoing", "PacketIncoming", "PacketOutgoing"),
 }
-# until the hub's name table (nfvo.monitoring.metrics) is merged: the IFA 027 names nspm serves
-_IFA027 = {
-    "VCpuUsageMeanVnf": "v_cpu_usage_mean_vnf",
-    "VCpuUsagePeakVnf": "v_cpu_usage_peak_vnf",
-    "VMemoryUsageMeanVnf": "v_memory_usage_mean_vnf",
-    "VMemoryUsagePeakVnf": "v_memory_usage_peak_vnf",
-    "VDiskUsageMeanVnf": "v_disk_usage_mean_vnf",
-    "VDiskUsagePeakVnf": "v_disk_usage_peak_vnf",
-    "ByteIncomingVnfExtCp": "byte_incoming_vnf_ext_cp",
-    "ByteOutgoingVnfExtCp": "byte_outgoing_vnf_ext_cp",
-    "PacketIncomingVnfExtCp": "packet_incoming_vnf_ext_cp",
-    "PacketOutgoingVnfExtCp": "packet_outgoing_vnf_ext_cp",
-    "ByteIncoming": "byte_incoming",
-    "ByteOutgoing": "byte_outgoing",
-    "PacketIncoming": "packet_incoming",
-    "PacketOutgoing": "packet_outgoing",
-    "ByteIncomingSap": "byte_incoming_sap",
-    "ByteOutgoingSap": "byte_outgoing_sap",
-    "PacketIncomingSap": "packet_incoming_sap",
-    "PacketOutgoingSap": "packet_outgoing_sap",
-}
 
 
 def canonical_metric(name: str) -> str:
-    """The hub's canonical name of an IFA 027 measurement name (KeyError when unknown)."""
-    try:
-        from nfvo.monitoring.metrics import canonical  # type: ignore[import-not-found]
-    except ImportError:
-        return _IFA027[name]
-    return canonical(name)
+    """The hub's canonical name of an IFA 027 measurement name (KeyError when ``name`` is
+    not an IFA 027 name nspm serves)."""
+    if name not in metrics.ifa027_names():
+        raise KeyError(name)
+    return metrics.canonical(name)
 
 
 @dataclass(frozen=True)
