@@ -118,7 +118,8 @@ def main() -> None:
             raise SystemExit(f"PM job refused: {job.text}")
         created = time.monotonic()
         deadline = created + args.reporting * (args.reports + 1) + 30
-        while len(_Receiver.got) < args.reports and time.monotonic() < deadline:
+        wanted = args.reports * len(vnfs)
+        while len(_Receiver.got) < wanted and time.monotonic() < deadline:
             time.sleep(0.2)
         got = list(_Receiver.got)
         values = []
@@ -128,6 +129,12 @@ def main() -> None:
         c.delete(f"/nspm/v2/pm_jobs/{job.json()['id']}")
         server.should_exit = True
     times = [t for t, _ in got]
+    per_object: dict[str, list[float]] = {}
+    for t, note in got:  # one notification per object instance and reporting period
+        per_object.setdefault(str(note.get("objectInstanceId")), []).append(t)
+    intervals = [
+        round(b - a, 2) for ts in per_object.values() for a, b in zip(ts, ts[1:], strict=False)
+    ]
     print(  # noqa: T201
         json.dumps(
             {
@@ -135,7 +142,8 @@ def main() -> None:
                 "reporting_s": args.reporting,
                 "notifications": len(got),
                 "first_after_create_s": round(times[0] - created, 2) if times else None,
-                "intervals_s": [round(b - a, 2) for a, b in zip(times, times[1:], strict=False)],
+                "objects": len(per_object),
+                "intervals_per_object_s": intervals,
                 "values_per_metric_per_report": values,
             }
         )

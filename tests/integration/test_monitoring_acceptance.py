@@ -84,3 +84,57 @@ def test_the_current_value_follows_a_step_load(
     while not all(v == 90 for v in cpu_values()):
         time.sleep(0.05)
         assert time.monotonic() - set_at < 3 + 2, f"the step is not followed: {cpu_values()}"
+
+
+def test_an_alertmanager_alert_repeated_then_resolved_is_one_alarm(
+    two_ns: tuple[LiveApi, str, list[str]],  # noqa: F811
+    subscriber: Subscriber,  # noqa: F811
+) -> None:
+    """Acceptance 4 through the webhook: firing, repeated 3 times, resolved, for a server
+    of an NS -> one alarm raised and notified, none duplicated, cleared on resolve."""
+    live, vim_id, ns_ids = two_ns
+    c = live.client
+    assert c.post(f"{FM}/subscriptions", json={"callbackUri": f"{subscriber.url}/fm"}).is_success
+    vnfc = c.get(f"/nslcm/v2/ns_instances/{ns_ids[0]}").json()["vnfInstance"][0]
+    server = vnfc["instantiatedVnfInfo"]["vnfcResourceInfo"][0]["computeResource"]["resourceId"]
+    fp = "4f2a9c1d7e8b6a50"
+    labels = {"alertname": "InstanceDown", "severity": "critical"}
+    firing = {
+        "status": "firing",
+        "labels": {**labels, "server_id": server, "vim_account_id": vim_id},
+        "annotations": {"summary": "instance down for 5 minutes"},
+        "startsAt": "2026-12-03T18:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.example:9090/graph",
+        "fingerprint": fp,
+    }
+
+    def post(alert: dict[str, object]) -> None:
+        body = {
+            "version": "4",
+            "groupKey": '{}:{alertname="InstanceDown"}',
+            "status": alert["status"],
+            "receiver": "nfvo",
+            "groupLabels": {"alertname": "InstanceDown"},
+            "commonLabels": labels,
+            "commonAnnotations": {},
+            "externalURL": "http://alertmanager.example:9093",
+            "alerts": [alert],
+        }
+        r = c.post("/monitoring/v1/alertmanager", json=body)
+        assert r.status_code == 200, r.text
+
+    for _ in range(4):  # firing, then Alertmanager's three repeats
+        post(firing)
+    [note] = subscriber.wait_for("/fm", 1, timeout=10)
+    assert note["body"]["alarm"]["managedObjectId"] == ns_ids[0]
+    alarms = c.get(f"{FM}/alarms").json()
+    assert len(alarms) == 1 and alarms[0]["perceivedSeverity"] == "CRITICAL"
+    post({**firing, "status": "resolved", "endsAt": "2026-12-03T18:20:00Z"})
+    notes = subscriber.wait_for("/fm", 2, timeout=10)
+    assert [n["body"]["notificationType"] for n in notes] == [
+        "AlarmNotification",
+        "AlarmClearedNotification",
+    ]
+    [after] = c.get(f"{FM}/alarms").json()
+    assert after["perceivedSeverity"] == "CLEARED" and after["id"] == alarms[0]["id"]
