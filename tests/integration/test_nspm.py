@@ -1,8 +1,7 @@
 """nspm/v2 on a live server (SQLite and PostgreSQL) with a real HTTP receiver on loopback:
 PM job reports and their notifications, threshold crossings, PATCH, DELETE, refusals.
 
-Samples go to the process's monitoring hub when it has one (``Services.monitor``), else to a
-stand-in with the hub's pinned ``stat``/``current``/``on_samples``."""
+Samples go to the process's monitoring hub (``Services.monitor``)."""
 
 from __future__ import annotations
 
@@ -39,44 +38,6 @@ def check_note(body: dict[str, Any]) -> None:
         api.validate_request(path + body["notificationType"], "POST", body)
 
 
-class StandInHub:
-    """Samples per (resource, metric) with the hub's reads (thread-safe)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.series: dict[tuple[str, str], list[tuple[float, float]]] = {}
-        self.listeners: list[Callable[[list[Sample]], None]] = []
-
-    def samples(self, batch: list[Sample]) -> None:
-        with self.lock:
-            for smp in batch:
-                key = (smp.resource.key, smp.metric)
-                self.series.setdefault(key, []).append((smp.timestamp, smp.value))
-        for fn in self.listeners:
-            fn(batch)
-
-    def on_samples(self, fn: Callable[[list[Sample]], None]) -> None:
-        self.listeners.append(fn)
-
-    def stat(self, resource: Resource, metric: str, since: float, until: float) -> Any:
-        with self.lock:
-            pts = [v for t, v in self.series.get((resource.key, metric), []) if since <= t < until]
-        mean = sum(pts) / len(pts) if pts else None
-        return _Stat(len(pts), mean, pts[-1] if pts else None, None)
-
-    def current(self, resource: Resource, metric: str, window_s: float | None = None) -> Any:
-        with self.lock:
-            pts = list(self.series.get((resource.key, metric), []))
-        if not pts:
-            return _Stat(0, None, None, None)
-        return _Stat(len(pts), None, pts[-1][1], pts[-1][0])
-
-
-class _Stat:
-    def __init__(self, count: int, mean: Any, last: Any, last_at: Any) -> None:
-        self.count, self.mean, self.last, self.last_at = count, mean, last, last_at
-
-
 @pytest.fixture
 def subscriber() -> Iterator[Subscriber]:
     """A notification receiver on loopback (answers 204; scripted per path)."""
@@ -92,10 +53,8 @@ def pm(live: LiveApi) -> Iterator[tuple[LiveApi, Callable[[str, str, float], Non
     svc = live.services
     policy = svc.notifications.policy  # type: ignore[union-attr]
     policy.poll_interval, policy.base_delay, policy.timeout = 0.05, 0.05, 2.0
-    hub = getattr(svc, "monitor", None)
-    if hub is None:
-        stand_in = hub = StandInHub()
-        svc.pm.follow(lambda: stand_in)  # type: ignore[union-attr]
+    hub = svc.monitor
+    assert hub is not None, "the runtime runs the monitoring hub"
 
     def feed(ns_id: str, metric: str, value: float) -> None:
         res = Resource.parse(f"ns:{ns_id}")
