@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from nfvo.monitoring.model import Sink
+from nfvo.monitoring.model import FaultEvent, FaultKind, Resource, ResourceKind, Severity, Sink
 from nfvo.vim.base import VimDriver
 
 
@@ -76,3 +76,31 @@ class Source(abc.ABC):
     @abc.abstractmethod
     def poll_once(self) -> None:
         """One round: read the VIM, hand samples and events to the sink. Must not raise."""
+
+
+def host_event(
+    vim_id: str, host: str, up: bool, at: float, source: str, raw: dict[str, Any], cause: str
+) -> FaultEvent:
+    """A host of ``vim_id`` went down (CRITICAL, with its ``cause``) or came back up."""
+    resource = Resource(ResourceKind.HOST, host, vim_id)
+    if up:
+        return FaultEvent(resource, FaultKind.HOST_UP, Severity.CLEARED, at, source, raw)
+    return FaultEvent(
+        resource, FaultKind.HOST_DOWN, Severity.CRITICAL, at, source, raw, probable_cause=cause
+    )
+
+
+def vim_event(vim_id: str, reachable: bool, at: float, source: str, error: str = "") -> FaultEvent:
+    """``vim_id`` stopped answering (CRITICAL, naming the ``error``) or answers again."""
+    resource = Resource(ResourceKind.VIM, vim_id)
+    if reachable:
+        return FaultEvent(resource, FaultKind.VIM_REACHABLE, Severity.CLEARED, at, source)
+    return FaultEvent(
+        resource,
+        FaultKind.VIM_UNREACHABLE,
+        Severity.CRITICAL,
+        at,
+        source,
+        {"error": error[:1000]},
+        probable_cause=error[:200],
+    )

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nfvo.monitoring.model import FaultEvent, FaultKind, Resource, ResourceKind, Sample, Severity
-from nfvo.monitoring.sources.base import Source, SourceContext
+from nfvo.monitoring.sources.base import Source, SourceContext, host_event, vim_event
 from nfvo.vim.base import VimError, VimNotFound
 from nfvo.vim.k8s.api import MANAGED_BY, SERVER_LABEL, quantity
 
@@ -194,17 +194,7 @@ class KubernetesSource(Source):
                 return
             self.unreachable = True
         log.warning("VIM %s unreachable: %s", self.ctx.vim_id, error)
-        self._fault(
-            FaultEvent(
-                Resource(ResourceKind.VIM, self.ctx.vim_id),
-                FaultKind.VIM_UNREACHABLE,
-                Severity.CRITICAL,
-                self.clock(),
-                SOURCE,
-                {"error": error[:1000]},
-                probable_cause=error[:200],
-            )
-        )
+        self._fault(vim_event(self.ctx.vim_id, False, self.clock(), SOURCE, error))
 
     def _set_reachable(self) -> None:
         with self._lock:
@@ -212,15 +202,7 @@ class KubernetesSource(Source):
                 return
             self.unreachable = False
         log.info("VIM %s answers again", self.ctx.vim_id)
-        self._fault(
-            FaultEvent(
-                Resource(ResourceKind.VIM, self.ctx.vim_id),
-                FaultKind.VIM_REACHABLE,
-                Severity.CLEARED,
-                self.clock(),
-                SOURCE,
-            )
-        )
+        self._fault(vim_event(self.ctx.vim_id, True, self.clock(), SOURCE))
 
     # ------------------------------------------------------------------ watches
 
@@ -329,24 +311,10 @@ class KubernetesSource(Source):
                     self.node_state[name] = ready
                 return
             self.node_state[name] = ready
-        resource = Resource(ResourceKind.HOST, name, self.ctx.vim_id)
         raw = {"conditions": (node.get("status") or {}).get("conditions") or []}
         log.info("VIM %s: node %s %s", self.ctx.vim_id, name, "ready" if ready else "not ready")
-        if ready:
-            event = FaultEvent(
-                resource, FaultKind.HOST_UP, Severity.CLEARED, self.clock(), SOURCE, raw
-            )
-        else:
-            event = FaultEvent(
-                resource,
-                FaultKind.HOST_DOWN,
-                Severity.CRITICAL,
-                self.clock(),
-                SOURCE,
-                raw,
-                probable_cause="node not ready",
-            )
-        self._fault(event)
+        at = self.clock()
+        self._fault(host_event(self.ctx.vim_id, name, ready, at, SOURCE, raw, "node not ready"))
 
     def on_pod(self, kind: str, pod: dict[str, Any]) -> None:
         """Take one pod event; report a change of its server's health (or its loss)."""

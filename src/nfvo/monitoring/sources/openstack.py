@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from nfvo.monitoring.model import FaultEvent, FaultKind, Resource, ResourceKind, Sample, Severity
-from nfvo.monitoring.sources.base import Source, SourceContext
+from nfvo.monitoring.model import Resource, ResourceKind, Sample
+from nfvo.monitoring.sources.base import Source, SourceContext, host_event, vim_event
 from nfvo.vim.base import Server
 from nfvo.vim.os.monitoring import (
     ComputeReader,
@@ -150,28 +150,14 @@ class OpenStackSource(Source):
             self._last_error = error
         if not self.unreachable:
             self.unreachable = True
-            self.ctx.sink.fault(
-                FaultEvent(
-                    self._vim(),
-                    FaultKind.VIM_UNREACHABLE,
-                    Severity.CRITICAL,
-                    self.clock(),
-                    SOURCE,
-                    {"error": error[:1000]},
-                    probable_cause=error[:200],
-                )
-            )
+            self.ctx.sink.fault(vim_event(self.ctx.vim_id, False, self.clock(), SOURCE, error))
 
     def _set_reachable(self) -> None:
         self._last_error = None
         if self.unreachable:
             self.unreachable = False
             log.info("VIM %s answers again", self.ctx.vim_id)
-            self.ctx.sink.fault(
-                FaultEvent(
-                    self._vim(), FaultKind.VIM_REACHABLE, Severity.CLEARED, self.clock(), SOURCE
-                )
-            )
+            self.ctx.sink.fault(vim_event(self.ctx.vim_id, True, self.clock(), SOURCE))
 
     def _optional(self, what: str, fn: Callable[[], Any]) -> Any:
         """``fn()``, or None when the cloud does not expose ``what`` (then never again) or
@@ -204,21 +190,7 @@ class OpenStackSource(Source):
             self.hosts[host] = up
             if before == up or (before is None and up):
                 continue
-            resource = Resource(ResourceKind.HOST, host, self.ctx.vim_id)
-            if up:
-                event = FaultEvent(
-                    resource, FaultKind.HOST_UP, Severity.CLEARED, self.clock(), SOURCE, raw
-                )
-            else:
-                event = FaultEvent(
-                    resource,
-                    FaultKind.HOST_DOWN,
-                    Severity.CRITICAL,
-                    self.clock(),
-                    SOURCE,
-                    raw,
-                    probable_cause=why,
-                )
+            event = host_event(self.ctx.vim_id, host, up, self.clock(), SOURCE, raw, why)
             log.info("VIM %s: host %s is %s", self.ctx.vim_id, host, "up" if up else "down")
             self.ctx.sink.fault(event)
 
