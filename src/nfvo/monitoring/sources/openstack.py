@@ -141,9 +141,6 @@ class OpenStackSource(Source):
         self._hosts()
         self._usage(servers)
 
-    def _vim(self) -> Resource:
-        return Resource(ResourceKind.VIM, self.ctx.vim_id)
-
     def _set_unreachable(self, error: str) -> None:
         if error != self._last_error:
             log.warning("VIM %s unreachable: %s", self.ctx.vim_id, error)
