@@ -59,6 +59,12 @@ class UnprocessableEntity(NfvoError):
     title = "Unprocessable Content"
 
 
+class QuotaExceeded(UnprocessableEntity):
+    """An operation would take a tenant or an NS over a quota; ``extra`` names the quota
+    (``quota``: tenant | ns), the dimension (``dimension``: vcpus | ram_mib | instances),
+    the limit, what is in use and what the operation asks for."""
+
+
 class PayloadTooLarge(NfvoError):
     """The uploaded content exceeds the configured limit."""
 

@@ -175,9 +175,18 @@ class LcmService:
 
     # -- operations ----------------------------------------------------------------------
     def start(
-        self, ns_id: str, op: OpType, params: dict[str, Any], tenant: str | None
+        self,
+        ns_id: str,
+        op: OpType,
+        params: dict[str, Any],
+        tenant: str | None,
+        *,
+        automatic: bool = False,
     ) -> NsLcmOpOcc:
-        """Create the op occurrence (STARTING) and start its durable workflow."""
+        """Create the op occurrence (STARTING) and start its durable workflow.
+
+        ``automatic``: started by the policy engine (``isAutomaticInvocation: true``); it
+        goes through exactly the checks, claim and placement of a user's request."""
         if op not in SUPPORTED:
             raise Conflict(f"{op.value} is not available in this release")
         requests.check_request(op, params)
@@ -229,6 +238,7 @@ class LcmService:
                     state=OpState.STARTING,
                     params=params,
                     changes=codec.to_json(change_set),
+                    is_automatic_invocation=automatic,
                 )
             )
             if op is not OpType.INSTANTIATE:  # an instantiate's plan step places (and records)
