@@ -46,6 +46,9 @@ from nfvo.vnfm.builtin import BuiltinVnfm
 if TYPE_CHECKING:
     from nfvo.monitoring.fm import FaultManager
     from nfvo.monitoring.hub import Monitor
+    from nfvo.monitoring.model import FaultEvent
+    from nfvo.policy.window_timer import WindowScheduler
+    from nfvo.policy.windows import WindowService
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +81,17 @@ class Services:
     sample_store: SampleStore | None = None
     faults: FaultManager | None = None  # nsfm: alarms raised and cleared from fault events
     metrics: CurrentMetrics | None = None  # the current-value views of /admin/v1
+    windows: WindowService | None = None  # availability windows (policy engine)
+    window_timers: WindowScheduler | None = None  # their durable timers (while running)
 
     def __post_init__(self) -> None:
         if self.metrics is None:
             self.metrics = CurrentMetrics(self.db, lambda: self.monitor)
+
+    def fault(self, event: FaultEvent) -> None:
+        """Hand a fault event to the monitoring hub (dropped while monitoring is stopped)."""
+        if self.monitor is not None:
+            self.monitor.fault(event)
 
     def refresh_vim_events(self) -> None:
         """Start or stop VIM notification consumers and monitoring sources after a VIM
@@ -111,7 +121,7 @@ def build_services(settings: Settings) -> Services:
     notifications = NotificationService(
         db, vault, public_url=settings.public_url, guard=settings.outbound_guard
     )
-    return Services(
+    svc = Services(
         settings=settings,
         db=db,
         catalog=catalog,
@@ -123,6 +133,10 @@ def build_services(settings: Settings) -> Services:
         action_plans=ActionPlanService(db, catalog, resources, lcm),
         pm=PmService(db, notifications),
     )
+    from nfvo.policy.windows import PlanDrainer, WindowService
+
+    svc.windows = WindowService(db, PlanDrainer(svc.action_plans), notify=svc.fault)
+    return svc
 
 
 class Runtime:
@@ -172,6 +186,7 @@ class Runtime:
                     svc.notifications.start()
                 self._start_pm(svc)
                 self._start_monitoring(svc)
+                self._start_windows(svc)
                 vim_events = NotificationConsumers(svc.db, svc.resources.vault, sink=svc.monitor)
                 svc.vim_events = vim_events
                 vim_events.start()
@@ -206,6 +221,9 @@ class Runtime:
             svc.notifications.stop()
         if svc.pm is not None:
             svc.pm.stop()
+        timers, svc.window_timers = svc.window_timers, None
+        if timers is not None:
+            timers.stop()
         self._stop_monitoring(svc)
         self._started = False
 
@@ -263,6 +281,18 @@ class Runtime:
         sources = SourceManager(svc.resources, monitor)
         svc.sources = sources
         sources.start()
+
+    def _start_windows(self, svc: Services) -> None:
+        """The availability windows' timers (every role: a claim makes each event fire in
+        one process)."""
+        from nfvo.policy.window_timer import WindowScheduler
+
+        if svc.windows is None:
+            return
+        timers = WindowScheduler(svc.db, svc.windows.drainer, notify=svc.fault)
+        svc.windows.poke = timers.poke
+        svc.window_timers = timers
+        timers.start()
 
     def _stop_monitoring(self, svc: Services) -> None:
         sources, svc.sources = svc.sources, None

@@ -31,6 +31,7 @@ from nfvo.api.routes import (
     plans,
     sim,
     subscriptions,
+    windows,
 )
 from nfvo.monitoring.sources.alertmanager import AlertmanagerConfig
 from nfvo.runtime import Runtime, serves_api
@@ -177,6 +178,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(placements.router)
     app.include_router(plans.router)
     app.include_router(action_plans.router)
+    app.include_router(windows.router)
     app.include_router(metrics.router)
     app.include_router(sim.router)
     app.include_router(monitoring.router)

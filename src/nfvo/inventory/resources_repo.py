@@ -154,6 +154,7 @@ class VimRepository(_Crud):
 
         The account row is locked first so concurrent syncs of one VIM take turns."""
         vim = self.get(vim_id, lock=True)
+        hosts = self._keep_held(vim_id, list(hosts))
         for model, rows in (
             (VimZone, zones),
             (VimHost, hosts),
@@ -167,6 +168,22 @@ class VimRepository(_Crud):
                 self.s.execute(insert(model), batch)
         if vim is not None:
             vim.last_sync_at = synced_at
+
+    def _keep_held(self, vim_id: str, hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The synced hosts with the states availability windows set kept: a host the
+        inventory has ``draining``/``sleeping``, or that a draining or sleeping window covers,
+        keeps that state whatever the VIM reports (the VIM knows nothing of windows)."""
+        from nfvo.inventory.windows_repo import HELD_HOST_STATES, held_hosts
+
+        q = select(VimHost.name, VimHost.state).where(
+            VimHost.vim_id == vim_id, VimHost.state.in_(HELD_HOST_STATES)
+        )
+        kept = dict(self.s.execute(q).tuples().all())
+        by_window = held_hosts(self.s, vim_id, [(h["name"], h.get("zone", "")) for h in hosts])
+        kept.update({name: state for name, (state, _) in by_window.items()})
+        if not kept:
+            return hosts
+        return [h | {"state": kept[h["name"]]} if h["name"] in kept else h for h in hosts]
 
     def zones(self, vim_id: str) -> Sequence[VimZone]:
         """Synced zones of a VIM."""

@@ -76,12 +76,16 @@ def split_demand(demand_id: str) -> tuple[str, str, int]:
 
 
 def host_capacities(
-    rows: Sequence[Any], placed: Mapping[str, tuple[float, float, float, int]]
+    rows: Sequence[Any],
+    placed: Mapping[str, tuple[float, float, float, int]],
+    held: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[HostCapacity]:
     """``HostCapacity`` per synced host: capacity x ratio, minus the synced usage and what
-    nfvo recorded on the host since the sync (``placed``)."""
+    nfvo recorded on the host since the sync (``placed``); ``held``: hosts an availability
+    window holds (labelled with its id)."""
     out = []
     for h in rows:
+        window = (held or {}).get(h.name)
         more = placed.get(h.name, (0.0, 0.0, 0.0, 0))
         out.append(
             HostCapacity.from_inventory(
@@ -91,6 +95,7 @@ def host_capacities(
                 (h.cpu_allocation_ratio, h.ram_allocation_ratio, h.disk_allocation_ratio),
                 (h.vcpus_used + more[0], h.ram_mib_used + more[1], h.disk_gib_used + more[2]),
                 state=h.state,
+                labels=None if window is None else {"availability_window": window[1]},
             )
         )
     return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,7 @@ from nfvo.inventory.db import Database
 from nfvo.inventory.lcm_repo import NsRecordsRepository, OpOccRepository
 from nfvo.inventory.models import ActionPlan, ActionPlanStep
 from nfvo.inventory.resources_repo import VimRepository
+from nfvo.inventory.windows_repo import held_hosts
 from nfvo.lcm import codec, steps
 from nfvo.lcm.action_inputs import (
     PlanInputs,
@@ -54,8 +55,10 @@ from nfvo.vim.base import VimError
 
 if TYPE_CHECKING:  # the LCM service imports the engine, which imports this module
     from nfvo.lcm.service import LcmService
+    from nfvo.optimizer.plans import Evacuation
 
 GOALS = ("server_consolidation", "workload_balancing")
+GOAL_EVACUATION = "host_evacuation"  # an availability window's drain (not requested by users)
 KUBERNETES_NOT_APPLICABLE = (
     "not applicable: Kubernetes reschedules pods itself; nfvo does not migrate them"
 )
@@ -99,12 +102,28 @@ class ActionPlanService:
                 f"cannot plan on VIM account {vim.name}: {exc}; sync it and retry",
                 vimAccountId=vim.id,
             ) from None
+        params = {k: v for k, v in body.items() if k in _PARAMS and v is not None}
+        return self._store(vim.id, goal, params, result, inputs, tenant, supersede=True)
+
+    def _store(
+        self,
+        vim_id: str,
+        goal: str,
+        params: dict[str, Any],
+        result: Any,
+        inputs: PlanInputs,
+        tenant: str | None,
+        *,
+        supersede: bool = False,
+    ) -> ActionPlan:
+        """A planner's answer stored RECOMMENDED with its steps (``supersede``: an older
+        RECOMMENDED plan of the VIM becomes SUPERSEDED in the same transaction)."""
         plan = ActionPlan(
             id=str(uuid.uuid4()),
             tenant_id=tenant,
-            vim_id=vim.id,
+            vim_id=vim_id,
             goal=goal,
-            params={k: v for k, v in body.items() if k in _PARAMS and v is not None},
+            params=params,
             state=PlanState.RECOMMENDED,
             metrics={
                 "before": _plain(result.before),
@@ -137,8 +156,28 @@ class ActionPlanService:
         with self.db.session() as s:
             repo = ActionPlanRepository(s)
             repo.add(plan, rows)
-            repo.supersede(vim.id, PlanState.RECOMMENDED, PlanState.SUPERSEDED, keep=plan.id)
+            if supersede:
+                repo.supersede(vim_id, PlanState.RECOMMENDED, PlanState.SUPERSEDED, keep=plan.id)
         return plan
+
+    # -- evacuation (availability windows) ------------------------------------------------
+    def evacuation(self, vim_id: str, hosts: Iterable[str]) -> Evacuation:
+        """What moving every VDU instance off ``hosts`` of a VIM takes, from its live
+        inventory (nothing stored): the migrations, or the dimension that is short."""
+        inputs = self.inputs(vim_id)
+        return _evacuate(inputs, hosts)
+
+    def evacuate(self, vim_id: str, hosts: Iterable[str]) -> tuple[ActionPlan | None, Evacuation]:
+        """Move every VDU instance off ``hosts``: a ``host_evacuation`` plan stored and
+        applied at once (no tenant's: the system's), as a user applies a plan; None when
+        nothing runs there or the instances cannot all leave (the evacuation says why)."""
+        hosts = sorted(set(hosts))
+        inputs = self.inputs(vim_id)
+        result = _evacuate(inputs, hosts)
+        if not result.complete or not result.plan.migrations:
+            return None, result
+        plan = self._store(vim_id, GOAL_EVACUATION, {"hosts": hosts}, result.plan, inputs, None)
+        return self.apply(plan.id, None), result
 
     def _vim(self, vim_id: str, tenant: str | None) -> Any:
         """The VIM account a plan is for: the caller must own it (a tenant admin plans only on
@@ -171,7 +210,9 @@ class ActionPlanService:
         self.resources.sync_if_older(vim_id, FRESH_SYNC_S)
         with self.db.session() as s:
             vims = VimRepository(s)
-            hosts = host_capacities(vims.hosts(vim_id), vims.placed_since_sync(vim_id))
+            rows = vims.hosts(vim_id)
+            held = held_hosts(s, vim_id, [(h.name, h.zone) for h in rows])
+            hosts = host_capacities(rows, vims.placed_since_sync(vim_id), held)
             rows = [
                 RunningRow(
                     ns_id=n.id,
@@ -348,6 +389,14 @@ def _run_planner(goal: str, inputs: PlanInputs, body: dict[str, Any]) -> Any:
         target_spread=0.1 if spread is None else spread,
         max_migrations=limit,
         time_budget_s=PLANNER_BUDGET_S,
+    )
+
+
+def _evacuate(inputs: PlanInputs, hosts: Iterable[str]) -> Evacuation:
+    from nfvo.optimizer import plans  # the pure planners
+
+    return plans.evacuate(
+        inputs.hosts, inputs.running, inputs.rules, empty=hosts, time_budget_s=PLANNER_BUDGET_S
     )
 
 

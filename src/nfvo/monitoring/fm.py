@@ -62,6 +62,7 @@ _PROBABLE_CAUSE = {
     FaultKind.NETWORK_DOWN: "network down",
     FaultKind.VIM_UNREACHABLE: "VIM unreachable",
     FaultKind.ALERT: "external alert",
+    FaultKind.MAINTENANCE_NOTICE: "availability window ends: the resource will sleep",
 }
 MAX_DETAILS = 20  # faultDetails entries kept from one event
 MAX_DETAIL = 255  # characters of one entry

@@ -111,6 +111,8 @@ class FaultKind(enum.StrEnum):
     VIM_UNREACHABLE = "VIM_UNREACHABLE"
     VIM_REACHABLE = "VIM_REACHABLE"
     ALERT = "ALERT"  # an external alert (Alertmanager); raw carries its labels
+    # an availability window ends soon (WARNING; cleared when the resource wakes up)
+    MAINTENANCE_NOTICE = "MAINTENANCE_NOTICE"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,16 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from nfvo.optimizer.filters import AFFINITY, ANTI_AFFINITY, FILTERS, HOST_STATE, ZONE, fits
+from nfvo.optimizer.filters import (
+    AFFINITY,
+    ANTI_AFFINITY,
+    FILTERS,
+    HOST_STATE,
+    WINDOW,
+    ZONE,
+    fits,
+)
+from nfvo.optimizer.filters.availability_window import held_reason
 from nfvo.optimizer.model import DIMS, Explanation, FilterVerdict
 from nfvo.optimizer.problem import EPS, Item, Problem, State
 from nfvo.optimizer.strategies.base import Strategy
@@ -28,6 +37,7 @@ def _names(p: Problem, mask: np.ndarray, skip: int = -1) -> tuple[str, ...]:
 
 def _steps(item: Item, state: State) -> Iterator[tuple[str, np.ndarray]]:
     """(filter name, hosts it keeps) in the order the filters run."""
+    yield WINDOW.name, WINDOW.mask(item, state)
     yield HOST_STATE.name, HOST_STATE.mask(item, state)
     yield ZONE.name, ZONE.mask(item, state)
     yield AFFINITY.name, AFFINITY.mask(item, state)
@@ -65,10 +75,13 @@ def _explanations(
 def _static_part(item: Item, state: State) -> tuple[list[FilterVerdict], np.ndarray]:
     """Verdicts of the demand-only filters (and the empty rule ones) and the hosts left."""
     p = state.problem
+    kept_window = WINDOW.mask(item, state)
     kept_state = HOST_STATE.mask(item, state)
+    state_only = kept_window & ~kept_state
     kept = kept_state & ZONE.mask(item, state)
     verdicts = [
-        FilterVerdict(HOST_STATE.name, int((~kept_state).sum()), _names(p, ~kept_state)),
+        FilterVerdict(WINDOW.name, int((~kept_window).sum()), _names(p, ~kept_window)),
+        FilterVerdict(HOST_STATE.name, int(state_only.sum()), _names(p, state_only)),
         FilterVerdict(ZONE.name, int((kept_state & ~kept).sum()), _names(p, kept_state & ~kept)),
         FilterVerdict(AFFINITY.name, 0),
         FilterVerdict(ANTI_AFFINITY.name, 0),
@@ -116,6 +129,9 @@ def _pin_reason(item: Item, p: Problem) -> str:
         if i is None:
             return f"pinned host {item.host} is unknown"
         h = p.hosts[i]
+        held = held_reason(h)
+        if held is not None:
+            return f"pinned {held}"
         if not h.up:
             return f"pinned host {item.host} is down"
         if not h.schedulable:
@@ -168,25 +184,25 @@ def explain_unplaced(item: Item, state: State) -> Explanation:
         return exp
     exp.filtered, after = _run(item, state)
     exp.candidates = int(after[-1].sum())
-    if not after[1].any():
+    if not after[2].any():
         exp.reason = _pin_reason(item, p)
         return exp
-    rule, removed = _blocking_rule(item, state, after[1])
+    rule, removed = _blocking_rule(item, state, after[2])
     exp.blocking_rule = rule
-    if not after[3].any():
+    if not after[4].any():
         labels = []
         for f in (AFFINITY, ANTI_AFFINITY):
-            labels += [r.label for r, a in f.per_rule(item, state) if (after[1] & ~a).any()]
+            labels += [r.label for r, a in f.per_rule(item, state) if (after[2] & ~a).any()]
         exp.reason = f"every candidate host is excluded by {'; '.join(labels)}"
         return exp
-    short, exp.blocking_dimension = _short(item, state, after[3])
+    short, exp.blocking_dimension = _short(item, state, after[4])
     if short:
         what = "not enough " + ", ".join(short)
     else:
         need = ", ".join(f"{dim}={item.size[d]:g}" for d, dim in enumerate(DIMS))
         what = f"no single host has {need} free together"
     if rule is not None:
-        left = int(after[3].sum())
+        left = int(after[4].sum())
         what = f"{rule} leaves {left} host{'s' if left != 1 else ''}; on them {what}"
     elif len(item.ids) > 1:
         # host-affinity members were merged into this item: the rule is what makes it this big

@@ -19,6 +19,7 @@ from nfvo.errors import BadRequest, Conflict, Forbidden, NotFound
 from nfvo.inventory.db import Database
 from nfvo.inventory.models import SdnController, Tenant, VimAccount
 from nfvo.inventory.resources_repo import SdnRepository, TenantRepository, VimRepository
+from nfvo.inventory.windows_repo import held_hosts, window_label
 from nfvo.netguard import OutboundGuard
 from nfvo.optimizer.model import HostCapacity
 from nfvo.query import PageQuery
@@ -507,6 +508,7 @@ class ResourceService:
             repo = VimRepository(s)
             hosts = repo.hosts(vim_id)
             placed = repo.placed_since_sync(vim_id)
+            held = held_hosts(s, vim_id, [(h.name, h.zone) for h in hosts])
             return [
                 HostCapacity.from_inventory(
                     h.name,
@@ -522,6 +524,7 @@ class ResourceService:
                         )
                     ),
                     state=h.state,
+                    labels=window_label(held.get(h.name)),
                 )
                 for h in hosts
             ]

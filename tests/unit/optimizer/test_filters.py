@@ -31,7 +31,14 @@ def _kept(name, p, state, item):
 
 
 def test_registry_order_and_contract():
-    assert list(FILTERS) == ["host_state", "zone", "affinity", "anti_affinity", "capacity"]
+    assert list(FILTERS) == [
+        "availability_window",
+        "host_state",
+        "zone",
+        "affinity",
+        "anti_affinity",
+        "capacity",
+    ]
     assert all(isinstance(f, HostFilter) for f in FILTERS.values())
 
 

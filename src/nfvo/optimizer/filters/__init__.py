@@ -1,6 +1,7 @@
 """Host filters, one per module, all keeping ``HostFilter`` (see ``base``).
 
-``FILTERS`` is the registry, in the order they run: the host state and zone filters
+``FILTERS`` is the registry, in the order they run: the availability window, host state
+and zone filters
 depend only on the demand, the rule filters on what is placed, capacity on the free room.
 Explanations count, per filter, the hosts it removed of those the earlier ones kept.
 """
@@ -11,6 +12,7 @@ import numpy as np
 
 from nfvo.optimizer.filters.affinity import AffinityFilter
 from nfvo.optimizer.filters.anti_affinity import AntiAffinityFilter
+from nfvo.optimizer.filters.availability_window import AvailabilityWindowFilter
 from nfvo.optimizer.filters.base import HostFilter, RuleFilter
 from nfvo.optimizer.filters.capacity import CapacityFilter, fits
 from nfvo.optimizer.filters.host_state import HostStateFilter
@@ -20,6 +22,7 @@ from nfvo.optimizer.problem import Item, State
 FILTERS: dict[str, HostFilter] = {
     f.name: f
     for f in (
+        AvailabilityWindowFilter(),
         HostStateFilter(),
         ZoneFilter(),
         AffinityFilter(),
@@ -27,7 +30,8 @@ FILTERS: dict[str, HostFilter] = {
         CapacityFilter(),
     )
 }
-HOST_STATE, ZONE, AFFINITY, ANTI_AFFINITY = (
+WINDOW, HOST_STATE, ZONE, AFFINITY, ANTI_AFFINITY = (
+    FILTERS["availability_window"],
     FILTERS["host_state"],
     FILTERS["zone"],
     FILTERS["affinity"],
@@ -58,6 +62,7 @@ __all__ = [
     "FILTERS",
     "AffinityFilter",
     "AntiAffinityFilter",
+    "AvailabilityWindowFilter",
     "CapacityFilter",
     "HostFilter",
     "HostStateFilter",
