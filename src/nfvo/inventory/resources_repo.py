@@ -178,7 +178,7 @@ class VimRepository(_Crud):
         q = select(VimHost.name, VimHost.state).where(
             VimHost.vim_id == vim_id, VimHost.state.in_(HELD_HOST_STATES)
         )
-        kept = dict(self.s.execute(q).tuples().all())
+        kept: dict[str, str] = {name: state for name, state in self.s.execute(q)}
         by_window = held_hosts(self.s, vim_id, [(h["name"], h.get("zone", "")) for h in hosts])
         kept.update({name: state for name, (state, _) in by_window.items()})
         if not kept:

@@ -100,8 +100,7 @@ def evacuate(
     if not stuck:
         return Evacuation(plan)
     short = _short(state, stuck_units, run.kept)
-    plan.unmet.append(
-        f"{len(stuck)} instance(s) cannot leave {', '.join(sorted(names))}: not enough "
-        f"{short} on the other hosts"
-    )
+    pinned = [u.why_not for u in stuck_units if not u.movable and u.why_not]
+    why = "; ".join(pinned[:3]) if pinned else f"not enough {short} on the other hosts"
+    plan.unmet.append(f"{len(stuck)} instance(s) cannot leave {', '.join(sorted(names))}: {why}")
     return Evacuation(plan, short, stuck)

@@ -19,6 +19,7 @@ from nfvo.optimizer.plans.model import Migration, Running
 
 EPS = 1e-9
 DOWN_STATES = frozenset({"down"})
+WORKING_UNSCHEDULABLE = frozenset({"draining", "sleeping"})
 
 
 @dataclass
@@ -86,7 +87,10 @@ def _refuse_duplicates(what: str, names: Sequence[str]) -> None:
 
 
 def host_is_down(host: HostCapacity) -> bool:
-    """A down host's instances cannot be live-migrated (evacuation is another operation)."""
+    """A down host's instances cannot be live-migrated (evacuation is another operation).
+    A host an availability window drains or keeps asleep works: only placements avoid it."""
+    if host.state in WORKING_UNSCHEDULABLE:
+        return False
     return not host.up or host.state in DOWN_STATES
 
 
