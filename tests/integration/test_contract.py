@@ -301,6 +301,7 @@ def test_openapi_document_declares_models_and_every_status(live: LiveApi) -> Non
                 or "vim" in path
                 or "sdn" in path
                 or "action_plans" in path  # a VIM that cannot be planned (Kubernetes)
+                or "availability_windows" in path  # a drain that cannot fit, a bad end
                 or path.endswith("subscriptions")
                 or path in ("/admin/v1/plans", "/admin/v1/capacity")  # as an instantiate: 422
                 or path == "/monitoring/v1/alertmanager"  # another payload version, a bad date

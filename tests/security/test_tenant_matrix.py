@@ -48,7 +48,7 @@ ROLE_RANK = {"reader": READER, "operator": OPERATOR, "admin": ADMIN}
 # what a tenant caller sees of each kind of resource: its own only, or its own and shared
 OWN_ONLY = {"ns", "op", "ns_idle", "sub_nslcm", "sub_vnfpkgm", "sub_nsd", "tenant", "user"}
 OWN_ONLY |= {"action_plan", "alarm", "sub_nsfm", "pm_job", "threshold"}
-OWN_AND_SHARED = {"vim", "sdn", "vnf", "nsd", "pnfd"}
+OWN_AND_SHARED = {"vim", "sdn", "vnf", "nsd", "pnfd", "window"}
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,7 @@ PLAN_ITEM = "/admin/v1/action_plans/{plan_id}"
 ALARM_ITEM = "/nsfm/v1/alarms/{alarm_id}"
 PM_JOB = "/nspm/v2/pm_jobs/{pm_job_id}"
 THRESHOLD = "/nspm/v2/thresholds/{threshold_id}"
+WINDOW_ITEM = "/admin/v1/availability_windows/{window_id}"
 MATRIX: dict[str, Entry] = {
     # public: no token needed, the same for every caller
     "GET /openapi.json": Entry(None, PUBLIC, 200),
@@ -239,6 +240,16 @@ MATRIX: dict[str, Entry] = {
     f"GET {PLAN_ITEM}": Entry("action_plan", ADMIN, 200),
     f"POST {PLAN_ITEM}/apply": Entry("action_plan", ADMIN, 409),
     f"DELETE {PLAN_ITEM}": Entry("action_plan", ADMIN, 409),
+    # availability windows: admins only; a window is its VIM account's (a tenant sees the
+    # windows of shared VIMs and changes none of them); the window of the world is
+    # CANCELLED, so changing or cancelling it again is a 409
+    "POST /admin/v1/availability_windows": Entry(
+        None, ADMIN, 422, body={"vimAccountId": "none", "duration": "P1D"}
+    ),
+    "GET /admin/v1/availability_windows": Entry(None, ADMIN, 200),
+    f"GET {WINDOW_ITEM}": Entry("window", ADMIN, 200),
+    f"PATCH {WINDOW_ITEM}": Entry("window", ADMIN, 409, True, body={"notice": "1 h"}),
+    f"DELETE {WINDOW_ITEM}": Entry("window", ADMIN, 409, True),
     # the Alertmanager webhook: operators raise faults on their own tenant's resources (an
     # unsupported payload version changes nothing; docs/monitoring-alertmanager.md)
     "POST /monitoring/v1/alertmanager": Entry(None, OPERATOR, 422, body={"version": "3"}),
@@ -493,6 +504,13 @@ def _owner_resources(w: World, owner: str) -> None:
     assert plan.status_code == 201, plan.text
     assert c.delete(f"/admin/v1/action_plans/{plan.json()['id']}").status_code == 204
     w.ids[("action_plan", owner)] = plan.json()["id"]
+    window = c.post(
+        "/admin/v1/availability_windows",
+        json={"vimAccountId": vim, "hostName": "host-0001", "duration": "P1D"},
+    )
+    assert window.status_code == 201, window.text
+    assert c.delete(f"/admin/v1/availability_windows/{window.json()['id']}").status_code == 200
+    w.ids[("window", owner)] = window.json()["id"]
 
 
 def _alarm(w: World, ns_id: str) -> str:
@@ -578,6 +596,7 @@ def world(
 
 ID_PARAMS = ("ns_id", "op_id", "subscription_id", "pkg_id", "tenant_id", "client_id")
 ID_PARAMS += ("vim_id", "sdn_id", "plan_id", "alarm_id", "pm_job_id", "report_id", "threshold_id")
+ID_PARAMS += ("window_id",)
 
 
 def _url(world: World, route: str, kind: str | None, owner: str | None, fresh: bool) -> str:
@@ -745,6 +764,18 @@ BODY_CASES = [
         "additionalParamsForVnf[].additionalParams.vimAccountId",
         "operator@A",
         _on("A", "ns_idle", "instantiate")(_instantiate_vnf),
+        _b("vim"),
+        422,
+        "vimAccountId",
+    ),
+    BodyCase(
+        "vimAccountId of an availability window",
+        "admin@A",
+        lambda w, i: (
+            "POST",
+            "/admin/v1/availability_windows",
+            {"vimAccountId": i, "hostName": "host-0001", "duration": "P1D"},
+        ),
         _b("vim"),
         422,
         "vimAccountId",
