@@ -205,19 +205,23 @@ def test_compute_1_available_for_30_days_then_sleeps(live: LiveApi) -> None:
         names = Counter(s.name for s in driver.list_servers({TAG_NS: ns}))
         assert len(names) == len(_vnfc_hosts(c, ns)) and max(names.values()) == 1
     assert _host_states(c, vim_id)["compute-1"] == "sleeping"
-    live.services.resources.check_and_sync(vim_id)  # the VIM says "up": still asleep
+    sim_state = {h.name: h.state for h in driver.list_hosts()}
+    assert sim_state["compute-1"] == "disabled"  # disabled at the VIM too
+    live.services.resources.check_and_sync(vim_id)  # the VIM knows no windows: still asleep
     assert _host_states(c, vim_id)["compute-1"] == "sleeping"
     # 0 new placements on it
     for i in range(2):
         assert "compute-1" not in _vnfc_hosts(c, _instantiate(c, vim_id, f"after-{i}"))
     actions = _decisions(live, w["id"])
     assert actions.count("NOTICE") == 1 and actions.count("START") == 1
-    assert actions[0] == "CREATE" and actions[-1] == "SLEEP" and "DRAIN" in actions
+    assert actions[0] == "CREATE" and actions[-2:] == ["SLEEP", "VIM_DISABLE"]
+    assert "DRAIN" in actions
 
     # cancelled: awake again, the notice alarm cleared
     r = c.delete(f"{WINDOWS}/{w['id']}")
     assert r.status_code == 200 and r.json()["state"] == "CANCELLED"
     assert _host_states(c, vim_id)["compute-1"] == "up"
+    assert {h.name: h.state for h in driver.list_hosts()}["compute-1"] == "up"
     deadline = time.monotonic() + 10
     while _alarms(c, 0, timeout=0) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -245,7 +249,9 @@ def test_overdue_events_fire_at_once_once_after_a_restart(live: LiveApi) -> None
     w = c.get(f"{WINDOWS}/{w['id']}").json()
     assert w["state"] == "SLEEPING", w  # nothing ran there: it sleeps at once
     actions = _decisions(live, w["id"])
-    assert Counter(actions) == Counter(["CREATE", "START", "NOTICE", "DRAIN", "SLEEP"])
+    assert Counter(actions) == Counter(
+        ["CREATE", "START", "NOTICE", "DRAIN", "SLEEP", "VIM_DISABLE"]
+    )
     assert _host_states(c, vim_id) == {"compute-1": "up", "compute-2": "sleeping"}
     assert a.tick() == 0 and b.tick() == 0
 

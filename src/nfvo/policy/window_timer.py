@@ -43,6 +43,7 @@ from nfvo.policy.windows import (
     recurrence_of,
     resource_of,
     set_hosts,
+    vim_switch,
     wake_hosts,
 )
 
@@ -275,6 +276,8 @@ class WindowScheduler:
             hosts = set_hosts(s, row, SLEEPING)
             until = f"until {iso(nxt[0])}" if nxt else "until cancelled"
             self._decide(s, row, "SLEEP", f"drained; asleep {until}", hosts)
+            s.commit()
+            vim_switch(self.db, self.drainer, row, hosts, False)
 
     def _wake(self, row: AvailabilityWindowRow, now: float) -> None:
         rec = recurrence_of(row)
@@ -299,6 +302,7 @@ class WindowScheduler:
             woke = wake_hosts(s, row)
             self._decide(s, row, "WAKE", f"available until {iso(period[1])}", woke)
         _clear_notice(self.notify, row, now)
+        vim_switch(self.db, self.drainer, row, woke, True)
 
     # -- the decision log --------------------------------------------------------------------
     def _decide(

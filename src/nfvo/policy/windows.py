@@ -172,6 +172,11 @@ class Drainer(Protocol):
     def plan_state(self, plan_id: str) -> str | None:
         """An evacuation plan's state (APPLYING, SUCCEEDED, FAILED, ...; None: gone)."""
 
+    def set_schedulable(
+        self, vim_id: str, hosts: list[str], schedulable: bool, reason: str
+    ) -> tuple[list[str], list[str]]:
+        """Disable or enable ``hosts`` at the VIM itself: ``(changed, failures)``."""
+
 
 class PlanDrainer:
     """:class:`Drainer` over :class:`nfvo.lcm.actions.ActionPlanService` (``host_evacuation``
@@ -196,6 +201,25 @@ class PlanDrainer:
         except NotFound:
             return None
         return str(plan.state)
+
+    def set_schedulable(
+        self, vim_id: str, hosts: list[str], schedulable: bool, reason: str
+    ) -> tuple[list[str], list[str]]:
+        changed: list[str] = []
+        failures: list[str] = []
+        try:
+            driver = self.actions.resources.driver(vim_id)
+        except Exception as exc:  # noqa: BLE001 - the VIM account is gone or broken
+            return [], [f"VIM account {vim_id}: {exc}"]
+        for host in hosts:
+            try:
+                if driver.set_host_schedulable(host, schedulable, reason):
+                    changed.append(host)
+            except Exception as exc:  # noqa: BLE001 - a VIM error is reported, not raised
+                failures.append(f"{host}: {exc}")
+        if failures:
+            log.warning("availability window: VIM %s refused: %s", vim_id, "; ".join(failures))
+        return changed, failures
 
 
 # -- the service (API) ------------------------------------------------------------------------
@@ -393,6 +417,7 @@ class WindowService:
                     detail=f"cancelled in state {row.state}; hosts up again: {len(woke)}",
                 )
             _clear_notice(self.notify, row, self.clock())
+            vim_switch(self.db, self.drainer, row, woke, True)
             return self.get(window_id, tenant)
         raise Conflict(f"availability window {window_id} keeps changing; try again")
 
@@ -430,6 +455,28 @@ def wake_hosts(s: Any, row: AvailabilityWindowRow) -> list[str]:
     names = [h.name for h in hosts if h.name not in others and h.state in HELD_HOST_STATES]
     repo.set_host_state(row.vim_id, names, UP, HELD_HOST_STATES)
     return names
+
+
+def vim_switch(
+    db: Database, drainer: Drainer | None, row: AvailabilityWindowRow, hosts: list[str], on: bool
+) -> None:
+    """Disable (asleep) or enable (awake) ``hosts`` at the VIM too, and log the decision."""
+    if drainer is None or not hosts:
+        return
+    why = f"availability window {row.id}"
+    changed, failures = drainer.set_schedulable(row.vim_id, hosts, on, why)
+    if not changed and not failures:
+        return  # this VIM cannot: nfvo's placement alone keeps off the hosts
+    decisions.record(
+        db,
+        kind=Kind.WINDOW,
+        reason=Reason.REFUSED if failures else Reason.ACTED,
+        action="VIM_ENABLE" if on else "VIM_DISABLE",
+        policy_id=row.id,
+        tenant_id=row.tenant_id,
+        inputs={"resource": resource_of(row).key, "hosts": changed, "failures": failures},
+        detail=("; ".join(failures) if failures else f"{len(changed)} host(s) at the VIM"),
+    )
 
 
 def _clear_notice(

@@ -513,6 +513,14 @@ class VimDriver(ABC):
     def server_metrics(self, server_id: str) -> ServerMetrics:
         """Current usage sample of a server."""
 
+    def set_host_schedulable(self, host: str, schedulable: bool, reason: str = "") -> bool:
+        """Stop (``False``) or resume (``True``) new servers on a compute host at the VIM
+        itself (an availability window's sleep: the sim marks the host ``disabled``; Nova
+        disables the nova-compute service; Kubernetes cordons the node). Servers already
+        there keep running. False when this VIM cannot (nfvo's own placement still keeps
+        off the host)."""
+        return False
+
     def release_ns_group(self, ns_instance_id: str) -> None:  # noqa: B027 - optional hook
         """Drop the VIM's own grouping of an NS's resources once they are gone (a Kubernetes
         namespace); VIMs without one do nothing."""

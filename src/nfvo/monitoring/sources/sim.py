@@ -129,7 +129,8 @@ class SimSource(Source):
 
     @staticmethod
     def _observe(snap: Any) -> _Seen:
-        up = {h.name: h.state == "up" for h in snap.hosts}
+        # a host disabled for an availability window works: it only takes no new server
+        up = {h.name: h.state in ("up", "disabled") for h in snap.hosts}
         return _Seen(
             hosts_down=frozenset(h for h, ok in up.items() if not ok),
             servers={s.id: _server_state(s.status, up.get(s.host, True)) for s in snap.servers},

@@ -525,6 +525,19 @@ class SimVim(NetworkOps, FaultOps, MonitorOps, VimDriver):
             )
         return self._server(server_id)
 
+    @operation("host_control")
+    def set_host_schedulable(self, host: str, schedulable: bool, reason: str = "") -> bool:
+        """``disabled`` (no new server; those there keep running) or back ``up``; a host
+        that is down stays down."""
+        before, after = ("disabled", "up") if schedulable else ("up", "disabled")
+        with self.store.write() as c:
+            if not c.execute("SELECT 1 FROM hosts WHERE name = ?", (host,)).fetchone():
+                raise VimNotFound(f"host {host} not found", request_id=request_id())
+            c.execute(
+                "UPDATE hosts SET state = ? WHERE name = ? AND state = ?", (after, host, before)
+            )
+        return True
+
     # ------------------------------------------------------------------ metrics
 
     @operation("metrics")
