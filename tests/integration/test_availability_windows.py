@@ -23,7 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
-from tests.support.live import LiveApi, sim_vim, start_live, wait_op
+from tests.support.cli import Cli
+from tests.support.live import ADMIN_PASSWORD, LiveApi, sim_vim, start_live, wait_op
 
 from nfvo.inventory.policy_repo import PolicyDecisionRow
 from nfvo.policy.window_timer import WindowScheduler
@@ -343,3 +344,21 @@ def test_window_whose_drain_cannot_fit_is_refused_naming_the_dimension(live: Liv
         r = c.post(WINDOWS, json=body)
         assert r.status_code in (400, 422), r.text
         assert r.json().get("field") == field, r.json()
+
+
+def test_cli_create_list_show_cancel(live: LiveApi, tmp_path: Path) -> None:
+    vim_id = _vim(live.client, "dc-cli", [{"name": "compute-1"}, {"name": "compute-2"}])
+    cli = Cli(
+        tmp_path / "home", NFVO_URL=live.base_url, NFVO_USER="admin", NFVO_PASSWORD=ADMIN_PASSWORD
+    )
+    made = cli.json(
+        "window", "create", "--vim", "dc-cli", "--host", "compute-2", "--duration", "P30D"
+    )
+    assert made["vimAccountId"] == vim_id and made["hostName"] == "compute-2"
+    assert made["state"] in ("SCHEDULED", "ACTIVE")  # the runtime's timers may have started it
+    assert [w["id"] for w in cli.json("window", "list")] == [made["id"]]
+    assert "compute-2" in cli.run("window", "list").stdout
+    assert cli.json("window", "show", made["id"])["id"] == made["id"]
+    assert cli.json("window", "cancel", made["id"])["state"] == "CANCELLED"
+    r = cli.run("window", "create", "--vim", "dc-cli", "--cron", "0 8 * * *", rc=None)
+    assert r.returncode != 0 and "--for" in r.stderr
