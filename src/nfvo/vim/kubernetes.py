@@ -171,6 +171,13 @@ class KubernetesVim(VimDriver):
         """Nodes: allocatable cpu/memory/ephemeral storage and the pods' requests on them."""
         return sv.to_hosts(self._nodes(), self._pods())
 
+    def set_host_schedulable(self, host: str, schedulable: bool, reason: str = "") -> bool:
+        """Cordon the node (``spec.unschedulable``: no new pod; those there keep running), or
+        uncordon it."""
+        body = {"spec": {"unschedulable": not schedulable}}
+        self.rest.patch(f"{CORE}/nodes/{host}", body, what=f"cordon of node {host}")
+        return True
+
     def list_flavors(self) -> list[Flavor]:
         """A fixed set of sizes (Kubernetes has no flavors)."""
         return list(sv.FLAVORS)

@@ -393,6 +393,17 @@ def test_destroy_ns_removes_everything_at_once(fake: FakeKube, driver: Kubernete
     assert len(driver.list_servers({TAG_NS: "ns-2"})) == 1
 
 
+def test_a_sleeping_host_is_cordoned_and_uncordoned(fake: FakeKube, driver: KubernetesVim) -> None:
+    assert driver.set_host_schedulable("a1", False, "availability window w-1")
+    with fake.lock:
+        assert fake.store["nodes"][("", "a1")]["spec"]["unschedulable"] is True
+    assert driver.set_host_schedulable("a1", True)
+    with fake.lock:
+        assert fake.store["nodes"][("", "a1")]["spec"]["unschedulable"] is False
+    with pytest.raises(VimNotFound):
+        driver.set_host_schedulable("nowhere", False)
+
+
 def test_host_going_down_makes_a_pinned_restart_unschedulable(
     fake: FakeKube, driver: KubernetesVim
 ) -> None:

@@ -517,6 +517,25 @@ def test_hosts_come_from_placement_and_zones(cloud: Canned) -> None:
     assert (h1.vcpus_used, h1.ram_mib_used, h1.disk_gib_used, h1.servers) == (2, 1024, 0, 2)
 
 
+def test_a_sleeping_host_disables_its_nova_compute_service(cloud: Canned) -> None:
+    def services(_m: str, _p: str, q: Any, _b: Any) -> tuple[int, Any, dict[str, str]]:
+        found = [{"id": "svc-1", "host": "cmp1"}] if q.get("host") == ["cmp1"] else []
+        return 200, {"services": found}, {}
+
+    cloud.routes[("GET", "/compute/v2.1/os-services")] = services
+    cloud.on("PUT", "/compute/v2.1/os-services/svc-1", body={"service": {}})
+    driver = token_driver(cloud)
+    assert driver.set_host_schedulable("cmp1.example.org", False, "availability window w-1")
+    method, path, headers, body = cloud.requests[-1]
+    assert (method, path) == ("PUT", "/compute/v2.1/os-services/svc-1")
+    assert body == {"status": "disabled", "disabled_reason": "availability window w-1"}
+    assert "2.74" in headers["OpenStack-API-Version"]
+    assert driver.set_host_schedulable("cmp1", True)
+    assert cloud.requests[-1][3] == {"status": "enabled"}
+    with pytest.raises(VimNotFound):
+        driver.set_host_schedulable("cmp9", False)
+
+
 def test_network_create_tags_and_idempotency(cloud: Canned) -> None:
     made = {"id": "n1", "name": "net", "tags": [f"{TAG_KEY}=nk", "nfvo.ns=ns1"], "subnets": []}
     lookups: list[dict[str, list[str]]] = []

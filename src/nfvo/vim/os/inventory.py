@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nfvo.vim.base import Flavor, Host, Image, Zone
+from nfvo.vim.base import Flavor, Host, Image, VimNotFound, Zone
 from nfvo.vim.os.client import OpenStackClient
 from nfvo.vim.os.images import to_image
 
@@ -84,6 +84,23 @@ class InventoryOps:
                 if svc is not None:
                     out[host] = (z["zoneName"], bool(svc.get("available") and svc.get("active")))
         return out
+
+    def set_host_schedulable(self, host: str, schedulable: bool, reason: str = "") -> bool:
+        """Disable (or enable again) the host's nova-compute service: Nova's scheduler puts
+        nothing new there, servers there keep running (compute API 2.53+: by service id)."""
+        services: list[dict[str, Any]] = []
+        for name in dict.fromkeys((host, host.split(".")[0])):
+            found = self.client.get("compute", "/os-services", binary="nova-compute", host=name)
+            services = (found or {}).get("services") or []
+            if services:
+                break
+        if not services:
+            raise VimNotFound(f"no nova-compute service on host {host}")
+        body: dict[str, Any] = {"status": "enabled"}
+        if not schedulable:
+            body = {"status": "disabled", "disabled_reason": (reason or "nfvo")[:255]}
+        self.client.request("compute", "PUT", f"/os-services/{services[0]['id']}", json=body)
+        return True
 
     def list_hosts(self) -> list[Host]:
         """Compute hosts: Placement capacity and usage, Nova zone and liveness."""
