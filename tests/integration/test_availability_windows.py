@@ -22,10 +22,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from tests.support.cli import Cli
 from tests.support.live import ADMIN_PASSWORD, LiveApi, sim_vim, start_live, wait_op
 
+from nfvo.inventory.models import VimHost
 from nfvo.inventory.policy_repo import PolicyDecisionRow
 from nfvo.policy.window_timer import WindowScheduler
 from nfvo.samples import NSD_WEBAPP_ID, build_sample
@@ -255,6 +256,11 @@ def test_overdue_events_fire_at_once_once_after_a_restart(live: LiveApi) -> None
     )
     assert _host_states(c, vim_id) == {"compute-1": "up", "compute-2": "sleeping"}
     assert a.tick() == 0 and b.tick() == 0
+    with live.services.db.session() as s:  # white box: something wrote "up" over it
+        s.execute(update(VimHost).where(VimHost.name == "compute-2").values(state="up"))
+    clock.t += 31  # the timers check held hosts every 30 s
+    a.tick()
+    assert _host_states(c, vim_id)["compute-2"] == "sleeping"
 
 
 def _at(text: str) -> float:

@@ -181,6 +181,18 @@ class WindowRepository:
         )
         return int(res.rowcount or 0)
 
+    def enforce(self) -> dict[str, list[str]]:
+        """Put back the state of every host a draining or sleeping window holds that shows
+        another one (``up``: something wrote over it); window id -> hosts repaired."""
+        W = AvailabilityWindowRow
+        out: dict[str, list[str]] = {}
+        for w in self.s.execute(select(W).where(W.state.in_(list(HOLDING)))).scalars():
+            want = HOLDING[w.state]
+            wrong = [h.name for h in self.hosts_of(w.vim_id, w.scope, w.target) if h.state == UP]
+            if wrong and self.set_host_state(w.vim_id, wrong, want, (UP,)):
+                out[w.id] = wrong
+        return out
+
     def holding(self, vim_id: str, *, except_id: str | None = None) -> list[AvailabilityWindowRow]:
         """The windows of a VIM that hold their hosts (draining or sleeping)."""
         W = AvailabilityWindowRow

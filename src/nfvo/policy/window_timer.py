@@ -55,6 +55,7 @@ DRAIN_POLL_S = 2.0  # how often a DRAINING window checks its evacuation plan
 RETRY_S = 60.0  # wait before another evacuation plan after one failed
 BATCH = 50  # events claimed per poll round
 ROUNDS = 20  # poll rounds per tick while events keep falling due (a drain's next step)
+ENFORCE_S = 30.0  # how often held hosts are checked to still be draining/sleeping
 
 
 class WindowScheduler:
@@ -85,6 +86,7 @@ class WindowScheduler:
         self._stop = threading.Event()
         self._poke = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_enforce = 0.0
 
     # -- thread ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -118,7 +120,18 @@ class WindowScheduler:
 
     # -- one poll ----------------------------------------------------------------------------
     def tick(self) -> int:
-        """Fire every event due now; the number fired."""
+        """Fire every event due now; the number fired. Every ``ENFORCE_S`` (by the clock),
+        hosts a draining or sleeping window holds are checked to still say so."""
+        if self.clock() >= self._next_enforce:
+            self._next_enforce = self.clock() + ENFORCE_S
+            with self.db.session() as s:
+                repaired = WindowRepository(s).enforce()
+            for window_id, hosts in repaired.items():
+                log.warning(
+                    "availability window %s: hosts %s were up again; held again",
+                    window_id,
+                    ", ".join(hosts),
+                )
         fired = 0
         for _ in range(ROUNDS):
             now = self.clock()

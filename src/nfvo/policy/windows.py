@@ -434,6 +434,7 @@ def _move(s: Any, row: AvailabilityWindowRow, event: WindowEvent, values: dict[s
 def set_hosts(s: Any, row: AvailabilityWindowRow, state: str) -> list[str]:
     """Put the window's hosts into ``state`` (draining from up; sleeping from draining or
     up); the hosts changed."""
+    VimRepository(s).get(row.vim_id, lock=True)  # a VIM sync replacing the hosts waits
     repo = WindowRepository(s)
     only_from = (UP,) if state == DRAINING else (UP, DRAINING)
     hosts = repo.hosts_of(row.vim_id, row.scope, row.target)
@@ -445,6 +446,7 @@ def set_hosts(s: Any, row: AvailabilityWindowRow, state: str) -> list[str]:
 def wake_hosts(s: Any, row: AvailabilityWindowRow) -> list[str]:
     """The window's hosts back ``up``, except those another draining or sleeping window
     holds; the hosts woken."""
+    VimRepository(s).get(row.vim_id, lock=True)
     repo = WindowRepository(s)
     hosts = repo.hosts_of(row.vim_id, row.scope, row.target)
     others = {
