@@ -54,7 +54,7 @@ def window_view(w: AvailabilityWindowRow) -> dict[str, Any]:
         "noticeSeconds": w.notice_s,
         "state": w.state,
         "currentPeriod": (
-            {"start": None, "end": iso(w.period_end_ts)}
+            {"start": iso(w.start_ts) if w.cron is None else None, "end": iso(w.period_end_ts)}
             if live and w.period_end_ts is not None
             else None
         ),
