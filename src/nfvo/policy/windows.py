@@ -34,7 +34,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from nfvo.errors import BadRequest, Conflict, Forbidden, NotFound, UnprocessableEntity
+from nfvo.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NfvoError,
+    NotFound,
+    UnprocessableEntity,
+)
 from nfvo.inventory.db import Database
 from nfvo.inventory.paging import PageQuery
 from nfvo.inventory.resources_repo import VimRepository
@@ -190,7 +197,10 @@ class PlanDrainer:
         return None if result.complete else result.short_dimension
 
     def start(self, vim_id: str, hosts: list[str]) -> tuple[str | None, str | None]:
-        plan, result = self.actions.evacuate(vim_id, hosts)
+        try:
+            plan, result = self.actions.evacuate(vim_id, hosts)
+        except NfvoError as exc:  # e.g. the VIM could not be synced, a plan went stale
+            return None, f"{exc.status}: {exc.detail}"
         if not result.complete:
             return None, "; ".join(result.plan.unmet)
         return (plan.id if plan is not None else None), None

@@ -13,7 +13,7 @@ from nfvo.optimizer import place
 from nfvo.optimizer.model import Demand, HostCapacity, PlacementRule
 from nfvo.optimizer.plans import Running, evacuate
 from nfvo.policy.recurrence import Recurrence, RecurrenceError
-from nfvo.policy.windows import TRANSITIONS, WindowEvent, WindowState, transition
+from nfvo.policy.windows import TRANSITIONS, PlanDrainer, WindowEvent, WindowState, transition
 
 
 def _t(text: str) -> float:
@@ -155,3 +155,12 @@ def test_no_placement_on_draining_or_sleeping_hosts_and_the_window_is_named() ->
     pinned = place(hosts, [Demand("p", 1, 512, 1, host="compute-1")])
     reason = pinned.explanations["p"].reason or ""
     assert "sleeping" in reason and "w-1" in reason, reason
+
+
+def test_a_drain_the_lcm_side_refuses_is_a_reason_not_a_crash() -> None:
+    class Actions:
+        def evacuate(self, vim_id: str, hosts: list[str]) -> None:
+            raise Conflict(f"VIM account {vim_id} could not be synced")
+
+    plan_id, why = PlanDrainer(Actions()).start("v1", ["compute-1"])
+    assert plan_id is None and why == "409: VIM account v1 could not be synced"
