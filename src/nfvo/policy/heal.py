@@ -201,7 +201,7 @@ class AutoHealer:
                 out += self._fire(ns_id, batch)
             except Exception as exc:  # a database or VIM failure must not end the healer
                 log.exception("auto-heal of NS %s failed", ns_id)
-                out.append(self._decide(ns_id, None, Reason.REFUSED, _ids(batch), str(exc)))
+                out.append(self._decide(ns_id, None, Reason.REFUSED, _entries(batch), str(exc)))
         return out
 
     def _due(self) -> list[str]:
@@ -534,7 +534,7 @@ class AutoHealer:
         return max(0.0, min([self.poll_s, *dues]))
 
 
-def _ids(batch: _Batch) -> list[_Down]:
+def _entries(batch: _Batch) -> list[_Down]:
     return list(batch.down.values())
 
 
