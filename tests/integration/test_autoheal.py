@@ -80,13 +80,26 @@ def _ns(c: httpx.Client, name: str, vim_id: str, db_vim: str | None = None) -> s
     r = c.post(NS, json={"nsdId": NSD_WEBAPP_ID, "nsName": name})
     assert r.status_code == 201, r.text
     ns_id = r.json()["id"]
+    _run(c, ns_id, "instantiate", _instantiation(vim_id, db_vim))
+    return ns_id
+
+
+def _instantiation(vim_id: str, db_vim: str | None = None) -> dict:
     body: dict = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
     if db_vim:
         body["additionalParamsForVnf"] = [
             {"vnfProfileId": "vnf_db", "additionalParams": {"vimAccountId": db_vim}}
         ]
-    _run(c, ns_id, "instantiate", body)
-    return ns_id
+    return body
+
+
+def _tenant_ns(live: LiveApi, tenant: str, vim_id: str, db_vim: str) -> str:
+    """An NS of ``tenant`` (on the admin's shared VIMs and packages)."""
+    lcm = live.services.lcm
+    ns = lcm.create({"nsdId": NSD_WEBAPP_ID, "nsName": "heal-b"}, tenant)
+    occ = lcm.start(ns.id, OpType.INSTANTIATE, _instantiation(vim_id, db_vim), tenant)
+    assert wait_op(live.client, f"{OPS}/{occ.id}")["operationState"] == "COMPLETED"
+    return ns.id
 
 
 def _scale_vnf(vnf_id: str, aspect: str, kind: str = "SCALE_OUT") -> dict:
@@ -206,7 +219,8 @@ def test_host_down_heals_each_ns_once_and_only_its_vnfcs(live: LiveApi) -> None:
     db_a = _vnf_id(c, ns_a, VNF_DB_ID)
     _run(c, ns_a, "scale", _scale_vnf(db_a, "db_scale"))  # a 2nd db VNFC, packed beside
     _run(c, ns_a, "scale", _scale_vnf(_vnf_id(c, ns_a, VNF_WEB_ID), "web_scale"))  # apart
-    ns_b = _ns(c, "heal-b", vim_id, db_vim=other_vim)
+    tenant = live.services.resources.create_tenant("blue", None).id
+    ns_b = _tenant_ns(live, tenant, vim_id, other_vim)
     before = _rows(live, [ns_a, ns_b])
     [failed] = {r.host for r in before if r.vdu_id == "cache"}  # pack: the first host
     on_host = [r for r in before if r.vim_account_id == vim_id and r.host == failed]
@@ -265,8 +279,10 @@ def test_host_down_heals_each_ns_once_and_only_its_vnfcs(live: LiveApi) -> None:
     for r in elsewhere:  # untouched
         now = after[(r.vnf_instance_id, r.vdu_id, r.idx)]
         assert (now.server_id, now.host) == (r.server_id, r.host)
+    assert {h.ns_instance_id: h.tenant_id for h in heals} == {ns_a: None, ns_b: tenant}
     acted = [d for d in _decisions(live) if d.reason == "ACTED"]
     assert sorted(d.op_occ_id for d in acted) == sorted(h.id for h in heals)
+    assert {d.ns_instance_id: d.tenant_id for d in acted} == {ns_a: None, ns_b: tenant}
     assert all(d.inputs["vnfcCount"] == len(d.inputs["vnfcs"]) for d in acted)
 
     # RCA raises the same root again (e.g. after a resync): the old servers are gone
