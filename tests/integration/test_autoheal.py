@@ -56,7 +56,9 @@ def _onboard(live: LiveApi) -> None:
         live.onboard("nsd" if name.startswith("ns") else "vnf", build_sample(name))
 
 
-def _vim(c: httpx.Client, name: str, hosts: int, boot_ms: int = 5) -> str:
+def _vim(c: httpx.Client, name: str, hosts: int, slow_ms: int = 0) -> str:
+    """A sim VIM placing by packing; ``slow_ms``: server boots and deletes take that long
+    (operations that stay open while the test looks)."""
     return sim_vim(
         c,
         name,
@@ -64,7 +66,7 @@ def _vim(c: httpx.Client, name: str, hosts: int, boot_ms: int = 5) -> str:
         zones=1,
         images=IMAGES,
         placement_strategy="pack",
-        latency_ms={"server_boot": boot_ms},
+        latency_ms={"server_boot": slow_ms or 5, "server_delete": slow_ms},
     )
 
 
@@ -302,7 +304,7 @@ def _reasons(outcomes: Iterable) -> list[tuple[Reason, int]]:
 def test_clear_window_disabled_and_busy_ns(live: LiveApi) -> None:
     _onboard(live)
     c = live.client
-    vim_id = _vim(c, "guards", hosts=2, boot_ms=300)
+    vim_id = _vim(c, "guards", hosts=2, slow_ms=300)
     ns_id = _ns(c, "guarded", vim_id)
     web_id, db_id = _vnf_id(c, ns_id, VNF_WEB_ID), _vnf_id(c, ns_id, VNF_DB_ID)
     rows = _rows(live, [ns_id])
