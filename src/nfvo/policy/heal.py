@@ -264,11 +264,29 @@ class AutoHealer:
         if ns.ns_state != NsState.INSTANTIATED:
             detail = f"the NS instance is {ns.ns_state}, not INSTANTIATED"
             return [*out, self._decide(ns_id, tenant, Reason.NOT_READY, down, detail)]
+        here = self._still_down(ns_id, tenant, down, servers, raised, out)
+        here = self._outside_windows(ns_id, tenant, here, raised, out)
+        here = self._enabled_only(ns_id, tenant, here, out)
+        if here:
+            out += self._heal(ns_id, tenant, batch, here)
+        return out
+
+    def _still_down(
+        self,
+        ns_id: str,
+        tenant: str | None,
+        down: list[_Down],
+        servers: Mapping[tuple[str, str], tuple[str, str, str | None]],
+        raised: Mapping[str, tuple[FaultKind, ResourceKind]],
+        out: list[Outcome],
+    ) -> list[_Vnfc]:
+        """The VNFCs still running as the failed servers on a VIM that can be reached; the
+        others are declined into ``out`` (CLEARED: replaced since; NOT_READY: the VIM)."""
         here: list[_Vnfc] = []
         replaced: list[_Down] = []
         unreachable: list[_Down] = []
         for d in down:
-            at = servers.get((d.vnfc.server.vim_id, d.vnfc.server.id))
+            at = servers.get((d.vnfc.server.vim_id or "", d.vnfc.server.id))
             if at is None or at[0] != d.vnfc.vnf_instance_id:
                 replaced.append(d)
             elif all(raised[r][0] is FaultKind.VIM_UNREACHABLE for r in d.roots if r in raised):
@@ -281,27 +299,40 @@ class AutoHealer:
         if unreachable:
             detail = "the VIM is unreachable: nothing can be recreated there"
             out.append(self._decide(ns_id, tenant, Reason.NOT_READY, unreachable, detail))
+        return here
+
+    def _outside_windows(
+        self,
+        ns_id: str,
+        tenant: str | None,
+        here: list[_Vnfc],
+        raised: Mapping[str, tuple[FaultKind, ResourceKind]],
+        out: list[Outcome],
+    ) -> list[_Vnfc]:
+        """The VNFCs whose host is not in a sleep window; the others declined (WINDOW)."""
         states = self._host_states(here, raised)
         windowed = [v for v in here if states.get((v.vim_id, v.host)) in WINDOW_STATES]
         if windowed:
             hosts = sorted({f"{v.host} ({states[(v.vim_id, v.host)]})" for v in windowed})
             detail = "inside a sleep window of host " + ", ".join(hosts)
-            out.append(
-                self._decide(ns_id, tenant, Reason.WINDOW, [v.down for v in windowed], detail)
-            )
-        here = [v for v in here if v not in windowed]
-        enabled = self._enabled({v.down.vnfc.vnf_instance_id for v in here})
+            downs = [v.down for v in windowed]
+            out.append(self._decide(ns_id, tenant, Reason.WINDOW, downs, detail))
+        return [v for v in here if v not in windowed]
+
+    def _enabled_only(
+        self, ns_id: str, tenant: str | None, here: list[_Vnfc], out: list[Outcome]
+    ) -> list[_Vnfc]:
+        """The VNFCs of VNFs with auto-heal enabled; the others declined (DISABLED)."""
+        ask = self.heal_enabled
+        vnfs = {v.down.vnfc.vnf_instance_id for v in here}
+        enabled = {v: True if ask is None else bool(ask(v)) for v in sorted(vnfs)}
         disabled = [v for v in here if not enabled[v.down.vnfc.vnf_instance_id]]
         if disabled:
-            vnfs = sorted({v.down.vnfc.vnf_instance_id for v in disabled})
-            detail = "auto-heal is disabled for VNF instance " + ", ".join(vnfs)
-            out.append(
-                self._decide(ns_id, tenant, Reason.DISABLED, [v.down for v in disabled], detail)
-            )
-        here = [v for v in here if enabled[v.down.vnfc.vnf_instance_id]]
-        if here:
-            out += self._heal(ns_id, tenant, batch, here)
-        return out
+            names = sorted({v.down.vnfc.vnf_instance_id for v in disabled})
+            detail = "auto-heal is disabled for VNF instance " + ", ".join(names)
+            downs = [v.down for v in disabled]
+            out.append(self._decide(ns_id, tenant, Reason.DISABLED, downs, detail))
+        return [v for v in here if enabled[v.down.vnfc.vnf_instance_id]]
 
     def _busy(
         self, ns_id: str, tenant: str | None, batch: _Batch, down: list[_Down], op_id: str
@@ -430,10 +461,6 @@ class AutoHealer:
         with self.db.session() as s:
             repo = VimRepository(s)
             return {(vim, h.name): h.state for vim in vims for h in repo.hosts(vim)}
-
-    def _enabled(self, vnf_ids: set[str]) -> dict[str, bool]:
-        ask = self.heal_enabled
-        return {v: True if ask is None else bool(ask(v)) for v in vnf_ids}
 
     def _record_cleared(self, ns_id: str, fault_key: str, gone: list[DownVnfc]) -> Outcome:
         downs = [_Down(v, {fault_key}) for v in gone]
