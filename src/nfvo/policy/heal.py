@@ -3,12 +3,14 @@
 Root-cause analysis hands over :class:`~nfvo.policy.model.RootCause` values
 (``rca.on_root_cause(healer.on_root)``); symptoms never reach here, so N alarms of one failure
 are one heal. A raised root adds the VNFCs it takes down to a batch per NS; the batch fires
-``batch_s`` seconds (default 5) after its first root, so the roots of one failure arriving
-over a few seconds (a host, then its servers) become one operation. When a batch fires, one
-HEAL op occurrence is started for the NS through :meth:`LcmService.start` with
-``automatic=True`` (``isAutomaticInvocation: true``), covering every affected VNF and
-recreating exactly the VNFCs that are down (``healVnfData[].additionalParams``:
-``healType: RECREATE`` and ``vnfcInstanceIds``); placement puts them on valid hosts.
+``quiet_s`` (default 1 s) after the latest root added to it, and at the latest ``batch_s``
+seconds (default 5) after its first root, so the roots of one failure arriving over a few
+seconds (a host, then its servers) become one operation, and a single root heals in ~1 s.
+When a batch fires, one HEAL op occurrence is started for the NS through
+:meth:`LcmService.start` with ``automatic=True`` (``isAutomaticInvocation: true``),
+covering every affected VNF and recreating exactly the VNFCs that are down
+(``healVnfData[].additionalParams``: ``healType: RECREATE`` and ``vnfcInstanceIds``);
+placement puts them on valid hosts.
 
 Guards, each recorded in the decision log (:mod:`nfvo.policy.decisions`, kind AUTO_HEAL):
 
@@ -63,6 +65,7 @@ WINDOW_STATES = frozenset({"draining", "sleeping"})  # VimHost.state inside a sl
 HOST_UP = "up"
 RETRIES = 3  # evaluations again after the first IN_FLIGHT, each once the blocking op ended
 MAX_WAIT_S = 3600.0  # a batch waits at most this long for the NS's open operation
+QUIET_S = 1.0  # a batch fires this long after its latest root (at most batch_s after its first)
 POLL_S = 1.0  # how often a waiting batch looks whether the NS's operation has ended
 MAX_LISTED = 50  # VNFCs listed in one decision's inputs (the count is always there)
 _HOST_LEVEL = frozenset({ResourceKind.HOST, ResourceKind.ZONE})
@@ -81,10 +84,16 @@ class _Batch:
     """The VNFCs of one NS waiting to be healed (by server resource key)."""
 
     first_at: float
+    last_at: float = 0.0  # the latest root added
     down: dict[str, _Down] = field(default_factory=dict)
     waiting_for: str | None = None  # the NS's open operation the batch waits on
     parked_at: float | None = None  # when it first waited
     attempts: int = 0  # IN_FLIGHT evaluations so far
+
+    def due_at(self, batch_s: float, quiet_s: float) -> float:
+        """When the batch fires: ``quiet_s`` after its latest root, at most ``batch_s``
+        after its first."""
+        return min(self.first_at + batch_s, max(self.first_at, self.last_at) + quiet_s)
 
     def add(self, vnfc: DownVnfc, root: str) -> None:
         entry = self.down.setdefault(vnfc.server.key, _Down(vnfc, set()))
@@ -121,6 +130,7 @@ class AutoHealer:
         lcm: LcmService,
         *,
         batch_s: float = 5.0,
+        quiet_s: float = QUIET_S,
         clock: Callable[[], float] = time.time,
         heal_enabled: Callable[[str], bool] | None = None,
         retries: int = RETRIES,
@@ -130,6 +140,7 @@ class AutoHealer:
         self.db = db
         self.lcm = lcm
         self.batch_s = batch_s
+        self.quiet_s = quiet_s
         self.clock = clock
         self.heal_enabled = heal_enabled
         self.retries = retries
@@ -156,6 +167,7 @@ class AutoHealer:
                     if batch is None:
                         batch = self._batches[vnfc.ns_instance_id] = _Batch(self.clock())
                     batch.add(vnfc, rc.fault_key)
+                    batch.last_at = self.clock()
             else:
                 self._raised.pop(rc.fault_key, None)
                 self._drop_root(rc.fault_key)
@@ -210,7 +222,7 @@ class AutoHealer:
             fresh = [
                 ns
                 for ns, b in self._batches.items()
-                if b.waiting_for is None and now >= b.first_at + self.batch_s
+                if b.waiting_for is None and now >= b.due_at(self.batch_s, self.quiet_s)
             ]
             waiting = {ns: b.waiting_for for ns, b in self._batches.items() if b.waiting_for}
         if not waiting:
@@ -554,7 +566,7 @@ class AutoHealer:
         now = self.clock()
         with self._lock:
             dues = [
-                b.first_at + self.batch_s - now
+                b.due_at(self.batch_s, self.quiet_s) - now
                 for b in self._batches.values()
                 if b.waiting_for is None
             ]

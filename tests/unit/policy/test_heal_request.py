@@ -62,3 +62,13 @@ def test_what_one_request_cannot_hold_waits() -> None:
     assert len(rest) == 10 and {v.down.vnfc.vnf_instance_id for v in rest} == {
         f"vnf-{i:03d}" for i in range(limits.MAX_LIST, limits.MAX_LIST + 5)
     }
+
+
+def test_a_batch_fires_after_a_quiet_second_or_at_the_window_end() -> None:
+    from nfvo.policy.heal import _Batch
+
+    single = _Batch(first_at=100.0, last_at=100.0)
+    assert single.due_at(5.0, 1.0) == 101.0  # one root: healed after the quiet second
+    stream = _Batch(first_at=100.0, last_at=104.5)
+    assert stream.due_at(5.0, 1.0) == 105.0  # roots keep coming: the window caps it
+    assert _Batch(first_at=100.0).due_at(5.0, 1.0) == 101.0  # no root time recorded yet
