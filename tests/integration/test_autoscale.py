@@ -422,3 +422,80 @@ def test_no_scale_in_within_ten_minutes_of_a_scale_out(
     assert all(b - a >= 120 for a, b in zip(out_at, out_at[1:], strict=False)), out_at
     directions = [o.params["scaleVnfData"][0]["scaleVnfType"] for o in _scale_ops(live, ns_id)]
     assert directions == ["SCALE_OUT"] * len(out_at)
+
+
+# --------------------------------------------------------------------------- the other guards
+
+
+class _Lcm:
+    """The LCM service, with ``start`` raising ``error`` (for the quota guard)."""
+
+    def __init__(self, real: Any, error: Exception | None = None) -> None:
+        self.real, self.error, self.catalog = real, error, real.catalog
+
+    def start(self, *args: Any, **kwargs: Any) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.real.start(*args, **kwargs)
+
+    def run(self, occ: Any) -> None:
+        self.real.run(occ)
+
+
+def test_no_data_quota_rate_limit_and_a_replayed_key(
+    web_ns: tuple[LiveApi, str, str, str],
+) -> None:
+    """No sample -> one NO_DATA decision (not low load: no scale-in); QuotaExceeded -> QUOTA
+    and no op; the rate limit -> RATE_LIMIT; an alert instance's key written twice ->
+    the second start is rolled back whole (no op, the NS not claimed)."""
+    from nfvo.errors import QuotaExceeded
+    from nfvo.policy.scaling import SCALE_IN, SCALE_OUT, DuplicateTrigger, trigger_key
+
+    live, _, ns_id, vnf_id = web_ns
+    pid = _policy(
+        live, ns_id, vnf_id, metric="v_cpu_usage_mean_vnf", scaleOutThreshold=80,
+        scaleInThreshold=20, cooldown=0,
+    )  # fmt: skip
+    assert live.services.policies is not None
+    [policy] = live.services.policies.scaling_policies()
+    clock = Clock(frozen=True)
+    clock.offset = 1000.0
+    monitor = Monitor(live.services.db, clock=clock)
+
+    def scaler(lcm: Any, **kw: Any) -> AutoScaler:
+        return AutoScaler(
+            live.services.db, lcm, monitor, live.services.policies.scaling_policies,  # type: ignore[union-attr]
+            clock=clock, **kw,
+        )  # fmt: skip
+
+    quiet = scaler(live.services.lcm)
+    for _ in range(5):  # no sample at all: one NO_DATA, never a scale-in
+        assert [d.reason.value for d in quiet.evaluate_once()] in (["NO_DATA"], [])
+    assert [d.reason for d in _decisions(live, pid)] == ["NO_DATA"]
+
+    quota = scaler(_Lcm(live.services.lcm, QuotaExceeded("tenant vCPU quota", quota="tenant")))
+    quota.observe(ns_id)
+    d = quota.decide(policy, SCALE_OUT, {})
+    assert d.reason.value == "QUOTA" and d.op_occ_id is None
+    assert _scale_ops(live, ns_id) == []
+
+    limited = scaler(live.services.lcm, rate_max=1)
+    limited.observe(ns_id)
+    assert limited.decide(policy, SCALE_OUT, {}).reason.value == "ACTED"
+    _wait_idle(live, ns_id, limited)
+    assert limited.decide(policy, SCALE_OUT, {}).reason.value == "RATE_LIMIT"
+    assert len(_scale_ops(live, ns_id)) == 1
+
+    key = trigger_key(pid, "fp", 0.0)
+    keyed = scaler(live.services.lcm)
+    keyed.observe(ns_id)
+    first = keyed.decide(policy, SCALE_OUT, {}, key=key)
+    assert first.reason.value == "ACTED"
+    _wait_idle(live, ns_id, keyed)
+    with pytest.raises(DuplicateTrigger):  # past the look-up: the insert itself refuses
+        scaler(live.services.lcm).decide(policy, SCALE_IN, {}, key=key)
+    assert len(_scale_ops(live, ns_id)) == 2
+    with live.services.db.session() as s:
+        ns = s.get(NsInstance, ns_id)
+        assert ns is not None and ns.current_op_id is None
+    assert _level(live, vnf_id) == 2

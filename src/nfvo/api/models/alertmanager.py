@@ -67,6 +67,6 @@ class AlertmanagerOutcome(Open):
     raised: int = Field(description="faults raised (first sight of a firing alert)")
     cleared: int = Field(description="faults cleared by this payload's resolved alerts")
     skipped: list[SkippedAlert]
-    scaling: list[ScalingOutcome] = Field(
-        default_factory=list, description="what each alert with scaling labels did"
+    scaling: list[ScalingOutcome] | None = Field(
+        None, description="what each alert with scaling labels did (absent: none had them)"
     )
