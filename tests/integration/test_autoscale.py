@@ -197,6 +197,25 @@ def test_policies_api_osm_criteria_bounds_and_tenant_scope(
     refused({"name": "x" * 300}, 400, "name")
     refused({"surprise": 1}, 400, "surprise")
     refused({"scale-out-threshold": float("1e300")}, 400, "scaleOutThreshold")
+
+    # another tenant's operator: the policy, its NS and its alerts are not there for it
+    tenant = c.post("/admin/v1/tenants", json={"name": "other"}).json()["id"]
+    user = {"clientId": "o-op", "clientSecret": "o-op-secret", "role": "operator"}
+    assert c.post("/admin/v1/users", json={**user, "tenantId": tenant}).status_code == 201
+    other = live.client_for("o-op", "o-op-secret")
+    assert other.get(f"{POLICIES}/{p['id']}").status_code == 404
+    assert other.get(POLICIES).json() == []
+    assert other.patch(f"{POLICIES}/{p['id']}", json={"enabled": True}).status_code == 404
+    assert other.delete(f"{POLICIES}/{p['id']}").status_code == 404
+    r = other.post(POLICIES, json=osm)
+    assert r.status_code == 400 and r.json()["field"] == "nsInstanceId", r.text
+    assert c.patch(f"{POLICIES}/{p['id']}", json={"enabled": True}).status_code == 200
+    alert = {"status": "firing", "labels": {"nfvo_policy_id": p["id"]}, "fingerprint": "t1"}
+    r = other.post("/monitoring/v1/alertmanager", json={"version": "4", "alerts": [alert]})
+    assert r.status_code == 200, r.text
+    assert r.json()["scaling"][0]["result"] == "SKIPPED", r.json()
+    assert _scale_ops(live, ns_id) == []
+
     assert c.delete(f"{POLICIES}/{p['id']}").status_code == 204
     assert c.get(f"{POLICIES}/{p['id']}").status_code == 404
 

@@ -180,7 +180,7 @@ class AutoScaler:
             self._wake.set()
 
     def _run(self) -> None:
-        last = 0.0
+        last, error = 0.0, ""
         while not self._stop.is_set():
             self._wake.wait(self.tick_s)
             self._wake.clear()
@@ -195,8 +195,12 @@ class AutoScaler:
                 if time.monotonic() >= self._next_resume:
                     self._next_resume = time.monotonic() + RESUME_EVERY_S
                     self.resume_stalled()
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the evaluator
-                log.exception("auto-scale evaluation failed")
+                error = ""
+            except Exception as exc:  # noqa: BLE001 - a database hiccup must not end it
+                text = f"{type(exc).__name__}: {exc}"[:500]
+                if text != error:  # logged once per change of the error, not every tick
+                    log.exception("auto-scale evaluation failed")
+                error = text
 
     # ------------------------------------------------------------------ evaluation
 

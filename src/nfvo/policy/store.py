@@ -19,6 +19,7 @@ every size is bounded; a scale-in threshold at or above the scale-out threshold 
 
 from __future__ import annotations
 
+import logging
 import math
 import uuid
 from collections.abc import Callable, Mapping
@@ -41,6 +42,8 @@ from nfvo.resources.service import Scope
 
 if TYPE_CHECKING:  # the catalog is optional
     from nfvo.catalog.service import CatalogService
+
+log = logging.getLogger(__name__)
 
 MAX_NAME = 255
 MAX_ID = 255
@@ -209,6 +212,7 @@ class PolicyStore:
         self.db = db
         self.descriptor_policies = descriptor_policies
         self.catalog = catalog
+        self._failed: dict[str, str] = {}  # NS -> the last error of its descriptor policies
 
     # -- what the auto-scaler reads ---------------------------------------------------
     def scaling_policies(self) -> list[ScalingPolicy]:
@@ -223,7 +227,13 @@ class PolicyStore:
                 ns_ids = list(s.scalars(q))
         for ns_id in ns_ids:
             assert self.descriptor_policies is not None
-            out += [p for p in self.descriptor_policies(ns_id) if p.enabled]
+            try:
+                out += [p for p in self.descriptor_policies(ns_id) if p.enabled]
+            except Exception as exc:  # noqa: BLE001 - one NS's descriptors must not stop all
+                text = f"{type(exc).__name__}: {exc}"[:500]
+                if self._failed.get(ns_id) != text:
+                    self._failed[ns_id] = text
+                    log.warning("scaling policies of NS %s not read: %s", ns_id, text)
         return out
 
     # -- the API -----------------------------------------------------------------------
