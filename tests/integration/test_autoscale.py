@@ -44,6 +44,13 @@ class Clock:
 def web_ns(live: LiveApi) -> Iterator[tuple[LiveApi, str, str, str]]:
     """(live, VIM id, NS id, web VNF instance id): the webapp NS on a sim VIM; the
     runtime's evaluator thread stopped."""
+    vim_id, ns_id, vnf_id = _instantiate(live)
+    assert live.services.scaler is not None
+    live.services.scaler.stop()
+    yield live, vim_id, ns_id, vnf_id
+
+
+def _instantiate(live: LiveApi) -> tuple[str, str, str]:
     for name in ("vnf-web", "vnf-db", "ns-webapp"):
         live.onboard("nsd" if name.startswith("ns") else "vnf", build_sample(name))
     c = live.client
@@ -56,13 +63,11 @@ def web_ns(live: LiveApi) -> Iterator[tuple[LiveApi, str, str, str]]:
     r = c.post(f"/nslcm/v2/ns_instances/{ns_id}/instantiate", json=body)
     assert r.status_code == 202, r.text
     assert wait_op(c, r.headers["location"])["operationState"] == "COMPLETED"
-    assert live.services.scaler is not None
-    live.services.scaler.stop()
     with live.services.db.session() as s:
         vnf_id = s.scalars(
             select(NsVnf.id).where(NsVnf.ns_instance_id == ns_id, NsVnf.vnf_profile_id == "vnf_web")
         ).one()
-    yield live, vim_id, ns_id, vnf_id
+    return vim_id, ns_id, vnf_id
 
 
 def _policy(live: LiveApi, ns_id: str, vnf_id: str, **body: Any) -> str:
@@ -313,6 +318,41 @@ def test_reaction_from_the_condition_and_from_a_webhook(
         _scale_in(live, ns_id, vnf_id)
     print(f"webhook -> op: max {max(took) * 1000:.0f} ms")  # noqa: T201
     assert max(took) <= 1.0, took
+
+
+def test_the_runtime_scales_out_on_a_sim_load_step(live: LiveApi) -> None:
+    """The whole path of a running nfvo: the sim VIM's load curve -> its monitoring source
+    -> the hub -> the runtime's evaluator -> an automatic SCALE op, then MAX_LEVEL."""
+    vim_id, ns_id, vnf_id = _instantiate(live)
+    pid = _policy(
+        live,
+        ns_id,
+        vnf_id,
+        metric="VCpuUsageMeanVnf",
+        scaleOutThreshold=80,
+        thresholdTime="3 s",
+        cooldown=0,
+        maxScaleLevel=1,
+    )
+    curve = {"pattern": "step", "base": 10, "after": 95, "at_s": 0}
+    r = live.client.put(
+        f"/admin/v1/vim_accounts/{vim_id}/sim/load",
+        json={"target": {"vnfInstanceId": vnf_id}, "curve": curve},
+    )
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 30
+    while not _scale_ops(live, ns_id):
+        assert time.monotonic() < deadline, [(d.reason, d.detail) for d in _decisions(live, pid)]
+        time.sleep(0.05)
+    [op] = _scale_ops(live, ns_id)
+    assert op.is_automatic_invocation
+    _wait_idle(live, ns_id)
+    assert _level(live, vnf_id) == 1
+    deadline = time.monotonic() + 10
+    while "MAX_LEVEL" not in [d.reason for d in _decisions(live, pid)]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert len(_scale_ops(live, ns_id)) == 1
 
 
 # --------------------------------------------------------------------------- acceptance 2
