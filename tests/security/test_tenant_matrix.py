@@ -123,6 +123,7 @@ PLAN_ITEM = "/admin/v1/action_plans/{plan_id}"
 ALARM_ITEM = "/nsfm/v1/alarms/{alarm_id}"
 PM_JOB = "/nspm/v2/pm_jobs/{pm_job_id}"
 THRESHOLD = "/nspm/v2/thresholds/{threshold_id}"
+POLICY_ITEM = "/admin/v1/policies/{policy_id}"
 MATRIX: dict[str, Entry] = {
     # public: no token needed, the same for every caller
     "GET /openapi.json": Entry(None, PUBLIC, 200),
@@ -242,6 +243,12 @@ MATRIX: dict[str, Entry] = {
     # the Alertmanager webhook: operators raise faults on their own tenant's resources (an
     # unsupported payload version changes nothing; docs/monitoring-alertmanager.md)
     "POST /monitoring/v1/alertmanager": Entry(None, OPERATOR, 422, body={"version": "3"}),
+    # auto-scaling policies: each its NS's tenant's; operators write, readers read
+    "POST /admin/v1/policies": Entry(None, OPERATOR, 400, body={}),
+    "GET /admin/v1/policies": Entry(None, READER, 200),
+    f"GET {POLICY_ITEM}": Entry("policy", READER, 200),
+    f"PATCH {POLICY_ITEM}": Entry("policy", OPERATOR, 400, body={"numberOfSteps": 0}),
+    f"DELETE {POLICY_ITEM}": Entry("policy", OPERATOR, 204, fresh=True),
 }
 
 
@@ -398,7 +405,38 @@ def _fresh(world: World, kind: str, owner: str) -> str:
         return _subscription(world.live, kind[4:], tenant)
     if kind in ("pm_job", "threshold"):
         return _pm_row(world, kind, owner)
+    if kind == "policy":
+        return _policy_row(world, owner)
     raise AssertionError(kind)
+
+
+def _policy_row(w: World, owner: str) -> str:
+    """An auto-scaling policy of ``owner``'s NS, stored as the API would."""
+    from nfvo.inventory.policies_repo import ScalingPolicyRow
+
+    row_id = str(uuid.uuid4())
+    with w.live.services.db.session() as s:
+        s.add(
+            ScalingPolicyRow(
+                id=row_id,
+                tenant_id=w.tenants.get(owner),
+                name="p",
+                ns_instance_id=w.ids[("ns", owner)],
+                target="NS",
+                aspect_id="a",
+                metric="byte_incoming",
+                aggregation="MEAN",
+                window_s=60.0,
+                out_threshold=1.0,
+                out_relation="GE",
+                in_relation="LE",
+                cooldown_out_s=0.0,
+                cooldown_in_s=0.0,
+                steps=1,
+                enabled=False,
+            )
+        )
+    return row_id
 
 
 def _pm_row(w: World, kind: str, owner: str) -> str:
@@ -486,6 +524,7 @@ def _owner_resources(w: World, owner: str) -> None:
         w.ids[(kind, owner)] = _pm_row(w, kind, owner)
     ns = c.get(f"/nslcm/v2/ns_instances/{w.ids[('ns', owner)]}").json()
     w.extra[f"vnfInstance:{owner}"] = ns["vnfInstance"][0]["id"]
+    w.ids[("policy", owner)] = _policy_row(w, owner)
     w.ids[("alarm", owner)] = _alarm(w, w.ids[("ns", owner)])
     plan = c.post(
         "/admin/v1/action_plans", json={"vimAccountId": vim, "goal": "server_consolidation"}
@@ -578,6 +617,7 @@ def world(
 
 ID_PARAMS = ("ns_id", "op_id", "subscription_id", "pkg_id", "tenant_id", "client_id")
 ID_PARAMS += ("vim_id", "sdn_id", "plan_id", "alarm_id", "pm_job_id", "report_id", "threshold_id")
+ID_PARAMS += ("policy_id",)
 
 
 def _url(world: World, route: str, kind: str | None, owner: str | None, fresh: bool) -> str:
@@ -935,6 +975,18 @@ BODY_CASES = [
         _b("ns"),
         422,
         "objectInstanceId",
+    ),
+    BodyCase(
+        "auto-scaling policy nsInstanceId",
+        "operator@A",
+        lambda w, i: (
+            "POST",
+            "/admin/v1/policies",
+            {"nsInstanceId": i, "aspectId": "a", "metric": "byte_incoming", "scaleOutThreshold": 1},
+        ),
+        _b("ns"),
+        400,
+        "nsInstanceId",
     ),
     BodyCase(
         "tenant_id of a VIM account a tenant admin registers",

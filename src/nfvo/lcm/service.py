@@ -182,11 +182,15 @@ class LcmService:
         tenant: str | None,
         *,
         automatic: bool = False,
+        bind: Callable[[Session, NsLcmOpOcc], None] | None = None,
     ) -> NsLcmOpOcc:
         """Create the op occurrence (STARTING) and start its durable workflow.
 
         ``automatic``: started by the policy engine (``isAutomaticInvocation: true``); it
-        goes through exactly the checks, claim and placement of a user's request."""
+        goes through exactly the checks, claim and placement of a user's request.
+        ``bind(session, occ)``: called in the transaction that claims the NS and creates the
+        op occurrence (the policy engine writes an alert's idempotency key there); when it
+        raises, nothing of the request remains and the error is raised."""
         if op not in SUPPORTED:
             raise Conflict(f"{op.value} is not available in this release")
         requests.check_request(op, params)
@@ -243,6 +247,8 @@ class LcmService:
             )
             if op is not OpType.INSTANTIATE:  # an instantiate's plan step places (and records)
                 placement.record(s, occ, decisions)
+            if bind is not None:
+                bind(s, occ)
             events.op_event(s, occ, start=True)
         engine.start(occ.id, occ.operation, occ.generation)
         return occ

@@ -13,7 +13,17 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the client commands to ``app``."""
-    from nfvo.cli.client import admin, auth, ns, ops, packages, plans, subscriptions, vim
+    from nfvo.cli.client import (
+        admin,
+        auth,
+        ns,
+        ops,
+        packages,
+        plans,
+        policies,
+        subscriptions,
+        vim,
+    )
 
     app.command(rich_help_panel="Client")(auth.login)
     app.command(rich_help_panel="Client")(auth.logout)
@@ -26,6 +36,7 @@ def register(app: typer.Typer) -> None:
         ("ns", ns.ns_app),
         ("op", ops.op_app),
         ("sub", subscriptions.sub_app),
+        ("policy", policies.policy_app),
         ("tenant", admin.tenant_app),
         ("user", admin.user_app),
         ("profile", auth.profile_app),
