@@ -2,8 +2,9 @@
 
 ``register`` adds them to the root typer app: ``login``/``logout``, and one group per API
 resource (``vim``, ``pkg``, ``nsd``, ``ns``, ``op``, ``sub``, ``tenant``, ``user``,
-``profile``). The modules import only the HTTP client, rich and typer (plus the CSAR
-builder for ``pkg build``), so a command starts fast and never needs the server's code.
+``profile``, ``policy``, ``quota``). The modules import only the HTTP client, rich and typer
+(plus the CSAR builder for ``pkg build``), so a command starts fast and never needs the
+server's code.
 """
 
 from __future__ import annotations
@@ -13,7 +14,17 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the client commands to ``app``."""
-    from nfvo.cli.client import admin, auth, ns, ops, packages, plans, subscriptions, vim
+    from nfvo.cli.client import (
+        admin,
+        auth,
+        ns,
+        ops,
+        packages,
+        plans,
+        policy,
+        subscriptions,
+        vim,
+    )
 
     app.command(rich_help_panel="Client")(auth.login)
     app.command(rich_help_panel="Client")(auth.logout)
@@ -29,6 +40,8 @@ def register(app: typer.Typer) -> None:
         ("tenant", admin.tenant_app),
         ("user", admin.user_app),
         ("profile", auth.profile_app),
+        ("policy", policy.policy_app),
+        ("quota", policy.quota_app),
     )
     for name, group in groups:
         group.info.no_args_is_help = True
