@@ -31,8 +31,8 @@ class DecisionLog:
         return row
 
 
-def view(row: PolicyDecisionRow) -> dict[str, Any]:
-    """The API view of a decision."""
+def view(row: PolicyDecisionRow, root: str = "") -> dict[str, Any]:
+    """The API view of a decision (``root``: the server's public root, links are absolute)."""
     return {
         "id": row.id,
         "kind": row.kind,
@@ -46,5 +46,5 @@ def view(row: PolicyDecisionRow) -> dict[str, Any]:
         "detail": row.detail or "",
         "inputs": dict(row.inputs or {}),
         "createdAt": row.created_at.isoformat(),
-        "_links": {"self": {"href": f"/admin/v1/policy_decisions/{row.id}"}},
+        "_links": {"self": {"href": f"{root}/admin/v1/policy_decisions/{row.id}"}},
     }

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from nfvo.errors import NotFound, QuotaExceeded
+from nfvo.errors import QuotaExceeded
 from nfvo.inventory.db import Database
 from nfvo.inventory.quotas_repo import (
     NS,
@@ -231,9 +231,15 @@ class QuotaService:
         self.db = db
 
     def view(
-        self, scope: str, subject_id: str, tenant_id: str | None, row: QuotaRow | None = None
+        self,
+        scope: str,
+        subject_id: str,
+        tenant_id: str | None,
+        row: QuotaRow | None = None,
+        root: str = "",
     ) -> dict[str, Any]:
-        """The quota of a subject (limits null when none is set) and its usage now."""
+        """The quota of a subject (limits null when none is set) and its usage now
+        (``root``: the server's public root, links are absolute)."""
         with self.db.session() as s:
             if row is None:
                 row = QuotaRepository(s).get(scope, subject_id)
@@ -251,11 +257,11 @@ class QuotaService:
             "maxRamMib": row.max_ram_mib if row is not None else None,
             "maxInstances": row.max_instances if row is not None else None,
             "usage": used.view(),
-            "_links": {"self": {"href": f"/admin/v1/quotas/{path}/{subject_id}"}},
+            "_links": {"self": {"href": f"{root}/admin/v1/quotas/{path}/{subject_id}"}},
         }
 
     def put(
-        self, scope: str, subject_id: str, tenant_id: str | None, limits: Limits
+        self, scope: str, subject_id: str, tenant_id: str | None, limits: Limits, root: str = ""
     ) -> dict[str, Any]:
         """Set (create or replace) the limits of a subject's quota."""
         values = {
@@ -285,7 +291,7 @@ class QuotaService:
                 break
             except IntegrityError:
                 continue
-        return self.view(scope, subject_id, tenant_id)
+        return self.view(scope, subject_id, tenant_id, root=root)
 
     def delete(self, scope: str, subject_id: str) -> None:
         """Remove a subject's quota (unlimited again); nothing to remove is no error."""
@@ -297,14 +303,6 @@ class QuotaService:
         with self.db.session() as s:
             return QuotaRepository(s).page(tenant, query)
 
-    def row_view(self, row: QuotaRow) -> dict[str, Any]:
+    def row_view(self, row: QuotaRow, root: str = "") -> dict[str, Any]:
         """The API view of a listed quota."""
-        return self.view(row.scope, row.subject_id, row.tenant_id, row)
-
-    def get_row(self, scope: str, subject_id: str) -> QuotaRow:
-        """A quota that is set (NotFound otherwise)."""
-        with self.db.session() as s:
-            row = QuotaRepository(s).get(scope, subject_id)
-        if row is None:
-            raise NotFound(f"no quota is set for {scope.lower()} {subject_id}")
-        return row
+        return self.view(row.scope, row.subject_id, row.tenant_id, row, root)

@@ -29,6 +29,12 @@ COLUMNS: Columns = {
 }
 
 
+def _root(request: Request) -> str:
+    """The server's public root (links are absolute URIs)."""
+    public = request.app.state.services.settings.public_url
+    return (public or str(request.base_url)).rstrip("/")
+
+
 @router.get("", responses=responses(200, array_of(m.PolicyDecision), "A page of decisions"))
 def list_decisions(
     request: Request, svc: Services = Depends(services), who: Principal = Depends(reader)
@@ -37,7 +43,7 @@ def list_decisions(
     return page_of(
         request,
         fetch=lambda page: log.page(who.tenant_id, page),
-        render_page=lambda rows: [view(r) for r in rows],
+        render_page=lambda rows: [view(r, _root(request)) for r in rows],
         page_size=svc.settings.page_size,
         default_excluded=[],
         mandatory=MANDATORY,
@@ -50,6 +56,10 @@ def list_decisions(
     responses=responses(200, m.PolicyDecision, "The decision", errors=(404,)),
 )
 def get_decision(
-    decision_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
+    decision_id: str,
+    request: Request,
+    svc: Services = Depends(services),
+    who: Principal = Depends(reader),
 ) -> JSONResponse:
-    return JSONResponse(view(DecisionLog(svc.db).get(decision_id, who.tenant_id)))
+    row = DecisionLog(svc.db).get(decision_id, who.tenant_id)
+    return JSONResponse(view(row, _root(request)))

@@ -27,6 +27,12 @@ COLUMNS: Columns = {
 }
 
 
+def _root(request: Request) -> str:
+    """The server's public root (links are absolute URIs)."""
+    public = request.app.state.services.settings.public_url
+    return (public or str(request.base_url)).rstrip("/")
+
+
 def _limits(body: m.QuotaLimits) -> Limits:
     return Limits(body.maxVcpus, body.maxRamMib, body.maxInstances)
 
@@ -39,7 +45,7 @@ def list_quotas(
     return page_of(
         request,
         fetch=lambda page: quotas.page(who.tenant_id, page),
-        render_page=lambda rows: [quotas.row_view(r) for r in rows],
+        render_page=lambda rows: [quotas.row_view(r, _root(request)) for r in rows],
         page_size=svc.settings.page_size,
         default_excluded=[],
         mandatory=MANDATORY,
@@ -53,10 +59,14 @@ def list_quotas(
     responses=responses(200, m.QuotaView, "The tenant's quota and usage", errors=(404,)),
 )
 def get_tenant_quota(
-    tenant_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
+    tenant_id: str,
+    request: Request,
+    svc: Services = Depends(services),
+    who: Principal = Depends(reader),
 ) -> JSONResponse:
     svc.resources.get_tenant(tenant_id, scope_of(who))
-    return JSONResponse(QuotaService(svc.db).view(TENANT, tenant_id, tenant_id))
+    view = QuotaService(svc.db).view(TENANT, tenant_id, tenant_id, root=_root(request))
+    return JSONResponse(view)
 
 
 @router.put(
@@ -66,11 +76,15 @@ def get_tenant_quota(
 def put_tenant_quota(
     tenant_id: str,
     body: m.QuotaLimits,
+    request: Request,
     svc: Services = Depends(services),
     _: Principal = Depends(_global_admin),
 ) -> JSONResponse:
     svc.resources.get_tenant(tenant_id, Scope(None))
-    return JSONResponse(QuotaService(svc.db).put(TENANT, tenant_id, tenant_id, _limits(body)))
+    quotas = QuotaService(svc.db)
+    return JSONResponse(
+        quotas.put(TENANT, tenant_id, tenant_id, _limits(body), root=_root(request))
+    )
 
 
 @router.delete(
@@ -92,10 +106,13 @@ def delete_tenant_quota(
     responses=responses(200, m.QuotaView, "The NS instance's quota and usage", errors=(404,)),
 )
 def get_ns_quota(
-    ns_id: str, svc: Services = Depends(services), who: Principal = Depends(reader)
+    ns_id: str,
+    request: Request,
+    svc: Services = Depends(services),
+    who: Principal = Depends(reader),
 ) -> JSONResponse:
     ns = svc.lcm.get(ns_id, who.tenant_id)
-    return JSONResponse(QuotaService(svc.db).view(NS, ns.id, ns.tenant_id))
+    return JSONResponse(QuotaService(svc.db).view(NS, ns.id, ns.tenant_id, root=_root(request)))
 
 
 @router.put(
@@ -105,11 +122,13 @@ def get_ns_quota(
 def put_ns_quota(
     ns_id: str,
     body: m.QuotaLimits,
+    request: Request,
     svc: Services = Depends(services),
     who: Principal = Depends(operator),
 ) -> JSONResponse:
     ns = svc.lcm.get(ns_id, who.tenant_id)
-    return JSONResponse(QuotaService(svc.db).put(NS, ns.id, ns.tenant_id, _limits(body)))
+    quotas = QuotaService(svc.db)
+    return JSONResponse(quotas.put(NS, ns.id, ns.tenant_id, _limits(body), root=_root(request)))
 
 
 @router.delete(
