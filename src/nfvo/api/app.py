@@ -30,6 +30,8 @@ from nfvo.api.routes import (
     placements,
     plans,
     policies,
+    policy_decisions,
+    quotas,
     sim,
     subscriptions,
 )
@@ -182,6 +184,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(sim.router)
     app.include_router(monitoring.router)
+    app.include_router(quotas.router)
+    app.include_router(policy_decisions.router)
     for major in ("v1", "v2"):
         app.include_router(
             nslcm.router, prefix=f"/nslcm/{major}", tags=["nslcm"], include_in_schema=major == "v2"

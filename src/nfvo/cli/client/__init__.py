@@ -2,8 +2,9 @@
 
 ``register`` adds them to the root typer app: ``login``/``logout``, and one group per API
 resource (``vim``, ``pkg``, ``nsd``, ``ns``, ``op``, ``sub``, ``tenant``, ``user``,
-``profile``). The modules import only the HTTP client, rich and typer (plus the CSAR
-builder for ``pkg build``), so a command starts fast and never needs the server's code.
+``profile``, ``policy``, ``quota``). The modules import only the HTTP client, rich and typer
+(plus the CSAR builder for ``pkg build``), so a command starts fast and never needs the
+server's code.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def register(app: typer.Typer) -> None:
         packages,
         plans,
         policies,
+        policy,
         subscriptions,
         vim,
     )
@@ -40,6 +42,7 @@ def register(app: typer.Typer) -> None:
         ("tenant", admin.tenant_app),
         ("user", admin.user_app),
         ("profile", auth.profile_app),
+        ("quota", policy.quota_app),
     )
     for name, group in groups:
         group.info.no_args_is_help = True

@@ -18,7 +18,10 @@ from nfvo.cli.client.errors import UsageError, handled
 from nfvo.cli.client.output import Format, details, emit
 
 POLICIES = "/admin/v1/policies"
-policy_app = typer.Typer(help="Auto-scaling policies: list, show, create, delete.")
+policy_app = typer.Typer(
+    help="The policy engine: auto-scaling policies (list, show, create, delete) and its "
+    "decisions (acted or declined, and why)."
+)
 
 COLUMNS = [
     ("ID", "id"),
