@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from nfvo.monitoring.fm import FaultManager
     from nfvo.monitoring.hub import Monitor
     from nfvo.monitoring.model import FaultEvent
+    from nfvo.policy.scaling import AutoScaler
+    from nfvo.policy.store import PolicyStore
     from nfvo.policy.window_timer import WindowScheduler
     from nfvo.policy.windows import WindowService
 
@@ -83,6 +85,8 @@ class Services:
     metrics: CurrentMetrics | None = None  # the current-value views of /admin/v1
     windows: WindowService | None = None  # availability windows (policy engine)
     window_timers: WindowScheduler | None = None  # their durable timers (while running)
+    policies: PolicyStore | None = None  # auto-scaling policies (/admin/v1/policies)
+    scaler: AutoScaler | None = None  # the auto-scaler (set while monitoring runs)
 
     def __post_init__(self) -> None:
         if self.metrics is None:
@@ -132,11 +136,18 @@ def build_services(settings: Settings) -> Services:
         notifications=notifications,
         action_plans=ActionPlanService(db, catalog, resources, lcm),
         pm=PmService(db, notifications),
+        policies=_policy_store(db, catalog),
     )
     from nfvo.policy.windows import PlanDrainer, WindowService
 
     svc.windows = WindowService(db, PlanDrainer(svc.action_plans), notify=svc.fault)
     return svc
+
+
+def _policy_store(db: Database, catalog: CatalogService) -> PolicyStore:
+    from nfvo.policy.store import PolicyStore
+
+    return PolicyStore(db, catalog=catalog)
 
 
 class Runtime:
@@ -281,6 +292,20 @@ class Runtime:
         sources = SourceManager(svc.resources, monitor)
         svc.sources = sources
         sources.start()
+        self._start_scaler(svc, monitor)
+
+    def _start_scaler(self, svc: Services, monitor: Monitor) -> None:
+        """The auto-scaler over the hub: every node takes scaling alerts; the evaluator
+        thread runs where operations run (not on an ``api`` node)."""
+        from nfvo.policy.scaling import AutoScaler
+
+        if svc.policies is None:
+            return
+        scaler = AutoScaler(svc.db, svc.lcm, monitor, svc.policies.scaling_policies)
+        svc.scaler = scaler
+        if self.settings.role != "api":
+            monitor.on_samples(scaler.on_samples)
+            scaler.start()
 
     def _start_windows(self, svc: Services) -> None:
         """The availability windows' timers (every role: a claim makes each event fire in
@@ -295,6 +320,9 @@ class Runtime:
         timers.start()
 
     def _stop_monitoring(self, svc: Services) -> None:
+        scaler, svc.scaler = svc.scaler, None
+        if scaler is not None:
+            scaler.stop()
         sources, svc.sources = svc.sources, None
         if sources is not None:
             sources.stop()

@@ -2,8 +2,9 @@
 
 ``register`` adds them to the root typer app: ``login``/``logout``, and one group per API
 resource (``vim``, ``pkg``, ``nsd``, ``ns``, ``op``, ``sub``, ``tenant``, ``user``,
-``profile``, ``window``). The modules import only the HTTP client, rich and typer (plus the CSAR
-builder for ``pkg build``), so a command starts fast and never needs the server's code.
+``profile``, ``policy``, ``quota``, ``window``). The modules import only the HTTP client,
+rich and typer (plus the CSAR builder for ``pkg build``), so a command starts fast and never
+needs the server's code.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ def register(app: typer.Typer) -> None:
         ops,
         packages,
         plans,
+        policies,
+        policy,
         subscriptions,
         vim,
         windows,
@@ -36,10 +39,12 @@ def register(app: typer.Typer) -> None:
         ("ns", ns.ns_app),
         ("op", ops.op_app),
         ("sub", subscriptions.sub_app),
+        ("policy", policies.policy_app),
         ("tenant", admin.tenant_app),
         ("user", admin.user_app),
         ("profile", auth.profile_app),
         ("window", windows.window_app),
+        ("quota", policy.quota_app),
     )
     for name, group in groups:
         group.info.no_args_is_help = True
