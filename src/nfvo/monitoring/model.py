@@ -111,6 +111,7 @@ class FaultKind(enum.StrEnum):
     VIM_UNREACHABLE = "VIM_UNREACHABLE"
     VIM_REACHABLE = "VIM_REACHABLE"
     ALERT = "ALERT"  # an external alert (Alertmanager); raw carries its labels
+    VNF_ALARM = "VNF_ALARM"  # a VNFM's VNF alarm (SOL003 VNF FM); raw carries the alarm
 
 
 @dataclass(frozen=True, slots=True)
