@@ -29,6 +29,7 @@ from nfvo.api.routes import (
     packages,
     placements,
     plans,
+    rca,
     sim,
     subscriptions,
 )
@@ -177,6 +178,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(placements.router)
     app.include_router(plans.router)
     app.include_router(action_plans.router)
+    app.include_router(rca.router)
     app.include_router(metrics.router)
     app.include_router(sim.router)
     app.include_router(monitoring.router)
