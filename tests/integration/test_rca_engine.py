@@ -274,3 +274,47 @@ def test_the_rca_view_and_its_tenant_scope(db: Database) -> None:
     assert gone["links"] == [{"source": 0, "target": 1, "relationshipType": "causes"}]
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(AlarmRow)) == 3
+
+
+def test_the_engine_thread_drains_once_ready_and_picks_up_stored_templates(
+    db: Database,
+) -> None:
+    from nfvo.policy.rca.store import TemplateStore
+
+    w = World(db, FakeGraph(ready=False), vim=VIM)
+    ns_id = str(uuid.uuid4())
+    w.vnfcs("h1", ns_id, "vnf-1", 2)
+    engine = RcaEngine(db, w.graph, FaultManager(db))  # stored templates: reloaded
+    engine.start()
+    try:
+        assert engine.handle(_host("h1")) is None
+        time.sleep(0.5)
+        assert _rows(db) == []  # no evaluation before the first snapshot
+        w.graph.ready = True
+        deadline = time.monotonic() + 5
+        while not _rows(db):
+            assert time.monotonic() < deadline, "the queued fault was not evaluated"
+            time.sleep(0.05)
+        assert len(_links(w.graph)) == 2
+        custom = """
+metadata: {version: 3, name: tag_hosts}
+entities:
+  a: {category: ALARM, type: HOST_DOWN}
+  host: {category: RESOURCE, type: host}
+scenarios:
+  - condition: a [on] host
+    actions:
+      - set_state: {target: host, state: TAGGED}
+"""
+        TemplateStore(db).create(custom)  # as another process would: the table changes
+        deadline = time.monotonic() + 5
+        while w.graph.g.nodes[f"host:{VIM}:h1"]["state"] != "TAGGED":
+            assert time.monotonic() < deadline, "the stored template was not picked up"
+            time.sleep(0.05)
+        TemplateStore(db).delete("tag_hosts")  # undone: the built-in's state again
+        deadline = time.monotonic() + 5
+        while w.graph.g.nodes[f"host:{VIM}:h1"]["state"] != "ERROR":
+            assert time.monotonic() < deadline, "the deleted template was not undone"
+            time.sleep(0.05)
+    finally:
+        engine.stop()

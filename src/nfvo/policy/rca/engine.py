@@ -256,7 +256,7 @@ class RcaEngine:
                     vnfcs = self._down_vnfcs(key)
                 self.evaluator.alarm_removed(key)
         out = self.faults.clear(event.key)
-        if out.roots or vnfcs:
+        if out.roots:  # it was mapped as a root: its listeners heard of it
             self._tell(RootCause(event.key, event.resource, event.kind, False, event.timestamp,
                                  vnfcs, dict(out.roots)))  # fmt: skip
         return out
@@ -319,23 +319,23 @@ class RcaEngine:
         return {t: roots for t in sorted(targets) if (roots := self._roots(t))}
 
     def _down_vnfcs(self, root: str) -> tuple[DownVnfc, ...]:
-        """The VNFCs root alarm ``root`` takes down: its own server (a server fault), the
-        servers its matches mark down, and the marked-down servers its causal closure is on."""
+        """The VNFCs root alarm ``root`` takes down: its own server (a server fault) and the
+        servers the matches of its causal closure (itself and the alarms it causes) mark
+        down. Read from the evaluator's effects, not the vertices' flags, which a graph
+        reload resets."""
         g = self.graph.g
         attrs = g.nodes[root]
         servers: set[str] = set()
         if attrs.get("type") in _SERVER_FAULTS:
             servers.add(attrs.get("resource", ""))
-        servers |= self.evaluator.marked_down_by(root)
         seen, todo = {root}, deque([root])
         while todo:
-            for nxt in successors(g, todo.popleft(), CAUSES):
+            alarm = todo.popleft()
+            servers |= self.evaluator.marked_down_by(alarm)
+            for nxt in successors(g, alarm, CAUSES):
                 if nxt not in seen:
                     seen.add(nxt)
                     todo.append(nxt)
-                    res = g.nodes[nxt].get("resource")
-                    if res in g and g.nodes[res].get("marked_down"):
-                        servers.add(res)
         out = [self._vnfc(s) for s in sorted(servers) if s in g]
         return tuple(v for v in out if v is not None)
 
