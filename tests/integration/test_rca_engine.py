@@ -318,3 +318,24 @@ scenarios:
             time.sleep(0.05)
     finally:
         engine.stop()
+
+
+def test_a_root_explained_later_is_demoted_to_a_symptom(db: Database) -> None:
+    w = World(db, FakeGraph(), vim=VIM)
+    ns_id = str(uuid.uuid4())
+    w.vnfcs("h1", ns_id, "vnf-1", 2)
+    clock = Clock()
+    engine, heard = _engine(db, w.graph, clock)
+    engine.handle(_vnf_alarm("vnf-1", "early"))
+    clock.now += engine.hold_s
+    engine.release_held()  # nothing explained it in time: a notified root
+    (early,) = _rows(db)
+    assert early.is_root_cause and early.revision == 1
+    engine.handle(_host("h1"))
+    rows = {r.fault_key: r for r in _rows(db)}
+    host, vnf = rows[f"host:host:{VIM}:h1"], rows["vnffm:early"]
+    assert host.is_root_cause and host.correlated_alarm_ids == [vnf.id]
+    assert not vnf.is_root_cause and vnf.correlated_alarm_ids == [host.id]
+    assert vnf.revision == 2 and vnf.changed_at is not None  # the representation changed
+    assert _notes(db) == {"AlarmNotification": 2}  # nothing more for the demotion
+    assert [rc.fault_key for rc in heard] == ["vnffm:early", f"host:host:{VIM}:h1"]

@@ -59,6 +59,7 @@ __all__ = ["GraphPort", "RcaEngine"]
 
 MAX_PENDING = 100_000  # faults queued before the first snapshot (oldest dropped beyond)
 MAX_RCA_NODES = 2000  # alarms one RCA answer shows
+TEMPLATES_POLL_S = 1.0  # how often stored templates are checked for a change
 HOLD_KINDS = frozenset({FaultKind.VNF_ALARM})  # symptom-prone: held before they are mapped
 _SERVER_FAULTS = (FaultKind.SERVER_CRASHED, FaultKind.SERVER_GONE)
 _CAUSES_OF = {FaultKind.HOST_DOWN: "host down", FaultKind.VIM_UNREACHABLE: "VIM unreachable"}
@@ -131,11 +132,13 @@ class RcaEngine:
 
     def _run(self) -> None:
         next_resync = time.monotonic() + self.resync_s
+        next_templates = time.monotonic()
         while not self._stop.wait(0.2):
             try:
                 self.drain()
                 self.release_held()
-                if self._own_templates:
+                if self._own_templates and time.monotonic() >= next_templates:
+                    next_templates = time.monotonic() + TEMPLATES_POLL_S
                     self.reload_templates_if_changed()
                 if time.monotonic() >= next_resync and self.graph.ready:
                     next_resync = time.monotonic() + self.resync_s
@@ -203,14 +206,16 @@ class RcaEngine:
             if resource in g:
                 self.graph.add_alarm(key, resource, **self._attrs(event))
                 changes = self.evaluator.alarm_added(key)
-                demoted = self._demoted(changes, key)
+                demoted = {
+                    self._fault_key(a): [self._fault_key(r) for r in rs]
+                    for a, rs in self._demoted(changes, key).items()
+                }
                 if event.kind in HOLD_KINDS and self.hold_s > 0 and not self._roots(key):
                     self._held[event.key] = (self.clock() + self.hold_s, event)
-        for alarm, its_roots in demoted.items():
-            self.faults.demote(self._fault_key(alarm), [self._fault_key(r) for r in its_roots])
-        if event.key in self._held:
-            return Outcome()
-        return self._map(event)
+        out = Outcome() if event.key in self._held else self._map(event)
+        for fault_key, root_keys in demoted.items():  # after: the roots' alarms exist now
+            self.faults.demote(fault_key, root_keys)
+        return out
 
     def _map(self, event: FaultEvent) -> Outcome:
         """Raise the nsfm alarms of a raised fault: a symptom's or a root's (and tell)."""
