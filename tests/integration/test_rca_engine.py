@@ -339,3 +339,23 @@ def test_a_root_explained_later_is_demoted_to_a_symptom(db: Database) -> None:
     assert vnf.revision == 2 and vnf.changed_at is not None  # the representation changed
     assert _notes(db) == {"AlarmNotification": 2}  # nothing more for the demotion
     assert [rc.fault_key for rc in heard] == ["vnffm:early", f"host:host:{VIM}:h1"]
+
+
+def test_faults_active_before_a_restart_are_put_back(db: Database) -> None:
+    w = World(db, FakeGraph(), vim=VIM)
+    ns_id = str(uuid.uuid4())
+    w.vnfcs("h1", ns_id, "vnf-1", 2)
+    first, _ = _engine(db, w.graph, Clock())
+    first.handle(_host("h1"))
+    # a restart: a new graph (no alarm vertices) and a new engine
+    w2 = World(db=None, graph=FakeGraph(), vim=VIM)
+    w2.vnfcs("h1", ns_id, "vnf-1", 2)
+    engine, heard = _engine(db, w2.graph, Clock())
+    engine.drain()
+    assert len(_links(w2.graph)) == 2  # the host alarm and what it deduces are back
+    engine.handle(_vnf_alarm("vnf-1", "after"))  # explained at once: a symptom
+    rows = {r.fault_key: r for r in _rows(db)}
+    assert not rows["vnffm:after"].is_root_cause
+    engine.handle(_host("h1", up=True))
+    assert _links(w2.graph) == [] and _alarms(w2.graph, True) == []
+    assert [rc.raised for rc in heard] == [False]

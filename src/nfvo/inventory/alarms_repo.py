@@ -187,6 +187,11 @@ class AlarmRepository:
                 return row
         return None
 
+    def active(self, limit: int) -> Sequence[AlarmRow]:
+        """Active alarms (of every NS), oldest first, at most ``limit``."""
+        q = select(AlarmRow).where(AlarmRow.active_key.is_not(None))
+        return self.s.scalars(q.order_by(AlarmRow.created_at, AlarmRow.id).limit(limit)).all()
+
     def active_of(self, ns_instance_id: str, fault_key: str) -> AlarmRow | None:
         """The active alarm of one NS and fault, if any."""
         key = active_digest(ns_instance_id, fault_key)

@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nfvo.errors import NotFound
+from nfvo.inventory.alarms_repo import AlarmRepository
 from nfvo.inventory.db import Database
 from nfvo.monitoring.fm import FaultManager, Outcome
 from nfvo.monitoring.model import FaultEvent, FaultKind, Resource, ResourceKind
@@ -59,6 +60,8 @@ __all__ = ["GraphPort", "RcaEngine"]
 
 MAX_PENDING = 100_000  # faults queued before the first snapshot (oldest dropped beyond)
 MAX_RCA_NODES = 2000  # alarms one RCA answer shows
+MAX_RESTORED = 10_000  # active alarms read back into the graph at the first snapshot
+_KINDS = frozenset(k.value for k in FaultKind)
 TEMPLATES_POLL_S = 1.0  # how often stored templates are checked for a change
 HOLD_KINDS = frozenset({FaultKind.VNF_ALARM})  # symptom-prone: held before they are mapped
 _SERVER_FAULTS = (FaultKind.SERVER_CRASHED, FaultKind.SERVER_GONE)
@@ -177,8 +180,13 @@ class RcaEngine:
     def _drain_locked(self) -> int:
         if not self._primed:
             self._primed = True
+            restored = self._restore()
             with self.graph.lock:
                 self.evaluator.resync()
+            if restored:
+                log.info(
+                    "rca: %d active fault(s) of the alarm list put back in the graph", restored
+                )
         with self._pending_lock:
             events = list(self._pending.values())
             self._pending.clear()
@@ -265,6 +273,33 @@ class RcaEngine:
             self._tell(RootCause(event.key, event.resource, event.kind, False, event.timestamp,
                                  vnfcs, dict(out.roots)))  # fmt: skip
         return out
+
+    def _restore(self) -> int:
+        """Put the faults whose nsfm alarms are active (raised before a restart) back in the
+        graph, so that what follows links to them and their clear undoes what they deduce."""
+        with self.db.session() as s:
+            rows = [
+                (r.fault_key, list(r.fault_details or []), r.perceived_severity, r.event_time)
+                for r in AlarmRepository(s).active(MAX_RESTORED)
+            ]
+        done = 0
+        with self.graph.lock:
+            g = self.graph.g
+            for fault_key, details, severity, at in rows:
+                key = ALARM_PREFIX + fault_key
+                facts = dict(d.split("=", 1) for d in details if isinstance(d, str) and "=" in d)
+                resource = facts.get("resource")
+                if key in g or resource not in g or facts.get("fault") not in _KINDS:
+                    continue
+                kind = FaultKind(facts["fault"])
+                self.graph.add_alarm(
+                    key, resource, category="ALARM", type=kind.value,
+                    name=_CAUSES_OF.get(kind, kind.value), severity=severity, deduced=False,
+                    fault_key=fault_key, raised_at=at.timestamp() if at else None,
+                    source=facts.get("source", ""), resource=resource,
+                )  # fmt: skip
+                done += 1
+        return done
 
     def _tell(self, rc: RootCause) -> None:
         if not rc.ns_ids:
