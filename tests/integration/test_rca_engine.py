@@ -359,3 +359,17 @@ def test_faults_active_before_a_restart_are_put_back(db: Database) -> None:
     engine.handle(_host("h1", up=True))
     assert _links(w2.graph) == [] and _alarms(w2.graph, True) == []
     assert [rc.raised for rc in heard] == [False]
+
+
+def test_a_fault_the_graph_does_not_place_is_a_root_told_once(db: Database) -> None:
+    w = World(db, FakeGraph(), vim=VIM)
+    ns_id = str(uuid.uuid4())
+    w.vnfcs("h1", ns_id, "vnf-1", 1)
+    w.graph.g.remove_node(f"ns:{ns_id}")  # e.g. the graph has not seen this NS yet
+    engine, heard = _engine(db, w.graph, Clock())
+    alert = FaultEvent(Resource(ResourceKind.NS, ns_id), FaultKind.ALERT, Severity.MAJOR, 0.0, "t")
+    assert len(engine.handle(alert).raised) == 1
+    assert engine.handle(alert).raised == []  # a repeat
+    assert [rc.raised for rc in heard] == [True]
+    (row,) = _rows(db)
+    assert row.is_root_cause

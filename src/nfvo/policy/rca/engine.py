@@ -240,7 +240,7 @@ class RcaEngine:
         out = self.faults.raise_alarms(event, root_of=root_keys)
         if roots:
             self.counts["symptoms"] += 1
-        else:
+        elif out.raised or vnfcs:  # not a repeat of a fault the graph does not place
             self.counts["roots"] += 1
             self._tell(RootCause(event.key, event.resource, event.kind, True, event.timestamp,
                                  vnfcs, dict(out.roots)))  # fmt: skip
