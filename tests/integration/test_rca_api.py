@@ -180,3 +180,20 @@ def _tenant(live: LiveApi) -> str:
     r = live.client.post("/admin/v1/tenants", json={"name": f"t-{uuid.uuid4().hex[:6]}"})
     assert r.status_code == 201, r.text
     return r.json()["id"]
+
+
+def test_the_rca_view_without_an_engine_is_the_alarms_correlation(live: LiveApi) -> None:
+    c = live.client
+    assert c.get("/admin/v1/rca", params={"alarmId": "no-such-alarm"}).status_code == 404
+    w = World(live.services.db, FakeGraph(), vim="vim-none")
+    ns_id = str(uuid.uuid4())
+    w.vnfcs("h1", ns_id, "vnf-n", 1, tenant="t-n")
+    event = FaultEvent(Resource(ResourceKind.NS, ns_id), FaultKind.ALERT, Severity.MAJOR, 0.0, "t")
+    (alarm_id,) = FaultManager(live.services.db).handle(event).raised
+    view = c.get("/admin/v1/rca", params={"alarmId": alarm_id}).json()
+    assert view["inspectedIndex"] == 0 and view["links"] == []
+    assert [n["nsfmAlarmId"] for n in view["nodes"]] == [alarm_id]
+    assert view["nodes"][0]["isRootCause"] and not view["nodes"][0]["cleared"]
+    other = _user(live, _tenant(live))
+    assert other.get("/admin/v1/rca", params={"alarmId": alarm_id}).status_code == 404
+    assert _user(live, "t-n").get("/admin/v1/rca", params={"alarmId": alarm_id}).status_code == 200
