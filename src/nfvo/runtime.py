@@ -46,6 +46,8 @@ from nfvo.vnfm.builtin import BuiltinVnfm
 if TYPE_CHECKING:
     from nfvo.monitoring.fm import FaultManager
     from nfvo.monitoring.hub import Monitor
+    from nfvo.policy.scaling import AutoScaler
+    from nfvo.policy.store import PolicyStore
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,8 @@ class Services:
     sample_store: SampleStore | None = None
     faults: FaultManager | None = None  # nsfm: alarms raised and cleared from fault events
     metrics: CurrentMetrics | None = None  # the current-value views of /admin/v1
+    policies: PolicyStore | None = None  # auto-scaling policies (/admin/v1/policies)
+    scaler: AutoScaler | None = None  # the auto-scaler (set while monitoring runs)
 
     def __post_init__(self) -> None:
         if self.metrics is None:
@@ -122,7 +126,14 @@ def build_services(settings: Settings) -> Services:
         notifications=notifications,
         action_plans=ActionPlanService(db, catalog, resources, lcm),
         pm=PmService(db, notifications),
+        policies=_policy_store(db, catalog),
     )
+
+
+def _policy_store(db: Database, catalog: CatalogService) -> PolicyStore:
+    from nfvo.policy.store import PolicyStore
+
+    return PolicyStore(db, catalog=catalog)
 
 
 class Runtime:
@@ -263,8 +274,25 @@ class Runtime:
         sources = SourceManager(svc.resources, monitor)
         svc.sources = sources
         sources.start()
+        self._start_scaler(svc, monitor)
+
+    def _start_scaler(self, svc: Services, monitor: Monitor) -> None:
+        """The auto-scaler over the hub: every node takes scaling alerts; the evaluator
+        thread runs where operations run (not on an ``api`` node)."""
+        from nfvo.policy.scaling import AutoScaler
+
+        if svc.policies is None:
+            return
+        scaler = AutoScaler(svc.db, svc.lcm, monitor, svc.policies.scaling_policies)
+        svc.scaler = scaler
+        if self.settings.role != "api":
+            monitor.on_samples(scaler.on_samples)
+            scaler.start()
 
     def _stop_monitoring(self, svc: Services) -> None:
+        scaler, svc.scaler = svc.scaler, None
+        if scaler is not None:
+            scaler.stop()
         sources, svc.sources = svc.sources, None
         if sources is not None:
             sources.stop()

@@ -39,6 +39,8 @@ from nfvo.api.app import create_app
 from nfvo.inventory.models import LccnSubscriptionRow, NsLcmOpOcc
 from nfvo.monitoring.fm import FaultManager
 from nfvo.monitoring.model import FaultEvent, FaultKind, Resource, ResourceKind, Severity
+from nfvo.policy import decisions
+from nfvo.policy.decisions import Kind, Reason
 from nfvo.samples.synthetic import nsd_package, vnf_package
 
 # --------------------------------------------------------------------------- the matrix
@@ -47,7 +49,7 @@ PUBLIC, READER, OPERATOR, ADMIN, GLOBAL_ADMIN = 0, 1, 2, 3, 4
 ROLE_RANK = {"reader": READER, "operator": OPERATOR, "admin": ADMIN}
 # what a tenant caller sees of each kind of resource: its own only, or its own and shared
 OWN_ONLY = {"ns", "op", "ns_idle", "sub_nslcm", "sub_vnfpkgm", "sub_nsd", "tenant", "user"}
-OWN_ONLY |= {"action_plan", "alarm", "sub_nsfm", "pm_job", "threshold"}
+OWN_ONLY |= {"action_plan", "alarm", "sub_nsfm", "pm_job", "threshold", "decision"}
 OWN_AND_SHARED = {"vim", "sdn", "vnf", "nsd", "pnfd"}
 
 
@@ -123,6 +125,9 @@ PLAN_ITEM = "/admin/v1/action_plans/{plan_id}"
 ALARM_ITEM = "/nsfm/v1/alarms/{alarm_id}"
 PM_JOB = "/nspm/v2/pm_jobs/{pm_job_id}"
 THRESHOLD = "/nspm/v2/thresholds/{threshold_id}"
+POLICY_ITEM = "/admin/v1/policies/{policy_id}"
+QUOTA_TENANT = "/admin/v1/quotas/tenants/{tenant_id}"
+QUOTA_NS = "/admin/v1/quotas/ns_instances/{ns_id}"
 MATRIX: dict[str, Entry] = {
     # public: no token needed, the same for every caller
     "GET /openapi.json": Entry(None, PUBLIC, 200),
@@ -256,6 +261,24 @@ MATRIX: dict[str, Entry] = {
     "POST /admin/v1/rca_templates": Entry(None, GLOBAL_ADMIN, 422, body={}),
     "GET /admin/v1/rca_templates/{name}": Entry(None, READER, 404),
     "DELETE /admin/v1/rca_templates/{name}": Entry(None, GLOBAL_ADMIN, 404),
+    # auto-scaling policies: each its NS's tenant's; operators write, readers read
+    "POST /admin/v1/policies": Entry(None, OPERATOR, 400, body={}),
+    "GET /admin/v1/policies": Entry(None, READER, 200),
+    f"GET {POLICY_ITEM}": Entry("policy", READER, 200),
+    f"PATCH {POLICY_ITEM}": Entry("policy", OPERATOR, 400, body={"numberOfSteps": 0}),
+    f"DELETE {POLICY_ITEM}": Entry("policy", OPERATOR, 204, fresh=True),
+    # quotas: a tenant's is set by global admins, an NS's by operators of its tenant; readers
+    # read what they see (an all-unlimited quota written or removed changes no outcome)
+    "GET /admin/v1/quotas": Entry(None, READER, 200),
+    f"GET {QUOTA_TENANT}": Entry("tenant", READER, 200),
+    f"PUT {QUOTA_TENANT}": Entry("tenant", GLOBAL_ADMIN, 200, body={}),
+    f"DELETE {QUOTA_TENANT}": Entry("tenant", GLOBAL_ADMIN, 204),
+    f"GET {QUOTA_NS}": Entry("ns", READER, 200),
+    f"PUT {QUOTA_NS}": Entry("ns", OPERATOR, 200, body={}),
+    f"DELETE {QUOTA_NS}": Entry("ns", OPERATOR, 204),
+    # the policy engine's decision log: read-only, a decision is its NS's tenant's
+    "GET /admin/v1/policy_decisions": Entry(None, READER, 200),
+    "GET /admin/v1/policy_decisions/{decision_id}": Entry("decision", READER, 200),
 }
 
 
@@ -412,7 +435,38 @@ def _fresh(world: World, kind: str, owner: str) -> str:
         return _subscription(world.live, kind[4:], tenant)
     if kind in ("pm_job", "threshold"):
         return _pm_row(world, kind, owner)
+    if kind == "policy":
+        return _policy_row(world, owner)
     raise AssertionError(kind)
+
+
+def _policy_row(w: World, owner: str) -> str:
+    """An auto-scaling policy of ``owner``'s NS, stored as the API would."""
+    from nfvo.inventory.policies_repo import ScalingPolicyRow
+
+    row_id = str(uuid.uuid4())
+    with w.live.services.db.session() as s:
+        s.add(
+            ScalingPolicyRow(
+                id=row_id,
+                tenant_id=w.tenants.get(owner),
+                name="p",
+                ns_instance_id=w.ids[("ns", owner)],
+                target="NS",
+                aspect_id="a",
+                metric="byte_incoming",
+                aggregation="MEAN",
+                window_s=60.0,
+                out_threshold=1.0,
+                out_relation="GE",
+                in_relation="LE",
+                cooldown_out_s=0.0,
+                cooldown_in_s=0.0,
+                steps=1,
+                enabled=False,
+            )
+        )
+    return row_id
 
 
 def _pm_row(w: World, kind: str, owner: str) -> str:
@@ -500,7 +554,16 @@ def _owner_resources(w: World, owner: str) -> None:
         w.ids[(kind, owner)] = _pm_row(w, kind, owner)
     ns = c.get(f"/nslcm/v2/ns_instances/{w.ids[('ns', owner)]}").json()
     w.extra[f"vnfInstance:{owner}"] = ns["vnfInstance"][0]["id"]
+    w.ids[("policy", owner)] = _policy_row(w, owner)
     w.ids[("alarm", owner)] = _alarm(w, w.ids[("ns", owner)])
+    w.ids[("decision", owner)] = decisions.record(
+        w.live.services.db,
+        kind=Kind.AUTO_SCALE,
+        reason=Reason.COOLDOWN,
+        action="SCALE_OUT",
+        ns_instance_id=w.ids[("ns", owner)],
+        tenant_id=w.tenants.get(owner),
+    )
     plan = c.post(
         "/admin/v1/action_plans", json={"vimAccountId": vim, "goal": "server_consolidation"}
     )
@@ -592,6 +655,8 @@ def world(
 
 ID_PARAMS = ("ns_id", "op_id", "subscription_id", "pkg_id", "tenant_id", "client_id")
 ID_PARAMS += ("vim_id", "sdn_id", "plan_id", "alarm_id", "pm_job_id", "report_id", "threshold_id")
+ID_PARAMS += ("policy_id",)
+ID_PARAMS += ("decision_id",)
 
 
 def _url(world: World, route: str, kind: str | None, owner: str | None, fresh: bool) -> str:
@@ -949,6 +1014,18 @@ BODY_CASES = [
         _b("ns"),
         422,
         "objectInstanceId",
+    ),
+    BodyCase(
+        "auto-scaling policy nsInstanceId",
+        "operator@A",
+        lambda w, i: (
+            "POST",
+            "/admin/v1/policies",
+            {"nsInstanceId": i, "aspectId": "a", "metric": "byte_incoming", "scaleOutThreshold": 1},
+        ),
+        _b("ns"),
+        400,
+        "nsInstanceId",
     ),
     BodyCase(
         "tenant_id of a VIM account a tenant admin registers",

@@ -29,6 +29,9 @@ from nfvo.api.routes import (
     packages,
     placements,
     plans,
+    policies,
+    policy_decisions,
+    quotas,
     rca,
     sim,
     subscriptions,
@@ -179,9 +182,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(plans.router)
     app.include_router(action_plans.router)
     app.include_router(rca.router)
+    app.include_router(policies.router)
     app.include_router(metrics.router)
     app.include_router(sim.router)
     app.include_router(monitoring.router)
+    app.include_router(quotas.router)
+    app.include_router(policy_decisions.router)
     for major in ("v1", "v2"):
         app.include_router(
             nslcm.router, prefix=f"/nslcm/{major}", tags=["nslcm"], include_in_schema=major == "v2"

@@ -449,7 +449,7 @@ class RunningVnfc:
     has_server: bool
 
 
-def _after(
+def specs_after(
     specs: Mapping[str, VnfDeploymentSpec], changes: ChangeSet
 ) -> tuple[dict[str, VnfDeploymentSpec], set[str]]:
     """The NS's VNF specs once the change is applied, and the VNFs deployed anew."""
@@ -485,7 +485,7 @@ def place_changes(
     Hosts come from the last inventory sync plus what nfvo placed since (``sync``: re-synced
     first when stale); on a VIM with no synced host, the VIM places them itself.
     ``decisions`` receives the optimizer's decision per VIM (the failed one too)."""
-    after, fresh = _after(specs, changes)
+    after, fresh = specs_after(specs, changes)
     running = {(c.vnf_instance_id, c.vdu_id, c.index): c for c in vnfcs if c.has_server}
     healed = {
         (c.vnf_instance_id, c.vdu_id, c.index): c

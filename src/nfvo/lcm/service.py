@@ -34,6 +34,7 @@ from nfvo.lcm.states import (
     Trigger,
     transition,
 )
+from nfvo.policy import quotas
 from nfvo.query import PageQuery
 from nfvo.resources.service import ResourceService, Scope
 from nfvo.vnfm.base import VnfDeploymentSpec
@@ -182,11 +183,15 @@ class LcmService:
         tenant: str | None,
         *,
         automatic: bool = False,
+        bind: Callable[[Session, NsLcmOpOcc], None] | None = None,
     ) -> NsLcmOpOcc:
         """Create the op occurrence (STARTING) and start its durable workflow.
 
         ``automatic``: started by the policy engine (``isAutomaticInvocation: true``); it
-        goes through exactly the checks, claim and placement of a user's request."""
+        goes through exactly the checks, claim and placement of a user's request.
+        ``bind(session, occ)``: called in the transaction that claims the NS and creates the
+        op occurrence (the policy engine writes an alert's idempotency key there); when it
+        raises, nothing of the request remains and the error is raised."""
         if op not in SUPPORTED:
             raise Conflict(f"{op.value} is not available in this release")
         requests.check_request(op, params)
@@ -208,20 +213,58 @@ class LcmService:
         current = self.get(ns_id, tenant)
         # validated now; placed once the NS is claimed (a busy NS is refused without placing)
         placing: Callable[[], dict[str, placement.VimDecision]] | None = None
+        asked = quotas.Usage()
         if op is OpType.INSTANTIATE and current.ns_state == NsState.NOT_INSTANTIATED:
-            placing = self._check_instantiate(current, params)
+            placing, asked = self._check_instantiate(current, params)
         change_set = ChangeSet()
         if (
             op in (OpType.SCALE, OpType.HEAL, OpType.UPDATE)
             and current.ns_state == NsState.INSTANTIATED
         ):
-            change_set, placing = self._changes(current, op, params)
+            change_set, placing, asked = self._changes(current, op, params)
         op_id = str(uuid.uuid4())
+        for attempt in range(quotas.MAX_ATTEMPTS):
+            try:
+                occ = self._open(
+                    current, op, params, op_id, change_set, placing, asked, automatic, bind
+                )
+                break
+            except quotas.Contended:
+                if attempt + 1 == quotas.MAX_ATTEMPTS:
+                    raise Conflict(
+                        f"other operations of tenant {current.tenant_id} kept taking quota "
+                        "while this one was checked; retry"
+                    ) from None
+        engine.start(occ.id, occ.operation, occ.generation)
+        return occ
+
+    def _open(
+        self,
+        current: NsInstance,
+        op: OpType,
+        params: dict[str, Any],
+        op_id: str,
+        change_set: ChangeSet,
+        placing: Callable[[], dict[str, placement.VimDecision]] | None,
+        asked: quotas.Usage,
+        automatic: bool,
+        bind: Callable[[Session, NsLcmOpOcc], None] | None,
+    ) -> NsLcmOpOcc:
+        """One transaction: claim the NS, check and reserve quota, place, record the op
+        occurrence (quotas.Contended: a concurrent claim of the tenant took quota; retry)."""
+        ns_id = current.id
         with self.db.session() as s:
             repo = NsRepository(s)
             if not repo.claim(ns_id, op_id, _NEEDS[op]):
                 s.rollback()
                 self._refuse(repo.get(ns_id), ns_id, op)
+            quotas.reserve(
+                s,
+                ns_instance_id=ns_id,
+                tenant_id=current.tenant_id,
+                op_occ_id=op_id,
+                asked=asked,
+            )
             decisions: dict[str, placement.VimDecision] = {}
             if placing is not None:
                 try:
@@ -243,8 +286,9 @@ class LcmService:
             )
             if op is not OpType.INSTANTIATE:  # an instantiate's plan step places (and records)
                 placement.record(s, occ, decisions)
+            if bind is not None:
+                bind(s, occ)
             events.op_event(s, occ, start=True)
-        engine.start(occ.id, occ.operation, occ.generation)
         return occ
 
     def start_migration(
@@ -302,12 +346,13 @@ class LcmService:
 
     def _check_instantiate(
         self, ns: NsInstance, params: dict[str, Any]
-    ) -> Callable[[], dict[str, placement.VimDecision]] | None:
+    ) -> tuple[Callable[[], dict[str, placement.VimDecision]] | None, quotas.Usage]:
         """Refuse an INSTANTIATE that cannot succeed before any op occurrence exists: unknown
         flavour or level, a bad parameter, a day-0 file the package lacks (400); a VIM account
         that does not exist or is in ERROR, VDUs no host can take under the descriptors'
-        rules (422). Returns the placement check (PlacementFailed), run once the NS is claimed;
-        the same planning and placement run again in the operation."""
+        rules (422). Returns the placement check (PlacementFailed), run once the NS is claimed
+        (the same planning and placement run again in the operation), and what the plan asks
+        of the quotas."""
         nsd, vnfds = self.catalog.ns_descriptors(ns.nsd_info_id)
         ns_vim = (params.get("additionalParamsForNs") or {}).get("vimAccountId")
         default_vim = None if ns_vim else self._default_vim(ns.tenant_id)
@@ -322,9 +367,10 @@ class LcmService:
             )
         except PlanError as exc:
             raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
+        asked = quotas.of_specs(vnf.spec for vnf in ns_plan.vnfs)
         resources = self.resources
         if resources is None:
-            return None
+            return None, asked
         seen: set[str] = set()
         for vnf in ns_plan.vnfs:
             vim_id = vnf.spec.vim_account_id
@@ -354,7 +400,7 @@ class LcmService:
             placement.place_plan(ns_plan, vnfds, nsd, resources, sync=False, decisions=decisions)
             return decisions
 
-        return place
+        return place, asked
 
     def _default_vim(self, tenant_id: str | None) -> str | None:
         """The VIM an NS without a named one uses: the first ENABLED one its tenant sees."""
@@ -365,10 +411,11 @@ class LcmService:
 
     def _changes(
         self, ns: NsInstance, op: OpType, params: dict[str, Any]
-    ) -> tuple[ChangeSet, Callable[[], dict[str, placement.VimDecision]] | None]:
-        """Validated change set of a SCALE/HEAL/UPDATE request (400 naming the field), and
-        the placement of the VDU instances it adds or recreates (run once the NS is claimed:
-        it writes their hosts into the change set, PlacementFailed when some fit nowhere)."""
+    ) -> tuple[ChangeSet, Callable[[], dict[str, placement.VimDecision]] | None, quotas.Usage]:
+        """Validated change set of a SCALE/HEAL/UPDATE request (400 naming the field), the
+        placement of the VDU instances it adds or recreates (run once the NS is claimed:
+        it writes their hosts into the change set, PlacementFailed when some fit nowhere),
+        and what it asks of the quotas (the specs after minus before: a heal asks nothing)."""
         nsd, vnfds = self.catalog.ns_descriptors(ns.nsd_info_id)
 
         def replan(
@@ -400,9 +447,11 @@ class LcmService:
             )
         except PlanError as exc:
             raise BadRequest(f"{exc.field}: {exc.message}", field=exc.field) from None
+        specs = {v.id: codec.from_json(VnfDeploymentSpec, v.spec) for v in vnfs}
+        asked = quotas.delta(specs, placement.specs_after(specs, change_set)[0])
         resources, flavour_id = self.resources, ns.flavour_id
         if resources is None or flavour_id is None:
-            return change_set, None
+            return change_set, None, asked
         running = [
             placement.RunningVnfc(
                 c.vnf_instance_id, c.vdu_id, c.idx, c.key, c.host, bool(c.server_id)
@@ -410,7 +459,6 @@ class LcmService:
             for rows in vnfcs.values()
             for c in rows
         ]
-        specs = {v.id: codec.from_json(VnfDeploymentSpec, v.spec) for v in vnfs}
 
         def place() -> dict[str, placement.VimDecision]:
             decisions: dict[str, placement.VimDecision] = {}
@@ -427,7 +475,7 @@ class LcmService:
             )
             return decisions
 
-        return change_set, place
+        return change_set, place, asked
 
     def _replan(
         self,

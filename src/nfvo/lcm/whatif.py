@@ -153,7 +153,7 @@ class WhatIfService:
                 f"SCALE needs an NS in INSTANTIATED; NS instance {ns_id} is {ns.ns_state}"
             )
         started = time.perf_counter()
-        change_set, place = self.lcm._changes(ns, OpType.SCALE, dict(scale))
+        change_set, place, _ = self.lcm._changes(ns, OpType.SCALE, dict(scale))
         failure = None
         decisions: dict[str, placement.VimDecision] = {}
         if place is not None:

@@ -37,6 +37,7 @@ class Reason(enum.StrEnum):
     DISABLED = "DISABLED"  # auto-scale/heal disabled (policy or is_auto*_enabled)
     NOT_READY = "NOT_READY"  # the NS is not INSTANTIATED, or the topology not yet known
     REFUSED = "REFUSED"  # LCM refused the operation (the detail says why)
+    CLEARED = "CLEARED"  # the fault cleared, or what it took down was replaced, before acting
 
 
 class Kind(enum.StrEnum):

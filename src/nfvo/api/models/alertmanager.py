@@ -46,6 +46,20 @@ class SkippedAlert(Open):
     reason: str = Field(description="unknown_resource | no_resource_label | ambiguous_resource")
 
 
+class ScalingOutcome(Open):
+    """The guarded scale decision one alert with scaling labels took."""
+
+    fingerprint: str
+    result: str = Field(
+        description="ACTED, a declining reason (COOLDOWN, IN_FLIGHT, MAX_LEVEL ...), "
+        "DUPLICATE (this alert instance already started an operation) or SKIPPED"
+    )
+    policyId: str | None = None
+    direction: str | None = None
+    nsLcmOpOccId: str | None = None
+    detail: str | None = None
+
+
 class AlertmanagerOutcome(Open):
     """What the payload did."""
 
@@ -53,3 +67,6 @@ class AlertmanagerOutcome(Open):
     raised: int = Field(description="faults raised (first sight of a firing alert)")
     cleared: int = Field(description="faults cleared by this payload's resolved alerts")
     skipped: list[SkippedAlert]
+    scaling: list[ScalingOutcome] | None = Field(
+        None, description="what each alert with scaling labels did (absent: none had them)"
+    )

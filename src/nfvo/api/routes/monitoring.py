@@ -78,8 +78,13 @@ def alertmanager(
     who: Principal = Depends(operator),
 ) -> JSONResponse:
     payload = parse_payload(body)  # whole, before anything is applied
+    # scaling alerts first: the guarded decision is taken at once (docs/autoscale.md)
+    scaling = svc.scaler.on_alerts(payload.alerts, who.tenant_id) if svc.scaler else []
     outcome = webhook_of(request, svc).handle(payload, who.tenant_id)
-    return JSONResponse(outcome.as_json())
+    body = outcome.as_json()
+    if scaling:  # only when some alert carried scaling labels
+        body["scaling"] = scaling
+    return JSONResponse(body)
 
 
 def vnffm_of(request: Request, svc: Services) -> VnfFmReceiver:

@@ -2,8 +2,9 @@
 
 ``register`` adds them to the root typer app: ``login``/``logout``, and one group per API
 resource (``vim``, ``pkg``, ``nsd``, ``ns``, ``op``, ``sub``, ``tenant``, ``user``,
-``profile``). The modules import only the HTTP client, rich and typer (plus the CSAR
-builder for ``pkg build``), so a command starts fast and never needs the server's code.
+``profile``, ``policy``, ``quota``). The modules import only the HTTP client, rich and typer
+(plus the CSAR builder for ``pkg build``), so a command starts fast and never needs the
+server's code.
 """
 
 from __future__ import annotations
@@ -13,7 +14,18 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the client commands to ``app``."""
-    from nfvo.cli.client import admin, auth, ns, ops, packages, plans, subscriptions, vim
+    from nfvo.cli.client import (
+        admin,
+        auth,
+        ns,
+        ops,
+        packages,
+        plans,
+        policies,
+        policy,
+        subscriptions,
+        vim,
+    )
 
     app.command(rich_help_panel="Client")(auth.login)
     app.command(rich_help_panel="Client")(auth.logout)
@@ -26,9 +38,11 @@ def register(app: typer.Typer) -> None:
         ("ns", ns.ns_app),
         ("op", ops.op_app),
         ("sub", subscriptions.sub_app),
+        ("policy", policies.policy_app),
         ("tenant", admin.tenant_app),
         ("user", admin.user_app),
         ("profile", auth.profile_app),
+        ("quota", policy.quota_app),
     )
     for name, group in groups:
         group.info.no_args_is_help = True
