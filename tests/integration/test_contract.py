@@ -305,6 +305,8 @@ def test_openapi_document_declares_models_and_every_status(live: LiveApi) -> Non
                 or path.endswith("subscriptions")
                 or path in ("/admin/v1/plans", "/admin/v1/capacity")  # as an instantiate: 422
                 or path == "/monitoring/v1/alertmanager"  # another payload version, a bad date
+                or path == "/monitoring/v1/vnffm/notifications"  # a date that is not RFC 3339
+                or path == "/admin/v1/rca_templates"  # a template that does not validate
                 or path.startswith("/admin/v1/policies")  # unknown aspect or metric, in >= out
             ), (method, path)
             for code in ("400", "401", "403", "500"):

@@ -260,6 +260,20 @@ MATRIX: dict[str, Entry] = {
     # the Alertmanager webhook: operators raise faults on their own tenant's resources (an
     # unsupported payload version changes nothing; docs/monitoring-alertmanager.md)
     "POST /monitoring/v1/alertmanager": Entry(None, OPERATOR, 422, body={"version": "3"}),
+    # VNF alarms from a VNFM (SOL003 VNF FM callback): an unknown notification type is a 400
+    # that changes nothing; the callback test answers 204
+    "POST /monitoring/v1/vnffm/notifications": Entry(
+        None, OPERATOR, 400, body={"notificationType": "Bogus"}
+    ),
+    "GET /monitoring/v1/vnffm/notifications": Entry(None, OPERATOR, 204),
+    # root-cause analysis: no alarmId is a 400 (the alarm's tenant scope is tested in
+    # tests/integration/test_rca_api.py); templates are read by all, changed by global admins
+    # only (an invalid one is a 422, an unknown name a 404: nothing changes)
+    "GET /admin/v1/rca": Entry(None, READER, 400),
+    "GET /admin/v1/rca_templates": Entry(None, READER, 200),
+    "POST /admin/v1/rca_templates": Entry(None, GLOBAL_ADMIN, 422, body={}),
+    "GET /admin/v1/rca_templates/{name}": Entry(None, READER, 404),
+    "DELETE /admin/v1/rca_templates/{name}": Entry(None, GLOBAL_ADMIN, 404),
     # auto-scaling policies: each its NS's tenant's; operators write, readers read
     "POST /admin/v1/policies": Entry(None, OPERATOR, 400, body={}),
     "GET /admin/v1/policies": Entry(None, READER, 200),

@@ -32,6 +32,7 @@ from nfvo.api.routes import (
     policies,
     policy_decisions,
     quotas,
+    rca,
     sim,
     subscriptions,
     windows,
@@ -182,6 +183,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(plans.router)
     app.include_router(action_plans.router)
     app.include_router(windows.router)
+    app.include_router(rca.router)
     app.include_router(policies.router)
     app.include_router(metrics.router)
     app.include_router(sim.router)

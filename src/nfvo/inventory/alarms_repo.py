@@ -149,6 +149,54 @@ class AlarmRepository:
             self.s.refresh(row)
         return bool(done)
 
+    def correlate(
+        self,
+        alarm_id: str,
+        at: datetime,
+        *,
+        add: Sequence[str] = (),
+        is_root_cause: bool | None = None,
+        limit: int = 1000,
+    ) -> AlarmRow | None:
+        """Add ``add`` to an alarm's ``correlatedAlarmIds`` (at most ``limit`` kept) and set
+        ``isRootCause`` when given: a conditional UPDATE on the revision read, retried when
+        another caller (an acknowledgement) moved it on. None when no such alarm."""
+        for _ in range(10):
+            row = self.s.get(AlarmRow, alarm_id)
+            if row is None:
+                return None
+            self.s.refresh(row)
+            ids = list(row.correlated_alarm_ids or [])
+            ids += [i for i in add if i not in ids and i != alarm_id][: max(0, limit - len(ids))]
+            root = row.is_root_cause if is_root_cause is None else is_root_cause
+            if ids == list(row.correlated_alarm_ids or []) and root == row.is_root_cause:
+                return row
+            done = self.s.execute(
+                update(AlarmRow)
+                .where(AlarmRow.id == alarm_id, AlarmRow.revision == row.revision)
+                .values(
+                    correlated_alarm_ids=ids,
+                    is_root_cause=root,
+                    changed_at=at,
+                    revision=AlarmRow.revision + 1,
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if done:
+                self.s.refresh(row)
+                return row
+        return None
+
+    def active(self, limit: int) -> Sequence[AlarmRow]:
+        """Active alarms (of every NS), oldest first, at most ``limit``."""
+        q = select(AlarmRow).where(AlarmRow.active_key.is_not(None))
+        return self.s.scalars(q.order_by(AlarmRow.created_at, AlarmRow.id).limit(limit)).all()
+
+    def active_of(self, ns_instance_id: str, fault_key: str) -> AlarmRow | None:
+        """The active alarm of one NS and fault, if any."""
+        key = active_digest(ns_instance_id, fault_key)
+        return self.s.scalar(select(AlarmRow).where(AlarmRow.active_key == key))
+
     def get(self, alarm_id: str, tenant: str | None) -> AlarmRow | None:
         """One alarm the caller sees (a global caller sees all; a tenant its NSs')."""
         row = self.s.get(AlarmRow, alarm_id)

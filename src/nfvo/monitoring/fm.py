@@ -12,6 +12,14 @@ changes the alarm, so the durable delivery worker sends exactly what committed.
 longer exist are removed) and tells every nsfm subscriber with an
 AlarmListRebuiltNotification; :func:`attach` runs it once when the manager is wired to the
 hub (start-up), notifying only when something was removed.
+
+With root-cause analysis (``nfvo.policy.rca.engine.RcaEngine``, which then is the hub's
+fault listener instead of :meth:`FaultManager.handle`), a fault is raised either as a root
+(:meth:`FaultManager.raise_alarms` without ``root_of``: ``isRootCause`` true, notified) or as
+a symptom of root faults (``root_of``: ``isRootCause`` false, not notified, its
+``correlatedAlarmIds`` naming the root's alarm of the same NS, and the root's naming it). A
+root alarm raised earlier can become a symptom (:meth:`FaultManager.demote`). A symptom's
+clear is not notified either (its raise never was).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -63,10 +71,16 @@ _PROBABLE_CAUSE = {
     FaultKind.VIM_UNREACHABLE: "VIM unreachable",
     FaultKind.ALERT: "external alert",
     FaultKind.MAINTENANCE_NOTICE: "availability window ends: the resource will sleep",
+    FaultKind.VNF_ALARM: "VNF alarm",
 }
+EVENT_TYPES = frozenset(
+    {"COMMUNICATIONS_ALARM", "PROCESSING_ERROR_ALARM", "ENVIRONMENTAL_ALARM", "QOS_ALARM"}
+    | {"EQUIPMENT_ALARM"}
+)
 MAX_DETAILS = 20  # faultDetails entries kept from one event
 MAX_DETAIL = 255  # characters of one entry
 MAX_CAUSE = 255  # characters of probableCause
+MAX_CORRELATED = 1000  # correlatedAlarmIds kept on one alarm
 
 
 def _utc(epoch: float) -> datetime:
@@ -91,10 +105,12 @@ def fault_details(event: FaultEvent) -> list[str]:
 
 @dataclass
 class Outcome:
-    """What one event did: the ids of the alarms it raised and cleared."""
+    """What one event did: the ids of the alarms it raised and cleared, and per NS instance
+    the root-cause alarm (``isRootCause`` true) it raised, found already active, or cleared."""
 
     raised: list[str] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
+    roots: dict[str, str] = field(default_factory=dict)
 
 
 class AlarmStore:
@@ -149,24 +165,66 @@ class FaultManager(AlarmStore):
             return self.clear(event.key)
         return self.raise_alarms(event)
 
-    def raise_alarms(self, event: FaultEvent) -> Outcome:
-        """One alarm per affected NS for ``event``'s fault, each unless already active."""
+    def raise_alarms(self, event: FaultEvent, *, root_of: Sequence[str] = ()) -> Outcome:
+        """One alarm per affected NS for ``event``'s fault, each unless already active.
+
+        Without ``root_of`` the fault is a root cause: each new alarm is notified. With
+        ``root_of`` (the fault keys of the root faults it is a symptom of) each alarm is
+        stored with ``isRootCause`` false and not notified, correlated both ways with the
+        active alarms of those root faults in the same NS."""
         out = Outcome()
         now = _utc(self.clock())
         with self.db.session() as s:
             repo = AlarmRepository(s)
             for hit in impact.affected(s, event.resource):
                 row = self._new_row(event, hit, now)
+                roots = self._root_ids(repo, hit.ns_instance_id, root_of)
+                if root_of:
+                    row.is_root_cause = False
+                    row.correlated_alarm_ids = roots[:MAX_CORRELATED]
                 if repo.raise_once(row):
-                    nsfm.enqueue_alarm_event(s, nsfm.alarm_notification(row), row, now=now)
                     out.raised.append(row.id)
+                    if not root_of:
+                        nsfm.enqueue_alarm_event(s, nsfm.alarm_notification(row), row, now=now)
+                    for root_id in roots:
+                        repo.correlate(root_id, now, add=[row.id], limit=MAX_CORRELATED)
+                else:
+                    row = repo.active_of(hit.ns_instance_id, event.key) or row
+                if row.is_root_cause:
+                    out.roots[hit.ns_instance_id] = row.id
         if out.raised:
             log.info("fault %s raised %d alarm(s)", event.key, len(out.raised))
         return out
 
+    @staticmethod
+    def _root_ids(repo: AlarmRepository, ns_id: str, root_of: Sequence[str]) -> list[str]:
+        found = (repo.active_of(ns_id, key) for key in root_of)
+        return [r.id for r in found if r is not None]
+
+    def demote(self, fault_key: str, root_of: Sequence[str]) -> list[str]:
+        """The active alarms of ``fault_key`` become symptoms of the root faults
+        ``root_of`` (root cause found after they were raised): ``isRootCause`` false,
+        correlated both ways with the roots' alarms of the same NS. Returns the ids changed."""
+        changed: list[str] = []
+        now = _utc(self.clock())
+        with self.db.session() as s:
+            repo = AlarmRepository(s)
+            for row in repo.active_of_fault(fault_key):
+                roots = self._root_ids(repo, row.ns_instance_id, root_of)
+                if not roots:
+                    continue
+                repo.correlate(row.id, now, add=roots, is_root_cause=False, limit=MAX_CORRELATED)
+                for root_id in roots:
+                    repo.correlate(root_id, now, add=[row.id], limit=MAX_CORRELATED)
+                changed.append(row.id)
+        return changed
+
     def _new_row(self, event: FaultEvent, hit: impact.Impact, now: datetime) -> AlarmRow:
         kind = event.resource.kind
         cause = event.probable_cause or _PROBABLE_CAUSE.get(event.kind, event.kind.value)
+        event_type = _EVENT_TYPE.get(kind, PROCESSING_ERROR_ALARM)
+        if event.raw.get("eventType") in EVENT_TYPES:  # as the source (a VNFM) typed it
+            event_type = str(event.raw["eventType"])
         return AlarmRow(
             id=str(uuid.uuid4()),
             ns_instance_id=hit.ns_instance_id,
@@ -174,7 +232,7 @@ class FaultManager(AlarmStore):
             fault_key=event.key,
             fault_digest=fault_digest(event.key),
             active_key=active_digest(hit.ns_instance_id, event.key),
-            event_type=_EVENT_TYPE.get(kind, PROCESSING_ERROR_ALARM),
+            event_type=event_type,
             probable_cause=cause[:MAX_CAUSE],
             fault_type=event.kind.value,
             perceived_severity=event.severity.value,
@@ -192,14 +250,18 @@ class FaultManager(AlarmStore):
         )
 
     def clear(self, fault_key: str) -> Outcome:
-        """Clear every active alarm of ``fault_key`` (each notified once)."""
+        """Clear every active alarm of ``fault_key`` (each root-cause alarm notified once; a
+        symptom's clear is not notified, as its raise was not)."""
         out = Outcome()
         now = _utc(self.clock())
         with self.db.session() as s:
             repo = AlarmRepository(s)
             for row in repo.active_of_fault(fault_key):
                 if repo.clear(row, now):
-                    nsfm.enqueue_alarm_event(s, nsfm.alarm_cleared_notification(row), row, now=now)
+                    if row.is_root_cause:
+                        note = nsfm.alarm_cleared_notification(row)
+                        nsfm.enqueue_alarm_event(s, note, row, now=now)
+                        out.roots[row.ns_instance_id] = row.id
                     out.cleared.append(row.id)
         if out.cleared:
             log.info("fault %s cleared %d alarm(s)", fault_key, len(out.cleared))
@@ -237,8 +299,11 @@ class FaultSource(Protocol):
         """Register a fault listener."""
 
 
-def attach(monitor: FaultSource, db: Database, **options: Any) -> FaultManager:
-    """A fault manager registered as ``monitor``'s fault listener, after a start-up
+def attach(
+    monitor: FaultSource, db: Database, *, listen: bool = True, **options: Any
+) -> FaultManager:
+    """A fault manager registered as ``monitor``'s fault listener (unless ``listen`` is
+    false: root-cause analysis listens instead and calls the manager), after a start-up
     reconciliation of the alarm list (notified only when it removed alarms)."""
     manager = FaultManager(db, **options)
     try:
@@ -248,5 +313,6 @@ def attach(monitor: FaultSource, db: Database, **options: Any) -> FaultManager:
             manager.rebuild(notify=True)
     except Exception:  # noqa: BLE001 - a failed reconciliation must not stop monitoring
         log.exception("alarm list reconciliation failed")
-    monitor.on_fault(manager.handle)
+    if listen:
+        monitor.on_fault(manager.handle)
     return manager

@@ -113,6 +113,7 @@ class FaultKind(enum.StrEnum):
     ALERT = "ALERT"  # an external alert (Alertmanager); raw carries its labels
     # an availability window ends soon (WARNING; cleared when the resource wakes up)
     MAINTENANCE_NOTICE = "MAINTENANCE_NOTICE"
+    VNF_ALARM = "VNF_ALARM"  # a VNFM's VNF alarm (SOL003 VNF FM); raw carries the alarm
 
 
 @dataclass(frozen=True, slots=True)

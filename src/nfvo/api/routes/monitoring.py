@@ -4,6 +4,10 @@
 version 4) from an operator (or admin) client: a tenant's client raises faults on its own
 tenant's NS, VNF, servers and hosts of its own VIMs only; a global client on any. See
 docs/monitoring-alertmanager.md.
+
+``POST /monitoring/v1/vnffm/notifications`` is nfvo's callback for a VNFM's SOL003 VNF fault
+management subscription (``GET`` answers the VNFM's callback test with 204): VNF alarms
+become ``VNF_ALARM`` faults on the VNF instance (docs/rca.md).
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from nfvo.api.deps import Services, operator, services
 from nfvo.api.models import alertmanager as m
 from nfvo.api.models.openapi import request_body, responses
+from nfvo.api.models.rca import VnfFmNotification
 from nfvo.api.security import Principal
 from nfvo.monitoring.model import Sink
 from nfvo.monitoring.sources.alertmanager import (
@@ -25,6 +30,8 @@ from nfvo.monitoring.sources.alertmanager import (
     InventoryResolver,
     parse_payload,
 )
+from nfvo.monitoring.sources.vnffm import VnfFmReceiver
+from nfvo.monitoring.sources.vnffm import parse as parse_vnffm
 
 router = APIRouter(prefix="/monitoring/v1", tags=["monitoring"])
 _create = threading.Lock()
@@ -78,3 +85,41 @@ def alertmanager(
     if scaling:  # only when some alert carried scaling labels
         body["scaling"] = scaling
     return JSONResponse(body)
+
+
+def vnffm_of(request: Request, svc: Services) -> VnfFmReceiver:
+    """The application's VNF FM receiver (made on first use)."""
+    state = request.app.state
+    receiver = getattr(state, "vnffm", None)
+    if receiver is None:
+        with _create:
+            receiver = getattr(state, "vnffm", None)
+            if receiver is None:
+                receiver = state.vnffm = VnfFmReceiver(svc.db, lambda: monitor_of(svc))
+    return receiver
+
+
+@router.post(
+    "/vnffm/notifications",
+    status_code=204,
+    responses=responses(204, None, "Taken", errors=(422, 503)),
+    openapi_extra=request_body(VnfFmNotification),
+)
+def vnffm_notification(
+    request: Request,
+    body: Any = Body(...),
+    svc: Services = Depends(services),
+    who: Principal = Depends(operator),
+) -> Response:
+    note = parse_vnffm(body)  # whole, before anything is applied
+    vnffm_of(request, svc).handle(note, who.tenant_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/vnffm/notifications",
+    status_code=204,
+    responses=responses(204, None, "The callback test of a VNFM's subscription"),
+)
+def vnffm_callback_test(who: Principal = Depends(operator)) -> Response:
+    return Response(status_code=204)
