@@ -213,6 +213,8 @@ class PolicyStore:
         self.descriptor_policies = descriptor_policies
         self.catalog = catalog
         self._failed: dict[str, str] = {}  # NS -> the last error of its descriptor policies
+        # NS -> (its revision, its enabled descriptor policies): re-read only when it changed
+        self._descriptor_cache: dict[str, tuple[int, list[ScalingPolicy]]] = {}
 
     # -- what the auto-scaler reads ---------------------------------------------------
     def scaling_policies(self) -> list[ScalingPolicy]:
@@ -221,14 +223,25 @@ class PolicyStore:
         with self.db.session() as s:
             rows = ScalingPolicyRepository(s).active(NsState.INSTANTIATED)
             out = [to_policy(r) for r in rows]
-            ns_ids: list[str] = []
+            ns_rows: list[tuple[str, int]] = []
             if self.descriptor_policies is not None:
-                q = select(NsInstance.id).where(NsInstance.ns_state == NsState.INSTANTIATED)
-                ns_ids = list(s.scalars(q))
-        for ns_id in ns_ids:
+                q = select(NsInstance.id, NsInstance.revision).where(
+                    NsInstance.ns_state == NsState.INSTANTIATED
+                )
+                ns_rows = [(ns_id, rev) for ns_id, rev in s.execute(q)]
+        known = self._descriptor_cache
+        self._descriptor_cache = {}
+        for ns_id, revision in ns_rows:
             assert self.descriptor_policies is not None
+            hit = known.get(ns_id)
+            if hit is not None and hit[0] == revision:  # the NS did not change: same policies
+                self._descriptor_cache[ns_id] = hit
+                out += hit[1]
+                continue
             try:
-                out += [p for p in self.descriptor_policies(ns_id) if p.enabled]
+                found = [p for p in self.descriptor_policies(ns_id) if p.enabled]
+                self._descriptor_cache[ns_id] = (revision, found)
+                out += found
             except Exception as exc:  # noqa: BLE001 - one NS's descriptors must not stop all
                 text = f"{type(exc).__name__}: {exc}"[:500]
                 if self._failed.get(ns_id) != text:
