@@ -1,0 +1,1 @@
+"""Root-cause analysis: the entity graph of the inventory and the alarms reasoned over it."""
