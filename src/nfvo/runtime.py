@@ -46,6 +46,7 @@ from nfvo.vnfm.builtin import BuiltinVnfm
 if TYPE_CHECKING:
     from nfvo.monitoring.fm import FaultManager
     from nfvo.monitoring.hub import Monitor
+    from nfvo.policy.rca.graph import EntityGraph
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class Services:
     sample_store: SampleStore | None = None
     faults: FaultManager | None = None  # nsfm: alarms raised and cleared from fault events
     metrics: CurrentMetrics | None = None  # the current-value views of /admin/v1
+    rca_graph: EntityGraph | None = None  # RCA's entity graph (set while monitoring runs)
 
     def __post_init__(self) -> None:
         if self.metrics is None:
@@ -247,9 +249,11 @@ class Runtime:
         svc.pm.start()
 
     def _start_monitoring(self, svc: Services) -> None:
-        """The monitoring hub, the sample store listening to it and the per-VIM sources (a
-        source that fails to start is logged and retried, it never fails the start)."""
+        """The monitoring hub, the sample store listening to it, the per-VIM sources (a
+        source that fails to start is logged and retried, it never fails the start) and the
+        RCA entity graph."""
         from nfvo.monitoring.hub import Monitor
+        from nfvo.policy.rca.graph import EntityGraph
 
         monitor = Monitor(svc.db)
         monitor.start()
@@ -263,8 +267,14 @@ class Runtime:
         sources = SourceManager(svc.resources, monitor)
         svc.sources = sources
         sources.start()
+        graph = EntityGraph(svc.db)  # built by its own thread: the start does not wait
+        graph.start()
+        svc.rca_graph = graph
 
     def _stop_monitoring(self, svc: Services) -> None:
+        graph, svc.rca_graph = svc.rca_graph, None
+        if graph is not None:
+            graph.stop()
         sources, svc.sources = svc.sources, None
         if sources is not None:
             sources.stop()
