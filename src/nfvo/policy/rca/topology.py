@@ -218,6 +218,35 @@ def link(g: nx.MultiDiGraph, src: str, dst: str, label: str, **attrs: Any) -> No
     g.add_edge(src, dst, key=label, label=label, **attrs)
 
 
+# Building: tens of thousands of vertices and edges go into a graph no one else sees yet, so
+# they are written straight into networkx's adjacency dictionaries, as ``add_node`` and
+# ``add_edge`` of a MultiDiGraph write them (a vertex: its attribute dict and empty
+# successor and predecessor dicts; an edge: one key dict shared by both directions), without
+# their per-call checks and copies: a third of the build time at 10,000 VNFCs.
+
+
+def _put(g: nx.MultiDiGraph, key: str, attrs: dict[str, Any]) -> None:
+    """Add vertex ``key`` with ``attrs`` (taken as is), or update an existing one's."""
+    if key in g._node:
+        g._node[key].update(attrs)
+        return
+    g._succ[key] = {}
+    g._pred[key] = {}
+    g._node[key] = attrs
+
+
+def _link(g: nx.MultiDiGraph, src: str, dst: str, label: str, **attrs: Any) -> None:
+    """:func:`link` between two vertices that exist, in a graph being built."""
+    keyed = g._succ[src].get(dst)
+    if keyed is None:
+        keyed = g._succ[src][dst] = g._pred[dst][src] = {}
+    data = keyed.get(label)
+    if data is None:
+        keyed[label] = {"label": label, **attrs}
+    else:
+        data.update(attrs)
+
+
 class _Parents:
     """Finds or creates the VIM, zone and host vertices servers hang under."""
 
@@ -228,22 +257,22 @@ class _Parents:
         key = vim_key(vim_id)
         if key not in self.g:
             attrs = _resource(_VIM, vim_id, vim_id, vim_id, tenant_id=None, registered=False)
-            self.g.add_node(key, **attrs)
+            _put(self.g, key, attrs)
         return key
 
     def zone(self, vim_id: str, name: str) -> str:
         key = scoped_key(_ZONE, vim_id, name)
         if key not in self.g:
-            self.g.add_node(key, **_resource(_ZONE, name, vim_id, name))
-            link(self.g, self.vim(vim_id), key, CONTAINS)
+            _put(self.g, key, _resource(_ZONE, name, vim_id, name))
+            _link(self.g, self.vim(vim_id), key, CONTAINS)
         return key
 
     def host(self, vim_id: str, name: str, zone: str | None) -> str:
         key = scoped_key(_HOST, vim_id, name)
         if key not in self.g:
-            self.g.add_node(key, **_resource(_HOST, name, vim_id, name, zone=zone or None))
+            _put(self.g, key, _resource(_HOST, name, vim_id, name, zone=zone or None))
             parent = self.zone(vim_id, zone) if zone else self.vim(vim_id)
-            link(self.g, parent, key, CONTAINS)
+            _link(self.g, parent, key, CONTAINS)
         return key
 
     def of_server(self, vim_id: str, host: str | None, zone: str | None) -> str:
@@ -257,9 +286,10 @@ def add_infra(g: nx.MultiDiGraph, infra: Infra) -> None:
     edges (a host of no known zone hangs under its VIM)."""
     parents = _Parents(g)
     for vim_id, tenant, name, vim_type in infra.vims:
-        g.add_node(
+        _put(
+            g,
             vim_key(vim_id),
-            **_resource(
+            _resource(
                 _VIM, vim_id, vim_id, name, tenant_id=tenant, vim_type=vim_type, registered=True
             ),
         )
@@ -269,7 +299,7 @@ def add_infra(g: nx.MultiDiGraph, infra: Infra) -> None:
         parents.host(vim_id, name, zone)
     for vim_id, net_id, name in infra.networks:
         parents.vim(vim_id)
-        g.add_node(scoped_key(_NET, vim_id, net_id), **_network(net_id, vim_id, name))
+        _put(g, scoped_key(_NET, vim_id, net_id), _network(net_id, vim_id, name))
 
 
 def infra_keys(infra: Infra) -> frozenset[str]:
@@ -294,7 +324,7 @@ def add_ns(g: nx.MultiDiGraph, rows: NsRows) -> dict[str, set[str]]:
     ns_tenant: dict[str, str | None] = {}
     for ns_id, tenant, name, state in rows.ns:
         key = f"{_NS}:{ns_id}"
-        g.add_node(key, **_resource(_NS, ns_id, None, name, tenant_id=tenant, ns_state=state))
+        _put(g, key, _resource(_NS, ns_id, None, name, tenant_id=tenant, ns_state=state))
         owned[ns_id] = {key}
         ns_tenant[ns_id] = tenant
     vnfs: dict[str, tuple[str, str]] = {}  # vnf id -> (ns id, vim id)
@@ -302,9 +332,10 @@ def add_ns(g: nx.MultiDiGraph, rows: NsRows) -> dict[str, set[str]]:
         if ns_id not in owned:
             continue
         key = f"{_VNF}:{vnf_id}"
-        g.add_node(
+        _put(
+            g,
             key,
-            **_resource(
+            _resource(
                 _VNF,
                 vnf_id,
                 vim_id,
@@ -314,7 +345,7 @@ def add_ns(g: nx.MultiDiGraph, rows: NsRows) -> dict[str, set[str]]:
                 vnfd_id=vnfd,
             ),
         )
-        link(g, f"{_NS}:{ns_id}", key, COMPRISES)
+        _link(g, f"{_NS}:{ns_id}", key, COMPRISES)
         owned[ns_id].add(key)
         vnfs[vnf_id] = (ns_id, vim_id)
     nets = _add_networks(g, rows, vnfs, set(owned))
@@ -324,9 +355,10 @@ def add_ns(g: nx.MultiDiGraph, rows: NsRows) -> dict[str, set[str]]:
         ns_id = vnfs[vnf_id][0]
         key = scoped_key(_SERVER, vim_id, server_id)
         vnfc = vnfc_key.replace("/", "-")
-        g.add_node(
+        _put(
+            g,
             key,
-            **_resource(
+            _resource(
                 _SERVER,
                 server_id,
                 vim_id,
@@ -340,17 +372,18 @@ def add_ns(g: nx.MultiDiGraph, rows: NsRows) -> dict[str, set[str]]:
                 zone=zone or None,
             ),
         )
-        link(g, parents.of_server(vim_id, host, zone), key, CONTAINS)
-        link(g, f"{_VNF}:{vnf_id}", key, COMPRISES)
+        _link(g, parents.of_server(vim_id, host, zone), key, CONTAINS)
+        _link(g, f"{_VNF}:{vnf_id}", key, COMPRISES)
         owned[ns_id].add(key)
         cps = rows.cps.get(vnf_id, {})
         for cp_id, port_id in sorted((port_ids or {}).items()):
             if not port_id:
                 continue
             pkey = scoped_key(_PORT, vim_id, str(port_id))
-            g.add_node(
+            _put(
+                g,
                 pkey,
-                **_resource(
+                _resource(
                     _PORT,
                     str(port_id),
                     vim_id,
@@ -361,11 +394,11 @@ def add_ns(g: nx.MultiDiGraph, rows: NsRows) -> dict[str, set[str]]:
                     cp_id=cp_id,
                 ),
             )
-            link(g, pkey, key, ATTACHED)
+            _link(g, pkey, key, ATTACHED)
             owned[ns_id].add(pkey)
             net = nets.get((vnf_id, cps.get((vdu_id, cp_id), "")))
             if net is not None:
-                link(g, pkey, net, ATTACHED)
+                _link(g, pkey, net, ATTACHED)
     return owned
 
 
@@ -380,8 +413,8 @@ def _add_networks(
     def network(ns_id: str, vim_id: str, net_id: str, vl_id: str) -> str:
         key = scoped_key(_NET, vim_id, net_id)
         if key not in g:
-            g.add_node(key, **_network(net_id, vim_id, None))
-        link(g, f"{_NS}:{ns_id}", key, COMPRISES, vl_id=vl_id)
+            _put(g, key, _network(net_id, vim_id, None))
+        _link(g, f"{_NS}:{ns_id}", key, COMPRISES, vl_id=vl_id)
         return key
 
     for ns_id, vl_id, vim_id, net_id in rows.vls:
