@@ -422,6 +422,9 @@ def test_alarm_and_edge_helpers_refuse_what_does_not_exist(world: Database) -> N
     g.add_alarm("alarm:a", key("host", "h1"), severity="MAJOR")
     with pytest.raises(KeyError):
         g.add_alarm("alarm:b", "alarm:a")  # an alarm is not a resource
+    with pytest.raises(ValueError, match="resource vertex"):
+        g.add_alarm(key("host", "h2"), key("host", "h1"))  # nor a resource an alarm
+    assert g.vertex(key("host", "h2"))["category"] == "RESOURCE"  # type: ignore[index]
     with pytest.raises(ValueError, match="label"):
         g.add_edge("alarm:a", key("host", "h1"), "bogus")
     with pytest.raises(KeyError):

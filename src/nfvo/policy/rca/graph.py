@@ -245,11 +245,14 @@ class EntityGraph:
 
     def add_alarm(self, key: str, resource_key: str, **attrs: Any) -> None:
         """Add (or update) the alarm vertex ``key`` ``on`` the resource vertex
-        ``resource_key`` (KeyError when the graph has no such resource)."""
+        ``resource_key`` (KeyError when the graph has no such resource; ValueError when
+        ``key`` is a resource vertex)."""
         with self.lock:
             g = self.g
             if resource_key not in g or g.nodes[resource_key].get("category") == ALARM:
                 raise KeyError(f"no resource vertex {resource_key}")
+            if key in g and g.nodes[key].get("category") != ALARM:
+                raise ValueError(f"{key} is a resource vertex, not an alarm")
             if key in g:
                 old = g.nodes[key].get("resource")
                 if old != resource_key and g.has_edge(key, old, ON):
@@ -329,9 +332,11 @@ class EntityGraph:
             nodes = g._node  # the attribute dicts themselves: no view object per look-up
             servers = self._servers(g, resource_key)
             ns: dict[str, set[str]] = {}
-            for server in servers:
-                attrs = nodes[server]
-                vnf, ns_id = attrs.get("vnf_instance_id"), attrs.get("ns_instance_id")
+            pairs = {
+                (a.get("ns_instance_id"), a.get("vnf_instance_id"))
+                for a in map(nodes.__getitem__, servers)
+            }
+            for ns_id, vnf in pairs:
                 if vnf and ns_id:
                     if ns_id in ns:
                         ns[ns_id].add(vnf)
