@@ -113,9 +113,11 @@ class EntityGraph:
             owned = topo.add_ns(g, rows)
             topo.label_networks(g, (k for k, d in g.nodes(data=True) if d["type"] == "network"))
         with self.lock:
-            _carry_over(self.g, g)
+            old = self.g
+            _carry_over(old, g)
             self.g = g
             self.ready = True
+        del old  # freed here, not while readers wait for the lock
         self._infra, self._infra_keys = infra, topo.infra_keys(infra)
         self._agg, self._sigs, self._owned = agg, sigs, owned
         self._full_at = self.clock()
