@@ -47,6 +47,9 @@ if TYPE_CHECKING:
     from nfvo.monitoring.fm import FaultManager
     from nfvo.monitoring.hub import Monitor
     from nfvo.monitoring.model import FaultEvent
+    from nfvo.policy.heal import AutoHealer
+    from nfvo.policy.rca.engine import RcaEngine
+    from nfvo.policy.rca.graph import EntityGraph
     from nfvo.policy.scaling import AutoScaler
     from nfvo.policy.store import PolicyStore
     from nfvo.policy.window_timer import WindowScheduler
@@ -87,6 +90,9 @@ class Services:
     window_timers: WindowScheduler | None = None  # their durable timers (while running)
     policies: PolicyStore | None = None  # auto-scaling policies (/admin/v1/policies)
     scaler: AutoScaler | None = None  # the auto-scaler (set while monitoring runs)
+    rca_graph: EntityGraph | None = None  # RCA's entity graph (set while monitoring runs)
+    rca: RcaEngine | None = None  # root-cause analysis: the hub's fault listener
+    healer: AutoHealer | None = None  # auto-heal of root causes (worker roles)
 
     def __post_init__(self) -> None:
         if self.metrics is None:
@@ -276,19 +282,22 @@ class Runtime:
         svc.pm.start()
 
     def _start_monitoring(self, svc: Services) -> None:
-        """The monitoring hub, the sample store listening to it and the per-VIM sources (a
-        source that fails to start is logged and retried, it never fails the start)."""
+        """The monitoring hub, the sample store listening to it, root-cause analysis (the
+        hub's fault listener) with auto-heal, the per-VIM sources (a source that fails to
+        start is logged and retried, it never fails the start) and the auto-scaler."""
         from nfvo.monitoring.hub import Monitor
 
         monitor = Monitor(svc.db)
         monitor.start()
         svc.monitor = monitor
-        svc.faults = fm.attach(monitor, svc.db)  # nsfm alarms from every fault event
+        # nsfm alarms from every fault event, through root-cause analysis (registered below)
+        svc.faults = fm.attach(monitor, svc.db, listen=False)
         if self.settings.role != "api":  # one writer per deployment's workers, not per API node
             store = SampleStore(svc.db, retention_s=self.settings.sample_retention_seconds)
             monitor.on_samples(store.add)
             store.start()
             svc.sample_store = store
+        self._start_rca(svc, monitor)  # before the sources: no fault goes unheard
         sources = SourceManager(svc.resources, monitor)
         svc.sources = sources
         sources.start()
@@ -319,6 +328,32 @@ class Runtime:
         svc.window_timers = timers
         timers.start()
 
+    def _start_rca(self, svc: Services, monitor: Monitor) -> None:
+        """Root-cause analysis over the entity graph: THE fault listener of the hub (it
+        raises and clears the nsfm alarms through the fault manager); auto-heal acts on its
+        root causes where operations run (not on an ``api`` node)."""
+        from nfvo.policy import descriptors
+        from nfvo.policy.heal import AutoHealer
+        from nfvo.policy.rca.engine import RcaEngine
+        from nfvo.policy.rca.graph import EntityGraph
+
+        assert svc.faults is not None
+        graph = EntityGraph(svc.db)  # built by its own thread: the start does not wait
+        graph.start()
+        svc.rca_graph = graph
+        rca = RcaEngine(svc.db, graph, svc.faults)  # evaluates once the graph is ready
+        svc.rca = rca
+        if self.settings.role != "api":
+            db = svc.db
+            healer = AutoHealer(
+                db, svc.lcm, heal_enabled=lambda vnf: descriptors.autoheal_enabled(db, vnf)
+            )
+            rca.on_root_cause(healer.on_root)
+            healer.start()
+            svc.healer = healer
+        monitor.on_fault(rca.handle)
+        rca.start()
+
     def _stop_monitoring(self, svc: Services) -> None:
         scaler, svc.scaler = svc.scaler, None
         if scaler is not None:
@@ -326,6 +361,15 @@ class Runtime:
         sources, svc.sources = svc.sources, None
         if sources is not None:
             sources.stop()
+        healer, svc.healer = svc.healer, None
+        if healer is not None:
+            healer.stop()
+        rca, svc.rca = svc.rca, None
+        if rca is not None:
+            rca.stop()
+        graph, svc.rca_graph = svc.rca_graph, None
+        if graph is not None:
+            graph.stop()
         svc.faults = None
         monitor, svc.monitor = svc.monitor, None
         if monitor is not None:

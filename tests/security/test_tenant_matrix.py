@@ -221,6 +221,8 @@ MATRIX: dict[str, Entry] = {
     f"GET {VIM_ITEM}/metrics": Entry("vim", READER, 200),
     "GET /admin/v1/ns_instances/{ns_id}/metrics": Entry("ns", READER, 200),
     "GET /admin/v1/metrics": Entry(None, READER, 400),  # no resource: 400
+    # what a resource takes down (RCA entity graph), scoped as the metrics of one resource
+    "GET /admin/v1/impact": Entry(None, READER, 400),  # no resource: 400
     # sim fault injection and load curves: driven like the account itself, by operators
     f"POST {VIM_ITEM}/sim/faults": Entry(
         "vim", OPERATOR, 422, True, body={"kind": "HOST_DOWN", "host": "no-such-host"}

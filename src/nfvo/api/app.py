@@ -21,6 +21,7 @@ from nfvo.api.routes import (
     action_plans,
     admin,
     auth,
+    impact,
     metrics,
     monitoring,
     nsfm,
@@ -190,6 +191,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(monitoring.router)
     app.include_router(quotas.router)
     app.include_router(policy_decisions.router)
+    app.include_router(impact.router)
     for major in ("v1", "v2"):
         app.include_router(
             nslcm.router, prefix=f"/nslcm/{major}", tags=["nslcm"], include_in_schema=major == "v2"

@@ -1,2 +1,2 @@
-"""Root-cause analysis: templates over the entity graph, their evaluation with do/undo, and
-the mapping of root causes and symptoms to SOL005 nsfm alarms."""
+"""Root-cause analysis: the entity graph of the inventory, templates over it evaluated with
+do/undo, and the mapping of root causes and symptoms to SOL005 nsfm alarms."""
