@@ -373,3 +373,23 @@ def test_a_fault_the_graph_does_not_place_is_a_root_told_once(db: Database) -> N
     assert [rc.raised for rc in heard] == [True]
     (row,) = _rows(db)
     assert row.is_root_cause
+
+
+def test_servers_the_graph_learns_of_after_a_root_are_told_again(db: Database) -> None:
+    """A host fails just after an operation placed VNFCs on it, before the graph's poll read
+    them: once the graph has them, the root is told again with every VNFC it takes down
+    (auto-heal learns of them); a graph change that adds nothing tells nothing."""
+    w = World(db, FakeGraph(), vim=VIM)
+    ns_a = str(uuid.uuid4())
+    w.vnfcs("h1", ns_a, "vnf-1", 1, tenant="t-a")
+    engine, heard = _engine(db, w.graph, Clock())
+    engine.handle(_host("h1"))
+    [first] = heard
+    assert first.raised and [v.vnfc_id for v in first.vnfcs] == ["vdu1-0"]
+
+    w.vnfcs("h1", ns_a, "vnf-2", 2, tenant="t-a")  # what the graph's refresh brings in
+    assert engine.after_graph_change() == 1
+    [_, again] = heard
+    assert again.raised and again.fault_key == first.fault_key
+    assert sorted(v.vnf_instance_id for v in again.vnfcs) == ["vnf-1", "vnf-2", "vnf-2"]
+    assert engine.after_graph_change() == 0 and len(heard) == 2

@@ -107,6 +107,7 @@ class RcaEngine:
         self._pending_lock = threading.Lock()
         self._listeners: list[Callable[[RootCause], None]] = []
         self._primed = False
+        self._mark: tuple[int, int] = (-1, -1)  # the graph's (loads, refreshes) last evaluated
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.counts = {"events": 0, "queued": 0, "dropped": 0, "roots": 0, "symptoms": 0}
@@ -140,6 +141,8 @@ class RcaEngine:
             try:
                 self.drain()
                 self.release_held()
+                if self.graph.ready and self._graph_mark() != self._mark:
+                    self.after_graph_change()
                 if self._own_templates and time.monotonic() >= next_templates:
                     next_templates = time.monotonic() + TEMPLATES_POLL_S
                     self.reload_templates_if_changed()
@@ -157,9 +160,64 @@ class RcaEngine:
         if not self.graph.ready:
             self._queue(event)
             return None
+        self._catch_up()  # a fault right after an operation finds its servers in the graph
         with self._lock:
             self._drain_locked()
             return self._process(event)
+
+    def _catch_up(self) -> None:
+        """Bring the graph up to date with the inventory now (its own poll may be up to a
+        second behind) and re-evaluate if it changed."""
+        refresh = getattr(self.graph, "refresh_if_changed", None)
+        if refresh is None:
+            return
+        try:
+            changed = refresh()
+        except Exception:  # noqa: BLE001 - a database hiccup: evaluate on what the graph has
+            log.warning("rca: the entity graph could not be refreshed before a fault")
+            return
+        if changed:
+            self.after_graph_change()
+
+    def _graph_mark(self) -> tuple[int, int]:
+        return (getattr(self.graph, "loads", 0), getattr(self.graph, "refreshes", 0))
+
+    def after_graph_change(self) -> int:
+        """The graph was re-read (servers appeared, moved or left): every template match is
+        recomputed, and each active root that now takes down more VNFCs than it did is told
+        again (raised, with all its VNFCs) so that what acts on roots (auto-heal) learns of
+        them. Returns the roots told again."""
+        grown: list[RootCause] = []
+        with self._lock:
+            self._mark = self._graph_mark()
+            with self.graph.lock:
+                g = self.graph.g
+                roots = [
+                    v
+                    for v, a in g.nodes(data=True)
+                    if a.get("category") == "ALARM" and not a.get("deduced") and not self._roots(v)
+                ]
+                before = {r: {v.server.key for v in self._down_vnfcs(r)} for r in roots}
+                self.evaluator.resync()
+                for r in roots:
+                    if r not in g:
+                        continue
+                    vnfcs = self._down_vnfcs(r)
+                    if not {v.server.key for v in vnfcs} - before[r]:
+                        continue
+                    a = g.nodes[r]
+                    try:
+                        resource = Resource.parse(str(a.get("resource")))
+                        kind = FaultKind(str(a.get("type")))
+                    except ValueError:
+                        continue
+                    at = a.get("raised_at") or self.clock()
+                    grown.append(
+                        RootCause(self._fault_key(r), resource, kind, True, float(at), vnfcs)
+                    )
+        for rc in grown:
+            self._tell(rc)
+        return len(grown)
 
     def drain(self) -> int:
         """Evaluate the events queued before the first snapshot, once it exists; how many."""
