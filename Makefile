@@ -37,6 +37,8 @@ bench: install
 	$(BIN)/python benchmarks/auth.py
 	$(BIN)/python benchmarks/whatif.py
 	$(BIN)/python benchmarks/monitoring.py
+	$(BIN)/python benchmarks/rca.py
+	$(BIN)/python benchmarks/quotas.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
