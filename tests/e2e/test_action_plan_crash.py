@@ -16,10 +16,10 @@ import pytest
 from tests.conftest import PG_ENV, PG_SKIP
 from tests.support.pgschema import pg_schema_url
 from tests.support.proc import Server
+from tests.support.serve_setup import onboard_samples, sim_driver, wait_settled
 
-from nfvo.samples import NSD_WEBAPP_ID, build_sample
+from nfvo.samples import NSD_WEBAPP_ID
 from nfvo.vim.base import TAG_NS, ServerSpec
-from nfvo.vim.registry import create_driver
 
 PASSWORD = "crash-admin-pw"
 PLANS = "/admin/v1/action_plans"
@@ -31,46 +31,13 @@ def _env(db_url: str) -> dict[str, str]:
     return {"NFVO_DATABASE_URL": db_url, "NFVO_ADMIN_PASSWORD": PASSWORD, "NFVO_SYNC_INTERVAL": "0"}
 
 
-def _wait(c: httpx.Client, url: str, key: str, pending: tuple[str, ...], timeout=90) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = c.get(url).json()
-        if body.get(key, body.get("_admin", {}).get(key)) not in pending:
-            return body
-        assert time.monotonic() < deadline, f"{url} still pending: {body}"
-        time.sleep(0.05)
-
-
-def _driver(data: Path, vim_id: str):  # noqa: ANN202
-    return create_driver(
-        "sim",
-        vim_id=vim_id,
-        vim_url=None,
-        vim_user=None,
-        vim_password=None,
-        vim_tenant_name=None,
-        config={},
-        data_dir=data,
-    )
-
-
 def _prepare(data: Path, env: dict[str, str]) -> tuple[str, list[str], dict]:
     """A 12-host sim VIM with NS_COUNT webapp NSs scattered over it, and a consolidation
     plan of it (RECOMMENDED)."""
     srv = Server(data, env).start()
     try:
         with srv.client("admin", PASSWORD) as c:
-            for name, coll, content, state in (
-                ("vnf-web", "/vnfpkgm/v2/vnf_packages", "package_content", "onboardingState"),
-                ("vnf-db", "/vnfpkgm/v2/vnf_packages", "package_content", "onboardingState"),
-                ("ns-webapp", "/nsd/v2/ns_descriptors", "nsd_content", "nsdOnboardingState"),
-            ):
-                pkg = c.post(coll, json={}).json()
-                c.put(f"{coll}/{pkg['id']}/{content}", content=build_sample(name))
-                info = _wait(
-                    c, f"{coll}/{pkg['id']}", state, ("CREATED", "UPLOADING", "PROCESSING")
-                )
-                assert info[state] == "ONBOARDED", info
+            onboard_samples(c)
             config = {
                 "hosts": 12,
                 "host_defaults": {"vcpus": 8, "ram_mib": 16384, "disk_gib": 500},
@@ -80,11 +47,11 @@ def _prepare(data: Path, env: dict[str, str]) -> tuple[str, list[str], dict]:
                 "/admin/v1/vim_accounts",
                 json={"name": "crash-sim", "vim_type": "sim", "config": config},
             ).json()
-            vim = _wait(
+            vim = wait_settled(
                 c, f"/admin/v1/vim_accounts/{vim['id']}", "operationalState", ("PROCESSING",)
             )
             vim_id = vim["id"]
-            driver = _driver(data, vim_id)
+            driver = sim_driver(data, vim_id)
             pads = [
                 driver.create_server(
                     ServerSpec(key=f"pad/{h.name}", name=f"pad-{h.name}", vcpus=4, ram_mib=8192,
@@ -101,7 +68,9 @@ def _prepare(data: Path, env: dict[str, str]) -> tuple[str, list[str], dict]:
                 body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim_id}}
                 r = c.post(f"/nslcm/v2/ns_instances/{ns.json()['id']}/instantiate", json=body)
                 assert r.status_code == 202, r.text
-                op = _wait(c, r.headers["location"], "operationState", ("STARTING", "PROCESSING"))
+                op = wait_settled(
+                    c, r.headers["location"], "operationState", ("STARTING", "PROCESSING")
+                )
                 assert op["operationState"] == "COMPLETED", op
                 ns_ids.append(ns.json()["id"])
             for pad in pads:
@@ -147,11 +116,11 @@ def _check(data: Path, env: dict[str, str], vim_id: str, ns_ids: list[str], plan
     again = Server(data, env).start()
     try:
         with again.client("admin", PASSWORD) as c:
-            done = _wait(c, f"{PLANS}/{plan['id']}", "state", ("APPLYING",))
+            done = wait_settled(c, f"{PLANS}/{plan['id']}", "state", ("APPLYING",))
             assert done["state"] == "SUCCEEDED", done
             for op_id in done["nsLcmOpOccIds"]:  # each op finishes right after its migrations
                 url = f"/nslcm/v2/ns_lcm_op_occs/{op_id}"
-                op = _wait(c, url, "operationState", ("STARTING", "PROCESSING"))
+                op = wait_settled(c, url, "operationState", ("STARTING", "PROCESSING"))
                 assert op["operationState"] == "COMPLETED", op
             recorded = {}
             for ns_id in ns_ids:
@@ -161,7 +130,7 @@ def _check(data: Path, env: dict[str, str], vim_id: str, ns_ids: list[str], plan
                         recorded[v["computeResource"]["resourceId"]] = v["metadata"]["host"]
     finally:
         again.kill()
-    driver = _driver(data, vim_id)
+    driver = sim_driver(data, vim_id)
     target = {m["serverId"]: m["target"] for m in plan["migrations"]}
     for ns_id in ns_ids:
         servers = driver.list_servers({TAG_NS: ns_id})

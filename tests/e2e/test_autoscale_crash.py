@@ -15,10 +15,10 @@ import pytest
 from tests.conftest import PG_ENV, PG_SKIP
 from tests.support.pgschema import pg_schema_url
 from tests.support.proc import Server
+from tests.support.serve_setup import onboard_samples, sim_driver, wait_settled
 
-from nfvo.samples import NSD_WEBAPP_ID, build_sample
+from nfvo.samples import NSD_WEBAPP_ID
 from nfvo.vim.base import TAG_NS
-from nfvo.vim.registry import create_driver
 
 PASSWORD = "autoscale-crash-pw"
 OPS = "/nslcm/v2/ns_lcm_op_occs"
@@ -28,39 +28,19 @@ def _env(db_url: str) -> dict[str, str]:
     return {"NFVO_DATABASE_URL": db_url, "NFVO_ADMIN_PASSWORD": PASSWORD, "NFVO_SYNC_INTERVAL": "0"}
 
 
-def _wait(c: httpx.Client, url: str, key: str, pending: tuple[str, ...], timeout=90) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = c.get(url).json()
-        if body.get(key, body.get("_admin", {}).get(key)) not in pending:
-            return body
-        assert time.monotonic() < deadline, f"{url} still pending: {body}"
-        time.sleep(0.05)
-
-
 def _prepare(data: Path, env: dict[str, str]) -> tuple[str, str, str]:
     """(VIM id, NS id, policy id): the webapp NS instantiated, a scale-out policy of its
     web tier without cooldown."""
     srv = Server(data, env).start()
     try:
         with srv.client("admin", PASSWORD) as c:
-            for name, coll, content, state in (
-                ("vnf-web", "/vnfpkgm/v2/vnf_packages", "package_content", "onboardingState"),
-                ("vnf-db", "/vnfpkgm/v2/vnf_packages", "package_content", "onboardingState"),
-                ("ns-webapp", "/nsd/v2/ns_descriptors", "nsd_content", "nsdOnboardingState"),
-            ):
-                pkg = c.post(coll, json={}).json()
-                c.put(f"{coll}/{pkg['id']}/{content}", content=build_sample(name))
-                info = _wait(
-                    c, f"{coll}/{pkg['id']}", state, ("CREATED", "UPLOADING", "PROCESSING")
-                )
-                assert info[state] == "ONBOARDED", info
+            onboard_samples(c)
             config = {"hosts": 4, "images": [{"name": n} for n in ("cirros", "web-img", "db-img")]}
             vim = c.post(
                 "/admin/v1/vim_accounts",
                 json={"name": "scale-sim", "vim_type": "sim", "config": config},
             ).json()
-            vim = _wait(
+            vim = wait_settled(
                 c, f"/admin/v1/vim_accounts/{vim['id']}", "operationalState", ("PROCESSING",)
             )
             ns = c.post("/nslcm/v2/ns_instances", json={"nsdId": NSD_WEBAPP_ID, "nsName": "k"})
@@ -68,7 +48,9 @@ def _prepare(data: Path, env: dict[str, str]) -> tuple[str, str, str]:
             body = {"nsFlavourId": "default", "additionalParamsForNs": {"vimAccountId": vim["id"]}}
             r = c.post(f"/nslcm/v2/ns_instances/{ns_id}/instantiate", json=body)
             assert r.status_code == 202, r.text
-            op = _wait(c, r.headers["location"], "operationState", ("STARTING", "PROCESSING"))
+            op = wait_settled(
+                c, r.headers["location"], "operationState", ("STARTING", "PROCESSING")
+            )
             assert op["operationState"] == "COMPLETED", op
             web = next(
                 v["id"]
@@ -103,16 +85,7 @@ def _alert(policy_id: str) -> dict:
 
 
 def _servers(data: Path, vim_id: str, ns_id: str) -> list[str]:
-    driver = create_driver(
-        "sim",
-        vim_id=vim_id,
-        vim_url=None,
-        vim_user=None,
-        vim_password=None,
-        vim_tenant_name=None,
-        config={},
-        data_dir=data,
-    )
+    driver = sim_driver(data, vim_id)
     return sorted(s.name for s in driver.list_servers({TAG_NS: ns_id}))
 
 
@@ -143,7 +116,9 @@ def _run(tmp: Path, db_url: str, k: int) -> bool:
         with again.client("admin", PASSWORD) as c:
             [op] = _scale_ops(c, ns_id)
             assert op["isAutomaticInvocation"] is True
-            done = _wait(c, f"{OPS}/{op['id']}", "operationState", ("STARTING", "PROCESSING"))
+            done = wait_settled(
+                c, f"{OPS}/{op['id']}", "operationState", ("STARTING", "PROCESSING")
+            )
             assert done["operationState"] == "COMPLETED", done
             for _ in range(3):  # Alertmanager re-delivers: nothing new
                 r = c.post("/monitoring/v1/alertmanager", json=_alert(policy_id))
