@@ -28,6 +28,7 @@ from tests.support.live import ADMIN_PASSWORD, LiveApi, sim_vim, start_live, wai
 
 from nfvo.inventory.models import VimHost
 from nfvo.inventory.policy_repo import PolicyDecisionRow
+from nfvo.policy import windows as windows_mod
 from nfvo.policy.window_timer import WindowScheduler
 from nfvo.samples import NSD_WEBAPP_ID, build_sample
 from nfvo.vim.base import TAG_NS
@@ -350,6 +351,23 @@ def test_window_whose_drain_cannot_fit_is_refused_naming_the_dimension(live: Liv
         r = c.post(WINDOWS, json=body)
         assert r.status_code in (400, 422), r.text
         assert r.json().get("field") == field, r.json()
+
+
+def test_open_windows_of_a_vim_are_bounded(live: LiveApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = live.client
+    vim_id = _vim(c, "dc-many", [{"name": f"compute-{i}"} for i in range(1, 4)])
+    monkeypatch.setattr(windows_mod, "MAX_OPEN_PER_VIM", 2)
+    made = []
+    for host in ("compute-1", "compute-2"):
+        r = c.post(WINDOWS, json={"vimAccountId": vim_id, "hostName": host, "duration": "P1D"})
+        assert r.status_code == 201, r.text
+        made.append(r.json()["id"])
+    body = {"vimAccountId": vim_id, "hostName": "compute-3", "duration": "P1D"}
+    r = c.post(WINDOWS, json=body)
+    assert r.status_code == 422 and r.json()["field"] == "vimAccountId", r.text
+    assert len(c.get(WINDOWS).json()) == 2  # nothing stored
+    assert c.delete(f"{WINDOWS}/{made[0]}").is_success  # a cancelled one no longer counts
+    assert c.post(WINDOWS, json=body).status_code == 201
 
 
 def test_cli_create_list_show_cancel(live: LiveApi, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
     or_,
     select,
     update,
@@ -192,6 +193,16 @@ class WindowRepository:
             if wrong and self.set_host_state(w.vim_id, wrong, want, (UP,)):
                 out[w.id] = wrong
         return out
+
+    def open_count(self, vim_id: str) -> int:
+        """How many windows of a VIM account are not in a final state (cancelled)."""
+        W = AvailabilityWindowRow
+        q = (
+            select(func.count())
+            .select_from(W)
+            .where(W.vim_id == vim_id, W.state.not_in(FINAL_STATES))
+        )
+        return int(self.s.scalar(q) or 0)
 
     def holding(self, vim_id: str, *, except_id: str | None = None) -> list[AvailabilityWindowRow]:
         """The windows of a VIM that hold their hosts (draining or sleeping)."""

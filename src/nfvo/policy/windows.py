@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 DEFAULT_NOTICE_S = 3600.0
 MAX_NOTICE_S = 30 * 86400.0
 MAX_SPAN_S = 10 * 366 * 86400.0  # a one-shot window lasts at most ten years
+MAX_OPEN_PER_VIM = 1000  # windows of one VIM account not cancelled (each one is a timer)
 DRAIN_ATTEMPTS = 3  # evacuation plans tried before the window goes to ERROR
 SOURCE = "availability-window"
 
@@ -295,7 +296,14 @@ class WindowService:
             detail="",
         )
         with self.db.session() as s:
-            WindowRepository(s).add(row)
+            repo = WindowRepository(s)
+            if repo.open_count(vim.id) >= MAX_OPEN_PER_VIM:
+                raise UnprocessableEntity(
+                    f"VIM account {vim.name} has {MAX_OPEN_PER_VIM} windows that are not "
+                    "cancelled, the limit: cancel one first",
+                    field="vimAccountId",
+                )
+            repo.add(row)
             decisions.add(
                 s,
                 kind=Kind.WINDOW,
