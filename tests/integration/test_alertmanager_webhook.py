@@ -91,7 +91,9 @@ def _hub(live: LiveApi) -> tuple[Recorder, Any]:
     monitor = live.services.monitor
     assert monitor is not None, "the runtime runs the monitoring hub"
     monitor.on_fault(recorder.fault)
-    return recorder, lambda: monitor.wait_idle(5.0)
+    # 1,000 alarms are 1,000 transactions of the fault manager (~4 ms each on PostgreSQL):
+    # the wait is generous so that a loaded CI machine does not cut it short
+    return recorder, lambda: monitor.wait_idle(60.0)
 
 
 def _fp() -> str:

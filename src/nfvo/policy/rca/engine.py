@@ -58,6 +58,7 @@ from nfvo.policy.rca.templates import Template
 log = logging.getLogger(__name__)
 __all__ = ["GraphPort", "RcaEngine"]
 
+CATCH_UP_EVERY_S = 0.5  # at most one inventory check before a fault per this many seconds
 MAX_PENDING = 100_000  # faults queued before the first snapshot (oldest dropped beyond)
 MAX_RCA_NODES = 2000  # alarms one RCA answer shows
 MAX_RESTORED = 10_000  # active alarms read back into the graph at the first snapshot
@@ -107,6 +108,7 @@ class RcaEngine:
         self._pending_lock = threading.Lock()
         self._listeners: list[Callable[[RootCause], None]] = []
         self._primed = False
+        self._caught_up_at = -CATCH_UP_EVERY_S  # monotonic time of the last catch-up
         self._mark: tuple[int, int] = (-1, -1)  # the graph's (loads, refreshes) last evaluated
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -169,8 +171,10 @@ class RcaEngine:
         """Bring the graph up to date with the inventory now (its own poll may be up to a
         second behind) and re-evaluate if it changed."""
         refresh = getattr(self.graph, "refresh_if_changed", None)
-        if refresh is None:
-            return
+        now = time.monotonic()
+        if refresh is None or now - self._caught_up_at < CATCH_UP_EVERY_S:
+            return  # a burst of faults shares one check (the graph's own poll covers the rest)
+        self._caught_up_at = now
         try:
             changed = refresh()
         except Exception:  # noqa: BLE001 - a database hiccup: evaluate on what the graph has
