@@ -84,7 +84,15 @@ def test_the_rca_view_is_tenant_scoped(live: LiveApi) -> None:
     w.vnfcs("h1", ns_a, "vnf-a", 2, tenant="t-a")
     w.vnfcs("h1", ns_b, "vnf-b", 1, tenant="t-b")
     engine = RcaEngine(db, w.graph, FaultManager(db))
-    live.services.rca = engine  # type: ignore[attr-defined]  # as the runtime wires it
+    running = live.services.rca  # the runtime's own: put back below, so that its stop stops it
+    live.services.rca = engine  # as the runtime wires it
+    try:
+        _tenant_scoped_view(live, engine, w, ns_a)
+    finally:
+        live.services.rca = running
+
+
+def _tenant_scoped_view(live: LiveApi, engine: RcaEngine, w: World, ns_a: str) -> None:
     engine.handle(
         FaultEvent(
             Resource(ResourceKind.HOST, "h1", "vim-rca"), FaultKind.HOST_DOWN,

@@ -49,10 +49,8 @@ PUBLIC, READER, OPERATOR, ADMIN, GLOBAL_ADMIN = 0, 1, 2, 3, 4
 ROLE_RANK = {"reader": READER, "operator": OPERATOR, "admin": ADMIN}
 # what a tenant caller sees of each kind of resource: its own only, or its own and shared
 OWN_ONLY = {"ns", "op", "ns_idle", "sub_nslcm", "sub_vnfpkgm", "sub_nsd", "tenant", "user"}
-OWN_ONLY |= {"action_plan", "alarm", "sub_nsfm", "pm_job", "threshold"}
-OWN_AND_SHARED = {"vim", "sdn", "vnf", "nsd", "pnfd", "window"}
 OWN_ONLY |= {"action_plan", "alarm", "sub_nsfm", "pm_job", "threshold", "decision"}
-OWN_AND_SHARED = {"vim", "sdn", "vnf", "nsd", "pnfd"}
+OWN_AND_SHARED = {"vim", "sdn", "vnf", "nsd", "pnfd", "window"}
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,7 @@ class RcaEngine:
     def _run(self) -> None:
         next_resync = time.monotonic() + self.resync_s
         next_templates = time.monotonic()
+        failing = ""  # the error of the last failed pass: logged once, not every pass
         while not self._stop.wait(0.2):
             try:
                 self.drain()
@@ -151,8 +152,14 @@ class RcaEngine:
                 if time.monotonic() >= next_resync and self.graph.ready:
                     next_resync = time.monotonic() + self.resync_s
                     self.resync()
-            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
-                log.exception("rca: background pass failed")
+                if failing:
+                    log.info("rca: background passes work again")
+                    failing = ""
+            except Exception as exc:  # noqa: BLE001 - the loop must survive a database hiccup
+                text = f"{type(exc).__name__}: {exc}"[:500]
+                if text != failing:
+                    log.error("rca: background pass failed (logged once until it works): %s", text)
+                failing = text
 
     # ------------------------------------------------------------------ events
 
