@@ -151,9 +151,16 @@ def build_services(settings: Settings) -> Services:
 
 
 def _policy_store(db: Database, catalog: CatalogService) -> PolicyStore:
+    """The auto-scaling policies: those of /admin/v1/policies and those the descriptors of
+    each instantiated NS declare."""
+    from nfvo.policy import descriptors
     from nfvo.policy.store import PolicyStore
 
-    return PolicyStore(db, catalog=catalog)
+    return PolicyStore(
+        db,
+        catalog=catalog,
+        descriptor_policies=lambda ns_id: descriptors.scaling_policies_for(db, ns_id),
+    )
 
 
 class Runtime:

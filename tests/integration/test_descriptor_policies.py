@@ -138,3 +138,7 @@ def test_descriptor_triggers_become_one_policy_per_aspect(live: LiveApi, ns_id: 
     assert descriptors.autoheal_enabled(db, vnfs[next(k for k in vnfs if k != VNF_WEB_ID)])
     assert descriptors.autoheal_enabled(db, "no-such-vnf") is False
     assert descriptors.scaling_policies_for(db, "no-such-ns") == []
+    # the runtime's auto-scaler evaluates them beside the API's policies
+    store = live.services.policies
+    assert store is not None
+    assert [q for q in store.scaling_policies() if q.ns_instance_id == ns_id] == policies
