@@ -252,6 +252,10 @@ def next_commands(base: str, creds: Path, ns: dict[str, Any] | None) -> list[tup
                 f"{nfvo} ns heal {name} --vnf vnf_db --recreate --wait",
                 "recreate the database VDU",
             ),
+            (
+                f"{nfvo} policy decisions --ns {name}",
+                "what the policy engine decided and why (auto-scale, auto-heal, windows)",
+            ),
             (f"{nfvo} op list --ns {name}", "every operation and its state"),
         ]
     return out
