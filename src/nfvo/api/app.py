@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nfvo import __version__
+from nfvo import __version__, ui
 from nfvo.api import problems
 from nfvo.api.edge import RequestEdge
 from nfvo.api.models import openapi
@@ -229,4 +229,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(nspm.router, prefix="/nspm/v2", tags=["nspm"])
     for api in APIS:
         _add_api_versions(app, api)
+    ui.mount(app)
     return app

@@ -34,6 +34,11 @@ TOKEN_FORM_BYTES = 16 << 10
 # PUT on these collection sub-resources carries a package archive
 CONTENT_SUFFIXES = ("/package_content", "/nsd_content", "/pnfd_content")
 CLOSE = (b"connection", b"close")
+# the GUI: its sign-in form is a small form; its other writes are signed in by the session
+# cookie; a package upload through it carries an archive
+UI_PREFIX = "/ui/"
+UI_LOGIN = "/ui/login"
+UI_UPLOAD_SUFFIX = "/upload"
 
 
 class RequestTimeout(NfvoError):
@@ -45,8 +50,10 @@ class RequestTimeout(NfvoError):
 
 def body_limit(settings: Settings, method: str, path: str) -> tuple[int, str]:
     """The largest body ``method path`` may carry, and what kind of body that is."""
-    if path == TOKEN_PATH:
+    if path in (TOKEN_PATH, UI_LOGIN):
         return TOKEN_FORM_BYTES, "token request"
+    if path.startswith(UI_PREFIX) and path.endswith(UI_UPLOAD_SUFFIX):
+        return settings.max_upload_bytes, "package upload"
     if method == "PUT" and path.endswith(CONTENT_SUFFIXES):
         return settings.max_upload_bytes, "package content"
     return settings.max_json_bytes, "request body"
@@ -75,6 +82,20 @@ def refusal(scope: Scope, exc: NfvoError) -> JSONResponse:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="nfvo"'
     resp.headers["Connection"] = "close"
     return resp
+
+
+async def _session(services: Any, scope: Scope) -> None:
+    """A GUI request with a body must come from a signed-in session (its cookie's token)."""
+    from nfvo.ui.session import COOKIE, LoginRequired, session_token
+
+    token = ""
+    for part in Headers(scope=scope).get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE:
+            token = value
+    if not token:
+        raise LoginRequired("sign in to use the GUI")
+    await session_token(services, token)
 
 
 async def _no_body() -> Message:
@@ -125,9 +146,11 @@ class RequestEdge:
         """The body limit for this request and what the body is; raises the refusal when it
         may not send one."""
         path = scope["path"]
-        if path != TOKEN_PATH:
-            if self.settings.auth_enabled:
-                services = scope["app"].state.services
+        if path not in (TOKEN_PATH, UI_LOGIN) and self.settings.auth_enabled:
+            services = scope["app"].state.services
+            if path.startswith(UI_PREFIX):
+                await _session(services, scope)
+            else:
                 await verify_bearer(services, Headers(scope=scope).get("authorization", ""))
         limit, what = body_limit(self.settings, scope["method"], path)
         if length is not None and length > limit:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -34,13 +35,35 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
+# path prefix -> renderer of errors as pages (the GUI answers its errors in HTML)
+HtmlRenderer = Callable[[Request, int, str, str, dict[str, Any]], Response]
+_HTML: dict[str, HtmlRenderer] = {}
+
+
+def render_html_under(prefix: str, renderer: HtmlRenderer) -> None:
+    """Answer errors of requests under ``prefix`` with ``renderer(request, status, title,
+    detail, extra)`` instead of a ProblemDetails body."""
+    _HTML[prefix] = renderer
+
+
+def _html(request: Request) -> HtmlRenderer | None:
+    path = request.url.path
+    for prefix, renderer in _HTML.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return renderer
+    return None
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body",)]
     return ".".join(parts) or "body"
 
 
-async def _nfvo_error(request: Request, exc: Exception) -> JSONResponse:
+async def _nfvo_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NfvoError)
+    html = _html(request)
+    if html is not None:
+        return html(request, exc.status, exc.title, exc.detail, exc.extra)
     resp = problem(exc.status, exc.detail, title=exc.title, instance=request.url.path, **exc.extra)
     if exc.status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="nfvo"'
@@ -61,13 +84,16 @@ def allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no resource at {request.url.path}"
     elif exc.status_code == 405:
         detail = f"method {request.method} is not allowed on {request.url.path}"
+    html = _html(request)
+    if html is not None:
+        return html(request, exc.status_code, HTTPStatus(exc.status_code).phrase, detail, {})
     resp = problem(exc.status_code, detail, instance=request.url.path)
     for k, v in (exc.headers or {}).items():
         resp.headers[k] = v
@@ -78,7 +104,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return resp
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     invalid = [{"field": _loc(tuple(e.get("loc", ()))), "reason": e.get("msg", "")} for e in errors]
@@ -90,6 +116,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     detail = f"{first['field']}: {first['reason']}"
     if len(invalid) > 1:
         detail += f" (and {len(invalid) - 1} more)"
+    html = _html(request)
+    if html is not None:
+        return html(request, 400, "Bad Request", detail, {"invalidParams": invalid})
     return problem(400, detail, instance=request.url.path, invalidParams=invalid)
 
 

@@ -27,6 +27,7 @@ from nfvo.lcm.model import ChangeSet
 from nfvo.lcm.plan import PlanError, plan_instantiation, requested_ns_vl_cidrs
 from nfvo.lcm.read import NsReadModel
 from nfvo.lcm.states import (
+    NEEDS,
     IllegalTransition,
     NsState,
     OpState,
@@ -39,14 +40,6 @@ from nfvo.query import PageQuery
 from nfvo.resources.service import ResourceService, Scope
 from nfvo.vnfm.base import VnfDeploymentSpec
 
-# Which NS state each operation needs.
-_NEEDS = {
-    OpType.INSTANTIATE: NsState.NOT_INSTANTIATED,
-    OpType.TERMINATE: NsState.INSTANTIATED,
-    OpType.SCALE: NsState.INSTANTIATED,
-    OpType.HEAL: NsState.INSTANTIATED,
-    OpType.UPDATE: NsState.INSTANTIATED,
-}
 SUPPORTED = frozenset(engine.WORKFLOWS)
 
 
@@ -255,7 +248,7 @@ class LcmService:
         ns_id = current.id
         with self.db.session() as s:
             repo = NsRepository(s)
-            if not repo.claim(ns_id, op_id, _NEEDS[op]):
+            if not repo.claim(ns_id, op_id, NEEDS[op]):
                 s.rollback()
                 self._refuse(repo.get(ns_id), ns_id, op)
             quotas.reserve(
@@ -304,7 +297,7 @@ class LcmService:
         op_id = str(uuid.uuid4())
         with self.db.session() as s:
             repo = NsRepository(s)
-            if not repo.claim(ns_id, op_id, _NEEDS[OpType.UPDATE]):
+            if not repo.claim(ns_id, op_id, NEEDS[OpType.UPDATE]):
                 s.rollback()
                 self._refuse(repo.get(ns_id), ns_id, OpType.UPDATE)
             ns = repo.get(ns_id)
@@ -341,7 +334,7 @@ class LcmService:
                 nsLcmOpOccId=ns.current_op_id,
             )
         raise Conflict(
-            f"{op.value} needs an NS in {_NEEDS[op].value}; NS instance {ns_id} is {ns.ns_state}"
+            f"{op.value} needs an NS in {NEEDS[op].value}; NS instance {ns_id} is {ns.ns_state}"
         )
 
     def _check_instantiate(

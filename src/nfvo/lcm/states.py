@@ -53,6 +53,29 @@ class Trigger(StrEnum):
     CANCEL = "cancel"
 
 
+# Which NS state each operation needs (the LCM refuses the rest with 409).
+NEEDS: dict[OpType, NsState] = {
+    OpType.INSTANTIATE: NsState.NOT_INSTANTIATED,
+    OpType.TERMINATE: NsState.INSTANTIATED,
+    OpType.SCALE: NsState.INSTANTIATED,
+    OpType.HEAL: NsState.INSTANTIATED,
+    OpType.UPDATE: NsState.INSTANTIATED,
+}
+
+
+def ns_operations(ns_state: NsState | str, busy: bool) -> list[OpType]:
+    """The operations an NS in ``ns_state`` accepts now: none while an operation of it is
+    open (``busy``), else those whose needed state it is in."""
+    if busy:
+        return []
+    return [op for op, needed in NEEDS.items() if needed == NsState(ns_state)]
+
+
+def ns_deletable(ns_state: NsState | str, busy: bool) -> bool:
+    """Whether the NS instance resource may be deleted now (NOT_INSTANTIATED and idle)."""
+    return not busy and NsState(ns_state) == NsState.NOT_INSTANTIATED
+
+
 TERMINAL = frozenset({OpState.COMPLETED, OpState.FAILED, OpState.ROLLED_BACK})
 
 # (from, trigger) -> to. Anything else is refused (the API answers 409).
@@ -74,6 +97,13 @@ ENGINE_FAILURES: dict[OpState, OpState] = {
     OpState.ROLLING_BACK: OpState.FAILED_TEMP,
     OpState.STARTING: OpState.FAILED_TEMP,
 }
+
+
+def client_triggers(state: OpState | str) -> list[Trigger]:
+    """The task resources (retry, rollback, continue, fail, cancel) an op-occ in ``state``
+    accepts now, in the transition table's order."""
+    current = OpState(state)
+    return [t for (s, t) in TRANSITIONS if s == current and t != Trigger.ENGINE]
 
 
 class IllegalTransition(Exception):

@@ -24,7 +24,7 @@ from nfvo.api.security import (
     Role,
     SigningKey,
 )
-from nfvo.errors import BadRequest, Conflict
+from nfvo.errors import BadRequest, Conflict, NfvoError
 
 router = APIRouter()
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
@@ -94,29 +94,53 @@ async def token(request: Request, svc: Services = Depends(services)) -> JSONResp
             error="unsupported_grant_type",
         )
     client_id, secret = _basic(request)
+    try:
+        client, tok, ttl = await authenticate(request, svc, client_id, secret)
+    except TooManyAttempts as exc:
+        return _too_many(request, exc.retry_after, exc.detail)
+    return JSONResponse(
+        {"access_token": tok, "token_type": "Bearer", "expires_in": ttl, "scope": client.role},
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+class TooManyAttempts(NfvoError):
+    """Too many failed attempts (or authentications in progress): try again later."""
+
+    status = 429
+    title = "Too Many Requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(retry_after, 1)
+
+
+async def authenticate(
+    request: Request, svc: Services, client_id: str, secret: str
+) -> tuple[ApiClient, str, int]:
+    """Check a client's secret under the login guard and sign a token: (client, token,
+    lifetime in seconds). Repeated failures of one client id or from one address raise
+    TooManyAttempts without checking the secret; a wrong secret raises Unauthorized. The
+    token endpoint and the GUI's sign-in both come here."""
     guard = svc.clients.guard
     peer = request.client.host if request.client else None
     address = guard.address(peer, request.headers.get("x-forwarded-for"))
     wait = guard.retry_after(client_id, address)
     if wait:
-        return _too_many(
-            request, wait, f"too many failed attempts; try again in {wait} s (Retry-After)"
-        )
+        raise TooManyAttempts(f"too many failed attempts; try again in {wait} s", wait)
     guard.attempt(client_id, address)  # counted as failed until the secret proves right
     try:
         # scrypt takes tens of milliseconds: on threads of its own, never the event loop's
         result = await guard.run(_login, svc, client_id, secret)
     except AuthenticationBusy:
         guard.refund(client_id, address)  # not checked: not held against anyone
-        return _too_many(request, 1, "too many authentications in progress; try again shortly")
+        raise TooManyAttempts(
+            "too many authentications in progress; try again shortly", 1
+        ) from None
     if result is None:
         raise Unauthorized("unknown client or wrong secret", error="invalid_client")
     guard.succeeded(client_id, address)
-    client, tok, ttl = result
-    return JSONResponse(
-        {"access_token": tok, "token_type": "Bearer", "expires_in": ttl, "scope": client.role},
-        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
-    )
+    return result
 
 
 def _secret(value: object) -> str:
