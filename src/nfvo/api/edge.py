@@ -86,13 +86,13 @@ def refusal(scope: Scope, exc: NfvoError) -> JSONResponse:
 
 async def _session(services: Any, scope: Scope) -> None:
     """A GUI request with a body must come from a signed-in session (its cookie's token)."""
-    from nfvo.ui.session import COOKIE, LoginRequired, session_token
+    from nfvo.ui.session import COOKIE, LoginRequired, session_token, token_of
 
     token = ""
     for part in Headers(scope=scope).get("cookie", "").split(";"):
         name, _, value = part.strip().partition("=")
         if name == COOKIE:
-            token = value
+            token = token_of(value)
     if not token:
         raise LoginRequired("sign in to use the GUI")
     await session_token(services, token)

@@ -42,10 +42,22 @@ class LoginRequired(NfvoError):
     title = "Unauthorized"
 
 
-def csrf_of(token: str) -> str:
-    """The CSRF token of a session: a digest of its bearer token, which a page of another
-    site cannot read (the cookie is HttpOnly) and so cannot compute."""
-    return hashlib.sha256(b"nfvo-ui-csrf\0" + token.encode()).hexdigest()
+def csrf_of(cookie: str) -> str:
+    """The CSRF token of a session: a digest of its cookie, which a page of another site
+    cannot read (the cookie is HttpOnly) and so cannot compute."""
+    return hashlib.sha256(b"nfvo-ui-csrf\0" + cookie.encode()).hexdigest()
+
+
+def cookie_value(token: str) -> str:
+    """A new session's cookie: a random nonce (two sign-ins in one second get the same bearer
+    token, never the same session) and the bearer token."""
+    return f"{secrets.token_urlsafe(18)}.{token}"
+
+
+def token_of(cookie: str) -> str:
+    """The bearer token inside a session cookie ('' when it has none)."""
+    nonce, _, token = cookie.partition(".")
+    return token if nonce and token else ""
 
 
 @dataclass(frozen=True)
@@ -92,14 +104,15 @@ async def current_user(request: Request, svc: Services = Depends(services)) -> U
     if not svc.settings.auth_enabled:
         user = UiUser(_ANONYMOUS, _ANONYMOUS_CSRF)
     else:
-        token = request.cookies.get(COOKIE, "")
+        cookie = request.cookies.get(COOKIE, "")
+        token = token_of(cookie)
         if not token:
             raise LoginRequired("sign in to use the GUI")
         try:
             principal = await session_token(svc, token)
         except Unauthorized as exc:
             raise LoginRequired(f"the session ended: {exc.detail}") from None
-        user = UiUser(principal, csrf_of(token))
+        user = UiUser(principal, csrf_of(cookie))
     request.state.ui_user = user
     return user
 
@@ -184,7 +197,7 @@ async def login(
     resp = RedirectResponse(target, status_code=303)
     resp.set_cookie(
         COOKIE,
-        token,
+        cookie_value(token),
         max_age=ttl,
         path="/ui",
         httponly=True,
