@@ -18,11 +18,13 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from tests.support.cli import Cli
 from tests.support.proc import NFVO, Server
 
+from nfvo.auth.service import read_admin_credentials
 from nfvo.catalog.builder import digest
 from nfvo.samples import NSD_WEBAPP_ID, SAMPLES_DIR, VNF_WEB_ID
 
@@ -372,6 +374,19 @@ def test_demo_suggests_commands_that_work(tmp_path: Path) -> None:
             assert "Traceback" not in r.stdout + r.stderr
         assert commands[-1].startswith("nfvo op list")  # it lists what the others did
         assert all(op in r.stdout for op in ("INSTANTIATE", "SCALE", "HEAL"))
+        # the GUI line names the NS's page, which a browser signed in as admin can open
+        gui = next(line.split()[1] for line in lines if line.startswith("GUI "))
+        admin = read_admin_credentials(tmp_path / "data")
+        assert admin is not None
+        secret = admin[1]
+        base = gui.split("/ui/", 1)[0]
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            signed = browser.post(
+                "/ui/login", data={"client_id": "admin", "client_secret": secret, "next": "/ui/"}
+            )
+            assert signed.status_code == 303, signed.text
+            page = browser.get(gui)
+            assert page.status_code == 200 and "demo-webapp" in page.text
     finally:
         demo.send_signal(signal.SIGINT)
         try:

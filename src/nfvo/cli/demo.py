@@ -312,8 +312,10 @@ def _tour(port: int, data_dir: Path | None, exit_after: bool) -> int:
     for command, what in next_commands(base, creds, ns):
         for line in (f"  # {what}", f"  {command}"):
             console.print(line, soft_wrap=True, highlight=False, markup=False)
+    gui = f"{base}/ui/" + (f"ns/{ns['id']}" if ns is not None else "")
     out = [
         f"\nAPI        {base}   (OpenAPI: {base}/docs)",
+        f"GUI        {gui}   (sign in as admin; docs/gui.md)",
         f"Admin      credentials in {creds} (mode 0600)",
     ]
     console.print("\n".join(out), soft_wrap=True, highlight=False, markup=False)
