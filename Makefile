@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python benchmarks/monitoring.py
 	$(BIN)/python benchmarks/rca.py
 	$(BIN)/python benchmarks/quotas.py
+	$(BIN)/python benchmarks/gui_render.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
