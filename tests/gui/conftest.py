@@ -9,15 +9,14 @@ chromium``); without them the suite skips and says so. Screenshots go to
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from tests.support.live import ADMIN_PASSWORD, LiveApi, start_live
+from tests.support.gui import BASE, PASSWORDS, api_json, login, login_with_form
+from tests.support.live import LiveApi, start_live
 
 CHROMIUM = os.environ.get("NFVO_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
@@ -40,8 +39,6 @@ if not Path(CHROMIUM).exists():
         allow_module_level=True,
     )
 
-PASSWORDS = {"admin": ADMIN_PASSWORD, "reader": "reader-secret-1", "operator": "operator-secret-1"}
-
 
 @pytest.fixture(scope="session")
 def gui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
@@ -54,6 +51,7 @@ def gui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
             json={"clientId": role, "clientSecret": PASSWORDS[role], "role": role},
         )
         assert r.status_code == 201, r.text
+    BASE[:] = [live.base_url]
     yield live
     live.close()
 
@@ -109,15 +107,6 @@ def context(browser: Browser, gui_server: LiveApi) -> Iterator[BrowserContext]:
     assert not errors, f"JavaScript errors on the pages: {errors}"
 
 
-def login(page: Page, user: str = "admin", password: str | None = None) -> None:
-    """Sign in through the form and land on the dashboard."""
-    page.goto("/ui/login")
-    page.get_by_label("Client id").fill(user)
-    page.get_by_label("Secret").fill(password or PASSWORDS[user])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/ui/$"))
-
-
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     """A page signed in as admin."""
@@ -126,8 +115,4 @@ def page(context: BrowserContext) -> Page:
     return p
 
 
-def api_json(live: LiveApi, path: str, **params: Any) -> Any:
-    """GET ``path`` from the API as admin, asserting 200."""
-    r = live.client.get(path, params=params)
-    assert r.status_code == 200, r.text
-    return r.json()
+__all__ = ["PASSWORDS", "api_json", "login", "login_with_form"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from playwright.sync_api import BrowserContext, Page, expect
-from tests.gui.conftest import login
+from tests.gui.conftest import login, login_with_form
 
 
 def test_sign_in_and_out(context: BrowserContext) -> None:
@@ -15,7 +15,7 @@ def test_sign_in_and_out(context: BrowserContext) -> None:
     page.get_by_label("Secret").fill("wrong-secret")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_test_id("login-error")).to_contain_text("wrong secret")
-    login(page)
+    login_with_form(page)
     expect(page.get_by_test_id("whoami")).to_contain_text("admin")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/ui/login")
