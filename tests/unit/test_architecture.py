@@ -1,4 +1,4 @@
-"""The dependency rules of the house, checked on the source: the API layer reaches the
+"""The dependency rules of the house, checked on the source: the API layer and the GUI reach the
 inventory and the VIM drivers only through services, the LCM hands VNFs to the VNFM contract
 (never to the generic VNFM's internals), and only the inventory reads or writes an NS's
 records. Imports under ``if TYPE_CHECKING:`` (type hints only) are not dependencies."""
@@ -40,6 +40,7 @@ def _files(package: str) -> list[Path]:
     ("package", "forbidden"),
     [
         ("api", ("nfvo.inventory", "nfvo.vim")),
+        ("ui", ("nfvo.inventory", "nfvo.vim")),
         ("lcm", ("nfvo.vnfm.generic",)),
         ("inventory", ("nfvo.api", "nfvo.lcm", "nfvo.catalog", "nfvo.resources", "nfvo.vim")),
         ("vim", ("nfvo.lcm", "nfvo.api", "nfvo.inventory", "nfvo.vnfm")),
