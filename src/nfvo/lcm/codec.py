@@ -6,7 +6,8 @@ NS-level plan (``NsInstance.plan``) and a change set (``NsLcmOpOcc.changes``) in
 back. The JSON shapes are those stored since these records exist; decoding tolerates what
 older rows lack or carry in addition::
 
-    plan:    {"virtual_links": [{"vl_id", "cidr", "ip_version", "vim_account_id"}],
+    plan:    {"virtual_links": [{"vl_id", "cidr", "ip_version", "vim_account_id",
+                               "existing_network"}],
               "vnf_layers": [[vnf_id, ...], ...],
               "placement": {vim_id: {"algorithm", "objective", "lowerBound", "gap",
                                      "solveTimeS"}}}
@@ -130,9 +131,18 @@ def spec_from_json(d: dict[str, Any]) -> VnfDeploymentSpec:
 
 
 # -- NS-level plan --------------------------------------------------------------------------
+def _ns_vl_json(vl: NsVlPlan) -> dict[str, Any]:
+    """An NS VL's plan entry; ``existing_network`` only when it names one (stored plans keep
+    their shape)."""
+    out = _plain(vl)
+    if out.get("existing_network") is None:
+        out.pop("existing_network", None)
+    return out
+
+
 def _plan_to_json(plan: NsLevelPlan) -> dict[str, Any]:
     return {
-        "virtual_links": [_plain(vl) for vl in plan.virtual_links],
+        "virtual_links": [_ns_vl_json(vl) for vl in plan.virtual_links],
         "vnf_layers": [list(layer) for layer in plan.vnf_layers],
         "placement": {
             vim: {
@@ -156,6 +166,7 @@ def _plan_from_json(d: dict[str, Any]) -> NsLevelPlan:
                 cidr=v["cidr"],
                 ip_version=v.get("ip_version", 4),
                 vim_account_id=v["vim_account_id"],
+                existing_network=v.get("existing_network"),
             )
             for v in d.get("virtual_links") or []
         ],

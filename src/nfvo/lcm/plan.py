@@ -27,6 +27,12 @@ Rules chosen here (documented because the standard leaves them to the NFVO):
   (``{vl_id: cidr}``; checked: a valid CIDR of the VL's IP version, large enough, overlapping
   no other given one). An IPv6-only NS VL gets ``fd00:<n>::/64``. (The NSD model carries no
   CIDR for NS VLs, hence the request parameter.)
+- Existing networks: ``additionalParamsForNs.nsVirtualLinkNetworks`` maps an NS VL id to an
+  existing VIM network (its id or name) that the VL uses instead of a new one: a string (a
+  network of the NS's default VIM), ``{"vimAccountId", "network"}`` (``vimAccountId``
+  defaults to the NS's default VIM), or a list of those (one per VIM). The VIM must be one
+  the VL is used on. On VIMs not named, the VL gets a new network as above. Terminate leaves
+  existing networks alone (only the NS's ports on them go).
 - Day-0 data: a VDU's ``boot_data`` content (inline, or the ``source_path`` artifact taken
   from ``artifacts[vnfd_id][path]``) is rendered with the values, in increasing priority,
   of the flavour's input defaults, the boot data's ``data`` entries (a ``get_input`` there,
@@ -83,12 +89,15 @@ class PlanError(ValueError):
 
 @dataclass
 class NsVlPlan:
-    """One VIM network to create for an NS virtual link on one VIM that uses it."""
+    """One VIM network for an NS virtual link on one VIM that uses it: created, or, when
+    ``existing_network`` names one (id or name), an existing network of that VIM used as it
+    is (never deleted by the NS)."""
 
     vl_id: str
     cidr: str
     ip_version: int
     vim_account_id: str
+    existing_network: str | None = None
 
 
 @dataclass
@@ -385,6 +394,53 @@ NS_VL_CIDRS_PARAM = "nsVirtualLinkCidrs"
 _CIDRS_FIELD = f"additionalParamsForNs.{NS_VL_CIDRS_PARAM}"
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+NS_VL_NETWORKS_PARAM = "nsVirtualLinkNetworks"
+_NETWORKS_FIELD = f"additionalParamsForNs.{NS_VL_NETWORKS_PARAM}"
+MAX_NETWORK_REF = 255
+
+
+def requested_ns_vl_networks(
+    ns_params: Mapping[str, Any], default_vim: str | None
+) -> dict[str, dict[str, str]]:
+    """``additionalParamsForNs.nsVirtualLinkNetworks`` parsed: {NS VL id: {VIM account id:
+    existing network id or name}}; PlanError naming the field when it is malformed."""
+    raw = ns_params.get(NS_VL_NETWORKS_PARAM) if isinstance(ns_params, Mapping) else None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise PlanError(
+            _NETWORKS_FIELD, "must be an object mapping NS virtual link ids to existing networks"
+        )
+    out: dict[str, dict[str, str]] = {}
+    for vl_id, value in raw.items():
+        where = f"{_NETWORKS_FIELD}.{vl_id}"
+        entries = value if isinstance(value, list) else [value]
+        for n, entry in enumerate(entries):
+            at = f"{where}[{n}]" if isinstance(value, list) else where
+            if isinstance(entry, str):
+                entry = {"network": entry}
+            if not isinstance(entry, dict):
+                raise PlanError(at, "must be a network id or name, or {vimAccountId, network}")
+            unknown = sorted(set(entry) - {"vimAccountId", "network"})
+            if unknown:
+                raise PlanError(f"{at}.{unknown[0]}", "unknown field; use vimAccountId, network")
+            network = entry.get("network")
+            if not isinstance(network, str) or not 0 < len(network) <= MAX_NETWORK_REF:
+                raise PlanError(
+                    f"{at}.network", f"must be a network id or name of 1 to {MAX_NETWORK_REF} chars"
+                )
+            vim = entry.get("vimAccountId", default_vim)
+            if not isinstance(vim, str) or not vim:
+                raise PlanError(
+                    f"{at}.vimAccountId",
+                    "name the VIM account (the NS has no default VIM: set "
+                    "additionalParamsForNs.vimAccountId or this field)",
+                )
+            per_vim = out.setdefault(str(vl_id), {})
+            if vim in per_vim:
+                raise PlanError(at, f"VIM account {vim} is given twice for this virtual link")
+            per_vim[vim] = network
+    return out
 
 
 def _ns_vl_version(layer_protocols: list[str]) -> int:
@@ -722,16 +778,36 @@ def _ns_vls(
     used: dict[str, set[str]],
     ports: Mapping[str, int],
     given: dict[str, IpNetwork],
+    existing: dict[str, dict[str, str]] | None = None,
 ) -> list[NsVlPlan]:
     known = {vl.id for vl in flavour.virtual_links}
     unknown = sorted(set(used) - known)
     if unknown:
         raise PlanError("virtualLinks", f"VNF profiles connect to unknown NS VLs {unknown}")
+    existing = existing or {}
+    for vl_id, per_vim in existing.items():
+        if vl_id not in known:
+            raise PlanError(
+                f"{_NETWORKS_FIELD}.{vl_id}",
+                f"the NS flavour {flavour.flavour_id!r} has no virtual link {vl_id!r}; "
+                f"valid: {', '.join(sorted(known)) or 'none'}",
+            )
+        for vim in per_vim:
+            if vim not in used.get(vl_id, set()):
+                on = ", ".join(sorted(used.get(vl_id, set()))) or "no VIM (no VNF connects to it)"
+                raise PlanError(
+                    f"{_NETWORKS_FIELD}.{vl_id}",
+                    f"no VNF on VIM account {vim} connects to {vl_id!r}; it is used on {on}",
+                )
     cidrs = ns_vl_cidrs(flavour, ports, given)
     out = []
     for vl in flavour.virtual_links:
         cidr, version = cidrs[vl.id]
-        out.extend(NsVlPlan(vl.id, cidr, version, vim) for vim in sorted(used.get(vl.id, ())))
+        nets = existing.get(vl.id, {})
+        out.extend(
+            NsVlPlan(vl.id, cidr, version, vim, nets.get(vim))
+            for vim in sorted(used.get(vl.id, ()))
+        )
     return out
 
 
@@ -820,7 +896,13 @@ def plan_instantiation(
         nsd_id=nsd.nsd_id,
         flavour_id=flavour.flavour_id,
         instantiation_level_id=level.id if level else None,
-        virtual_links=_ns_vls(flavour, used, ports, requested_ns_vl_cidrs(ns_params)),
+        virtual_links=_ns_vls(
+            flavour,
+            used,
+            ports,
+            requested_ns_vl_cidrs(ns_params),
+            requested_ns_vl_networks(ns_params, ns_params.get("vimAccountId") or default_vim),
+        ),
         vnfs=vnfs,
         layers=layers,
     )

@@ -24,7 +24,7 @@ from nfvo.inventory.models import NsInstance, NsLcmOpOcc, utcnow
 from nfvo.inventory.repositories import CatalogRepository
 from nfvo.lcm import changes, codec, engine, events, placement, requests
 from nfvo.lcm.model import ChangeSet
-from nfvo.lcm.plan import PlanError, plan_instantiation, requested_ns_vl_cidrs
+from nfvo.lcm.plan import NsVlPlan, PlanError, plan_instantiation, requested_ns_vl_cidrs
 from nfvo.lcm.read import NsReadModel
 from nfvo.lcm.states import (
     NEEDS,
@@ -388,12 +388,44 @@ class LcmService:
                     vimAccountId=vim_id,
                 )
 
+        for vl in ns_plan.virtual_links:
+            if vl.existing_network:
+                self._check_existing_network(vl, Scope(ns.tenant_id))
+
         def place() -> dict[str, placement.VimDecision]:
             decisions: dict[str, placement.VimDecision] = {}
             placement.place_plan(ns_plan, vnfds, nsd, resources, sync=False, decisions=decisions)
             return decisions
 
         return place, asked
+
+    def _check_existing_network(self, vl: NsVlPlan, scope: Scope) -> None:
+        """An existing network an NS VL is mapped to must be one of its VIM's networks (by id
+        or name, unique): 422 naming the field and the networks there are, else. A network
+        the last sync has not seen yet gets one fresh sync before the refusal."""
+        assert self.resources is not None and vl.existing_network
+        field = f"additionalParamsForNs.nsVirtualLinkNetworks.{vl.vl_id}"
+        ref = vl.existing_network
+        for attempt in range(2):
+            nets = self.resources.networks(vl.vim_account_id, scope)
+            by_id = [n for n in nets if n["id"] == ref]
+            named = [n for n in nets if n["name"] == ref]
+            if by_id or len(named) == 1:
+                return
+            if len(named) > 1:
+                raise UnprocessableEntity(
+                    f"{field}: VIM account {vl.vim_account_id} has {len(named)} networks named "
+                    f"{ref!r}; name it by id",
+                    field=field,
+                )
+            if attempt == 0:
+                self.resources.sync_if_older(vl.vim_account_id, 2.0)
+        known = ", ".join(n["name"] for n in nets[:20]) or "none"
+        raise UnprocessableEntity(
+            f"{field}: VIM account {vl.vim_account_id} has no network {ref!r} (by id or name); "
+            f"its networks: {known}",
+            field=field,
+        )
 
     def _default_vim(self, tenant_id: str | None) -> str | None:
         """The VIM an NS without a named one uses: the first ENABLED one its tenant sees."""

@@ -22,9 +22,12 @@ from nfvo.resources.service import ResourceService, Scope
 from nfvo.vim.base import (
     TAG_KEY,
     TAG_NS,
+    Network,
     NetworkSpec,
     SubnetSpec,
+    VimDriver,
     VimError,
+    VimNotFound,
 )
 from nfvo.vnfm import images as vnfm_images
 from nfvo.vnfm import keys
@@ -269,8 +272,34 @@ def create_ns_vls(op_id: str, vls: list[NsVlPlan]) -> None:
         _create_ns_vl(ns_id, vl)
 
 
+def _existing_network(driver: VimDriver, vl: NsVlPlan) -> Network:
+    """The existing network an NS virtual link uses on a VIM: by id, else by (unique) name."""
+    ref = vl.existing_network or ""
+    try:
+        return driver.get_network(ref)
+    except VimNotFound:
+        pass
+    named = [n for n in driver.list_networks() if n.name == ref]
+    if len(named) == 1:
+        return named[0]
+    problem = "no network" if not named else f"{len(named)} networks"
+    raise VimNotFound(
+        f"NS virtual link {vl.vl_id!r} is mapped to network {ref!r} of VIM account "
+        f"{vl.vim_account_id}, which has {problem} with that id or name "
+        f"(additionalParamsForNs.nsVirtualLinkNetworks)"
+    )
+
+
 def _create_ns_vl(ns_id: str, vl: NsVlPlan) -> None:
-    """One NS virtual link on one VIM (network + subnet, keyed), recorded as its row."""
+    """One NS virtual link on one VIM (network + subnet, keyed), recorded as its row; an
+    existing network is only looked up and recorded (it carries no tag of the NS, so
+    terminating the NS leaves it)."""
+    if vl.existing_network:
+        found = _existing_network(ctx().resources.driver(vl.vim_account_id), vl)
+        subnet = found.subnets[0] if found.subnets else None
+        with ctx().db.session() as s:
+            NsRecordsRepository(s).put_ns_vl(ns_id, vl.vl_id, vl.vim_account_id, found.id, subnet)
+        return
     key = f"{ns_id}/nsvl/{vl.vl_id}/{vl.vim_account_id}"
     tags = {TAG_KEY: key, TAG_NS: ns_id}
     driver = ctx().resources.driver(vl.vim_account_id)

@@ -560,6 +560,16 @@ class ResourceService:
             ) from None
         return out
 
+    def networks(self, vim_id: str, scope: Scope) -> list[dict[str, Any]]:
+        """The networks of a VIM account as last synced (``id``, ``name``, ``external``,
+        ``status``), by name; NotFound when the caller does not see the account."""
+        self._visible_vim(vim_id, scope)
+        with self.db.session() as s:
+            return [
+                {"id": n.id, "name": n.name, "external": n.external, "status": n.status}
+                for n in VimRepository(s).networks(vim_id)
+            ]
+
     def delete_vim(self, vim_id: str, scope: Scope, *, force: bool = False) -> None:
         """Delete; 409 while nfvo still has servers/networks/ports on it (unless ``force``)."""
         vim = self._writable_vim(vim_id, scope)
