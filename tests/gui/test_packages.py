@@ -98,6 +98,10 @@ def test_upload_onboards_live_then_disable_and_delete(
     expect(page.locator(f"#pkg-{pkg_id}")).to_have_count(0)
     assert gui_server.client.get(f"{VNFS}/{pkg_id}").status_code == 404
     assert page.evaluate("window.__marker") == 42
+    # the service's refusal comes back as a fragment, htmx or not (never a 500)
+    csrf = page.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token']")
+    again = page.request.post(f"/ui/packages/vnf/{pkg_id}/delete", headers={"X-CSRF-Token": csrf})
+    assert again.status == 404 and "does not exist" in again.text()
 
 
 def test_broken_package_shows_file_and_line_and_keeps_nothing(

@@ -27,7 +27,7 @@ from nfvo.catalog.states import OnboardingState, OperationalState, PackageKind, 
 from nfvo.errors import BadRequest, NfvoError, NotFound, PayloadTooLarge
 from nfvo.inventory.models import CatalogPackage
 from nfvo.query import PageQuery
-from nfvo.ui.render import page
+from nfvo.ui.render import fragment, page
 from nfvo.ui.session import UiUser, operator, viewer
 
 router = APIRouter()
@@ -133,12 +133,11 @@ def _problem(
     request: Request, exc: NfvoError, target: str = MSG, testid: str = "action-error"
 ) -> HTMLResponse:
     """A service's refusal shown in ``target`` (the row that asked stays as it was)."""
-    return page(
+    return _message(
         request,
-        "packages/messages.html",
-        block="problem",
+        "problem",
+        target,
         status=exc.status,
-        headers={"HX-Retarget": target, "HX-Reswap": "innerHTML"},
         code=exc.status,
         title=exc.title,
         detail=exc.detail,
@@ -147,8 +146,18 @@ def _problem(
     )
 
 
+def _message(
+    request: Request, block: str, target: str, *, status: int = 200, **values: Any
+) -> HTMLResponse:
+    """A block of ``messages.html`` swapped into ``target`` whatever element asked."""
+    resp = fragment(request, "packages/messages.html", block, status=status, **values)
+    resp.headers["HX-Retarget"] = target
+    resp.headers["HX-Reswap"] = "innerHTML"
+    return resp
+
+
 def _row(request: Request, row: Row, *, track: bool = False, status: int = 200) -> HTMLResponse:
-    return page(request, "packages/list.html", block="row", status=status, row=row, track=track)
+    return fragment(request, "packages/list.html", "row", status=status, row=row, track=track)
 
 
 # ------------------------------------------------------------------------------ pages
@@ -182,7 +191,10 @@ def package_row(
     user: UiUser = Depends(viewer),
 ) -> HTMLResponse:
     """One list row (polled while the package's onboarding runs)."""
-    pkg = svc.catalog.get(_kind(kind), pkg_id, user.tenant_id)
+    try:
+        pkg = svc.catalog.get(_kind(kind), pkg_id, user.tenant_id)
+    except NotFound:
+        return fragment(request, "packages/messages.html", "gone", pkg_id=pkg_id)
     return _row(request, row_of(pkg))
 
 
@@ -421,17 +433,16 @@ def track(
     try:
         pkg = svc.catalog.writable(k, pkg_id, user.tenant_id)
     except NotFound:
-        return page(request, "packages/messages.html", block="gone", pkg_id=pkg_id)
+        return fragment(request, "packages/messages.html", "gone", pkg_id=pkg_id)
     if pkg.onboarding_state != OnboardingState.ERROR:
         return _row(request, row_of(pkg), track=True)
     failure = dict(pkg.failure_details or {})
     _discard(svc, k, pkg_id)
     extra = {key: failure[key] for key in ("cause", "file", "line", "toscaPath") if key in failure}
-    return page(
+    return _message(
         request,
-        "packages/messages.html",
-        block="refused",
-        headers={"HX-Retarget": "#upload-result", "HX-Reswap": "innerHTML"},
+        "refused",
+        "#upload-result",
         code=failure.get("status", 422),
         title=failure.get("title", "Package onboarding failed"),
         detail=failure.get("detail", "the package was refused"),
@@ -496,11 +507,10 @@ def delete(
         svc.catalog.delete(k, pkg_id)
     except NfvoError as exc:
         return _problem(request, exc)
-    return page(
+    return _message(
         request,
-        "packages/messages.html",
-        block="deleted",
-        headers={"HX-Retarget": MSG, "HX-Reswap": "innerHTML"},
+        "deleted",
+        MSG,
         pkg_id=pkg_id,
         word=WORD[k],
     )
