@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
-from tests.gui.conftest import api_json, login
+from tests.support.gui import api_json, login
 from tests.support.live import LiveApi
 
 from nfvo.catalog.builder import build_csar_from_files, read_package_dir

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -25,10 +25,12 @@ from nfvo.catalog.descriptors import Nsd
 from nfvo.catalog.errors import PackageError
 from nfvo.catalog.states import OnboardingState, OperationalState, PackageKind, UsageState
 from nfvo.errors import BadRequest, NfvoError, NotFound, PayloadTooLarge
-from nfvo.inventory.models import CatalogPackage
 from nfvo.query import PageQuery
 from nfvo.ui.render import fragment, page
 from nfvo.ui.session import UiUser, operator, viewer
+
+if TYPE_CHECKING:  # row type only: the GUI does not use the inventory
+    from nfvo.inventory.models import CatalogPackage
 
 router = APIRouter()
 
