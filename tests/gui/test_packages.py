@@ -80,6 +80,9 @@ def test_upload_onboards_live_then_disable_and_delete(
 
     row = page.locator("#vnf-rows tr[data-tracked]")
     expect(row).to_have_count(1)
+    expect(page.get_by_test_id("upload-started")).to_contain_text(
+        str(row.get_attribute("data-package-id"))
+    )
     expect(row.get_by_test_id("onboarding-state")).to_have_text("ONBOARDED", timeout=5_000)
     assert page.evaluate("window.__marker") == 42  # updated in place, no reload
     pkg_id = row.get_attribute("data-package-id")

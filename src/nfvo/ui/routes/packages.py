@@ -26,7 +26,7 @@ from nfvo.catalog.errors import PackageError
 from nfvo.catalog.states import OnboardingState, OperationalState, PackageKind, UsageState
 from nfvo.errors import BadRequest, NfvoError, NotFound, PayloadTooLarge
 from nfvo.query import PageQuery
-from nfvo.ui.render import fragment, page
+from nfvo.ui.render import block_html, fragment, page
 from nfvo.ui.session import UiUser, operator, viewer
 
 if TYPE_CHECKING:  # row type only: the GUI does not use the inventory
@@ -386,10 +386,10 @@ async def upload(
             _discarding_refusal, svc, kind, pkg.id, svc.catalog.process, kind, pkg.id, path
         )
     row = row_of(svc.catalog.get(kind, pkg.id))
-    resp = _row(request, row, track=True, status=201)
-    resp.headers["HX-Retarget"] = f"#{row.kind}-rows"
-    resp.headers["HX-Reswap"] = "afterbegin"
-    return resp
+    html = block_html(request, "packages/list.html", "row", row=row, track=True)
+    return _message(
+        request, "uploading", target, status=201, row=row, row_html=html, word=WORD[kind]
+    )
 
 
 async def _discarding_refusal(
