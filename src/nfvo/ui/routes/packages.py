@@ -319,21 +319,18 @@ async def upload(
 ) -> HTMLResponse:
     """Create a package and upload its CSAR (the ``file`` part, or fetched from ``uri``), as
     ``POST`` + ``PUT .../package_content`` (or ``.../upload_from_uri``) of the API do; the
-    answer is the new row, which follows the onboarding. A refusal while receiving is shown
-    at once and the package is deleted again."""
+    answer says so and adds the new row to the list, where it follows the onboarding. A
+    refusal while receiving is shown at once and the package is deleted again."""
+    target = "#upload-result"
     form = await request.form(max_files=1, max_fields=10)
     kind = KINDS.get(_choice(form.get("kind")))
     if kind is None:
         return _problem(
-            request,
-            BadRequest("choose VNF package or NSD", field="kind"),
-            "#upload-result",
-            "upload-refused",
+            request, BadRequest("choose VNF package or NSD", field="kind"), target, "upload-refused"
         )
     uri = _choice(form.get("uri"))
     part = form.get("file")
     has_file = part is not None and not isinstance(part, str) and bool(part.filename)
-    target = "#upload-result"
     if has_file == bool(uri):
         return _problem(
             request,
