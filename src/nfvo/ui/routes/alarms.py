@@ -1,0 +1,155 @@
+"""Alarms: the nsfm alarm list the caller's tenant sees (as ``GET /nsfm/v1/alarms``), kept
+live by server-sent events, filtered by severity and acknowledgement state, and the
+Acknowledge action (as ``PATCH /nsfm/v1/alarms/{id}``)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from nfvo.api.deps import Services, services
+from nfvo.errors import BadRequest, NfvoError
+from nfvo.inventory.alarms_repo import ACKNOWLEDGED, AlarmRow
+from nfvo.monitoring.fm import ACK_STATES, AlarmStore
+from nfvo.monitoring.model import Severity
+from nfvo.notifications.nsfm import alarm_view
+from nfvo.query import ColumnTest, PageQuery
+from nfvo.ui.render import block_html, fragment, page, sse
+from nfvo.ui.session import UiUser, operator, viewer
+
+router = APIRouter()
+TEMPLATE = "alarms/alarms.html"
+SEVERITIES = tuple(s.value for s in Severity)
+SHOWN = 200  # the newest alarms shown
+CHUNK = 500  # rows read per query
+SCANNED = 5000  # rows read at most for one list
+LIVE_INTERVAL = 1.0  # seconds between two looks at the list (SSE)
+
+
+def _filters(severity: str | None, ack: str | None) -> dict[str, str]:
+    """The list's filters, each checked (400 naming the unknown value)."""
+    out: dict[str, str] = {}
+    if severity:
+        if severity not in SEVERITIES:
+            raise BadRequest(f"severity must be one of {list(SEVERITIES)}", field="severity")
+        out["severity"] = severity
+    if ack:
+        if ack not in ACK_STATES:
+            raise BadRequest(f"ack must be one of {list(ACK_STATES)}", field="ack")
+        out["ack"] = ack
+    return out
+
+
+def _tests(filters: dict[str, str]) -> tuple[ColumnTest, ...]:
+    tests = []
+    if "severity" in filters:
+        tests.append(ColumnTest("perceived_severity", "in", (filters["severity"],)))
+    if "ack" in filters:
+        tests.append(ColumnTest("ack_state", "in", (filters["ack"],)))
+    return tuple(tests)
+
+
+def _rows(store: AlarmStore, tenant: str | None, filters: dict[str, str]) -> list[AlarmRow]:
+    """The alarms the caller sees that pass ``filters``, newest first (at most SHOWN of
+    the first SCANNED)."""
+    tests = _tests(filters)
+    rows: list[AlarmRow] = []
+    after = None
+    while len(rows) < SCANNED:
+        chunk = store.page(tenant, PageQuery(after, tests, CHUNK))
+        rows += chunk
+        if len(chunk) < CHUNK:
+            break
+        after = (chunk[-1].created_at, chunk[-1].id)
+    rows.reverse()
+    return rows[:SHOWN]
+
+
+def _digest(rows: list[AlarmRow]) -> str:
+    """What changes whenever a shown alarm is raised, changed or goes."""
+    text = ",".join(f"{r.id}:{r.revision}" for r in rows)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _values(rows: list[AlarmRow], filters: dict[str, str]) -> dict[str, Any]:
+    events = "/ui/alarms/events"
+    query = "&".join(f"{k}={v}" for k, v in filters.items())
+    return {
+        "alarms": [alarm_view(r) for r in rows],
+        "filters": filters,
+        "severities": SEVERITIES,
+        "ack_states": ACK_STATES,
+        "shown": SHOWN,
+        "events_url": f"{events}?{query}" if query else events,
+        "problem": None,
+    }
+
+
+@router.get("/ui/alarms", response_class=HTMLResponse)
+async def alarms_page(
+    request: Request,
+    severity: str | None = None,
+    ack: str | None = None,
+    svc: Services = Depends(services),
+    user: UiUser = Depends(viewer),
+) -> HTMLResponse:
+    """The alarm list with its filters (the live part only for an htmx request)."""
+    filters = _filters(severity, ack)
+    rows = await run_in_threadpool(_rows, AlarmStore(svc.db), user.tenant_id, filters)
+    return page(request, TEMPLATE, block="live", **_values(rows, filters))
+
+
+@router.get("/ui/alarms/events")
+async def alarm_events(
+    request: Request,
+    severity: str | None = None,
+    ack: str | None = None,
+    svc: Services = Depends(services),
+    user: UiUser = Depends(viewer),
+) -> Response:
+    """Server-sent events: the alarm table (event ``alarms``) each time it changed."""
+    filters = _filters(severity, ack)
+    store = AlarmStore(svc.db)
+    last: list[str] = []
+
+    async def poll() -> tuple[list[tuple[str, str]], bool]:
+        rows = await run_in_threadpool(_rows, store, user.tenant_id, filters)
+        digest = _digest(rows)
+        if last and last[0] == digest:
+            return [], False
+        last[:] = [digest]
+        return [("alarms", block_html(request, TEMPLATE, "table", **_values(rows, filters)))], False
+
+    return sse(request, poll, interval=LIVE_INTERVAL)
+
+
+@router.post("/ui/alarms/{alarm_id}/ack", response_class=HTMLResponse)
+async def acknowledge(
+    alarm_id: str,
+    request: Request,
+    svc: Services = Depends(services),
+    user: UiUser = Depends(operator),
+) -> HTMLResponse:
+    """Acknowledge an alarm (the nsfm PATCH's service call): its row, or the row with the
+    problem when refused (e.g. 409: already acknowledged)."""
+    store = AlarmStore(svc.db)
+    problem: NfvoError | None = None
+    try:
+        row = await run_in_threadpool(
+            store.acknowledge, alarm_id, user.tenant_id, ACKNOWLEDGED, None
+        )
+    except NfvoError as exc:
+        problem = exc
+        row = await run_in_threadpool(store.get, alarm_id, user.tenant_id)
+    return fragment(
+        request,
+        TEMPLATE,
+        "row",
+        status=problem.status if problem else 200,
+        alarm=alarm_view(row),
+        problem=problem,
+    )
