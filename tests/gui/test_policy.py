@@ -15,6 +15,7 @@ from tests.support.live import LiveApi, sim_vim
 from tests.support.serve_setup import onboard_samples
 
 from nfvo.samples import NSD_WEBAPP_ID
+from nfvo.ui.routes import policy as policy_routes
 
 
 def _webapp_onboarded(live: LiveApi) -> None:
@@ -91,7 +92,7 @@ def test_create_and_delete_a_policy(
 
 
 def test_availability_window_and_its_decisions(
-    page: Page, gui_server: LiveApi, artifacts: Path
+    page: Page, gui_server: LiveApi, artifacts: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     vim_name = f"gui-win-{uuid.uuid4().hex[:6]}"
     vim_id = sim_vim(gui_server.client, vim_name)
@@ -134,6 +135,30 @@ def test_availability_window_and_its_decisions(
         api_json(gui_server, f"/admin/v1/availability_windows/{made['id']}")["state"] == "CANCELLED"
     )
 
+    # a recurring window: a cron, the length of each occurrence and a time zone
+    page.get_by_label("VIM account", exact=True).select_option(label=vim_name)
+    page.get_by_label("Host or zone name").fill("host-0003")
+    page.get_by_label("Name (optional)").fill(f"{name}-daily")
+    page.get_by_label("Recurrence (5-field cron").fill("0 0 * * *")
+    page.get_by_label("Length of each occurrence").fill("PT23H59M")
+    page.get_by_label("Time zone (IANA)").fill("Europe/Berlin")
+    page.get_by_role("button", name="Create window").click()
+    expect(page.get_by_test_id("message")).to_contain_text(f"{name}-daily created")
+    daily = next(
+        w
+        for w in api_json(
+            gui_server, "/admin/v1/availability_windows", filter=f"(eq,vimAccountId,{vim_id})"
+        )
+        if w["name"] == f"{name}-daily"
+    )
+    assert daily["recurrence"] == {
+        "cron": "0 0 * * *",
+        "duration": 86340.0,
+        "timeZone": "Europe/Berlin",
+    }
+    assert (daily["hostName"], daily["end"]) == ("host-0003", None)
+    assert gui_server.client.delete(f"/admin/v1/availability_windows/{daily['id']}").is_success
+
     # the decision log, filtered by the window's id: its creation and its cancellation
     page.goto("/ui/policies/decisions")
     page.get_by_label("Policy or window id").fill(made["id"])
@@ -145,6 +170,20 @@ def test_availability_window_and_its_decisions(
     actions = [a.strip() for a in rows.locator("td:nth-child(3)").all_inner_texts()]
     assert actions[0] == "CREATE" and actions[-1] == "CANCEL", actions
     assert set(actions) <= {"CREATE", "START", "CANCEL"}, actions
+    # one decision a page: the next page starts after the first, in order
+    monkeypatch.setattr(policy_routes, "DECISIONS_PAGE", 1)
+    page.reload()
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("CREATE")
+    page.get_by_test_id("next-page").click()
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text(actions[1])
+    expect(page.get_by_label("Policy or window id")).to_have_value(made["id"])
+    resp = page.goto("/ui/policies/decisions?after=not-a-marker")
+    assert resp is not None and resp.status == 400
+    expect(page.get_by_test_id("problem")).to_contain_text("first page")
+    monkeypatch.undo()
+    page.goto(f"/ui/policies/decisions?policy={made['id']}")
     page.get_by_label("Reason").select_option("COOLDOWN")
     page.get_by_role("button", name="Filter").click()
     expect(rows).to_have_count(0)

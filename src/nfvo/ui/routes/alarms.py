@@ -5,6 +5,8 @@ Acknowledge action (as ``PATCH /nsfm/v1/alarms/{id}``)."""
 from __future__ import annotations
 
 import hashlib
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -17,7 +19,7 @@ from nfvo.inventory.alarms_repo import ACKNOWLEDGED, AlarmRow
 from nfvo.monitoring.fm import ACK_STATES, AlarmStore
 from nfvo.monitoring.model import Severity
 from nfvo.notifications.nsfm import alarm_view
-from nfvo.query import ColumnTest, PageQuery
+from nfvo.query import ColumnTest, PageQuery, SortKey
 from nfvo.ui.render import block_html, fragment, page, sse
 from nfvo.ui.session import UiUser, operator, viewer
 
@@ -27,6 +29,8 @@ SEVERITIES = tuple(s.value for s in Severity)
 SHOWN = 200  # the newest alarms shown
 CHUNK = 500  # rows read per query
 SCANNED = 5000  # rows read at most for one list
+# how far back the list looks, widened until it finds SHOWN alarms (seconds; None: all)
+LOOK_BACK = (3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0, None)
 LIVE_INTERVAL = 1.0  # seconds between two looks at the list (SSE)
 
 
@@ -53,18 +57,35 @@ def _tests(filters: dict[str, str]) -> tuple[ColumnTest, ...]:
     return tuple(tests)
 
 
-def _rows(store: AlarmStore, tenant: str | None, filters: dict[str, str]) -> list[AlarmRow]:
-    """The alarms the caller sees that pass ``filters``, newest first (at most SHOWN of
-    the first SCANNED)."""
-    tests = _tests(filters)
+def _scan(
+    store: AlarmStore, tenant: str | None, tests: tuple[ColumnTest, ...], since: float | None
+) -> list[AlarmRow]:
+    """The alarms created after ``since`` (epoch seconds; None: all), oldest first, at
+    most SCANNED."""
+    after: SortKey | None = None
+    if since is not None:
+        after = (datetime.fromtimestamp(since, UTC), "")
     rows: list[AlarmRow] = []
-    after = None
     while len(rows) < SCANNED:
         chunk = store.page(tenant, PageQuery(after, tests, CHUNK))
         rows += chunk
         if len(chunk) < CHUNK:
             break
         after = (chunk[-1].created_at, chunk[-1].id)
+    return rows
+
+
+def _rows(store: AlarmStore, tenant: str | None, filters: dict[str, str]) -> list[AlarmRow]:
+    """The newest alarms the caller sees that pass ``filters``, newest first (at most
+    SHOWN). The list is read oldest first, so it is read from the last hour, then further
+    back until SHOWN are found: a long alarm history is not read on every look."""
+    tests = _tests(filters)
+    now = time.time()
+    rows: list[AlarmRow] = []
+    for span in LOOK_BACK:
+        rows = _scan(store, tenant, tests, None if span is None else now - span)
+        if len(rows) >= SHOWN:
+            break
     rows.reverse()
     return rows[:SHOWN]
 
