@@ -8,6 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
@@ -67,7 +68,7 @@ def _raise(live: LiveApi, ns: str, severity: Severity, name: str) -> str:
 
 
 def test_alarm_appears_live_and_is_acknowledged(
-    page: Page, gui_server: LiveApi, ns_id: str
+    page: Page, gui_server: LiveApi, ns_id: str, artifacts: Path
 ) -> None:
     page.goto("/ui/alarms")
     page.evaluate("window.__marker = 42")
@@ -80,6 +81,7 @@ def test_alarm_appears_live_and_is_acknowledged(
     expect(row).to_contain_text(ns_id)
     expect(row).to_contain_text("external alert")
 
+    page.screenshot(path=artifacts / "alarms.png")
     row.get_by_role("button", name="Acknowledge").click()
     expect(row.get_by_test_id("ack-state")).to_have_text("ACKNOWLEDGED")
     expect(row.get_by_role("button", name="Acknowledge")).to_have_count(0)

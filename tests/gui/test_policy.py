@@ -84,6 +84,12 @@ def test_create_and_delete_a_policy(
     expect(row).to_contain_text(ns["nsInstanceName"])
     page.screenshot(path=artifacts / "policies.png", full_page=True)
 
+    row.get_by_role("button", name="Disable").click()
+    expect(page.get_by_test_id("message")).to_contain_text(f"Policy {name} disabled")
+    expect(row.locator("td").nth(9)).to_have_text("no")
+    assert api_json(gui_server, f"/admin/v1/policies/{made['id']}")["enabled"] is False
+    expect(row.get_by_role("button", name="Enable")).to_be_visible()
+
     page.once("dialog", lambda d: d.accept())
     row.get_by_role("button", name="Delete").click()
     expect(page.get_by_test_id("message")).to_contain_text("deleted")
@@ -209,6 +215,7 @@ def test_reader_sees_no_write_buttons(
     expect(reader.locator(f'tr[data-policy-id="{r.json()["id"]}"]')).to_be_visible()
     expect(reader.get_by_test_id("policy-form")).to_have_count(0)
     expect(reader.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(reader.get_by_role("button", name="Disable")).to_have_count(0)
     # windows are the administrators' (as in the API)
     resp = reader.goto("/ui/windows")
     assert resp is not None and resp.status == 403

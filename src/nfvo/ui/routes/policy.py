@@ -208,6 +208,37 @@ async def create_policy(
     )
 
 
+@router.post("/ui/policies/{policy_id}/enabled", response_class=HTMLResponse)
+async def set_enabled(
+    policy_id: str,
+    request: Request,
+    svc: Services = Depends(services),
+    user: UiUser = Depends(operator),
+) -> HTMLResponse:
+    """Enable or disable a policy (the API's PATCH service call with ``enabled``)."""
+    enabled = (await request.form()).get("enabled") == "true"
+    problem: NfvoError | None = None
+    message = None
+    try:
+        row = await run_in_threadpool(
+            _store(svc).patch, policy_id, {"enabled": enabled}, user.tenant_id
+        )
+        message = f"Policy {row.name} {'enabled' if row.enabled else 'disabled'}."
+    except NfvoError as exc:
+        problem = exc
+    values = await run_in_threadpool(_policy_values, svc, user)
+    return page(
+        request,
+        "policy/policies.html",
+        block="section",
+        status=problem.status if problem else 200,
+        form=_empty_policy_form(),
+        problem=problem,
+        message=message,
+        **values,
+    )
+
+
 @router.delete("/ui/policies/{policy_id}", response_class=HTMLResponse)
 async def delete_policy(
     policy_id: str,
