@@ -331,14 +331,17 @@ async def decisions_page(
 
 
 # -- availability windows ----------------------------------------------------------------
+TARGET_KINDS = ("host", "zone", "vim")
 CANCELLABLE = frozenset(s.value for (s, e) in TRANSITIONS if e is WindowEvent.CANCEL)
 
 
 def window_body(form: dict[str, str]) -> dict[str, Any]:
     """The ``/admin/v1/availability_windows`` request body a form makes (empty fields left
-    out; the notice given in minutes)."""
+    out; the notice given in minutes); BadRequest for a target kind the form does not offer."""
     body: dict[str, Any] = {"vimAccountId": form["vimAccountId"]}
     kind = form.get("targetKind") or "host"
+    if kind not in TARGET_KINDS:
+        raise BadRequest(f"targetKind must be one of {list(TARGET_KINDS)}", field="targetKind")
     if kind == "host":
         body["hostName"] = form["target"]
     elif kind == "zone":
