@@ -8,6 +8,7 @@ import hashlib
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -97,15 +98,16 @@ def _digest(rows: list[AlarmRow]) -> str:
 
 
 def _values(rows: list[AlarmRow], filters: dict[str, str]) -> dict[str, Any]:
-    events = "/ui/alarms/events"
-    query = "&".join(f"{k}={v}" for k, v in filters.items())
+    """What the template shows; the events URL carries the filters and the digest of the
+    rows shown, so the stream sends the table only once it differs from them."""
+    query = urlencode({**filters, "seen": _digest(rows)})
     return {
         "alarms": [alarm_view(r) for r in rows],
         "filters": filters,
         "severities": SEVERITIES,
         "ack_states": ACK_STATES,
         "shown": SHOWN,
-        "events_url": f"{events}?{query}" if query else events,
+        "events_url": f"/ui/alarms/events?{query}",
         "problem": None,
     }
 
@@ -129,13 +131,15 @@ async def alarm_events(
     request: Request,
     severity: str | None = None,
     ack: str | None = None,
+    seen: str | None = None,
     svc: Services = Depends(services),
     user: UiUser = Depends(viewer),
 ) -> Response:
-    """Server-sent events: the alarm table (event ``alarms``) each time it changed."""
+    """Server-sent events: the alarm table (event ``alarms``) each time it differs from
+    what the page shows (``seen``: the digest of the rows it was rendered with)."""
     filters = _filters(severity, ack)
     store = AlarmStore(svc.db)
-    last: list[str] = []
+    last: list[str] = [seen[:64]] if seen else []
 
     async def poll() -> tuple[list[tuple[str, str]], bool]:
         rows = await run_in_threadpool(_rows, store, user.tenant_id, filters)
