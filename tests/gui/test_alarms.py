@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,9 +15,7 @@ from tests.support.live import LiveApi
 from tests.support.serve_setup import onboard_samples
 
 from nfvo.monitoring.model import FaultEvent, FaultKind, Resource, ResourceKind, Severity
-from nfvo.query import PageQuery
 from nfvo.samples import NSD_WEBAPP_ID
-from nfvo.ui.routes import alarms
 
 
 def _webapp_onboarded(live: LiveApi) -> None:
@@ -140,47 +136,3 @@ def test_only_operators_acknowledge(
     )
     assert again.status == 409
     assert "already ACKNOWLEDGED" in again.text()
-
-
-@dataclass
-class _Alarm:
-    id: str
-    created_at: datetime
-    revision: int = 1
-
-
-class _Store:
-    """Alarms paged oldest first by (created_at, id), as the alarm store pages them."""
-
-    def __init__(self, alarms: list[_Alarm]) -> None:
-        self.alarms = sorted(alarms, key=lambda a: (a.created_at, a.id))
-        self.read = 0
-
-    def page(self, tenant: str | None, query: PageQuery) -> list[_Alarm]:
-        after = query.after
-        rows = [a for a in self.alarms if after is None or (a.created_at, a.id) > after]
-        rows = rows[: query.limit]
-        self.read += len(rows)
-        return rows
-
-
-def test_the_newest_alarms_are_shown_without_reading_the_whole_history() -> None:
-    now = datetime.now(UTC)
-    old = [_Alarm(f"old-{i:05d}", now - timedelta(days=40, seconds=i)) for i in range(3000)]
-    week = [_Alarm(f"week-{i:03d}", now - timedelta(days=3, seconds=i)) for i in range(100)]
-    recent = [_Alarm(f"new-{i:03d}", now - timedelta(minutes=30, seconds=i)) for i in range(150)]
-    store = _Store(old + week + recent)
-    shown = alarms._rows(store, None, {})  # type: ignore[arg-type]
-    assert len(shown) == alarms.SHOWN
-    # newest first: the last half hour, then the newest of three days ago
-    assert [a.id for a in shown] == [a.id for a in recent] + [a.id for a in week[:50]]
-    assert store.read < 1000  # the 40-day-old history was not read
-    # fewer alarms than a page: all of them, however old
-    few = _Store(old[:3] + recent[:2])
-    assert [a.id for a in alarms._rows(few, None, {})] == [  # type: ignore[arg-type]
-        "new-000",
-        "new-001",
-        "old-00000",
-        "old-00001",
-        "old-00002",
-    ]

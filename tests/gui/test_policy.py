@@ -216,7 +216,8 @@ def test_reader_sees_no_write_buttons(
     expect(reader.get_by_test_id("policy-form")).to_have_count(0)
     expect(reader.get_by_role("button", name="Delete")).to_have_count(0)
     expect(reader.get_by_role("button", name="Disable")).to_have_count(0)
-    # windows are the administrators' (as in the API)
+    # windows are the administrators' (as in the API): no link, and 403
+    expect(reader.get_by_role("link", name="Availability windows")).to_have_count(0)
     resp = reader.goto("/ui/windows")
     assert resp is not None and resp.status == 403
     expect(reader.get_by_test_id("problem")).to_contain_text("reader")

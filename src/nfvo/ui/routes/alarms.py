@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -16,13 +16,15 @@ from starlette.concurrency import run_in_threadpool
 
 from nfvo.api.deps import Services, services
 from nfvo.errors import BadRequest, NfvoError
-from nfvo.inventory.alarms_repo import ACKNOWLEDGED, AlarmRow
 from nfvo.monitoring.fm import ACK_STATES, AlarmStore
 from nfvo.monitoring.model import Severity
 from nfvo.notifications.nsfm import alarm_view
 from nfvo.query import ColumnTest, PageQuery, SortKey
 from nfvo.ui.render import block_html, fragment, page, sse
 from nfvo.ui.session import UiUser, operator, viewer
+
+if TYPE_CHECKING:  # row type only: the GUI does not use the inventory
+    from nfvo.inventory.alarms_repo import AlarmRow
 
 router = APIRouter()
 TEMPLATE = "alarms/alarms.html"
@@ -32,6 +34,7 @@ CHUNK = 500  # rows read per query
 SCANNED = 5000  # rows read at most for one list
 # how far back the list looks, widened until it finds SHOWN alarms (seconds; None: all)
 LOOK_BACK = (3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0, None)
+ACKNOWLEDGED = "ACKNOWLEDGED"  # the ackState the Acknowledge button sets (of ACK_STATES)
 LIVE_INTERVAL = 1.0  # seconds between two looks at the list (SSE)
 
 
