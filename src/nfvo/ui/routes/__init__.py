@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nfvo.ui.routes import dashboard, packages
+from nfvo.ui.routes import alarms, dashboard, packages, policy
 
-ROUTERS: list[APIRouter] = [dashboard.router, packages.router]
+ROUTERS: list[APIRouter] = [
+    dashboard.router,
+    packages.router,
+    alarms.router,
+    policy.router,
+]
