@@ -560,6 +560,38 @@ class ResourceService:
             ) from None
         return out
 
+    def synced_catalog(self, vim_id: str, scope: Scope) -> dict[str, list[dict[str, Any]]]:
+        """What the last sync recorded of a visible VIM besides zones and hosts: its flavors,
+        images and networks (read from the inventory; the VIM is not asked)."""
+        self._visible_vim(vim_id, scope)
+        with self.db.session() as s:
+            repo = VimRepository(s)
+            return {
+                "flavors": [
+                    {
+                        "id": f.id,
+                        "name": f.name,
+                        "vcpus": f.vcpus,
+                        "ramMib": f.ram_mib,
+                        "diskGib": f.disk_gib,
+                    }
+                    for f in repo.flavors(vim_id)
+                ],
+                "images": [
+                    {
+                        "id": i.id,
+                        "name": i.name,
+                        "diskFormat": i.disk_format,
+                        "sizeBytes": i.size_bytes,
+                    }
+                    for i in repo.images(vim_id)
+                ],
+                "networks": [
+                    {"id": n.id, "name": n.name, "external": n.external, "status": n.status}
+                    for n in repo.networks(vim_id)
+                ],
+            }
+
     def delete_vim(self, vim_id: str, scope: Scope, *, force: bool = False) -> None:
         """Delete; 409 while nfvo still has servers/networks/ports on it (unless ``force``)."""
         vim = self._writable_vim(vim_id, scope)
