@@ -84,6 +84,9 @@ def test_register_sim_vim_test_connection_and_dashboard(page: Page, gui_server: 
     api = api_json(gui_server, f"/admin/v1/vim_accounts/{vim_id}")
     assert api["name"] == name and api["config"]["host_defaults"]["vcpus"] == 16
 
+    # the page follows the background check and sync, then shows the synced capacity
+    expect(page.get_by_test_id("vim-state")).to_have_attribute("data-state", "ENABLED")
+    expect(page.get_by_test_id("vim-capacity").locator('tr[data-zone="zone-2"]')).to_be_visible()
     page.get_by_role("button", name="Test connection").click()
     expect(page.get_by_test_id("test-result")).to_contain_text("OK")
     expect(page.get_by_test_id("test-result")).to_contain_text("4 hosts")
