@@ -29,6 +29,7 @@ from sqlalchemy import (
     and_,
     delete,
     exists,
+    func,
     select,
     update,
 )
@@ -241,6 +242,17 @@ class AlarmRepository:
         return fetch_after(
             self.s, AlarmRow, (AlarmRow.created_at, AlarmRow.id), query, visible=visible
         )
+
+    def active_by_severity(self, tenant: str | None) -> dict[str, int]:
+        """How many active alarms the caller sees (as :meth:`page` lists them) per perceived
+        severity: one GROUP BY."""
+        live_ns = exists().where(NsInstance.id == AlarmRow.ns_instance_id)
+        q = (
+            select(AlarmRow.perceived_severity, func.count())
+            .where(AlarmRow.active_key.is_not(None), owned_by(AlarmRow, tenant), live_ns)
+            .group_by(AlarmRow.perceived_severity)
+        )
+        return {severity: int(n) for severity, n in self.s.execute(q)}
 
     def of_ns(self, ns_instance_id: str) -> Sequence[AlarmRow]:
         """Every alarm of one NS instance."""

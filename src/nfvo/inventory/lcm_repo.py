@@ -65,6 +65,16 @@ class NsRepository:
             without=without,
         )
 
+    def count_by_state(self, *, tenant: str | None) -> dict[str, tuple[int, int]]:
+        """Per ``ns_state``, how many NS instances a caller owns and how many of those have an
+        operation open: one GROUP BY, no row read."""
+        q = (
+            select(NsInstance.ns_state, func.count(), func.count(NsInstance.current_op_id))
+            .where(owned_by(NsInstance, tenant))
+            .group_by(NsInstance.ns_state)
+        )
+        return {state: (int(n), int(busy)) for state, n, busy in self.s.execute(q)}
+
     def using_nsd(self, nsd_info_id: str) -> int:
         """How many NS instances were created from an NSD."""
         q = select(func.count()).select_from(NsInstance)

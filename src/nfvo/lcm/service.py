@@ -128,6 +128,12 @@ class LcmService:
         with self.db.session() as s:
             return NsRepository(s).page(query, tenant=tenant, without=without)
 
+    def ns_counts(self, tenant: str | None) -> dict[str, tuple[int, int]]:
+        """Per NS state, how many NS instances the caller sees and how many of them have an
+        operation open (counted in SQL, whatever the number of instances)."""
+        with self.db.session() as s:
+            return NsRepository(s).count_by_state(tenant=tenant)
+
     def delete(self, ns_id: str, tenant: str | None) -> None:
         """Delete an NS instance: only NOT_INSTANTIATED and with no operation running (one
         conditional DELETE decides between racing requests)."""

@@ -134,6 +134,11 @@ class AlarmStore:
         with self.db.session() as s:
             return AlarmRepository(s).page(tenant, query)
 
+    def active_by_severity(self, tenant: str | None) -> dict[str, int]:
+        """How many of the caller's alarms are active, per perceived severity."""
+        with self.db.session() as s:
+            return AlarmRepository(s).active_by_severity(tenant)
+
     def acknowledge(
         self, alarm_id: str, tenant: str | None, state: str, if_revision: int | None
     ) -> AlarmRow:

@@ -565,10 +565,36 @@ class ResourceService:
         ``status``), by name; NotFound when the caller does not see the account."""
         self._visible_vim(vim_id, scope)
         with self.db.session() as s:
-            return [
-                {"id": n.id, "name": n.name, "external": n.external, "status": n.status}
-                for n in VimRepository(s).networks(vim_id)
-            ]
+            return [_network_view(n) for n in VimRepository(s).networks(vim_id)]
+
+    def synced_catalog(self, vim_id: str, scope: Scope) -> dict[str, list[dict[str, Any]]]:
+        """What the last sync recorded of a visible VIM besides zones and hosts: its flavors,
+        images and networks (read from the inventory; the VIM is not asked)."""
+        self._visible_vim(vim_id, scope)
+        with self.db.session() as s:
+            repo = VimRepository(s)
+            return {
+                "flavors": [
+                    {
+                        "id": f.id,
+                        "name": f.name,
+                        "vcpus": f.vcpus,
+                        "ramMib": f.ram_mib,
+                        "diskGib": f.disk_gib,
+                    }
+                    for f in repo.flavors(vim_id)
+                ],
+                "images": [
+                    {
+                        "id": i.id,
+                        "name": i.name,
+                        "diskFormat": i.disk_format,
+                        "sizeBytes": i.size_bytes,
+                    }
+                    for i in repo.images(vim_id)
+                ],
+                "networks": [_network_view(n) for n in repo.networks(vim_id)],
+            }
 
     def delete_vim(self, vim_id: str, scope: Scope, *, force: bool = False) -> None:
         """Delete; 409 while nfvo still has servers/networks/ports on it (unless ``force``)."""
@@ -771,6 +797,11 @@ def _name_conflict(what: str, name: str) -> Conflict:
         field="name",
         name=name,
     )
+
+
+def _network_view(n: Any) -> dict[str, Any]:
+    """A synced network as the API and the GUI show it."""
+    return {"id": n.id, "name": n.name, "external": n.external, "status": n.status}
 
 
 def _describe(exc: vim_base.VimError) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nfvo.ui.routes import alarms, dashboard, packages, policy
+from nfvo.ui.routes import alarms, dashboard, packages, policy, resources, users
 
 ROUTERS: list[APIRouter] = [
     dashboard.router,
     packages.router,
     alarms.router,
     policy.router,
+    resources.router,
+    users.router,
 ]
