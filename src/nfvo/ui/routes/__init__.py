@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nfvo.ui.routes import dashboard
+from nfvo.ui.routes import dashboard, ns_list
 
-ROUTERS: list[APIRouter] = [dashboard.router]
+ROUTERS: list[APIRouter] = [dashboard.router, ns_list.router]
