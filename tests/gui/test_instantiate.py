@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
-from tests.gui.conftest import api_json
+from playwright.sync_api import BrowserContext, Page, expect
+from tests.gui.conftest import api_json, login
 from tests.support.live import LiveApi, sim_vim, wait_op
 from tests.support.serve_setup import onboard_samples
 
@@ -124,6 +124,9 @@ def test_instantiate_across_two_vims(
     mgmt = next(vl for vl in ns["virtualLinkInfo"] if vl["id"] == "mgmt_vl")
     assert {h["vimId"] for h in mgmt["resourceHandle"]} == {vim_a, vim_b}
 
+    page.goto(f"/ui/ns/{ns_id}/instantiate")  # no second instantiate
+    expect(page.get_by_test_id("not-instantiable")).to_contain_text("INSTANTIATED")
+    expect(page.get_by_role("button", name="Instantiate")).to_have_count(0)
     # an INSTANTIATED idle NS offers the operations that state allows, and no delete
     page.goto("/ui/ns?state=INSTANTIATED&limit=200")
     row = page.locator(f'tr[data-ns-id="{ns_id}"]')
@@ -158,6 +161,10 @@ def test_bad_yaml_is_shown_inline_and_refused(
 ) -> None:
     ns_id = _create_ns(gui_server, f"gui-badyaml-{webapp['tag']}")
     page.goto(f"/ui/ns/{ns_id}/instantiate")
+    # another flavour: its own VNF profiles and virtual links, kept in the preview
+    page.get_by_label("Deployment flavour").select_option("minimal")
+    expect(page.get_by_test_id("virtual-links").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_test_id("request-preview")).to_contain_text('"minimal"')
     page.get_by_label("Additional parameters for the NS (YAML or JSON)").fill(
         "owner: me\nlist: [1, 2\nother: 3\n"
     )
@@ -172,3 +179,19 @@ def test_bad_yaml_is_shown_inline_and_refused(
     assert "currentLcmOpOcc" not in ns["_links"]
     ops = api_json(gui_server, "/nslcm/v2/ns_lcm_op_occs", filter=f"(eq,nsInstanceId,{ns_id})")
     assert ops == []
+
+
+def test_reader_sees_no_write_actions(
+    context: BrowserContext, gui_server: LiveApi, webapp: dict[str, str]
+) -> None:
+    ns_id = _create_ns(gui_server, f"gui-reader-{webapp['tag']}")
+    page = context.new_page()
+    login(page, "reader")
+    row = _row_on_list(page, ns_id)
+    expect(row.get_by_test_id("ns-state")).to_have_text("NOT_INSTANTIATED")
+    expect(row.get_by_test_id("ns-actions").locator("a, button")).to_have_count(0)
+    expect(page.get_by_test_id("create-ns")).to_have_count(0)
+    page.goto(f"/ui/ns/{ns_id}/instantiate")
+    expect(page.get_by_test_id("read-only")).to_be_visible()
+    expect(page.get_by_role("button", name="Instantiate")).to_have_count(0)
+    gui_server.client.delete(f"/nslcm/v2/ns_instances/{ns_id}")
