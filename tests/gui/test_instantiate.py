@@ -15,6 +15,9 @@ from tests.gui.conftest import api_json, login
 from tests.support.live import LiveApi, sim_vim, wait_op
 from tests.support.serve_setup import onboard_samples
 
+from nfvo.catalog.descriptors import NsFlavour, NsVirtualLink, VnfProfile
+from nfvo.ui.routes.ns_list import build_request, form_state, parse_params
+
 WEBAPP_NSD = "620e7828-ec0d-4e06-b975-76305f4da18a"
 EXISTING_NET = "gui-ns-existing-net"
 
@@ -195,3 +198,54 @@ def test_reader_sees_no_write_actions(
     expect(page.get_by_test_id("read-only")).to_be_visible()
     expect(page.get_by_role("button", name="Instantiate")).to_have_count(0)
     gui_server.client.delete(f"/nslcm/v2/ns_instances/{ns_id}")
+
+
+# -- the form's request builder and parameter check (no browser) ------------------------------
+def test_params_check_names_the_line_and_refuses_aliases() -> None:
+    assert parse_params("").empty and parse_params("").error is None
+    assert parse_params('{"a": 1}').value == {"a": 1}  # JSON is YAML
+    bad = parse_params("a: 1\nb: [1, 2\nc: 3\n")
+    assert bad.error is not None and re.match(r"line [34], column \d+: ", bad.error), bad.error
+    bomb = parse_params("a: &x [1, 2]\nb: [*x, *x]\n")
+    assert bomb.error == "line 1, column 4: YAML anchors and aliases are not accepted"
+    assert (
+        parse_params("- 1\n- 2\n").error
+        == "line 1: must be a mapping of names to values, not a list"
+    )
+    assert "not representable as JSON" in (parse_params("when: 2024-01-01\n").error or "")
+
+
+def test_form_fields_win_over_the_same_additional_parameters() -> None:
+    flavour = NsFlavour(
+        flavour_id="f",
+        vnf_profiles=[VnfProfile(id="p1"), VnfProfile(id="p2")],
+        virtual_links=[NsVirtualLink(id="vl1"), NsVirtualLink(id="vl2")],
+    )
+    st = form_state(
+        {
+            "nsFlavourId": "f",
+            "nsInstantiationLevelId": "no-such-level",
+            "vimAccountId": "vim-a",
+            "vnfVim.p2": "vim-b",
+            "vlNet.vl1": "new",
+            "vlCidr.vl1": "10.1.0.0/24",
+            "vlCidr.vl2": "",
+        }
+    )
+    given = parse_params("vimAccountId: other\nnsVirtualLinkCidrs: {vl2: 10.2.0.0/24}\nk: v\n")
+    body, problems = build_request(st, flavour, given)
+    assert problems == []
+    assert body == {
+        "nsFlavourId": "f",
+        "additionalParamsForNs": {
+            "vimAccountId": "vim-a",
+            "k": "v",
+            "nsVirtualLinkCidrs": {"vl2": "10.2.0.0/24", "vl1": "10.1.0.0/24"},
+        },
+        "additionalParamsForVnf": [
+            {"vnfProfileId": "p2", "additionalParams": {"vimAccountId": "vim-b"}}
+        ],
+    }
+    st.vl_nets["vl2"] = "net-123"  # an existing network: no request parameter takes it
+    _, problems = build_request(st, flavour, given)
+    assert problems and "vl2" in problems[0]
