@@ -163,11 +163,24 @@ def test_bad_yaml_is_shown_inline_and_refused(
     page: Page, gui_server: LiveApi, webapp: dict[str, str]
 ) -> None:
     ns_id = _create_ns(gui_server, f"gui-badyaml-{webapp['tag']}")
+    # a VIM too small for the NS (deleted again: it must not become anyone's default VIM)
+    tiny = sim_vim(
+        gui_server.client, f"gui-ns-tiny-{webapp['tag']}", hosts=1, host_defaults={"vcpus": 1}
+    )
     page.goto(f"/ui/ns/{ns_id}/instantiate")
     # another flavour: its own VNF profiles and virtual links, kept in the preview
     page.get_by_label("Deployment flavour").select_option("minimal")
     expect(page.get_by_test_id("virtual-links").locator("tbody tr")).to_have_count(1)
     expect(page.get_by_test_id("request-preview")).to_contain_text('"minimal"')
+    try:  # the placement preview says what would fail on it, and why
+        page.get_by_label("Default VIM account").select_option(tiny)
+        expect(page.get_by_test_id("plan-feasible")).to_have_attribute("data-feasible", "false")
+        failing = page.get_by_test_id("placement-preview").locator(f'tr[data-vim="{tiny}"]')
+        expect(failing.first.locator("td").nth(5)).to_contain_text("not enough vcpus")
+    finally:
+        r = gui_server.client.delete(f"/admin/v1/vim_accounts/{tiny}")
+        assert r.status_code == 204, r.text
+    page.get_by_label("Default VIM account").select_option("")
     page.get_by_label("Additional parameters for the NS (YAML or JSON)").fill(
         "owner: me\nlist: [1, 2\nother: 3\n"
     )
