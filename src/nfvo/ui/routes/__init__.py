@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nfvo.ui.routes import alarms, dashboard, packages, policy, resources, users
+from nfvo.ui.routes import alarms, dashboard, ns_list, packages, policy, resources, users
 
 ROUTERS: list[APIRouter] = [
     dashboard.router,
     packages.router,
+    ns_list.router,
     alarms.router,
     policy.router,
     resources.router,
