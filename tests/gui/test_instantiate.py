@@ -80,7 +80,10 @@ def test_instantiate_across_two_vims(
     expect(net_select.locator("optgroup")).to_have_attribute(
         "label", re.compile(f"gui-ns-a-{webapp['tag']}")
     )
-    expect(net_select.locator("option", has_text=EXISTING_NET)).to_have_count(1)
+    existing = net_select.locator("option", has_text=EXISTING_NET)
+    expect(existing).to_have_count(1)
+    existing_id = existing.get_attribute("value")
+    net_select.select_option(existing_id)  # mgmt_vl on VIM A: the existing network
     page.get_by_label("VIM account of VNF profile vnf_db").select_option(vim_b)
     page.get_by_label("CIDR of virtual link mgmt_vl").fill("10.60.0.0/24")
     page.get_by_label("Additional parameters for the NS (YAML or JSON)").fill("owner: gui-test\n")
@@ -95,6 +98,7 @@ def test_instantiate_across_two_vims(
             "owner": "gui-test",
             "vimAccountId": vim_a,
             "nsVirtualLinkCidrs": {"mgmt_vl": "10.60.0.0/24"},
+            "nsVirtualLinkNetworks": {"mgmt_vl": {"network": existing_id, "vimAccountId": vim_a}},
         },
         "additionalParamsForVnf": [
             {"vnfProfileId": "vnf_db", "additionalParams": {"vimAccountId": vim_b}}
@@ -125,7 +129,10 @@ def test_instantiate_across_two_vims(
     vims = {v["vnfProfileId"]: v["vimId"] for v in ns["vnfInstance"]}
     assert vims == {"vnf_web": vim_a, "vnf_db": vim_b}
     mgmt = next(vl for vl in ns["virtualLinkInfo"] if vl["id"] == "mgmt_vl")
-    assert {h["vimId"] for h in mgmt["resourceHandle"]} == {vim_a, vim_b}
+    handles = {h["vimId"]: h["resourceId"] for h in mgmt["resourceHandle"]}
+    assert set(handles) == {vim_a, vim_b}
+    assert handles[vim_a] == existing_id  # VIM A's existing network, as mapped
+    assert handles[vim_b] != existing_id  # VIM B: a new network (10.60.0.0/24)
 
     page.goto(f"/ui/ns/{ns_id}/instantiate")  # no second instantiate
     expect(page.get_by_test_id("not-instantiable")).to_contain_text("INSTANTIATED")
@@ -259,6 +266,9 @@ def test_form_fields_win_over_the_same_additional_parameters() -> None:
             {"vnfProfileId": "p2", "additionalParams": {"vimAccountId": "vim-b"}}
         ],
     }
-    st.vl_nets["vl2"] = "net-123"  # an existing network: no request parameter takes it
-    _, problems = build_request(st, flavour, given)
-    assert problems and "vl2" in problems[0]
+    st.vl_nets["vl2"] = "net-123"  # an existing network of the default VIM
+    body, problems = build_request(st, flavour, given)
+    assert problems == []
+    assert body["additionalParamsForNs"]["nsVirtualLinkNetworks"] == {
+        "vl2": {"network": "net-123", "vimAccountId": "vim-a"}
+    }

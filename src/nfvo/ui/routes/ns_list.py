@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from fastapi import APIRouter, Depends, Query, Request
@@ -23,15 +23,16 @@ from nfvo.api.listing import _marker_key, _sort_key
 from nfvo.catalog.descriptors import Nsd, NsFlavour
 from nfvo.catalog.states import OperationalState, PackageKind
 from nfvo.errors import BadRequest, NfvoError
-from nfvo.inventory.models import NsInstance, VimAccount
-from nfvo.inventory.resources_repo import VimRepository
-from nfvo.lcm.plan import NS_VL_CIDRS_PARAM
+from nfvo.lcm.plan import NS_VL_CIDRS_PARAM, NS_VL_NETWORKS_PARAM
 from nfvo.lcm.states import NsState, OpType, ns_deletable, ns_operations
 from nfvo.lcm.whatif import WhatIfService
 from nfvo.query import ColumnTest, PageQuery
 from nfvo.resources.service import Scope
 from nfvo.ui.render import fragment, is_htmx, page
 from nfvo.ui.session import UiUser, operator, viewer
+
+if TYPE_CHECKING:  # row types only: the GUI does not use the inventory
+    from nfvo.inventory.models import NsInstance, VimAccount
 
 router = APIRouter()
 
@@ -285,9 +286,11 @@ def build_request(
     """The SOL005 InstantiateNsRequest the form stands for, and what keeps it from being sent.
 
     The VIM of a VNF profile goes to ``additionalParamsForVnf[].additionalParams.vimAccountId``,
-    the default VIM to ``additionalParamsForNs.vimAccountId`` and each new NS virtual link's
-    CIDR to ``additionalParamsForNs.nsVirtualLinkCidrs`` (docs/lcm.md); the additional
-    parameters are ``additionalParamsForNs`` (the form's own fields take precedence)."""
+    the default VIM to ``additionalParamsForNs.vimAccountId``, each new NS virtual link's
+    CIDR to ``additionalParamsForNs.nsVirtualLinkCidrs`` and each virtual link mapped to an
+    existing network of the default VIM to ``additionalParamsForNs.nsVirtualLinkNetworks``
+    (docs/lcm.md); the additional parameters are ``additionalParamsForNs`` (the form's own
+    fields take precedence)."""
     problems: list[str] = []
     if params.error:
         problems.append(f"additional parameters: {params.error}")
@@ -301,20 +304,20 @@ def build_request(
     if st.default_vim:
         ns_params["vimAccountId"] = st.default_vim
     cidrs: dict[str, str] = {}
+    existing: dict[str, Any] = {}
     for vl in flavour.virtual_links:
         net = st.vl_nets.get(vl.id) or NEW_NETWORK
         if net != NEW_NETWORK:
-            problems.append(
-                f"virtual link {vl.id}: an existing VIM network cannot be requested "
-                "(the LCM creates every NS virtual link)"
-            )
-            continue
+            existing[vl.id] = {"network": net}
+            if st.default_vim:
+                existing[vl.id]["vimAccountId"] = st.default_vim
         cidr = st.vl_cidrs.get(vl.id, "")
         if cidr:
             cidrs[vl.id] = cidr
-    if cidrs:
-        given = ns_params.get(NS_VL_CIDRS_PARAM)
-        ns_params[NS_VL_CIDRS_PARAM] = {**(given if isinstance(given, dict) else {}), **cidrs}
+    for param, chosen in ((NS_VL_CIDRS_PARAM, cidrs), (NS_VL_NETWORKS_PARAM, existing)):
+        if chosen:
+            given = ns_params.get(param)
+            ns_params[param] = {**(given if isinstance(given, dict) else {}), **chosen}
     if ns_params:
         body["additionalParamsForNs"] = ns_params
     per_vnf = [
@@ -357,8 +360,7 @@ def form_context(svc: Services, user: UiUser, ns_id: str, st: FormState) -> Form
     net_vim = _network_vim(vims, st.default_vim or svc.lcm._default_vim(ns.tenant_id) or "")
     networks: list[Any] = []
     if net_vim is not None:
-        with svc.resources.db.session() as s:
-            networks = list(VimRepository(s).networks(net_vim.id))
+        networks = svc.resources.networks(net_vim.id, user.scope)
     busy = bool(ns.current_op_id)
     return FormContext(
         ns,
