@@ -155,6 +155,9 @@ def writes(role: Role) -> Any:
 
 
 viewer = require(Role.reader)
+# a POST that changes nothing (a form's preview or check) still carries the CSRF token: no
+# page of another site makes the server work for it
+previewer = writes(Role.reader)
 operator = writes(Role.operator)
 administrator = writes(Role.admin)
 admin_viewer = require(Role.admin)

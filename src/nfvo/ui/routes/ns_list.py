@@ -29,7 +29,7 @@ from nfvo.lcm.whatif import WhatIfService
 from nfvo.query import ColumnTest, PageQuery
 from nfvo.resources.service import Scope
 from nfvo.ui.render import fragment, is_htmx, page
-from nfvo.ui.session import UiUser, operator, viewer
+from nfvo.ui.session import UiUser, operator, previewer, viewer
 
 if TYPE_CHECKING:  # row types only: the GUI does not use the inventory
     from nfvo.inventory.models import NsInstance, VimAccount
@@ -429,7 +429,7 @@ async def _posted(request: Request, svc: Services, user: UiUser, ns_id: str) -> 
 async def instantiate_fields(
     ns_id: str,
     request: Request,
-    user: UiUser = Depends(viewer),
+    user: UiUser = Depends(previewer),
     svc: Services = Depends(services),
 ) -> HTMLResponse:
     """The flavour-dependent part of the form (levels, VNF profiles, virtual links), kept in
@@ -442,7 +442,7 @@ async def instantiate_fields(
 async def instantiate_networks(
     ns_id: str,
     request: Request,
-    user: UiUser = Depends(viewer),
+    user: UiUser = Depends(previewer),
     svc: Services = Depends(services),
 ) -> HTMLResponse:
     """The existing networks of the default VIM chosen, swapped into each virtual link's
@@ -453,7 +453,7 @@ async def instantiate_networks(
 
 @router.post("/ui/ns/{ns_id}/instantiate/validate", response_class=HTMLResponse)
 async def instantiate_validate(
-    request: Request, ns_id: str, user: UiUser = Depends(viewer)
+    request: Request, ns_id: str, user: UiUser = Depends(previewer)
 ) -> HTMLResponse:
     """The inline check of the additional parameters (YAML or JSON)."""
     text = (await request.form()).get("additionalParams")
@@ -465,7 +465,7 @@ async def instantiate_validate(
 async def instantiate_preview(
     ns_id: str,
     request: Request,
-    user: UiUser = Depends(viewer),
+    user: UiUser = Depends(previewer),
     svc: Services = Depends(services),
 ) -> HTMLResponse:
     """The InstantiateNsRequest the form builds and the placement it would get."""
