@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nfvo.ui.routes import alarms, dashboard, ns_list, packages, policy, resources, users
+from nfvo.ui.routes import (
+    alarms,
+    dashboard,
+    ns_detail,
+    ns_list,
+    ops,
+    packages,
+    policy,
+    resources,
+    users,
+)
 
 ROUTERS: list[APIRouter] = [
     dashboard.router,
     packages.router,
     ns_list.router,
+    ns_detail.router,
+    ops.router,
     alarms.router,
     policy.router,
     resources.router,

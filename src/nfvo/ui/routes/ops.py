@@ -1,0 +1,317 @@
+"""NS LCM operation occurrences: a paged list, and one operation's live page (state, VNFs
+done, current step, the engine's recorded steps, the error and its cause, and the task
+buttons its state allows), kept up to date over server-sent events that poll the op row.
+
+The task buttons call ``LcmService.act`` as the ``nslcm`` task resources do."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from nfvo.api.deps import Services, services
+from nfvo.errors import BadRequest, NotFound
+from nfvo.inventory.lcm_repo import NsRecordsRepository
+from nfvo.inventory.models import NsLcmOpOcc
+from nfvo.lcm import codec
+from nfvo.lcm.model import ChangeSet
+from nfvo.lcm.states import TERMINAL, OpState, OpType, Trigger, client_triggers
+from nfvo.query import ColumnTest, PageQuery
+from nfvo.ui.render import block_html, fragment, page, sse
+from nfvo.ui.session import UiUser, operator, viewer
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+TEMPLATE = "ops/detail.html"
+PAGE_SIZE = 50
+MAX_GENERATIONS = 5  # attempts whose recorded steps the timeline shows
+OP_STATES = [s.value for s in OpState]
+OP_TYPES = [t.value for t in OpType]
+TRIGGER_LABELS = {
+    Trigger.RETRY: "Retry",
+    Trigger.ROLLBACK: "Rollback",
+    Trigger.CONTINUE: "Continue",
+    Trigger.FAIL: "Fail",
+    Trigger.CANCEL: "Cancel",
+}
+# the engine's checkpointed steps (nfvo.lcm.engine), in words
+STEP_LABELS = {
+    "nfvo.plan_and_link": "planned, placed, NS virtual links created",
+    "nfvo.deploy_layer": "VNFs of a layer deployed",
+    "nfvo.finish_instantiate": "NS instantiated",
+    "nfvo.terminate_layers": "VNFs ordered for removal",
+    "nfvo.terminate_layer": "VNFs of a layer removed",
+    "nfvo.terminate_vnf": "VNF removed",
+    "nfvo.delete_ns_vls": "NS virtual links deleted",
+    "nfvo.finish_terminate": "NS terminated",
+    "nfvo.rollback_instantiate": "everything the instantiation created removed",
+    "nfvo.rollback_modify": "changes undone",
+    "nfvo.record_failure": "failure recorded",
+    "nfvo.check_cancel": "checked for cancellation",
+    "nfvo.begin_modify": "changes prepared",
+    "nfvo.scale_vnf": "VNF scaled",
+    "nfvo.heal_vnf": "VNF healed",
+    "nfvo.operate_vnf": "VNF state changed",
+    "nfvo.finish_modify": "changes completed",
+    "nfvo.set_spec": "VNF flavour set",
+    "nfvo.deploy_vnf": "VNF deployed",
+    "nfvo.migrate_vdus": "VDUs migrated",
+}
+PER_VNF_STEPS = ("nfvo.scale_vnf", "nfvo.heal_vnf", "nfvo.operate_vnf", "nfvo.deploy_vnf")
+
+
+@dataclass
+class Step:
+    """One recorded step of the operation's workflow."""
+
+    attempt: str
+    name: str
+    label: str
+    at: str
+    error: str | None = None
+
+
+@dataclass
+class Progress:
+    """How far an operation is: VNFs done of those it acts on, the step it is at, and the
+    engine's recorded steps."""
+
+    vnfs_done: int
+    vnfs_total: int
+    current: str
+    steps: list[Step] = field(default_factory=list)
+
+
+def _when(epoch_ms: int | None) -> str:
+    if epoch_ms is None:
+        return ""
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
+
+
+def _recorded_steps(op: NsLcmOpOcc) -> list[Step]:
+    """The checkpointed steps of the op's workflows (each attempt and rollback), as the
+    durable engine recorded them; none when the engine's records cannot be read."""
+    try:
+        from dbos import DBOS
+
+        out: list[Step] = []
+        first = max(1, op.generation - MAX_GENERATIONS + 1)
+        for gen in range(first, op.generation + 1):
+            for kind in ("run", "rollback"):
+                attempt = f"{'rollback' if kind == 'rollback' else 'attempt'} {gen}"
+                for info in DBOS.list_workflow_steps(f"{op.id}:{kind}:{gen}", load_output=False):
+                    name = info["function_name"]
+                    if not name.startswith("nfvo."):
+                        continue
+                    error = info.get("error")
+                    out.append(
+                        Step(
+                            attempt,
+                            name,
+                            STEP_LABELS.get(name, name.removeprefix("nfvo.").replace("_", " ")),
+                            _when(info.get("completed_at_epoch_ms")),
+                            str(error) if error else None,
+                        )
+                    )
+        return out
+    except Exception as exc:  # the timeline is an extra: the page works without it
+        log.debug("no step records of op %s: %s", op.id, exc)
+        return []
+
+
+def progress_of(svc: Services, op: NsLcmOpOcc) -> Progress:
+    """VNFs done k/n and the current step, from the NS's VNF rows, the op's change set and
+    the engine's step records."""
+    steps = _recorded_steps(op)
+    state = OpState(op.state)
+    gen_run = f"attempt {op.generation}"
+    this_run = [s.name for s in steps if s.attempt == gen_run]
+    with svc.db.session() as s:
+        vnfs = list(NsRecordsRepository(s).vnfs(op.ns_instance_id))
+    if op.operation == OpType.INSTANTIATE:
+        total, done = len(vnfs), sum(1 for v in vnfs if v.instantiated)
+        verb, first = "deploying VNFs", "planning and placing"
+    elif op.operation == OpType.TERMINATE:
+        total, done = len(vnfs), sum(1 for v in vnfs if not v.instantiated)
+        verb, first = "removing VNFs", "ordering VNFs for removal"
+    else:
+        changes = codec.from_json(ChangeSet, op.changes) if op.changes else ChangeSet()
+        targets = {vnf_id for vnf_id, _ in changes.vnf_operations()}
+        total = len(targets)
+        done = sum(1 for n in this_run if n in PER_VNF_STEPS)
+        if "nfvo.deploy_layer" in this_run:
+            done += len(changes.add)
+        if "nfvo.terminate_layer" in this_run:
+            done += len(changes.remove)
+        done = min(done, total)
+        verb, first = "changing VNFs", "preparing the changes"
+    if state is OpState.COMPLETED:
+        done = total
+    if state is OpState.STARTING:
+        current = "waiting for the engine"
+    elif state is OpState.PROCESSING:
+        if not this_run and done == 0:
+            current = first
+        elif done < total:
+            current = f"{verb} ({done}/{total})"
+        else:
+            current = "finishing"
+    elif state is OpState.ROLLING_BACK:
+        current = "rolling back"
+    elif state is OpState.FAILED_TEMP:
+        title = (op.error or {}).get("title") or "a step failed"
+        current = f"stopped: {title}; retry, roll back, continue or fail it"
+    else:
+        current = state.value.lower().replace("_", " ")
+    return Progress(done, total, current, steps)
+
+
+def _cause(error: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The members of the op's ProblemDetails beyond title, status and detail."""
+    if not error:
+        return []
+    skip = {"type", "title", "status", "detail"}
+    return [(k, str(v)) for k, v in error.items() if k not in skip]
+
+
+def _live_values(svc: Services, op: NsLcmOpOcc, user: UiUser) -> dict[str, Any]:
+    triggers = client_triggers(op.state) if user.can_operate else []
+    if op.operation not in (OpType.INSTANTIATE, OpType.SCALE, OpType.UPDATE):
+        triggers = [t for t in triggers if t is not Trigger.ROLLBACK]  # LcmService.act refuses
+    return {
+        "op": op,
+        "progress": progress_of(svc, op),
+        "triggers": [(t.value, TRIGGER_LABELS[t]) for t in triggers],
+        "cause": _cause(op.error),
+    }
+
+
+def _digest(html: str) -> str:
+    return hashlib.sha256(html.encode()).hexdigest()[:16]
+
+
+@router.get("/ui/ops", response_class=HTMLResponse)
+def ops_list(
+    request: Request,
+    ns: str = Query("", max_length=36),
+    state: str = Query("", max_length=24),
+    operation: str = Query("", max_length=16),
+    after: str = Query("", max_length=120),
+    user: UiUser = Depends(viewer),
+    svc: Services = Depends(services),
+) -> HTMLResponse:
+    """Operation occurrences by start time, a page at a time (keyset paging: as cheap on the
+    last page of a million as on the first), filtered by NS, state or type."""
+    tests: list[ColumnTest] = []
+    if ns:
+        tests.append(ColumnTest("ns_instance_id", "in", (ns,)))
+    if state:
+        if state not in OP_STATES:
+            raise BadRequest(f"state must be one of {', '.join(OP_STATES)}", field="state")
+        tests.append(ColumnTest("state", "in", (state,)))
+    if operation:
+        if operation not in OP_TYPES:
+            raise BadRequest(f"operation must be one of {', '.join(OP_TYPES)}", field="operation")
+        tests.append(ColumnTest("operation", "in", (operation,)))
+    cursor = None
+    if after:
+        when, _, last_id = after.partition("|")
+        try:
+            cursor = (datetime.fromisoformat(when), last_id)
+        except ValueError:
+            raise BadRequest("after is not a page cursor of this list", field="after") from None
+    rows = svc.lcm.ops_page(
+        user.tenant_id,
+        PageQuery(cursor, tuple(tests), PAGE_SIZE + 1),
+        without=("params", "error", "changes"),
+    )
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    next_after = f"{rows[-1].start_time.isoformat()}|{rows[-1].id}" if more else ""
+    return page(
+        request,
+        "ops/list.html",
+        rows=rows,
+        next_after=next_after,
+        ns_filter=ns,
+        state_filter=state,
+        operation_filter=operation,
+        states=OP_STATES,
+        operations=OP_TYPES,
+        paged=bool(after),
+    )
+
+
+@router.get("/ui/ops/{op_id}", response_class=HTMLResponse)
+def op_detail(
+    op_id: str,
+    request: Request,
+    user: UiUser = Depends(viewer),
+    svc: Services = Depends(services),
+) -> HTMLResponse:
+    """One operation occurrence, followed live."""
+    op = svc.lcm.op(op_id, user.tenant_id)
+    values = _live_values(svc, op, user)
+    version = _digest(block_html(request, TEMPLATE, "live", **values))
+    return page(request, TEMPLATE, version=version, **values)
+
+
+@router.get("/ui/ops/{op_id}/events")
+async def op_events(
+    op_id: str,
+    request: Request,
+    v: str = "",
+    user: UiUser = Depends(viewer),
+    svc: Services = Depends(services),
+) -> StreamingResponse:
+    """Server-sent events of one operation: ``live`` (state, progress, error, buttons)
+    whenever it changes, polling the op row every 0.5 s (any worker, any database); the
+    stream ends with ``done`` once the op is COMPLETED, FAILED or ROLLED_BACK. ``v``: the
+    version of the part the page shows already."""
+    await run_in_threadpool(svc.lcm.op, op_id, user.tenant_id)  # 404 before streaming
+    seen = {"version": v}
+
+    def check() -> tuple[list[tuple[str, str]], bool]:
+        try:
+            op = svc.lcm.op(op_id, user.tenant_id)
+        except NotFound:
+            return [("live", "<p class='problem'>This operation no longer exists.</p>")], True
+        html = block_html(request, TEMPLATE, "live", **_live_values(svc, op, user))
+        version = _digest(html)
+        events = [] if version == seen["version"] else [("live", html)]
+        seen["version"] = version
+        return events, OpState(op.state) in TERMINAL
+
+    async def poll() -> tuple[list[tuple[str, str]], bool]:
+        return await run_in_threadpool(check)
+
+    return sse(request, poll, interval=0.5)
+
+
+@router.post("/ui/ops/{op_id}/{trigger}", response_class=HTMLResponse)
+def op_task(
+    op_id: str,
+    trigger: str,
+    request: Request,
+    user: UiUser = Depends(operator),
+    svc: Services = Depends(services),
+) -> Response:
+    """retry / rollback / continue / fail / cancel, as the nslcm task resources; answers
+    with the op's live part (the buttons its new state allows)."""
+    try:
+        task = Trigger(trigger)
+    except ValueError:
+        tasks = "retry, rollback, continue, fail, cancel"
+        raise NotFound(f"no task {trigger!r}; tasks: {tasks}") from None
+    if task is Trigger.ENGINE:
+        raise NotFound("no task 'engine'")
+    svc.lcm.act(op_id, task, user.tenant_id)
+    op = svc.lcm.op(op_id, user.tenant_id)
+    return fragment(request, TEMPLATE, "live", **_live_values(svc, op, user))
