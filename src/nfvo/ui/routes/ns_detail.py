@@ -354,7 +354,8 @@ def _topology_values(svc: Services, ns: NsInstance) -> dict[str, Any]:
 
 
 def _version(ns: NsInstance) -> str:
-    return f"{ns.ns_state}/{ns.current_op_id or ''}"
+    """Changes with every write to the NS row (an operation claims and releases it)."""
+    return f"{ns.ns_state}/{ns.current_op_id or ''}/{ns.updated_at.isoformat()}"
 
 
 @router.get("/ui/ns/{ns_id}", response_class=HTMLResponse)
