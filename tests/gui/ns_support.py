@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import httpx
-from tests.support.live import sim_vim, wait_op
+from tests.support.live import LiveApi, sim_vim, wait_op
 from tests.support.serve_setup import onboard_samples
 
 from nfvo.samples import NSD_WEBAPP_ID
@@ -64,3 +64,19 @@ def vnfcs_of(ns: dict[str, Any]) -> list[dict[str, Any]]:
         for v in ns.get("vnfInstance", [])
         for c in (v.get("instantiatedVnfInfo") or {}).get("vnfcResourceInfo", [])
     ]
+
+
+_DEPLOYED: dict[str, tuple[str, str]] = {}
+
+
+def deployed_webapp(live: LiveApi) -> tuple[str, str]:
+    """(NS id, VIM id) of one ns-webapp instantiated on a two-zone sim VIM, made once per
+    server and shared by the NS page and operation page tests."""
+    if live.base_url not in _DEPLOYED:
+        c = live.client
+        ensure_samples(c)
+        vim_id = new_vim(c, "gui-topo", zones=2, hosts=4)
+        ns_id = new_ns(c, "gui-topo")
+        instantiated(c, ns_id, vim_id)
+        _DEPLOYED[live.base_url] = (ns_id, vim_id)
+    return _DEPLOYED[live.base_url]

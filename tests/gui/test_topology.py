@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from tests.gui.conftest import api_json
-from tests.gui.ns_support import NS, ensure_samples, instantiated, new_ns, new_vim, vnfcs_of
+from tests.gui.ns_support import NS, deployed_webapp, vnfcs_of
 from tests.support.live import LiveApi
 
 from nfvo.samples import VNF_WEB_ID
@@ -20,12 +20,7 @@ GRAPH_IDS = "window.nfvoGraphs.topology.nodes().map(n => n.id())"
 @pytest.fixture(scope="module")
 def webapp(gui_server: LiveApi) -> tuple[str, str]:
     """(NS id, VIM id) of an ns-webapp instantiated on a two-zone sim VIM."""
-    c = gui_server.client
-    ensure_samples(c)
-    vim_id = new_vim(c, "gui-topo", zones=2, hosts=4)
-    ns_id = new_ns(c, "gui-topo")
-    instantiated(c, ns_id, vim_id)
-    return ns_id, vim_id
+    return deployed_webapp(gui_server)
 
 
 def _open(page: Page, ns_id: str) -> None:
@@ -113,3 +108,14 @@ def test_scale_out_from_the_page_appears_live(
     )
     assert page.evaluate("window.__marker") == 42
     assert set(page.evaluate(GRAPH_IDS)) == _table_ids(page)
+    # a request the LCM refuses: its problem shows where the form was, nothing starts
+    page.locator("summary", has_text="Scale").click()
+    page.locator("#scale-aspect").select_option(f"vnf:{web['id']}:web_scale")
+    page.locator("#scale-direction").select_option("SCALE_IN")
+    page.locator("#scale-steps").fill("5")
+    page.get_by_test_id("scale-form").get_by_role("button", name="Scale").click()
+    problem = page.locator("#action-result").get_by_test_id("problem")
+    expect(problem).to_have_attribute("data-status", "400")
+    expect(problem).to_contain_text("numberOfSteps")
+    assert page.url.endswith(f"/ui/ns/{ns_id}")
+    assert page.evaluate("window.__marker") == 42

@@ -111,11 +111,16 @@ def _recorded_steps(op: NsLcmOpOcc) -> list[Step]:
                     if not name.startswith("nfvo."):
                         continue
                     error = info.get("error")
+                    short = name.removeprefix("nfvo.").replace("_", " ")
+                    if name == "nfvo.record_failure" and out and out[-1].attempt == attempt:
+                        # the workflow records a failure right after the step that raised
+                        out[-1].label = f"{out[-1].name.removeprefix('nfvo.')} failed"
+                        out[-1].error = out[-1].error or "see the error above"
                     out.append(
                         Step(
                             attempt,
                             name,
-                            STEP_LABELS.get(name, name.removeprefix("nfvo.").replace("_", " ")),
+                            STEP_LABELS.get(name, short),
                             _when(info.get("completed_at_epoch_ms")),
                             str(error) if error else None,
                         )

@@ -1,0 +1,114 @@
+"""The operation pages: the list, and one operation followed live (state, VNFs done, the
+error's cause and the task buttons its state allows) without reloading."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+from tests.gui.conftest import api_json, login
+from tests.gui.ns_support import (
+    NS,
+    deployed_webapp,
+    ensure_samples,
+    new_ns,
+    new_vim,
+    start_instantiate,
+)
+from tests.support.live import LiveApi
+
+OPS = "/nslcm/v2/ns_lcm_op_occs"
+FAILED_TEMP_TASKS = ["retry", "rollback", "continue", "fail"]
+
+
+@pytest.fixture(scope="module")
+def samples(gui_server: LiveApi) -> None:
+    ensure_samples(gui_server.client)
+
+
+def _tasks(page: Page) -> list[str]:
+    return page.locator('[data-testid="op-tasks"] button[data-task]').evaluate_all(
+        "bs => bs.map(b => b.dataset.task)"
+    )
+
+
+def test_instantiate_reaches_completed_live(page: Page, gui_server: LiveApi, samples: None) -> None:
+    c = gui_server.client
+    # each server takes 0.6 s to create: the page opens on a running operation
+    vim_id = new_vim(c, "gui-ops-ok", latency_ms={"server_create": 600})
+    ns_id = new_ns(c, "gui-ops-ok")
+    op_id = start_instantiate(c, ns_id, vim_id)
+    page.goto(f"/ui/ops/{op_id}")
+    live = page.get_by_test_id("op-live")
+    assert live.get_attribute("data-state") in ("STARTING", "PROCESSING")
+    page.evaluate("window.__marker = 42")
+    assert "retry" not in _tasks(page) and "rollback" not in _tasks(page)
+    expect(page.get_by_test_id("op-state")).to_have_text("COMPLETED", timeout=20_000)
+    n = len(api_json(gui_server, f"{NS}/{ns_id}")["vnfInstance"])
+    expect(page.get_by_test_id("op-vnfs")).to_have_text(f"{n}/{n}")
+    expect(page.get_by_test_id("op-timeline")).to_contain_text("NS instantiated")
+    expect(page.locator('[data-testid="op-tasks"] button')).to_have_count(0)
+    assert page.evaluate("window.__marker") == 42
+    # the list has it, filtered on its NS, linking to this page
+    page.goto(f"/ui/ops?ns={ns_id}")
+    row = page.locator(f'[data-testid="ops-table"] tr[data-op-id="{op_id}"]')
+    expect(row).to_contain_text("INSTANTIATE")
+    expect(row).to_contain_text("COMPLETED")
+    page.goto(f"/ui/ops?ns={ns_id}&state=FAILED")
+    expect(page.locator('[data-testid="ops-table"] tr[data-op-id]')).to_have_count(0)
+
+
+def test_failed_temp_offers_tasks_and_rolls_back_live(
+    page: Page, gui_server: LiveApi, samples: None, artifacts: Path
+) -> None:
+    c = gui_server.client
+    # every server create fails on this VIM, after 0.6 s of work
+    fault = {"server_create": {"error_rate": 1.0, "error": "VimQuotaExceeded"}}
+    vim_id = new_vim(c, "gui-ops-fail", latency_ms={"server_create": 600}, faults=fault)
+    ns_id = new_ns(c, "gui-ops-fail")
+    op_id = start_instantiate(c, ns_id, vim_id)
+    page.goto(f"/ui/ops/{op_id}")
+    page.evaluate("window.__marker = 42")
+    state = page.get_by_test_id("op-live").get_attribute("data-state")
+    assert state in ("STARTING", "PROCESSING"), state
+    assert not set(FAILED_TEMP_TASKS) & set(_tasks(page))
+    expect(page.get_by_test_id("op-state")).to_have_text("FAILED_TEMP", timeout=20_000)
+    expect(page.locator('[data-testid="op-tasks"] button[data-task]')).to_have_count(4)
+    assert _tasks(page) == FAILED_TEMP_TASKS
+    # the error and its cause, as the API holds them
+    error = api_json(gui_server, f"{OPS}/{op_id}")["error"]
+    expect(page.get_by_test_id("op-error")).to_contain_text(error["title"])
+    expect(page.get_by_test_id("op-cause")).to_contain_text("VimQuotaExceeded")
+    page.screenshot(path=artifacts / "op-failed-temp.png", full_page=True)
+    page.get_by_role("button", name="Rollback").click()
+    expect(page.get_by_test_id("op-state")).to_have_text("ROLLED_BACK", timeout=20_000)
+    expect(page.locator('[data-testid="op-tasks"] button')).to_have_count(0)
+    assert page.evaluate("window.__marker") == 42
+    assert api_json(gui_server, f"{OPS}/{op_id}")["operationState"] == "ROLLED_BACK"
+    assert re.search(r"/ui/ops/[0-9a-f-]{36}$", page.url)
+
+
+def test_reader_sees_no_task_buttons_and_no_actions(
+    context: BrowserContext, gui_server: LiveApi, samples: None
+) -> None:
+    c = gui_server.client
+    fault = {"server_create": {"error_rate": 1.0, "error": "VimQuotaExceeded"}}
+    vim_id = new_vim(c, "gui-ops-reader", faults=fault)
+    ns_id = new_ns(c, "gui-ops-reader")
+    op_id = start_instantiate(c, ns_id, vim_id)
+    page = context.new_page()
+    login(page, "reader")
+    page.goto(f"/ui/ops/{op_id}")
+    expect(page.get_by_test_id("op-state")).to_have_text("FAILED_TEMP", timeout=20_000)
+    expect(page.locator('[data-testid="op-tasks"] button')).to_have_count(0)
+    # a forged task request is refused (operator role and CSRF token needed)
+    assert page.request.post(f"/ui/ops/{op_id}/fail").status == 403
+    # an idle INSTANTIATED NS: its topology, and no action for a reader
+    idle_ns, _ = deployed_webapp(gui_server)
+    page.goto(f"/ui/ns/{idle_ns}")
+    expect(page.get_by_test_id("ns-state")).to_have_text("INSTANTIATED")
+    expect(page.locator('[data-testid="topology-table"] tr[data-node-id]').first).to_be_attached()
+    expect(page.get_by_test_id("ns-actions").locator("form")).to_have_count(0)
+    assert page.request.post(f"/ui/ns/{idle_ns}/terminate").status == 403
