@@ -88,6 +88,11 @@ def test_failed_temp_offers_tasks_and_rolls_back_live(
     assert page.evaluate("window.__marker") == 42
     assert api_json(gui_server, f"{OPS}/{op_id}")["operationState"] == "ROLLED_BACK"
     assert re.search(r"/ui/ops/[0-9a-f-]{36}$", page.url)
+    # the NS is back to NOT_INSTANTIATED: instantiating it again is what it offers
+    page.goto(f"/ui/ns/{ns_id}")
+    expect(page.get_by_test_id("ns-state")).to_have_text("NOT_INSTANTIATED")
+    expect(page.get_by_test_id("ns-actions").get_by_role("link")).to_have_text(["Instantiate"])
+    expect(page.get_by_test_id("ns-ops").locator(f'a[href="/ui/ops/{op_id}"]')).to_have_count(1)
 
 
 def test_reader_sees_no_task_buttons_and_no_actions(
@@ -105,6 +110,9 @@ def test_reader_sees_no_task_buttons_and_no_actions(
     expect(page.locator('[data-testid="op-tasks"] button')).to_have_count(0)
     # a forged task request is refused (operator role and CSRF token needed)
     assert page.request.post(f"/ui/ops/{op_id}/fail").status == 403
+    # its NS is held by the open operation, which the NS page links to
+    page.goto(f"/ui/ns/{ns_id}")
+    expect(page.get_by_test_id("ns-open-op")).to_have_attribute("href", f"/ui/ops/{op_id}")
     # an idle INSTANTIATED NS: its topology, and no action for a reader
     idle_ns, _ = deployed_webapp(gui_server)
     page.goto(f"/ui/ns/{idle_ns}")

@@ -25,8 +25,8 @@ from nfvo.inventory.models import NsInstance, NsLcmOpOcc
 from nfvo.inventory.resources_repo import VimRepository
 from nfvo.lcm.states import OpType, ns_deletable, ns_operations
 from nfvo.monitoring.model import Resource, ResourceKind
-from nfvo.query import ColumnTest, PageQuery
 from nfvo.ui.render import block_html, is_htmx, page, sse
+from nfvo.ui.routes.ops import recent_ops
 from nfvo.ui.session import UiUser, operator, viewer
 
 router = APIRouter()
@@ -289,21 +289,8 @@ def build_topology(svc: Services, ns: NsInstance) -> Topology:
 
 # -- what the page shows -----------------------------------------------------------------
 def _ops_of(svc: Services, ns: NsInstance, user: UiUser) -> list[Any]:
-    """The NS's latest operations, newest first (the API's op list, filtered on the NS)."""
-    test = ColumnTest("ns_instance_id", "in", (ns.id,))
-    rows: list[Any] = []
-    after = None
-    while True:  # oldest first in chunks; keep the last OPS_SHOWN
-        chunk = svc.lcm.ops_page(
-            user.tenant_id,
-            PageQuery(after, (test,), 200),
-            without=("params", "error", "changes"),
-        )
-        rows = (rows + chunk)[-OPS_SHOWN:]
-        if len(chunk) < 200:
-            break
-        after = (chunk[-1].start_time, chunk[-1].id)
-    return list(reversed(rows))
+    """The NS's latest operations, newest first."""
+    return list(recent_ops(svc, user.tenant_id, ns=ns.id, limit=OPS_SHOWN))
 
 
 def _alarms_of(svc: Services, ns_id: str) -> list[AlarmRow]:
