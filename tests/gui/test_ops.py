@@ -87,6 +87,18 @@ def test_failed_temp_offers_tasks_and_rolls_back_live(
     expect(page.locator('[data-testid="op-tasks"] button')).to_have_count(0)
     assert page.evaluate("window.__marker") == 42
     assert api_json(gui_server, f"{OPS}/{op_id}")["operationState"] == "ROLLED_BACK"
+    # a task the state no longer allows (a stale page): refused, and said so
+    stale = page.evaluate(
+        """async id => {
+            const token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRF-Token"];
+            const r = await fetch(`/ui/ops/${id}/retry`,
+                {method: "POST", headers: {"X-CSRF-Token": token, "HX-Request": "true"}});
+            return [r.status, await r.text()];
+        }""",
+        op_id,
+    )
+    assert stale[0] == 200 and 'data-testid="op-notice"' in stale[1], stale
+    assert "ROLLED_BACK" in stale[1] and "data-task" not in stale[1]
     assert re.search(r"/ui/ops/[0-9a-f-]{36}$", page.url)
     # the NS is back to NOT_INSTANTIATED: instantiating it again is what it offers
     page.goto(f"/ui/ns/{ns_id}")

@@ -108,6 +108,18 @@ def test_scale_out_from_the_page_appears_live(
     )
     assert page.evaluate("window.__marker") == 42
     assert set(page.evaluate(GRAPH_IDS)) == _table_ids(page)
+    # an update from the page: the stopped VNF's VNFCs turn SHUTOFF on the watching page
+    [db] = [v for v in ns["vnfInstance"] if v["vnfdId"] != VNF_WEB_ID]
+    _open(actor, ns_id)
+    actor.locator("summary", has_text="Update").click()
+    actor.locator("#update-vnf").select_option(db["id"])
+    actor.locator("#update-state").select_option("STOPPED")
+    actor.get_by_test_id("update-form").get_by_role("button", name="Update").click()
+    actor.wait_for_url(re.compile(r"/ui/ops/[0-9a-f-]{36}$"))
+    expect(actor.get_by_test_id("op-state")).to_have_text("COMPLETED", timeout=20_000)
+    for c in db["instantiatedVnfInfo"]["vnfcResourceInfo"]:
+        row = page.locator(f'[data-testid="topology-table"] tr[data-node-id="vnfc:{c["id"]}"]')
+        expect(row).to_contain_text("SHUTOFF")
     # a request the LCM refuses: its problem shows where the form was, nothing starts
     page.locator("summary", has_text="Scale").click()
     page.locator("#scale-aspect").select_option(f"vnf:{web['id']}:web_scale")

@@ -18,7 +18,7 @@ from sqlalchemy import literal, select, tuple_
 from starlette.concurrency import run_in_threadpool
 
 from nfvo.api.deps import Services, services
-from nfvo.errors import BadRequest, NotFound
+from nfvo.errors import BadRequest, Conflict, NotFound
 from nfvo.inventory.lcm_repo import NsRecordsRepository
 from nfvo.inventory.models import NsLcmOpOcc
 from nfvo.inventory.paging import owned_by
@@ -96,46 +96,60 @@ def _when(epoch_ms: int | None) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
 
 
-def _recorded_steps(op: NsLcmOpOcc) -> list[Step]:
-    """The checkpointed steps of the op's workflows (each attempt and rollback), as the
-    durable engine recorded them; none when the engine's records cannot be read."""
-    try:
-        from dbos import DBOS
+def _workflow_steps(workflow_id: str, attempt: str) -> list[Step]:
+    """The checkpointed steps of one workflow, as the durable engine recorded them."""
+    from dbos import DBOS
 
-        out: list[Step] = []
-        first = max(1, op.generation - MAX_GENERATIONS + 1)
-        for gen in range(first, op.generation + 1):
-            for kind in ("run", "rollback"):
-                attempt = f"{'rollback' if kind == 'rollback' else 'attempt'} {gen}"
-                for info in DBOS.list_workflow_steps(f"{op.id}:{kind}:{gen}", load_output=False):
-                    name = info["function_name"]
-                    if not name.startswith("nfvo."):
-                        continue
-                    error = info.get("error")
-                    short = name.removeprefix("nfvo.").replace("_", " ")
-                    if name == "nfvo.record_failure" and out and out[-1].attempt == attempt:
-                        # the workflow records a failure right after the step that raised
-                        out[-1].label = f"{out[-1].name.removeprefix('nfvo.')} failed"
-                        out[-1].error = out[-1].error or "see the error above"
-                    out.append(
-                        Step(
-                            attempt,
-                            name,
-                            STEP_LABELS.get(name, short),
-                            _when(info.get("completed_at_epoch_ms")),
-                            str(error) if error else None,
-                        )
-                    )
-        return out
+    out: list[Step] = []
+    for info in DBOS.list_workflow_steps(workflow_id, load_output=False):
+        name = info["function_name"]
+        if not name.startswith("nfvo."):
+            continue
+        if name == "nfvo.record_failure" and out:
+            # the workflow records a failure right after the step that raised
+            out[-1].label = f"{out[-1].name.removeprefix('nfvo.').replace('_', ' ')} failed"
+            out[-1].error = out[-1].error or "see the error above"
+        error = info.get("error")
+        out.append(
+            Step(
+                attempt,
+                name,
+                STEP_LABELS.get(name, name.removeprefix("nfvo.").replace("_", " ")),
+                _when(info.get("completed_at_epoch_ms")),
+                str(error) if error else None,
+            )
+        )
+    return out
+
+
+def _recorded_steps(op: NsLcmOpOcc, done: dict[str, list[Step]] | None = None) -> list[Step]:
+    """The recorded steps of the op's workflows (its last attempts and rollbacks); none when
+    the engine's records cannot be read. ``done``: steps of earlier attempts, which no longer
+    change, kept between the polls of one stream."""
+    cache = {} if done is None else done
+    out: list[Step] = []
+    try:
+        for gen in range(max(1, op.generation - MAX_GENERATIONS + 1), op.generation + 1):
+            for kind, word in (("run", "attempt"), ("rollback", "rollback")):
+                wf = f"{op.id}:{kind}:{gen}"
+                steps = cache.get(wf)
+                if steps is None:
+                    steps = _workflow_steps(wf, f"{word} {gen}")
+                    if gen < op.generation:
+                        cache[wf] = steps
+                out += steps
     except Exception as exc:  # the timeline is an extra: the page works without it
         log.debug("no step records of op %s: %s", op.id, exc)
         return []
+    return out
 
 
-def progress_of(svc: Services, op: NsLcmOpOcc) -> Progress:
+def progress_of(
+    svc: Services, op: NsLcmOpOcc, done: dict[str, list[Step]] | None = None
+) -> Progress:
     """VNFs done k/n and the current step, from the NS's VNF rows, the op's change set and
     the engine's step records."""
-    steps = _recorded_steps(op)
+    steps = _recorded_steps(op, done)
     state = OpState(op.state)
     gen_run = f"attempt {op.generation}"
     this_run = [s.name for s in steps if s.attempt == gen_run]
@@ -187,13 +201,20 @@ def _cause(error: dict[str, Any] | None) -> list[tuple[str, str]]:
     return [(k, str(v)) for k, v in error.items() if k not in skip]
 
 
-def _live_values(svc: Services, op: NsLcmOpOcc, user: UiUser) -> dict[str, Any]:
+def _live_values(
+    svc: Services,
+    op: NsLcmOpOcc,
+    user: UiUser,
+    done: dict[str, list[Step]] | None = None,
+    notice: str | None = None,
+) -> dict[str, Any]:
     triggers = client_triggers(op.state) if user.can_operate else []
     if op.operation not in (OpType.INSTANTIATE, OpType.SCALE, OpType.UPDATE):
         triggers = [t for t in triggers if t is not Trigger.ROLLBACK]  # LcmService.act refuses
     return {
         "op": op,
-        "progress": progress_of(svc, op),
+        "progress": progress_of(svc, op, done),
+        "notice": notice,
         "triggers": [(t.value, TRIGGER_LABELS[t]) for t in triggers],
         "cause": _cause(op.error),
     }
@@ -337,13 +358,14 @@ async def op_events(
     version of the part the page shows already."""
     await run_in_threadpool(svc.lcm.op, op_id, user.tenant_id)  # 404 before streaming
     seen = {"version": v}
+    done: dict[str, list[Step]] = {}
 
     def check() -> tuple[list[tuple[str, str]], bool]:
         try:
             op = svc.lcm.op(op_id, user.tenant_id)
         except NotFound:
             return [("live", "<p class='problem'>This operation no longer exists.</p>")], True
-        html = block_html(request, TEMPLATE, "live", **_live_values(svc, op, user))
+        html = block_html(request, TEMPLATE, "live", **_live_values(svc, op, user, done))
         version = _digest(html)
         events = [] if version == seen["version"] else [("live", html)]
         seen["version"] = version
@@ -372,6 +394,10 @@ def op_task(
         raise NotFound(f"no task {trigger!r}; tasks: {tasks}") from None
     if task is Trigger.ENGINE:
         raise NotFound("no task 'engine'")
-    svc.lcm.act(op_id, task, user.tenant_id)
+    notice = None
+    try:
+        svc.lcm.act(op_id, task, user.tenant_id)
+    except Conflict as exc:  # the state moved on meanwhile: show why, with today's buttons
+        notice = exc.detail
     op = svc.lcm.op(op_id, user.tenant_id)
-    return fragment(request, TEMPLATE, "live", **_live_values(svc, op, user))
+    return fragment(request, TEMPLATE, "live", **_live_values(svc, op, user, notice=notice))
