@@ -16,6 +16,7 @@ from tests.gui.ns_support import (
     new_ns,
     new_vim,
     start_instantiate,
+    unique,
 )
 from tests.support.live import LiveApi
 
@@ -132,3 +133,43 @@ def test_reader_sees_no_task_buttons_and_no_actions(
     expect(page.locator('[data-testid="topology-table"] tr[data-node-id]').first).to_be_attached()
     expect(page.get_by_test_id("ns-actions").locator("form")).to_have_count(0)
     assert page.request.post(f"/ui/ns/{idle_ns}/terminate").status == 403
+
+
+def test_another_tenants_ns_and_ops_are_not_found(
+    context: BrowserContext, gui_server: LiveApi, samples: None
+) -> None:
+    c = gui_server.client
+    r = c.post("/admin/v1/tenants", json={"name": unique("gui-tenant")})
+    assert r.status_code == 201, r.text
+    user = unique("gui-op")
+    body = {"clientId": user, "clientSecret": f"{user}-secret", "role": "operator"}
+    r = c.post("/admin/v1/users", json=body | {"tenantId": r.json()["id"]})
+    assert r.status_code == 201, r.text
+    ns_id, _ = deployed_webapp(gui_server)  # a global NS
+    [op] = api_json(gui_server, OPS, filter=f"(eq,nsInstanceId,{ns_id})", all_fields="")[:1]
+    page = context.new_page()
+    login(page, user, f"{user}-secret")
+    for path in (
+        f"/ui/ns/{ns_id}",
+        f"/ui/ns/{ns_id}/topology",
+        f"/ui/ns/{ns_id}/events",
+        f"/ui/ns/{ns_id}/node/ns:{ns_id}",
+        f"/ui/ops/{op['id']}",
+        f"/ui/ops/{op['id']}/events",
+    ):
+        resp = page.goto(path)
+        assert resp is not None and resp.status == 404, path
+    page.goto(f"/ui/ops?ns={ns_id}")
+    expect(page.locator('[data-testid="ops-table"] tr[data-op-id]')).to_have_count(0)
+    # writes too, with a valid CSRF token
+    status = page.evaluate(
+        """async ns => {
+            const token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRF-Token"];
+            const r = await fetch(`/ui/ns/${ns}/terminate`,
+                {method: "POST", headers: {"X-CSRF-Token": token, "HX-Request": "true"}});
+            return r.status;
+        }""",
+        ns_id,
+    )
+    assert status == 404
+    assert api_json(gui_server, f"{NS}/{ns_id}")["nsState"] == "INSTANTIATED"
