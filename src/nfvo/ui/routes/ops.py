@@ -122,11 +122,11 @@ def _workflow_steps(workflow_id: str, attempt: str) -> list[Step]:
     return out
 
 
-def _recorded_steps(op: NsLcmOpOcc, done: dict[str, list[Step]] | None = None) -> list[Step]:
+def _recorded_steps(op: NsLcmOpOcc, cache: dict[str, list[Step]] | None = None) -> list[Step]:
     """The recorded steps of the op's workflows (its last attempts and rollbacks); none when
-    the engine's records cannot be read. ``done``: steps of earlier attempts, which no longer
+    the engine's records cannot be read. ``cache``: steps of earlier attempts, which no longer
     change, kept between the polls of one stream."""
-    cache = {} if done is None else done
+    cache = {} if cache is None else cache
     out: list[Step] = []
     try:
         for gen in range(max(1, op.generation - MAX_GENERATIONS + 1), op.generation + 1):
@@ -145,11 +145,11 @@ def _recorded_steps(op: NsLcmOpOcc, done: dict[str, list[Step]] | None = None) -
 
 
 def progress_of(
-    svc: Services, op: NsLcmOpOcc, done: dict[str, list[Step]] | None = None
+    svc: Services, op: NsLcmOpOcc, cache: dict[str, list[Step]] | None = None
 ) -> Progress:
     """VNFs done k/n and the current step, from the NS's VNF rows, the op's change set and
     the engine's step records."""
-    steps = _recorded_steps(op, done)
+    steps = _recorded_steps(op, cache)
     state = OpState(op.state)
     gen_run = f"attempt {op.generation}"
     this_run = [s.name for s in steps if s.attempt == gen_run]
@@ -205,7 +205,7 @@ def _live_values(
     svc: Services,
     op: NsLcmOpOcc,
     user: UiUser,
-    done: dict[str, list[Step]] | None = None,
+    cache: dict[str, list[Step]] | None = None,
     notice: str | None = None,
 ) -> dict[str, Any]:
     triggers = client_triggers(op.state) if user.can_operate else []
@@ -213,7 +213,7 @@ def _live_values(
         triggers = [t for t in triggers if t is not Trigger.ROLLBACK]  # LcmService.act refuses
     return {
         "op": op,
-        "progress": progress_of(svc, op, done),
+        "progress": progress_of(svc, op, cache),
         "notice": notice,
         "triggers": [(t.value, TRIGGER_LABELS[t]) for t in triggers],
         "cause": _cause(op.error),
@@ -358,14 +358,14 @@ async def op_events(
     version of the part the page shows already."""
     await run_in_threadpool(svc.lcm.op, op_id, user.tenant_id)  # 404 before streaming
     seen = {"version": v}
-    done: dict[str, list[Step]] = {}
+    cache: dict[str, list[Step]] = {}
 
     def check() -> tuple[list[tuple[str, str]], bool]:
         try:
             op = svc.lcm.op(op_id, user.tenant_id)
         except NotFound:
             return [("live", "<p class='problem'>This operation no longer exists.</p>")], True
-        html = block_html(request, TEMPLATE, "live", **_live_values(svc, op, user, done))
+        html = block_html(request, TEMPLATE, "live", **_live_values(svc, op, user, cache))
         version = _digest(html)
         events = [] if version == seen["version"] else [("live", html)]
         seen["version"] = version
