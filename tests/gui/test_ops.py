@@ -106,6 +106,10 @@ def test_failed_temp_offers_tasks_and_rolls_back_live(
     expect(page.get_by_test_id("ns-state")).to_have_text("NOT_INSTANTIATED")
     expect(page.get_by_test_id("ns-actions").get_by_role("link")).to_have_text(["Instantiate"])
     expect(page.get_by_test_id("ns-ops").locator(f'a[href="/ui/ops/{op_id}"]')).to_have_count(1)
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_test_id("ns-delete").click()
+    page.wait_for_url(re.compile(r"/ui/ns$"))
+    assert c.get(f"{NS}/{ns_id}").status_code == 404
 
 
 def test_reader_sees_no_task_buttons_and_no_actions(

@@ -25,7 +25,7 @@ from nfvo.inventory.models import NsInstance, NsLcmOpOcc
 from nfvo.inventory.resources_repo import VimRepository
 from nfvo.lcm.states import OpType, ns_deletable, ns_operations
 from nfvo.monitoring.model import Resource, ResourceKind
-from nfvo.ui.render import block_html, is_htmx, page, sse
+from nfvo.ui.render import block_html, fragment, is_htmx, page, sse
 from nfvo.ui.routes.ops import recent_ops
 from nfvo.ui.session import UiUser, operator, viewer
 
@@ -374,8 +374,7 @@ def ns_topology(
 ) -> HTMLResponse:
     """The topology graph and table (a fragment)."""
     ns = svc.lcm.get(ns_id, user.tenant_id)
-    html = block_html(request, TEMPLATE, "topology", **_topology_values(svc, ns))
-    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+    return fragment(request, TEMPLATE, "topology", **_topology_values(svc, ns))
 
 
 @router.get("/ui/ns/{ns_id}/events")
@@ -567,3 +566,18 @@ def ns_terminate(
     """Terminate the NS (its VNFs, then its virtual links)."""
     body = {"terminationType": termination_type}
     return _started(request, _start(svc, ns_id, OpType.TERMINATE, body, user))
+
+
+@router.post("/ui/ns/{ns_id}/delete")
+def ns_delete(
+    ns_id: str,
+    request: Request,
+    user: UiUser = Depends(operator),
+    svc: Services = Depends(services),
+) -> Response:
+    """Delete the NS instance resource (NOT_INSTANTIATED and idle, as ``DELETE
+    /ns_instances/{id}``); back to the NS list."""
+    svc.lcm.delete(ns_id, user.tenant_id)
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": "/ui/ns"})
+    return Response(status_code=303, headers={"Location": "/ui/ns"})
