@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
-from tests.gui.conftest import api_json, login
+from tests.gui.conftest import api_json, login, login_with_form
 from tests.gui.ns_support import (
     NS,
     deployed_webapp,
@@ -108,7 +108,7 @@ def test_failed_temp_offers_tasks_and_rolls_back_live(
     expect(page.get_by_test_id("ns-ops").locator(f'a[href="/ui/ops/{op_id}"]')).to_have_count(1)
     page.once("dialog", lambda d: d.accept())
     page.get_by_test_id("ns-delete").click()
-    page.wait_for_url(re.compile(r"/ui/ns$"))
+    expect(page.locator("#action-result").get_by_test_id("ns-deleted")).to_be_visible()
     assert c.get(f"{NS}/{ns_id}").status_code == 404
 
 
@@ -152,7 +152,7 @@ def test_another_tenants_ns_and_ops_are_not_found(
     ns_id, _ = deployed_webapp(gui_server)  # a global NS
     [op] = api_json(gui_server, OPS, filter=f"(eq,nsInstanceId,{ns_id})", all_fields="")[:1]
     page = context.new_page()
-    login(page, user, f"{user}-secret")
+    login_with_form(page, user, f"{user}-secret")
     for path in (
         f"/ui/ns/{ns_id}",
         f"/ui/ns/{ns_id}/topology",

@@ -131,3 +131,7 @@ def test_scale_out_from_the_page_appears_live(
     expect(problem).to_contain_text("numberOfSteps")
     assert page.url.endswith(f"/ui/ns/{ns_id}")
     assert page.evaluate("window.__marker") == 42
+    # the operations list, newest first
+    page.goto(f"/ui/ops?ns={ns_id}")
+    cells = page.locator('[data-testid="ops-table"] tr[data-op-id] td:nth-child(2)')
+    expect(cells).to_have_text(["UPDATE", "SCALE", "INSTANTIATE"])

@@ -12,9 +12,10 @@ Concurrency rules (they hold on SQLite, which has no row locks, as on PostgreSQL
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session, undefer
 
 from nfvo.inventory.models import (
@@ -467,6 +468,48 @@ class OpOccRepository:
             visible=owned_by(NsLcmOpOcc, tenant),
             without=without,
         )
+
+    def newest(
+        self,
+        *,
+        tenant: str | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+        equal: dict[str, str],
+    ) -> list[Any]:
+        """Up to ``limit`` op occurrences a caller owns, newest first, strictly before the
+        ``(start_time, id)`` key ``before``, with the columns named in ``equal`` (of
+        ns_instance_id, state, operation) equal to the values given: a keyset walk down the
+        (start_time, id) indexes. Read-only rows without params, error and changes."""
+        op = NsLcmOpOcc
+        q = (
+            select(
+                op.id,
+                op.ns_instance_id,
+                op.tenant_id,
+                op.operation,
+                op.state,
+                op.is_automatic_invocation,
+                op.start_time,
+                op.state_entered_time,
+            )
+            .where(owned_by(op, tenant))
+            .order_by(op.start_time.desc(), op.id.desc())
+            .limit(limit)
+        )
+        columns = {
+            "ns_instance_id": op.ns_instance_id,
+            "state": op.state,
+            "operation": op.operation,
+        }
+        for name, value in equal.items():
+            q = q.where(columns[name] == value)
+        if before is not None:
+            q = q.where(
+                tuple_(op.start_time, op.id)
+                < tuple_(literal(before[0], type_=op.start_time.type), literal(before[1]))
+            )
+        return list(self.s.execute(q))
 
     def last_of(self, ns_instance_id: str, operation: str) -> NsLcmOpOcc | None:
         """The latest op occurrence of one type on an NS."""

@@ -14,7 +14,7 @@ from typing import Any
 from nfvo.catalog.service import CatalogService
 from nfvo.catalog.states import PackageKind
 from nfvo.inventory.db import Database
-from nfvo.inventory.lcm_repo import NsRecordsRepository
+from nfvo.inventory.lcm_repo import NsRecordsRepository, OpOccRepository
 from nfvo.inventory.models import (
     CatalogPackage,
     NsInstance,
@@ -94,6 +94,46 @@ class NsReadModel:
     def ns_view(self, ns: NsInstance, base: str) -> dict[str, Any]:
         """One NsInstance."""
         return self.ns_views([ns], base)[0]
+
+    def connection_points(self, ns_id: str) -> dict[tuple[str, str, str], tuple[str, bool]]:
+        """Where each VDU connection point of the NS's VNFs sits: ``(VNF instance id, VDU id,
+        CP id) -> (virtual link id, whether it is an NS virtual link)`` (from the VNF specs;
+        the NsInstance view does not say)."""
+        with self.db.session() as s:
+            vnfs = NsRecordsRepository(s).vnfs(ns_id)
+            out: dict[tuple[str, str, str], tuple[str, bool]] = {}
+            for vnf in vnfs:
+                spec = vnf.spec or {}
+                ext = set(spec.get("ext_networks") or {})
+                for vdu in spec.get("vdus") or []:
+                    for cp in vdu.get("cps") or []:
+                        key = (vnf.id, vdu["vdu_id"], cp["cp_id"])
+                        out[key] = (cp["network"], cp["network"] in ext)
+        return out
+
+    def vnf_states(self, ns_id: str) -> dict[str, bool]:
+        """Each VNF instance of the NS and whether it is instantiated (one query)."""
+        with self.db.session() as s:
+            return {v.id: v.instantiated for v in NsRecordsRepository(s).vnfs(ns_id)}
+
+    def recent_ops(
+        self,
+        tenant: str | None,
+        *,
+        before: tuple[datetime, str] | None = None,
+        limit: int = 50,
+        **equal: str,
+    ) -> list[Any]:
+        """Op occurrences the caller owns, newest first (keyset paging: ``before`` is the
+        ``(start_time, id)`` of the last one seen), filtered by ``ns_instance_id``, ``state``
+        or ``operation`` when given; rows with the list's columns only."""
+        with self.db.session() as s:
+            return OpOccRepository(s).newest(
+                tenant=tenant,
+                before=before,
+                limit=limit,
+                equal={k: v for k, v in equal.items() if v},
+            )
 
 
 def _ns_body(ns: NsInstance, base: str) -> dict[str, Any]:

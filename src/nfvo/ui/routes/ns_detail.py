@@ -2,15 +2,16 @@
 zones, VIMs, virtual links and connection points) as a graph and as a table, a side panel
 per node, its operations and alarms; the page follows the NS live over server-sent events.
 
-Everything is read through the LCM read model (the API's ``NsInstance``) plus the
-inventory's hosts and VIM accounts; every action is ``LcmService.start`` as in ``nslcm``."""
+Everything is read through the LCM read model (the API's ``NsInstance``) plus the VIM
+accounts and hosts of the resource service; every action is ``LcmService.start`` as in
+``nslcm``."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -19,15 +20,16 @@ from starlette.concurrency import run_in_threadpool
 
 from nfvo.api.deps import Services, services
 from nfvo.errors import BadRequest, NfvoError, NotFound
-from nfvo.inventory.alarms_repo import AlarmRepository, AlarmRow
-from nfvo.inventory.lcm_repo import NsRecordsRepository
-from nfvo.inventory.models import NsInstance, NsLcmOpOcc
-from nfvo.inventory.resources_repo import VimRepository
 from nfvo.lcm.states import OpType, ns_deletable, ns_operations
+from nfvo.monitoring.fm import AlarmStore
 from nfvo.monitoring.model import Resource, ResourceKind
+from nfvo.query import ColumnTest, PageQuery
+from nfvo.resources.service import Scope
 from nfvo.ui.render import block_html, fragment, is_htmx, page, sse
-from nfvo.ui.routes.ops import recent_ops
 from nfvo.ui.session import UiUser, operator, viewer
+
+if TYPE_CHECKING:
+    from nfvo.inventory.models import NsInstance, NsLcmOpOcc
 
 router = APIRouter()
 TEMPLATE = "ns/detail.html"
@@ -99,27 +101,36 @@ def _addresses(info: dict[str, Any]) -> str:
     return ", ".join(f"{cp}: {' '.join(ips)}" for cp, ips in sorted(addrs.items())) or "-"
 
 
-def build_topology(svc: Services, ns: NsInstance) -> Topology:
-    """The topology of ``ns`` from the read model's NsInstance, the VNF specs (which virtual
-    link each connection point sits on) and the inventory (VIM accounts, hosts, zones)."""
+def _vim_inventory(
+    svc: Services, vim_ids: set[str], scope: Scope
+) -> tuple[dict[str, tuple[str, str]], dict[tuple[str, str], str], dict[tuple[str, str], str]]:
+    """VIM accounts ``id -> (name, state)``, hosts and zones ``(vim, name) -> up|down``, as the
+    inventory last synced them (a zone is up while one of its hosts is)."""
+    vims: dict[str, tuple[str, str]] = {}
+    hosts: dict[tuple[str, str], str] = {}
+    zones: dict[tuple[str, str], str] = {}
+    for vim_id in sorted(v for v in vim_ids if v):
+        try:
+            vim = svc.resources.get_vim(vim_id, scope)
+        except NotFound:
+            continue
+        vims[vim_id] = (vim.name, vim.operational_state)
+        for h in svc.resources.host_capacities(vim_id):
+            hosts[(vim_id, h.name)] = "up" if h.up else "down"
+            if h.up or (vim_id, h.zone) not in zones:
+                zones[(vim_id, h.zone)] = hosts[(vim_id, h.name)]
+    return vims, hosts, zones
+
+
+def build_topology(svc: Services, ns: NsInstance, scope: Scope) -> Topology:
+    """The topology of ``ns`` from the read model's NsInstance, where each connection point
+    sits (the read model's ``connection_points``) and the inventory (VIM accounts, hosts,
+    zones) as ``scope`` sees it."""
     view = svc.lcm.read.ns_view(ns, API_BASE)
-    with svc.db.session() as s:
-        records = NsRecordsRepository(s)
-        specs = {v.id: v.spec or {} for v in records.vnfs(ns.id)}
-        vim_ids = {v.get("vimId") for v in view.get("vnfInstance", [])}
-        vim_ids |= {
-            h["vimId"] for vl in view.get("virtualLinkInfo", []) for h in vl["resourceHandle"]
-        }
-        vims, hosts, zones = {}, {}, {}
-        repo = VimRepository(s)
-        for vim_id in sorted(v for v in vim_ids if v):
-            row = repo.get(vim_id)
-            if row is not None:
-                vims[vim_id] = (row.name, row.operational_state)
-            hosts.update({(vim_id, h.name): h.state for h in repo.hosts(vim_id)})
-            zones.update(
-                {(vim_id, z.name): "up" if z.available else "down" for z in repo.zones(vim_id)}
-            )
+    cps = svc.lcm.read.connection_points(ns.id)
+    vim_ids = {v.get("vimId") or "" for v in view.get("vnfInstance", [])}
+    vim_ids |= {h["vimId"] for vl in view.get("virtualLinkInfo", []) for h in vl["resourceHandle"]}
+    vims, hosts, zones = _vim_inventory(svc, vim_ids, scope)
     topo = Topology(ns.id)
     ns_node = topo.add(
         Node(
@@ -180,13 +191,6 @@ def build_topology(svc: Services, ns: NsInstance) -> Topology:
         inst = vnf.get("instantiatedVnfInfo") or {}
         for sc in inst.get("scaleStatus", []):
             vnf_node.details.append((f"Scale level {sc['aspectId']}", str(sc["scaleLevel"])))
-        spec = specs.get(vnf_id, {})
-        ext = set(spec.get("ext_networks") or {})
-        cp_network = {
-            (vdu["vdu_id"], cp["cp_id"]): cp["network"]
-            for vdu in spec.get("vdus") or []
-            for cp in vdu.get("cps") or []
-        }
         for vl in inst.get("vnfVirtualLinkResourceInfo", []):
             vl_node = topo.add(
                 Node(
@@ -272,10 +276,11 @@ def build_topology(svc: Services, ns: NsInstance) -> Topology:
                     )
                 )
                 topo.link(vnfc.id, cp_node.id)
-                network = cp_network.get((c["vduId"], cp["id"]))
-                if network is None:
+                where = cps.get((vnf_id, c["vduId"], cp["id"]))
+                if where is None:
                     continue
-                if network in ext:
+                network, on_ns_vl = where
+                if on_ns_vl:
                     target = ns_vl_node(network)
                     topo.link(ns_node.id, target)
                 else:
@@ -290,53 +295,51 @@ def build_topology(svc: Services, ns: NsInstance) -> Topology:
 # -- what the page shows -----------------------------------------------------------------
 def _ops_of(svc: Services, ns: NsInstance, user: UiUser) -> list[Any]:
     """The NS's latest operations, newest first."""
-    return list(recent_ops(svc, user.tenant_id, ns=ns.id, limit=OPS_SHOWN))
+    return svc.lcm.read.recent_ops(user.tenant_id, ns_instance_id=ns.id, limit=OPS_SHOWN)
 
 
-def _alarms_of(svc: Services, ns_id: str) -> list[AlarmRow]:
-    with svc.db.session() as s:
-        return list(AlarmRepository(s).of_ns(ns_id))[-ALARMS_SHOWN:]
+def _alarms_of(svc: Services, ns_id: str, user: UiUser) -> list[Any]:
+    """The NS's alarms, oldest first (as the nsfm list filtered on the NS)."""
+    test = ColumnTest("ns_instance_id", "in", (ns_id,))
+    return AlarmStore(svc.db).page(user.tenant_id, PageQuery(None, (test,), ALARMS_SHOWN))
 
 
-def _scale_aspects(svc: Services, ns: NsInstance) -> list[tuple[str, str]]:
+def _scale_aspects(ns: NsInstance, view: dict[str, Any]) -> list[tuple[str, str]]:
     """(value, label) of every scaling aspect: the NS's own, then each VNF's."""
     levels = (ns.scale_status or {}).items()
     out = [(f"ns:{a}", f"NS aspect {a} (level {lvl})") for a, lvl in levels]
-    with svc.db.session() as s:
-        for vnf in NsRecordsRepository(s).vnfs(ns.id):
-            for aspect, lvl in (vnf.scale_levels or {}).items():
-                out.append(
-                    (f"vnf:{vnf.id}:{aspect}", f"{vnf.vnf_profile_id}: {aspect} (level {lvl})")
-                )
+    for vnf in view.get("vnfInstance", []):
+        for sc in (vnf.get("instantiatedVnfInfo") or {}).get("scaleStatus", []):
+            label = f"{vnf['vnfProfileId']}: {sc['aspectId']} (level {sc['scaleLevel']})"
+            out.append((f"vnf:{vnf['id']}:{sc['aspectId']}", label))
     return out
 
 
-def _vnf_choices(svc: Services, ns_id: str) -> list[tuple[str, str]]:
-    with svc.db.session() as s:
-        return [
-            (v.id, f"{v.vnf_profile_id} ({v.id[:8]})")
-            for v in NsRecordsRepository(s).vnfs(ns_id)
-            if v.instantiated
-        ]
+def _vnf_choices(view: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (v["id"], f"{v['vnfProfileId']} ({v['id'][:8]})")
+        for v in view.get("vnfInstance", [])
+        if v["instantiationState"] == "INSTANTIATED"
+    ]
 
 
 def _header_values(svc: Services, ns: NsInstance, user: UiUser) -> dict[str, Any]:
     busy = bool(ns.current_op_id)
     allowed = [op.value for op in ns_operations(ns.ns_state, busy)] if user.can_operate else []
+    forms = {OpType.SCALE.value, OpType.HEAL.value, OpType.UPDATE.value}
+    view = svc.lcm.read.ns_view(ns, API_BASE) if forms & set(allowed) else {}
     return {
         "ns": ns,
         "busy": busy,
         "allowed": allowed,
         "deletable": ns_deletable(ns.ns_state, busy) and user.can_operate,
-        "aspects": _scale_aspects(svc, ns) if OpType.SCALE.value in allowed else [],
-        "vnf_choices": _vnf_choices(svc, ns.id)
-        if {OpType.HEAL.value, OpType.UPDATE.value} & set(allowed)
-        else [],
+        "aspects": _scale_aspects(ns, view) if view else [],
+        "vnf_choices": _vnf_choices(view) if view else [],
     }
 
 
-def _topology_values(svc: Services, ns: NsInstance) -> dict[str, Any]:
-    topo = build_topology(svc, ns)
+def _topology_values(svc: Services, ns: NsInstance, user: UiUser) -> dict[str, Any]:
+    topo = build_topology(svc, ns, user.scope)
     return {"ns": ns, "topo": topo, "graph": topo.spec()}
 
 
@@ -354,13 +357,13 @@ def ns_detail(
 ) -> HTMLResponse:
     """The NS page: header, actions, topology graph and table, VNFs, operations, alarms."""
     ns = svc.lcm.get(ns_id, user.tenant_id)
-    values = {**_header_values(svc, ns, user), **_topology_values(svc, ns)}
+    values = {**_header_values(svc, ns, user), **_topology_values(svc, ns, user)}
     return page(
         request,
         TEMPLATE,
         **values,
         ops=_ops_of(svc, ns, user),
-        alarms=_alarms_of(svc, ns.id),
+        alarms=_alarms_of(svc, ns.id, user),
         version=_version(ns),
     )
 
@@ -374,7 +377,7 @@ def ns_topology(
 ) -> HTMLResponse:
     """The topology graph and table (a fragment)."""
     ns = svc.lcm.get(ns_id, user.tenant_id)
-    return fragment(request, TEMPLATE, "topology", **_topology_values(svc, ns))
+    return fragment(request, TEMPLATE, "topology", **_topology_values(svc, ns, user))
 
 
 @router.get("/ui/ns/{ns_id}/events")
@@ -401,7 +404,7 @@ async def ns_events(
         version = _version(ns)
         changed = version != seen["version"]
         if changed or ns.current_op_id:
-            values = _topology_values(svc, ns)
+            values = _topology_values(svc, ns, user)
             sig = values["topo"].signature()
             if sig != seen["topology"]:
                 seen["topology"] = sig
@@ -448,7 +451,7 @@ def ns_node(
     """The side panel of one topology node: its ids, addresses, host, zone, VIM and current
     metrics (when monitoring has them)."""
     ns = svc.lcm.get(ns_id, user.tenant_id)
-    node = build_topology(svc, ns).nodes.get(node_id)
+    node = build_topology(svc, ns, user.scope).nodes.get(node_id)
     if node is None:
         raise NotFound(f"NS instance {ns_id} has no node {node_id} (any more)")
     return page(
@@ -566,18 +569,3 @@ def ns_terminate(
     """Terminate the NS (its VNFs, then its virtual links)."""
     body = {"terminationType": termination_type}
     return _started(request, _start(svc, ns_id, OpType.TERMINATE, body, user))
-
-
-@router.post("/ui/ns/{ns_id}/delete")
-def ns_delete(
-    ns_id: str,
-    request: Request,
-    user: UiUser = Depends(operator),
-    svc: Services = Depends(services),
-) -> Response:
-    """Delete the NS instance resource (NOT_INSTANTIATED and idle, as ``DELETE
-    /ns_instances/{id}``); back to the NS list."""
-    svc.lcm.delete(ns_id, user.tenant_id)
-    if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": "/ui/ns"})
-    return Response(status_code=303, headers={"Location": "/ui/ns"})

@@ -10,23 +10,22 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from sqlalchemy import literal, select, tuple_
 from starlette.concurrency import run_in_threadpool
 
 from nfvo.api.deps import Services, services
 from nfvo.errors import BadRequest, Conflict, NotFound
-from nfvo.inventory.lcm_repo import NsRecordsRepository
-from nfvo.inventory.models import NsLcmOpOcc
-from nfvo.inventory.paging import owned_by
 from nfvo.lcm import codec
 from nfvo.lcm.model import ChangeSet
 from nfvo.lcm.states import TERMINAL, OpState, OpType, Trigger, client_triggers
 from nfvo.ui.render import block_html, fragment, page, sse
 from nfvo.ui.session import UiUser, operator, viewer
+
+if TYPE_CHECKING:
+    from nfvo.inventory.models import NsLcmOpOcc
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -153,13 +152,12 @@ def progress_of(
     state = OpState(op.state)
     gen_run = f"attempt {op.generation}"
     this_run = [s.name for s in steps if s.attempt == gen_run]
-    with svc.db.session() as s:
-        vnfs = list(NsRecordsRepository(s).vnfs(op.ns_instance_id))
+    vnfs = svc.lcm.read.vnf_states(op.ns_instance_id)
     if op.operation == OpType.INSTANTIATE:
-        total, done = len(vnfs), sum(1 for v in vnfs if v.instantiated)
+        total, done = len(vnfs), sum(vnfs.values())
         verb, first = "deploying VNFs", "planning and placing"
     elif op.operation == OpType.TERMINATE:
-        total, done = len(vnfs), sum(1 for v in vnfs if not v.instantiated)
+        total, done = len(vnfs), sum(not v for v in vnfs.values())
         verb, first = "removing VNFs", "ordering VNFs for removal"
     else:
         changes = codec.from_json(ChangeSet, op.changes) if op.changes else ChangeSet()
@@ -224,61 +222,7 @@ def _digest(html: str) -> str:
     return hashlib.sha256(html.encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class OpRow:
-    """What a list shows of one operation occurrence."""
-
-    id: str
-    ns_instance_id: str
-    operation: str
-    state: str
-    start_time: datetime
-    is_automatic_invocation: bool
-
-
-def recent_ops(
-    svc: Services,
-    tenant: str | None,
-    *,
-    ns: str = "",
-    state: str = "",
-    operation: str = "",
-    before: tuple[datetime, str] | None = None,
-    limit: int = PAGE_SIZE,
-) -> list[OpRow]:
-    """Operation occurrences the caller owns (as ``LcmService.op``), newest first, strictly
-    before ``before`` (keyset paging on the (start_time, id) indexes: every page costs the
-    same, however many operations there are)."""
-    op = NsLcmOpOcc
-    q = (
-        select(
-            op.id,
-            op.ns_instance_id,
-            op.operation,
-            op.state,
-            op.start_time,
-            op.is_automatic_invocation,
-        )
-        .where(owned_by(op, tenant))
-        .order_by(op.start_time.desc(), op.id.desc())
-        .limit(limit)
-    )
-    if ns:
-        q = q.where(op.ns_instance_id == ns)
-    if state:
-        q = q.where(op.state == state)
-    if operation:
-        q = q.where(op.operation == operation)
-    if before is not None:
-        q = q.where(
-            tuple_(op.start_time, op.id)
-            < tuple_(literal(before[0], op.start_time.type), literal(before[1]))
-        )
-    with svc.db.session() as s:
-        return [OpRow(*row) for row in s.execute(q)]
-
-
-def _cursor(row: OpRow) -> str:
+def _cursor(row: Any) -> str:
     return f"{row.start_time.isoformat()}|{row.id}"
 
 
@@ -305,14 +249,13 @@ def ops_list(
             cursor = (datetime.fromisoformat(when), last_id)
         except ValueError:
             raise BadRequest("before is not a page cursor of this list", field="before") from None
-    rows = recent_ops(
-        svc,
+    rows = svc.lcm.read.recent_ops(
         user.tenant_id,
-        ns=ns,
-        state=state,
-        operation=operation,
         before=cursor,
         limit=PAGE_SIZE + 1,
+        ns_instance_id=ns,
+        state=state,
+        operation=operation,
     )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
