@@ -28,6 +28,7 @@ from nfvo.lcm.plan import NsVlPlan, PlanError, plan_instantiation, requested_ns_
 from nfvo.lcm.read import NsReadModel
 from nfvo.lcm.states import (
     NEEDS,
+    ROLLBACK_OPS,
     IllegalTransition,
     NsState,
     OpState,
@@ -592,11 +593,7 @@ class LcmService:
                     )
                 occ.cancel_pending, occ.cancel_mode = True, cancel_mode or "GRACEFUL"
                 return occ
-            if trigger is Trigger.ROLLBACK and occ.operation not in (
-                OpType.INSTANTIATE,
-                OpType.SCALE,
-                OpType.UPDATE,
-            ):
+            if trigger is Trigger.ROLLBACK and occ.operation not in ROLLBACK_OPS:
                 raise Conflict(f"rollback of {occ.operation} is not available; retry or fail it")
             try:
                 target = transition(state, trigger)

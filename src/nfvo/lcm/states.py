@@ -99,11 +99,18 @@ ENGINE_FAILURES: dict[OpState, OpState] = {
 }
 
 
-def client_triggers(state: OpState | str) -> list[Trigger]:
+# The operations a client may roll back (the others are retried or failed).
+ROLLBACK_OPS = frozenset({OpType.INSTANTIATE, OpType.SCALE, OpType.UPDATE})
+
+
+def client_triggers(state: OpState | str, operation: OpType | str | None = None) -> list[Trigger]:
     """The task resources (retry, rollback, continue, fail, cancel) an op-occ in ``state``
-    accepts now, in the transition table's order."""
+    (of ``operation``, when given) accepts now, in the transition table's order."""
     current = OpState(state)
-    return [t for (s, t) in TRANSITIONS if s == current and t != Trigger.ENGINE]
+    out = [t for (s, t) in TRANSITIONS if s == current and t != Trigger.ENGINE]
+    if operation is not None and OpType(operation) not in ROLLBACK_OPS:
+        out = [t for t in out if t is not Trigger.ROLLBACK]
+    return out
 
 
 class IllegalTransition(Exception):

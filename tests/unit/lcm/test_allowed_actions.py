@@ -4,6 +4,7 @@ the task resources an op-occ state allows."""
 from __future__ import annotations
 
 from nfvo.lcm.states import (
+    ROLLBACK_OPS,
     TRANSITIONS,
     NsState,
     OpState,
@@ -42,6 +43,11 @@ def test_task_buttons_follow_the_transition_table() -> None:
     assert client_triggers("PROCESSING") == [Trigger.CANCEL]
     for state in (OpState.COMPLETED, OpState.FAILED, OpState.ROLLED_BACK):
         assert client_triggers(state) == []
+    # rollback only where the LCM can roll back
+    for op in OpType:
+        offered = client_triggers(OpState.FAILED_TEMP, op)
+        assert (Trigger.ROLLBACK in offered) == (op in ROLLBACK_OPS), op
+    assert ROLLBACK_OPS == {OpType.INSTANTIATE, OpType.SCALE, OpType.UPDATE}
     # every trigger offered is one the table accepts
     for state in OpState:
         for trigger in client_triggers(state):

@@ -206,9 +206,7 @@ def _live_values(
     cache: dict[str, list[Step]] | None = None,
     notice: str | None = None,
 ) -> dict[str, Any]:
-    triggers = client_triggers(op.state) if user.can_operate else []
-    if op.operation not in (OpType.INSTANTIATE, OpType.SCALE, OpType.UPDATE):
-        triggers = [t for t in triggers if t is not Trigger.ROLLBACK]  # LcmService.act refuses
+    triggers = client_triggers(op.state, op.operation) if user.can_operate else []
     return {
         "op": op,
         "progress": progress_of(svc, op, cache),
