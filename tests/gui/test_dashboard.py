@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,7 +91,7 @@ def _expect_counts(page: Page, live: LiveApi) -> None:
 
 
 def test_counts_equal_the_apis_and_operations_are_live(
-    page: Page, gui_server: LiveApi, nsd: str
+    page: Page, gui_server: LiveApi, nsd: str, artifacts: Path
 ) -> None:
     c = gui_server.client
     tag = uuid.uuid4().hex[:6]
@@ -133,6 +134,7 @@ def test_counts_equal_the_apis_and_operations_are_live(
     used = page.get_by_test_id(f"cap-{vim_name}").locator('tr[data-zone=""] [data-testid="vcpus"]')
     expect(used).not_to_have_text("0 / 128")
     expect(used).to_contain_text("/ 128")  # 2 hosts x 64 vCPU
+    page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
 
     _alert(c, vim_id, server, "resolved")
     r = c.post(f"{NS}/{ids[0]}/terminate", json={})
