@@ -24,7 +24,7 @@ from nfvo.inventory.models import (
     NsVnfc,
     NsVnfVl,
 )
-from nfvo.lcm.codec import vnfc_id
+from nfvo.lcm.codec import spec_from_json, vnfc_id
 from nfvo.vim.registry import resource_types
 
 
@@ -103,12 +103,11 @@ class NsReadModel:
             vnfs = NsRecordsRepository(s).vnfs(ns_id)
             out: dict[tuple[str, str, str], tuple[str, bool]] = {}
             for vnf in vnfs:
-                spec = vnf.spec or {}
-                ext = set(spec.get("ext_networks") or {})
-                for vdu in spec.get("vdus") or []:
-                    for cp in vdu.get("cps") or []:
-                        key = (vnf.id, vdu["vdu_id"], cp["cp_id"])
-                        out[key] = (cp["network"], cp["network"] in ext)
+                spec = spec_from_json(vnf.spec)
+                ext = set(spec.ext_networks)
+                for vdu in spec.vdus:
+                    for cp in vdu.cps:
+                        out[(vnf.id, vdu.vdu_id, cp.cp_id)] = (cp.network, cp.network in ext)
         return out
 
     def vnf_states(self, ns_id: str) -> dict[str, bool]:
