@@ -220,3 +220,26 @@ def test_worker_serves_health_without_the_web_framework(db_url: str, tmp_path: P
             proc.wait(10)
     log = proc.stderr.read() if proc.stderr else ""
     assert "nfvo worker shutting down" in log and "Traceback" not in log
+
+
+def test_sigterm_ends_open_gui_event_streams(tmp_path: Path, servers: list[Server]) -> None:
+    """A browser tab following a live page keeps an event stream open; SIGTERM must not wait
+    for it (a graceful shutdown waits for every open request)."""
+    env = {"NFVO_DATABASE_URL": "", "NFVO_ADMIN_PASSWORD": "gui-stream-secret"}
+    srv = Server(tmp_path / "d", env).start()
+    servers.append(srv)
+    with httpx.Client(base_url=srv.base, timeout=30) as browser:
+        r = browser.post(
+            "/ui/login", data={"client_id": "admin", "client_secret": "gui-stream-secret"}
+        )
+        assert r.status_code == 303, r.text
+        with browser.stream("GET", "/ui/alarms/events") as events:
+            assert events.status_code == 200
+            assert events.headers["content-type"].startswith("text/event-stream")
+            first = next(events.iter_text())
+            assert first.startswith(": stream open")
+            assert srv.proc is not None
+            started = time.monotonic()
+            srv.proc.send_signal(signal.SIGTERM)
+            srv.proc.wait(20)
+            assert time.monotonic() - started < 10
