@@ -275,6 +275,35 @@ WORKFLOWS: dict[str, Callable[[str], None]] = {
 }
 
 
+def workflow_id(op_id: str, generation: int, *, rollback: bool = False) -> str:
+    """The durable workflow id of one attempt (or rollback) of an op occurrence."""
+    return f"{op_id}:{'rollback' if rollback else 'run'}:{generation}"
+
+
+@dataclass
+class RecordedStep:
+    """One checkpointed step of an op's workflow, as the engine recorded it."""
+
+    name: str  # the step's registered name, e.g. "nfvo.deploy_layer"
+    completed_at_ms: int | None
+    error: str | None
+
+
+def recorded_steps(op_id: str, generation: int, *, rollback: bool = False) -> list[RecordedStep]:
+    """The steps the engine recorded for one attempt (or rollback) of an op occurrence, in
+    order; empty when that workflow never ran. Read from the engine's own records."""
+    out = []
+    wf = workflow_id(op_id, generation, rollback=rollback)
+    for info in DBOS.list_workflow_steps(wf, load_output=False):
+        name = info["function_name"]
+        if name.startswith("nfvo."):
+            error = info.get("error")
+            out.append(
+                RecordedStep(name, info.get("completed_at_epoch_ms"), str(error) if error else None)
+            )
+    return out
+
+
 def start(op_id: str, operation: str, generation: int, *, rollback: bool = False) -> None:
     """Start (durably) the workflow of an op occurrence; returns once it is recorded.
 
@@ -282,8 +311,7 @@ def start(op_id: str, operation: str, generation: int, *, rollback: bool = False
     serve. The workflow id is unique per op and attempt, so it never runs twice at once.
     """
     wf = rollback_wf if rollback else WORKFLOWS[operation]
-    kind = "rollback" if rollback else "run"
-    with SetWorkflowID(f"{op_id}:{kind}:{generation}"):
+    with SetWorkflowID(workflow_id(op_id, generation, rollback=rollback)):
         if _runtime.role == "api" and _runtime.queue is not None:
             _runtime.queue.enqueue(wf, op_id)
         else:

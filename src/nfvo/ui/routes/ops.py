@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from nfvo.api.deps import Services, services
 from nfvo.errors import BadRequest, Conflict, NotFound
-from nfvo.lcm import codec
+from nfvo.lcm import codec, engine
 from nfvo.lcm.model import ChangeSet
 from nfvo.lcm.states import TERMINAL, OpState, OpType, Trigger, client_triggers
 from nfvo.ui.render import block_html, fragment, page, sse
@@ -95,27 +95,21 @@ def _when(epoch_ms: int | None) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
 
 
-def _workflow_steps(workflow_id: str, attempt: str) -> list[Step]:
-    """The checkpointed steps of one workflow, as the durable engine recorded them."""
-    from dbos import DBOS
-
+def _workflow_steps(op_id: str, generation: int, rollback: bool, attempt: str) -> list[Step]:
+    """The checkpointed steps of one attempt (or rollback), labelled for the timeline."""
     out: list[Step] = []
-    for info in DBOS.list_workflow_steps(workflow_id, load_output=False):
-        name = info["function_name"]
-        if not name.startswith("nfvo."):
-            continue
-        if name == "nfvo.record_failure" and out:
+    for rec in engine.recorded_steps(op_id, generation, rollback=rollback):
+        if rec.name == "nfvo.record_failure" and out:
             # the workflow records a failure right after the step that raised
             out[-1].label = f"{out[-1].name.removeprefix('nfvo.').replace('_', ' ')} failed"
             out[-1].error = out[-1].error or "see the error above"
-        error = info.get("error")
         out.append(
             Step(
                 attempt,
-                name,
-                STEP_LABELS.get(name, name.removeprefix("nfvo.").replace("_", " ")),
-                _when(info.get("completed_at_epoch_ms")),
-                str(error) if error else None,
+                rec.name,
+                STEP_LABELS.get(rec.name, rec.name.removeprefix("nfvo.").replace("_", " ")),
+                _when(rec.completed_at_ms),
+                rec.error,
             )
         )
     return out
@@ -129,11 +123,11 @@ def _recorded_steps(op: NsLcmOpOcc, cache: dict[str, list[Step]] | None = None) 
     out: list[Step] = []
     try:
         for gen in range(max(1, op.generation - MAX_GENERATIONS + 1), op.generation + 1):
-            for kind, word in (("run", "attempt"), ("rollback", "rollback")):
-                wf = f"{op.id}:{kind}:{gen}"
+            for rollback, word in ((False, "attempt"), (True, "rollback")):
+                wf = engine.workflow_id(op.id, gen, rollback=rollback)
                 steps = cache.get(wf)
                 if steps is None:
-                    steps = _workflow_steps(wf, f"{word} {gen}")
+                    steps = _workflow_steps(op.id, gen, rollback, f"{word} {gen}")
                     if gen < op.generation:
                         cache[wf] = steps
                 out += steps
