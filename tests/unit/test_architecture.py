@@ -40,7 +40,7 @@ def _files(package: str) -> list[Path]:
     ("package", "forbidden"),
     [
         ("api", ("nfvo.inventory", "nfvo.vim")),
-        ("ui", ("nfvo.inventory", "nfvo.vim")),
+        ("ui", ("nfvo.inventory", "nfvo.vim", "dbos")),
         ("lcm", ("nfvo.vnfm.generic",)),
         ("inventory", ("nfvo.api", "nfvo.lcm", "nfvo.catalog", "nfvo.resources", "nfvo.vim")),
         ("vim", ("nfvo.lcm", "nfvo.api", "nfvo.inventory", "nfvo.vnfm")),
