@@ -40,9 +40,12 @@ if not Path(CHROMIUM).exists():
     )
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: the browser must be gone when the GUI tests end, because
+# Playwright's sync API keeps an event loop running in the main thread while it is open, and
+# the tests after this package start runtimes that refuse to start beside one.
+@pytest.fixture(scope="package")
 def gui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
-    """The one server of the session, with a reader and an operator client besides admin."""
+    """The one server of the GUI tests, with a reader and an operator client besides admin."""
     data = tmp_path_factory.mktemp("gui-data")
     live = start_live(data, f"sqlite:///{data}/nfvo.db")
     for role in ("reader", "operator"):
@@ -56,7 +59,7 @@ def gui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     live.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(gui_server: LiveApi) -> Iterator[Browser]:
     # after the server: Playwright's sync API keeps an event loop running in this thread,
     # and the workflow engine's start-up refuses to run beside one
