@@ -7,6 +7,7 @@ Runs on SQLite and, when configured, on PostgreSQL."""
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -105,8 +106,11 @@ def _apply_with_crash(data: Path, env: dict[str, str], plan_id: str, k: int) -> 
                 if _settled(c, plan_id):
                     break
                 time.sleep(0.05)
-    except httpx.HTTPError:
-        pass  # it died while answering
+    except httpx.HTTPError:  # it died while answering: the connection drops a moment
+        try:  # before the process is gone, so wait for its end before asking
+            srv.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
     crashed = srv.proc.poll() is not None
     srv.kill()
     return crashed
