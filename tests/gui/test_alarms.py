@@ -11,26 +11,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from tests.gui.conftest import api_json, login
+from tests.gui.ns_support import ensure_samples
 from tests.support.live import LiveApi
-from tests.support.serve_setup import onboard_samples
 
 from nfvo.monitoring.model import FaultEvent, FaultKind, Resource, ResourceKind, Severity
 from nfvo.samples import NSD_WEBAPP_ID
 
 
-def _webapp_onboarded(live: LiveApi) -> None:
-    """The sample packages, onboarded once for the whole session whichever module is first."""
-    found = live.client.get(
-        "/nsd/v2/ns_descriptors", params={"filter": f"(eq,nsdId,{NSD_WEBAPP_ID})"}
-    ).json()
-    if not any(d["nsdOnboardingState"] == "ONBOARDED" for d in found):
-        onboard_samples(live.client)
-
-
 @pytest.fixture(scope="module")
 def ns_id(gui_server: LiveApi) -> str:
     """An NS instance of this module (NOT_INSTANTIATED: an NS-level fault still alarms it)."""
-    _webapp_onboarded(gui_server)
+    ensure_samples(gui_server.client)
     r = gui_server.client.post(
         "/nslcm/v2/ns_instances",
         json={"nsdId": NSD_WEBAPP_ID, "nsName": f"gui-alarms-{uuid.uuid4().hex[:6]}"},

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from tests.gui.ns_support import ensure_samples
 from tests.support.live import LiveApi, sim_vim, wait_op
-from tests.support.serve_setup import onboard_samples
 
 from nfvo.samples import NSD_WEBAPP_ID
 
@@ -34,11 +34,7 @@ def _all(live: LiveApi, path: str, **params: Any) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def nsd(gui_server: LiveApi) -> str:
     """The sample NSD, onboarded once (other modules may have done it already)."""
-    have = gui_server.client.get(
-        "/nsd/v2/ns_descriptors", params={"filter": f"(eq,nsdId,{NSD_WEBAPP_ID})"}
-    ).json()
-    if not any(d.get("nsdOnboardingState") == "ONBOARDED" for d in have):
-        onboard_samples(gui_server.client)
+    ensure_samples(gui_server.client)
     return NSD_WEBAPP_ID
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from tests.gui.conftest import api_json, login
+from tests.gui.ns_support import ensure_samples
 from tests.support.live import LiveApi, sim_vim, wait_op
-from tests.support.serve_setup import onboard_samples
 
 from nfvo.catalog.descriptors import NsFlavour, NsVirtualLink, VnfProfile
 from nfvo.ui.routes.ns_list import build_request, form_state, parse_params
@@ -27,9 +27,7 @@ def webapp(gui_server: LiveApi) -> dict[str, str]:
     """The ns-webapp sample onboarded (once for the session: shared packages) and two sim
     VIMs of this module, A with a pre-existing provider network."""
     c = gui_server.client
-    found = api_json(gui_server, "/nsd/v2/ns_descriptors", filter=f"(eq,nsdId,{WEBAPP_NSD})")
-    if not any(p.get("nsdOnboardingState") == "ONBOARDED" for p in found):
-        onboard_samples(c)
+    ensure_samples(c)
     tag = uuid.uuid4().hex[:6]
     vim_a = sim_vim(c, f"gui-ns-a-{tag}", networks=[{"name": EXISTING_NET, "cidr": "10.77.0.0/24"}])
     vim_b = sim_vim(c, f"gui-ns-b-{tag}")

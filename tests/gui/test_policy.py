@@ -11,26 +11,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from tests.gui.conftest import api_json, login
+from tests.gui.ns_support import ensure_samples
 from tests.support.live import LiveApi, sim_vim
-from tests.support.serve_setup import onboard_samples
 
 from nfvo.samples import NSD_WEBAPP_ID
 from nfvo.ui.routes import policy as policy_routes
 
 
-def _webapp_onboarded(live: LiveApi) -> None:
-    """The sample packages, onboarded once for the whole session whichever module is first."""
-    found = live.client.get(
-        "/nsd/v2/ns_descriptors", params={"filter": f"(eq,nsdId,{NSD_WEBAPP_ID})"}
-    ).json()
-    if not any(d["nsdOnboardingState"] == "ONBOARDED" for d in found):
-        onboard_samples(live.client)
-
-
 @pytest.fixture(scope="module")
 def ns(gui_server: LiveApi) -> dict:
     """An NS instance of this module (a policy may name one not instantiated yet)."""
-    _webapp_onboarded(gui_server)
+    ensure_samples(gui_server.client)
     r = gui_server.client.post(
         "/nslcm/v2/ns_instances",
         json={"nsdId": NSD_WEBAPP_ID, "nsName": f"gui-policy-{uuid.uuid4().hex[:6]}"},
