@@ -160,21 +160,35 @@ def _empty_policy_form() -> dict[str, str]:
     return {name: "" for name in POLICY_FIELDS} | {"enabled": "on"}
 
 
-@router.get("/ui/policies", response_class=HTMLResponse)
-async def policies_page(
-    request: Request, svc: Services = Depends(services), user: UiUser = Depends(viewer)
+async def _policies_section(
+    request: Request,
+    svc: Services,
+    user: UiUser,
+    form: dict[str, str],
+    problem: NfvoError | None,
+    message: str | None,
 ) -> HTMLResponse:
-    """The auto-scaling policies and (for operators) the create form."""
+    """The policies section (list and form) as the page shows it, answering with the
+    problem's status when there is one."""
     values = await run_in_threadpool(_policy_values, svc, user)
     return page(
         request,
         "policy/policies.html",
         block="section",
-        form=_empty_policy_form(),
-        problem=None,
-        message=None,
+        status=problem.status if problem else 200,
+        form=form,
+        problem=problem,
+        message=message,
         **values,
     )
+
+
+@router.get("/ui/policies", response_class=HTMLResponse)
+async def policies_page(
+    request: Request, svc: Services = Depends(services), user: UiUser = Depends(viewer)
+) -> HTMLResponse:
+    """The auto-scaling policies and (for operators) the create form."""
+    return await _policies_section(request, svc, user, _empty_policy_form(), None, None)
 
 
 @router.post("/ui/policies", response_class=HTMLResponse)
@@ -195,17 +209,7 @@ async def create_policy(
     except NfvoError as exc:
         problem = exc
         form["enabled"] = "on" if enabled else ""
-    values = await run_in_threadpool(_policy_values, svc, user)
-    return page(
-        request,
-        "policy/policies.html",
-        block="section",
-        status=problem.status if problem else 200,
-        form=form,
-        problem=problem,
-        message=message,
-        **values,
-    )
+    return await _policies_section(request, svc, user, form, problem, message)
 
 
 @router.post("/ui/policies/{policy_id}/enabled", response_class=HTMLResponse)
@@ -226,17 +230,7 @@ async def set_enabled(
         message = f"Policy {row.name} {'enabled' if row.enabled else 'disabled'}."
     except NfvoError as exc:
         problem = exc
-    values = await run_in_threadpool(_policy_values, svc, user)
-    return page(
-        request,
-        "policy/policies.html",
-        block="section",
-        status=problem.status if problem else 200,
-        form=_empty_policy_form(),
-        problem=problem,
-        message=message,
-        **values,
-    )
+    return await _policies_section(request, svc, user, _empty_policy_form(), problem, message)
 
 
 @router.delete("/ui/policies/{policy_id}", response_class=HTMLResponse)
@@ -254,17 +248,7 @@ async def delete_policy(
         message = f"Policy {policy_id} deleted."
     except NfvoError as exc:
         problem = exc
-    values = await run_in_threadpool(_policy_values, svc, user)
-    return page(
-        request,
-        "policy/policies.html",
-        block="section",
-        status=problem.status if problem else 200,
-        form=_empty_policy_form(),
-        problem=problem,
-        message=message,
-        **values,
-    )
+    return await _policies_section(request, svc, user, _empty_policy_form(), problem, message)
 
 
 # -- the decision log --------------------------------------------------------------------
@@ -402,21 +386,35 @@ def _create_window(svc: Services, form: dict[str, str], tenant: str | None) -> A
     return _windows(svc).create(model.model_dump(exclude_unset=True), tenant)
 
 
-@router.get("/ui/windows", response_class=HTMLResponse)
-async def windows_page(
-    request: Request, svc: Services = Depends(services), user: UiUser = Depends(admin_viewer)
+async def _windows_section(
+    request: Request,
+    svc: Services,
+    user: UiUser,
+    form: dict[str, str],
+    problem: NfvoError | None,
+    message: str | None,
 ) -> HTMLResponse:
-    """The availability windows and the create form (administrators, as the API)."""
+    """The windows section (table and form) as the page shows it, answering with the
+    problem's status when there is one."""
     values = await run_in_threadpool(_window_values, svc, user)
     return page(
         request,
         WINDOWS,
         block="section",
-        form=_empty_window_form(),
-        problem=None,
-        message=None,
+        status=problem.status if problem else 200,
+        form=form,
+        problem=problem,
+        message=message,
         **values,
     )
+
+
+@router.get("/ui/windows", response_class=HTMLResponse)
+async def windows_page(
+    request: Request, svc: Services = Depends(services), user: UiUser = Depends(admin_viewer)
+) -> HTMLResponse:
+    """The availability windows and the create form (administrators, as the API)."""
+    return await _windows_section(request, svc, user, _empty_window_form(), None, None)
 
 
 @router.get("/ui/windows/table", response_class=HTMLResponse)
@@ -443,17 +441,7 @@ async def create_window(
         form = _empty_window_form()
     except NfvoError as exc:
         problem = exc
-    values = await run_in_threadpool(_window_values, svc, user)
-    return page(
-        request,
-        WINDOWS,
-        block="section",
-        status=problem.status if problem else 200,
-        form=form,
-        problem=problem,
-        message=message,
-        **values,
-    )
+    return await _windows_section(request, svc, user, form, problem, message)
 
 
 @router.delete("/ui/windows/{window_id}", response_class=HTMLResponse)
