@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.support.etsi_openapi import ETSI_DIR
-from tests.support.live import ADMIN_PASSWORD, LiveApi
+from tests.support.live import LiveApi
 
 PKGS = "/vnfpkgm/v2/vnf_packages"
 
@@ -33,12 +33,9 @@ def etsi_samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 
 def _session(live: LiveApi) -> httpx.Client:
-    s = httpx.Client(base_url=live.base_url, timeout=60)
-    r = s.post("/ui/login", data={"client_id": "admin", "client_secret": ADMIN_PASSWORD})
-    assert r.status_code == 303, r.text
-    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', s.get("/ui/").text)
-    assert token
-    s.headers.update({"X-CSRF-Token": token.group(1), "HX-Request": "true"})
+    """An admin GUI session sending its CSRF token and htmx's header, as the page does."""
+    s, csrf = live.gui_session()
+    s.headers.update({"X-CSRF-Token": csrf, "HX-Request": "true"})
     return s
 
 

@@ -12,7 +12,7 @@ import time
 import uuid
 
 import httpx
-from tests.support.live import LiveApi
+from tests.support.live import ADMIN_PASSWORD, LiveApi
 from tests.support.serve_setup import onboard_samples
 
 from nfvo.monitoring.model import FaultEvent, FaultKind, Resource, ResourceKind, Severity
@@ -22,14 +22,11 @@ NS = "/nslcm/v2/ns_instances"
 IMAGES = [{"name": n} for n in ("cirros", "web-img", "db-img")]
 
 
-def _session(live: LiveApi, user: str, secret: str) -> tuple[httpx.Client, str]:
-    s = httpx.Client(base_url=live.base_url, timeout=30)
-    r = s.post("/ui/login", data={"client_id": user, "client_secret": secret, "next": "/ui/"})
-    assert r.status_code == 303, r.text
-    m = re.search(r'name="csrf_token" value="([0-9a-f]+)"', s.get("/ui/").text)
-    assert m
-    s.headers["X-CSRF-Token"] = m.group(1)
-    return s, m.group(1)
+def _session(live: LiveApi, user: str, secret: str) -> httpx.Client:
+    """A GUI session sending its CSRF token with every request, as htmx does."""
+    s, csrf = live.gui_session(user, secret)
+    s.headers["X-CSRF-Token"] = csrf
+    return s
 
 
 def _tenant(live: LiveApi, name: str) -> tuple[str, httpx.Client]:
@@ -71,7 +68,7 @@ def test_a_tenant_cannot_see_or_name_another_tenants_things(live: LiveApi) -> No
     vim_a, vim_b = _vim_of(live, "vim-alpha", ta), _vim_of(live, "vim-beta", tb)
     ns_a = a_api.post(NS, json={"nsdId": NSD_WEBAPP_ID, "nsName": "a-ns"}).json()["id"]
     ns_b = b_api.post(NS, json={"nsdId": NSD_WEBAPP_ID, "nsName": "b-ns"}).json()["id"]
-    a, _ = _session(live, "alpha-op", "alpha-op-secret")
+    a = _session(live, "alpha-op", "alpha-op-secret")
 
     # lists: only A's own
     listed = a.get("/ui/ns", params={"limit": 200}).text
@@ -148,7 +145,7 @@ def test_every_gui_route_needs_a_session_and_writes_need_the_csrf_token(live: Li
     assert len(routes) > 30
     public = {("GET", "/ui/login"), ("POST", "/ui/login"), ("GET", "/ui")}
     anon = httpx.Client(base_url=live.base_url, timeout=30)
-    signed, _ = _session(live, "admin", "admin-test-secret")
+    signed = _session(live, "admin", ADMIN_PASSWORD)
     signed.headers.pop("X-CSRF-Token")
     missing_session, missing_csrf = [], []
     for method, path in routes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -51,6 +52,17 @@ class LiveApi:
         return httpx.Client(
             base_url=self.base_url, headers={"Authorization": f"Bearer {tok}"}, timeout=60
         )
+
+    def gui_session(
+        self, user: str = "admin", password: str = ADMIN_PASSWORD
+    ) -> tuple[httpx.Client, str]:
+        """A client signed in to the GUI through its form, and the session's CSRF token."""
+        s = httpx.Client(base_url=self.base_url, timeout=60)
+        r = s.post("/ui/login", data={"client_id": user, "client_secret": password})
+        assert r.status_code == 303, r.text
+        m = re.search(r'name="csrf_token" value="([0-9a-f]+)"', s.get("/ui/").text)
+        assert m, "the GUI page carries no CSRF token"
+        return s, m.group(1)
 
     def create(self, kind: str, **body: Any) -> dict[str, Any]:
         coll, _, _ = COLLECTIONS[kind]
